@@ -1,0 +1,104 @@
+/**
+ * Resource limits, one per resource, each with a safe default.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-10.4}
+ */
+
+/**
+ * Limits on what a peer may make this endpoint hold. Every field is optional where it is taken
+ * (`Partial<Limits>`); missing fields fall back to {@linkcode DEFAULT_LIMITS}.
+ *
+ * Why these defaults: python `websockets` takes 1 MiB messages, Bun 16 MB, tungstenite 16 MiB
+ * frames and 64 MiB messages, `ws` 100 MiB. 16 MiB covers file uploads and large JSON documents
+ * while keeping a thousand hostile connections from claiming more than a few GiB; raise it per
+ * server or per route when a protocol needs more.
+ *
+ * @example Accept messages of up to 64 MiB
+ * ```ts
+ * import { DEFAULT_LIMITS, type Limits } from "@wsflow/wsflow";
+ * const limits: Limits = { ...DEFAULT_LIMITS, maxMessageSize: 64 * 1024 * 1024 };
+ * console.log(limits.maxFrameSize); // 16777216
+ * ```
+ */
+export interface Limits {
+  /**
+   * Largest frame payload accepted, in bytes. A longer frame fails the connection with 1009
+   * before any of its payload is buffered.
+   * @default {16_777_216}
+   */
+  maxFrameSize: number;
+  /**
+   * Largest message accepted, in bytes (the sum of its fragments' payloads). Checked at each
+   * frame header, before the payload arrives; fails with 1009.
+   * @default {16_777_216}
+   */
+  maxMessageSize: number;
+  /**
+   * Most frames one message may be split into. Bounds the per-fragment overhead a flood of tiny
+   * fragments can cause; fails with 1009.
+   * @default {4096}
+   */
+  maxFragments: number;
+  /**
+   * Most bytes of the opening handshake's HTTP head (request line, headers and the blank line);
+   * more gets 431.
+   * @default {16_384}
+   */
+  maxHeaderBytes: number;
+  /**
+   * Most header fields in the opening handshake; more gets 431.
+   * @default {100}
+   */
+  maxHeaderCount: number;
+  /**
+   * Longest single line (request line or header field) of the opening handshake; a longer
+   * request line gets 414, a longer header line 431.
+   * @default {8192}
+   */
+  maxLineBytes: number;
+}
+
+/**
+ * The default {@linkcode Limits}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS } from "@wsflow/wsflow";
+ * console.log(DEFAULT_LIMITS.maxMessageSize); // 16777216
+ * ```
+ */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxFrameSize: 16 * 1024 * 1024,
+  maxMessageSize: 16 * 1024 * 1024,
+  maxFragments: 4096,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaderCount: 100,
+  maxLineBytes: 8 * 1024,
+});
+
+/**
+ * Fills missing fields with the defaults and checks that every limit is a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { resolveLimits } from "@wsflow/wsflow";
+ * console.log(resolveLimits({ maxFragments: 65_536 }).maxFragments); // 65536
+ * ```
+ * @param limits Partial limits.
+ * @returns A complete, frozen set of limits.
+ * @throws {RangeError} When a limit is not a positive safe integer.
+ */
+export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
+  if (limits === undefined) return DEFAULT_LIMITS;
+  const resolved: Limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const value = limits[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`Cannot use limit ${key}: ${value} is not a positive integer`);
+    }
+    resolved[key] = value;
+  }
+  return Object.freeze(resolved);
+}
