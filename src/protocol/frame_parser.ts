@@ -1,0 +1,348 @@
+/**
+ * The incremental frame parser: bytes in any chunking in, frames out.
+ *
+ * Everything decidable from a frame header is decided here, before any payload is buffered:
+ * reserved bits and opcodes, control-frame rules, the masking direction, the continuation order,
+ * the frame, message and fragment-count limits.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.1}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.2}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.4}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.5}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.8}
+ */
+
+import { MessageTooBigError, ProtocolError } from "./errors.ts";
+import type { Frame, Role } from "./frame.ts";
+import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
+import type { Limits } from "./limits.ts";
+import { resolveLimits } from "./limits.ts";
+import { applyMask } from "./mask.ts";
+import { isKnownOpcode, type Opcode } from "./opcode.ts";
+
+/** Options of {@linkcode FrameParser}. */
+export interface FrameParserOptions {
+  /**
+   * The role of the endpoint that receives the frames: a server accepts only masked frames, a
+   * client only unmasked ones (rfc6455#section-5.1).
+   */
+  role: Role;
+  /**
+   * Frame, message and fragment-count limits.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+  /**
+   * Whether a negotiated extension (permessage-deflate) gives RSV1 a meaning. RSV1 is then
+   * allowed on the first frame of a data message only (rfc7692#section-6).
+   * @default {false}
+   */
+  rsv1?: boolean;
+}
+
+/** Receives each parsed frame. */
+export type FrameSink = (frame: Frame) => void;
+
+const EMPTY = new Uint8Array(0);
+
+// Numbered states, as in a switch-driven receiver: the next thing the parser waits for.
+const STATE_HEADER = 0; // first two bytes
+const STATE_EXTENDED = 1; // 16/64-bit length and masking key
+const STATE_PAYLOAD = 2;
+const STATE_FAILED = 3;
+
+/**
+ * Parses WebSocket frames from bytes that arrive in any chunking. One byte at a time gives the
+ * same frames as the whole input at once.
+ *
+ * The parser takes ownership of the chunks it is given: a payload that lies inside one chunk is
+ * returned as a view of it and unmasked in place, so the common case copies nothing. A payload
+ * spread over several chunks is copied once into a buffer of its exact size.
+ *
+ * After an error the parser stays failed: every later `push` throws the same error.
+ *
+ * @example Parse the RFC's masked "Hello" (rfc6455#section-5.7)
+ * ```ts
+ * import { FrameParser } from "@wsflow/wsflow";
+ * const parser = new FrameParser({ role: "server" });
+ * const bytes = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * parser.push(bytes, (frame) => console.log(new TextDecoder().decode(frame.payload))); // "Hello"
+ * ```
+ */
+export class FrameParser {
+  readonly #server: boolean;
+  readonly #rsv1Allowed: boolean;
+  readonly #maxFrameSize: number;
+  readonly #maxMessageSize: number;
+  readonly #maxFragments: number;
+
+  #state = STATE_HEADER;
+  #error: Error | undefined;
+  // Header bytes gathered across chunks; only used when a header is split.
+  readonly #header = new Uint8Array(14);
+  #headerFill = 0;
+  #headerNeed = 2;
+  // The frame being read.
+  #b0 = 0;
+  #masked = false;
+  #payloadLength = 0;
+  readonly #maskKey = new Uint8Array(4);
+  #payload: Uint8Array | undefined;
+  #payloadFill = 0;
+  // The message being read, across its fragments.
+  #inMessage = false;
+  #messageBytes = 0;
+  #fragments = 0;
+
+  /** @param options The receiving role, limits and whether RSV1 is negotiated. */
+  constructor(options: FrameParserOptions) {
+    const limits = resolveLimits(options.limits);
+    this.#server = options.role === "server";
+    this.#rsv1Allowed = options.rsv1 ?? false;
+    this.#maxFrameSize = limits.maxFrameSize;
+    this.#maxMessageSize = limits.maxMessageSize;
+    this.#maxFragments = limits.maxFragments;
+  }
+
+  /**
+   * Whether the parser is between frames, so the bytes given so far end on a frame boundary.
+   *
+   * @returns `true` when no frame is partly read.
+   */
+  get idle(): boolean {
+    return this.#state === STATE_HEADER && this.#headerFill === 0;
+  }
+
+  /**
+   * Parses `chunk` and hands every complete frame to `sink`, in order. Frames completed before an
+   * error are handed over before the error is thrown.
+   *
+   * @param chunk The next bytes from the peer; the parser may keep views of it and unmasks
+   *   payloads in place.
+   * @param sink Called once per complete frame.
+   * @throws {ProtocolError} On a framing rule broken (1002).
+   * @throws {MessageTooBigError} On a frame, message or fragment count over its limit (1009).
+   */
+  push(chunk: Uint8Array, sink: FrameSink): void {
+    if (this.#state === STATE_FAILED) throw this.#error;
+    try {
+      this.#parse(chunk, sink);
+    } catch (error) {
+      this.#state = STATE_FAILED;
+      this.#error = error as Error;
+      this.#payload = undefined;
+      throw error;
+    }
+  }
+
+  #parse(chunk: Uint8Array, sink: FrameSink): void {
+    const length = chunk.length;
+    let position = 0;
+    while (position < length) {
+      if (this.#state === STATE_HEADER || this.#state === STATE_EXTENDED) {
+        // Fast path: the whole header is inside this chunk.
+        if (this.#headerFill === 0) {
+          const available = length - position;
+          if (available >= 2) {
+            const need = headerSize(chunk[position + 1]!);
+            if (available >= need) {
+              this.#readHeader(chunk, position);
+              position += need;
+              if (this.#payloadLength === 0) this.#emit(EMPTY, sink);
+              continue;
+            }
+          }
+        }
+        // Slow path: gather header bytes across chunks.
+        const take = Math.min(this.#headerNeed - this.#headerFill, length - position);
+        this.#header.set(chunk.subarray(position, position + take), this.#headerFill);
+        this.#headerFill += take;
+        position += take;
+        if (this.#headerFill < this.#headerNeed) continue;
+        if (this.#headerNeed === 2) {
+          this.#headerNeed = headerSize(this.#header[1]!);
+          this.#state = STATE_EXTENDED;
+          if (this.#headerNeed > 2) continue;
+        }
+        this.#readHeader(this.#header, 0);
+        this.#headerFill = 0;
+        this.#headerNeed = 2;
+        if (this.#payloadLength === 0) this.#emit(EMPTY, sink);
+        continue;
+      }
+      // STATE_PAYLOAD
+      const available = length - position;
+      if (this.#payload === undefined) {
+        if (available >= this.#payloadLength) {
+          // The whole payload is in this chunk: unmask in place, no copy.
+          const end = position + this.#payloadLength;
+          const payload = chunk.subarray(position, end);
+          if (this.#masked) applyMask(payload, this.#maskKey);
+          position = end;
+          this.#emit(payload, sink);
+          continue;
+        }
+        this.#payload = new Uint8Array(this.#payloadLength);
+        this.#payloadFill = 0;
+      }
+      const take = Math.min(this.#payloadLength - this.#payloadFill, available);
+      const piece = this.#payload.subarray(this.#payloadFill, this.#payloadFill + take);
+      piece.set(chunk.subarray(position, position + take));
+      if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
+      this.#payloadFill += take;
+      position += take;
+      if (this.#payloadFill === this.#payloadLength) {
+        const payload = this.#payload;
+        this.#payload = undefined;
+        this.#emit(payload, sink);
+      }
+    }
+  }
+
+  /** Reads and checks a complete header starting at `at`. */
+  #readHeader(bytes: Uint8Array, at: number): void {
+    const b0 = bytes[at]!;
+    const b1 = bytes[at + 1]!;
+    const opcode = b0 & 0x0f;
+    const control = (opcode & 0x08) !== 0;
+    const masked = (b1 & 0x80) !== 0;
+
+    if (!isKnownOpcode(opcode)) {
+      // rfc6455#section-5.2: if an unknown opcode is received, the receiving endpoint MUST
+      // _Fail the WebSocket Connection_
+      throw new ProtocolError(
+        `Cannot accept frame: opcode 0x${opcode.toString(16)} is reserved (rfc6455#section-5.2)`,
+      );
+    }
+    if ((b0 & 0x70) !== 0) {
+      // rfc6455#section-5.2: RSV1-3 MUST be 0 unless an extension is negotiated that defines
+      // meanings for non-zero values
+      if ((b0 & 0x30) !== 0 || !this.#rsv1Allowed) {
+        throw new ProtocolError(
+          `Cannot accept frame: reserved bits 0b${
+            ((b0 >> 4) & 7).toString(2).padStart(3, "0")
+          } set without a negotiated extension (rfc6455#section-5.2)`,
+        );
+      }
+      // rfc7692#section-6: the "Per-Message Compressed" bit is set on the first frame of a
+      // message only, never on control frames or continuations
+      if (control || opcode === 0) {
+        throw new ProtocolError(
+          "Cannot accept frame: RSV1 set on a control or continuation frame (rfc7692#section-6)",
+        );
+      }
+    }
+    if (this.#server !== masked) {
+      // rfc6455#section-5.1: a server MUST close the connection upon receiving a frame that is
+      // not masked; a client MUST close a connection if it detects a masked frame
+      throw new ProtocolError(
+        this.#server
+          ? "Cannot accept frame: a client frame is not masked (rfc6455#section-5.1)"
+          : "Cannot accept frame: a server frame is masked (rfc6455#section-5.1)",
+      );
+    }
+
+    let payloadLength = b1 & 0x7f;
+    let offset = at + 2;
+    if (control) {
+      // rfc6455#section-5.5: all control frames MUST have a payload length of 125 bytes or less
+      // and MUST NOT be fragmented
+      if (payloadLength > MAX_CONTROL_PAYLOAD) {
+        throw new ProtocolError(
+          `Cannot accept control frame: payload length field is ${payloadLength}, limit is 125 (rfc6455#section-5.5)`,
+        );
+      }
+      if ((b0 & 0x80) === 0) {
+        throw new ProtocolError(
+          "Cannot accept control frame: FIN is 0, control frames are never fragmented (rfc6455#section-5.5)",
+        );
+      }
+    } else if (payloadLength === 126) {
+      payloadLength = (bytes[offset]! << 8) | bytes[offset + 1]!;
+      offset += 2;
+    } else if (payloadLength === 127) {
+      const high = ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) |
+        (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+      const low = ((bytes[offset + 4]! << 24) | (bytes[offset + 5]! << 16) |
+        (bytes[offset + 6]! << 8) | bytes[offset + 7]!) >>> 0;
+      offset += 8;
+      // rfc6455#section-5.2: the most significant bit of a 64-bit length MUST be 0
+      if (high >= 0x80000000) {
+        throw new ProtocolError(
+          "Cannot accept frame: the most significant bit of the 64-bit length is set (rfc6455#section-5.2)",
+        );
+      }
+      // Lengths past 2^53 cannot be held exactly in a number; they are over any limit anyway.
+      payloadLength = high >= 0x200000 ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + low;
+    }
+
+    if (!control) {
+      // rfc6455#section-5.4: continuation frames only inside a fragmented message, and a new
+      // data frame only once the previous message's final fragment arrived
+      if (opcode === 0) {
+        if (!this.#inMessage) {
+          throw new ProtocolError(
+            "Cannot accept continuation frame: no fragmented message is in progress (rfc6455#section-5.4)",
+          );
+        }
+        if (++this.#fragments > this.#maxFragments) {
+          throw new MessageTooBigError(
+            `Cannot accept fragment: message has more than ${this.#maxFragments} fragments (rfc6455#section-10.4)`,
+          );
+        }
+      } else {
+        if (this.#inMessage) {
+          throw new ProtocolError(
+            "Cannot accept data frame: the previous message's final fragment has not arrived (rfc6455#section-5.4)",
+          );
+        }
+        this.#messageBytes = 0;
+        this.#fragments = 1;
+      }
+      if (payloadLength > this.#maxFrameSize) {
+        throw new MessageTooBigError(
+          `Cannot accept frame: payload is ${payloadLength} bytes, limit is ${this.#maxFrameSize} (rfc6455#section-10.4)`,
+        );
+      }
+      this.#messageBytes += payloadLength;
+      if (this.#messageBytes > this.#maxMessageSize) {
+        throw new MessageTooBigError(
+          `Cannot accept message: ${this.#messageBytes} bytes so far, limit is ${this.#maxMessageSize} (rfc6455#section-10.4)`,
+        );
+      }
+      this.#inMessage = (b0 & 0x80) === 0;
+    }
+
+    if (masked) {
+      const key = this.#maskKey;
+      key[0] = bytes[offset]!;
+      key[1] = bytes[offset + 1]!;
+      key[2] = bytes[offset + 2]!;
+      key[3] = bytes[offset + 3]!;
+    }
+    this.#b0 = b0;
+    this.#masked = masked;
+    this.#payloadLength = payloadLength;
+    this.#state = STATE_PAYLOAD;
+  }
+
+  #emit(payload: Uint8Array, sink: FrameSink): void {
+    const b0 = this.#b0;
+    this.#state = STATE_HEADER;
+    sink({
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      rsv2: (b0 & 0x20) !== 0,
+      rsv3: (b0 & 0x10) !== 0,
+      opcode: (b0 & 0x0f) as Opcode,
+      payload,
+    });
+  }
+}
+
+/** Size of a frame header, given its second byte. */
+function headerSize(b1: number): number {
+  const length = b1 & 0x7f;
+  return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + ((b1 & 0x80) !== 0 ? 4 : 0);
+}

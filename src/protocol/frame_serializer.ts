@@ -1,0 +1,256 @@
+/**
+ * Frame serialization: 7/16/64-bit lengths, and masking for clients.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.2}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
+ */
+
+import type { Frame, Role } from "./frame.ts";
+import { applyMask, MaskKeySource } from "./mask.ts";
+import { Opcode } from "./opcode.ts";
+
+/**
+ * Serializes one frame into a new buffer, masking it with `maskKey` when one is given (a client
+ * MUST mask every frame it sends, a server MUST NOT: rfc6455#section-5.1). The frame's payload is
+ * not changed.
+ *
+ * @example The RFC's unmasked "Hello" (rfc6455#section-5.7)
+ * ```ts
+ * import { Opcode, serializeFrame } from "@wsflow/wsflow";
+ * const bytes = serializeFrame({
+ *   fin: true, rsv1: false, rsv2: false, rsv3: false,
+ *   opcode: Opcode.Text, payload: new TextEncoder().encode("Hello"),
+ * });
+ * console.log(bytes); // Uint8Array [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
+ * ```
+ * @param frame The frame to write.
+ * @param maskKey A four-byte masking key; omit for server frames.
+ * @returns The frame's wire bytes.
+ */
+export function serializeFrame(frame: Frame, maskKey?: Uint8Array): Uint8Array {
+  const length = frame.payload.length;
+  const size = headerSize(length, maskKey !== undefined);
+  const out = new Uint8Array(size + length);
+  writeHeader(out, 0, firstByte(frame), length, maskKey);
+  out.set(frame.payload, size);
+  if (maskKey !== undefined) applyMask(out.subarray(size), maskKey);
+  return out;
+}
+
+/**
+ * The first header byte: FIN, RSV1-3 and the opcode.
+ *
+ * @example
+ * ```ts
+ * import { firstByte } from "@wsflow/wsflow";
+ * console.log(firstByte({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 0x1 })); // 129
+ * ```
+ * @param frame The frame's flags and opcode.
+ * @returns The byte.
+ */
+export function firstByte(frame: Omit<Frame, "payload">): number {
+  return (frame.fin ? 0x80 : 0) | (frame.rsv1 ? 0x40 : 0) | (frame.rsv2 ? 0x20 : 0) |
+    (frame.rsv3 ? 0x10 : 0) | frame.opcode;
+}
+
+/** Header size for a payload of `length` bytes. */
+function headerSize(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/**
+ * Writes a header at `offset` using the minimal length encoding (rfc6455#section-5.2: the minimal
+ * number of bytes MUST be used to encode the length) and returns the offset after it.
+ */
+function writeHeader(
+  out: Uint8Array,
+  offset: number,
+  b0: number,
+  length: number,
+  maskKey: Uint8Array | undefined,
+): number {
+  const maskBit = maskKey === undefined ? 0 : 0x80;
+  out[offset++] = b0;
+  if (length < 126) {
+    out[offset++] = maskBit | length;
+  } else if (length < 65536) {
+    out[offset++] = maskBit | 126;
+    out[offset++] = length >>> 8;
+    out[offset++] = length & 0xff;
+  } else {
+    out[offset++] = maskBit | 127;
+    const high = Math.floor(length / 0x100000000);
+    out[offset++] = high >>> 24;
+    out[offset++] = (high >>> 16) & 0xff;
+    out[offset++] = (high >>> 8) & 0xff;
+    out[offset++] = high & 0xff;
+    out[offset++] = length >>> 24;
+    out[offset++] = (length >>> 16) & 0xff;
+    out[offset++] = (length >>> 8) & 0xff;
+    out[offset++] = length & 0xff;
+  }
+  if (maskKey !== undefined) {
+    out[offset++] = maskKey[0]!;
+    out[offset++] = maskKey[1]!;
+    out[offset++] = maskKey[2]!;
+    out[offset++] = maskKey[3]!;
+  }
+  return offset;
+}
+
+const ARENA_SIZE = 64 * 1024;
+// Server payloads above this size are written as their own chunk instead of being copied.
+const ZERO_COPY_THRESHOLD = 16 * 1024;
+const encoder = new TextEncoder();
+
+/** Options of {@linkcode FrameSerializer}. */
+export interface FrameSerializerOptions {
+  /** The role of the sending endpoint: clients mask every frame, servers never do. */
+  role: Role;
+}
+
+/**
+ * Turns frames into bytes to send, for one connection. Frames written between two calls of
+ * {@linkcode FrameSerializer.prototype.take} come out as one chunk (plus one chunk per large
+ * server payload, which is not copied), so everything produced while handling one event can go
+ * to the socket in one write.
+ *
+ * Client frames are masked with a fresh key each (rfc6455#section-5.3) while they are copied,
+ * so the caller's payload is never changed. Large server payloads are not copied: do not change
+ * them until they have been written.
+ *
+ * @example Two frames, one write
+ * ```ts
+ * import { FrameSerializer, Opcode } from "@wsflow/wsflow";
+ * const serializer = new FrameSerializer({ role: "server" });
+ * serializer.writeText("Hel", false);
+ * serializer.writeFrame(Opcode.Continuation, new TextEncoder().encode("lo"));
+ * console.log(serializer.take()); // [Uint8Array [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f]]
+ * ```
+ */
+export class FrameSerializer {
+  readonly #keys: MaskKeySource | undefined;
+  #arena = new Uint8Array(ARENA_SIZE);
+  #start = 0; // first byte not yet taken
+  #end = 0; // first free byte
+  #chunks: Uint8Array[] = [];
+  #pendingBytes = 0;
+
+  /** @param options The sending role. */
+  constructor(options: FrameSerializerOptions) {
+    this.#keys = options.role === "client" ? new MaskKeySource() : undefined;
+  }
+
+  /**
+   * Bytes written and not yet taken.
+   *
+   * @returns The count.
+   */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /**
+   * Appends one frame.
+   *
+   * @param opcode The frame's opcode.
+   * @param payload The payload; not changed.
+   * @param fin Whether this is the final fragment.
+   * @param rsv1 RSV1, for a negotiated extension.
+   */
+  writeFrame(opcode: Opcode, payload: Uint8Array, fin = true, rsv1 = false): void {
+    const b0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+    const length = payload.length;
+    const key = this.#keys?.next();
+    const size = headerSize(length, key !== undefined);
+    this.#pendingBytes += size + length;
+    if (key === undefined && length > ZERO_COPY_THRESHOLD) {
+      this.#reserve(size);
+      this.#end = writeHeader(this.#arena, this.#end, b0, length, undefined);
+      this.#cut();
+      this.#chunks.push(payload);
+      return;
+    }
+    if (size + length > ARENA_SIZE) {
+      // A large client frame: one exact buffer, masked while copied.
+      const out = new Uint8Array(size + length);
+      writeHeader(out, 0, b0, length, key);
+      out.set(payload, size);
+      if (key !== undefined) applyMask(out.subarray(size), key);
+      this.#cut();
+      this.#chunks.push(out);
+      return;
+    }
+    this.#reserve(size + length);
+    const at = writeHeader(this.#arena, this.#end, b0, length, key);
+    this.#arena.set(payload, at);
+    if (key !== undefined) applyMask(this.#arena.subarray(at, at + length), key);
+    this.#end = at + length;
+  }
+
+  /**
+   * Appends a frame whose payload is `text` encoded as UTF-8, encoding it straight into the
+   * output buffer.
+   *
+   * @param text The text.
+   * @param fin Whether this is the final fragment.
+   * @param opcode `Opcode.Text`, or `Opcode.Continuation` for a later fragment.
+   */
+  writeText(text: string, fin = true, opcode: Opcode = Opcode.Text): void {
+    const maxBytes = text.length * 3;
+    const masked = this.#keys !== undefined;
+    const maxHeader = headerSize(maxBytes, masked);
+    if (maxHeader + maxBytes > ARENA_SIZE) {
+      this.writeFrame(opcode, encoder.encode(text), fin);
+      return;
+    }
+    this.#reserve(maxHeader + maxBytes);
+    // Encode after the smallest header the text can need, then move it if the real length
+    // needs a longer one (at most once, and only for texts near 126 or 65536 bytes).
+    const minHeader = headerSize(text.length, masked);
+    const payloadAt = this.#end + minHeader;
+    const { written } = encoder.encodeInto(text, this.#arena.subarray(payloadAt));
+    const header = headerSize(written, masked);
+    if (header !== minHeader) {
+      this.#arena.copyWithin(payloadAt + header - minHeader, payloadAt, payloadAt + written);
+    }
+    const key = this.#keys?.next();
+    const at = writeHeader(this.#arena, this.#end, 0x80 * +fin | opcode, written, key);
+    if (key !== undefined) applyMask(this.#arena.subarray(at, at + written), key);
+    this.#end = at + written;
+    this.#pendingBytes += header + written;
+  }
+
+  /**
+   * Takes the bytes written since the last call, as chunks to write in order.
+   *
+   * @returns The chunks (usually one), or `undefined` when nothing is pending.
+   */
+  take(): Uint8Array[] | undefined {
+    this.#cut();
+    if (this.#chunks.length === 0) return undefined;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#pendingBytes = 0;
+    return chunks;
+  }
+
+  /** Moves the arena's pending bytes to the chunk list. */
+  #cut(): void {
+    if (this.#end > this.#start) {
+      this.#chunks.push(this.#arena.subarray(this.#start, this.#end));
+      this.#start = this.#end;
+    }
+  }
+
+  /** Makes room for `bytes` contiguous bytes at `#end`. */
+  #reserve(bytes: number): void {
+    if (this.#arena.length - this.#end >= bytes) return;
+    this.#cut();
+    // Taken chunks may still be in flight, so the old arena is left to them.
+    this.#arena = new Uint8Array(ARENA_SIZE);
+    this.#start = 0;
+    this.#end = 0;
+  }
+}

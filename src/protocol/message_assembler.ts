@@ -1,0 +1,93 @@
+/**
+ * Fragments to messages.
+ *
+ * The frame parser has already enforced the order of fragments (rfc6455#section-5.4) and the
+ * size and count limits; this layer joins payloads and decodes text, validating UTF-8 fragment
+ * by fragment so invalid text fails before the rest of the message arrives (rfc6455#section-8.1).
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.4}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-8.1}
+ */
+
+import type { Frame } from "./frame.ts";
+import type { Message } from "./message.ts";
+import { Opcode } from "./opcode.ts";
+import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
+
+/**
+ * Joins data frames into messages. Control frames never reach it; they may arrive between
+ * fragments (rfc6455#section-5.4) and are handled by the session.
+ *
+ * A binary payload that is a small view of a large received chunk is copied, so a message kept
+ * by the application does not keep the whole chunk alive.
+ *
+ * @example A text message in two fragments
+ * ```ts
+ * import { MessageAssembler, Opcode } from "@wsflow/wsflow";
+ * const assembler = new MessageAssembler();
+ * const flags = { rsv1: false, rsv2: false, rsv3: false };
+ * assembler.push({ ...flags, fin: false, opcode: Opcode.Text, payload: new Uint8Array([0x48, 0x65]) });
+ * const message = assembler.push({
+ *   ...flags, fin: true, opcode: Opcode.Continuation, payload: new Uint8Array([0x6c, 0x6c, 0x6f]),
+ * });
+ * console.log(message); // "Hello"
+ * ```
+ */
+export class MessageAssembler {
+  #text = false;
+  #textParts: string[] = [];
+  #binaryParts: Uint8Array[] = [];
+  #binaryLength = 0;
+  #utf8: Utf8StreamDecoder | undefined;
+
+  /**
+   * Adds a data frame.
+   *
+   * @param frame A Text, Binary or Continuation frame, in an order the parser has checked.
+   * @returns The message when `frame` completes one, else `undefined`.
+   * @throws {InvalidPayloadError} When text is not valid UTF-8 (1007), as soon as that is certain.
+   */
+  push(frame: Frame): Message | undefined {
+    const { opcode, payload } = frame;
+    if (opcode !== Opcode.Continuation) {
+      if (frame.fin) {
+        // The common case: an unfragmented message.
+        return opcode === Opcode.Text ? decodeUtf8(payload) : detach(payload);
+      }
+      this.#text = opcode === Opcode.Text;
+    }
+    if (this.#text) {
+      this.#utf8 ??= new Utf8StreamDecoder();
+      const text = this.#utf8.push(payload);
+      if (text !== "") this.#textParts.push(text);
+      if (!frame.fin) return undefined;
+      const last = this.#utf8.end();
+      const parts = this.#textParts;
+      this.#textParts = [];
+      return parts.join("") + last;
+    }
+    if (payload.length > 0) {
+      this.#binaryParts.push(detach(payload));
+      this.#binaryLength += payload.length;
+    }
+    if (!frame.fin) return undefined;
+    const parts = this.#binaryParts;
+    const length = this.#binaryLength;
+    this.#binaryParts = [];
+    this.#binaryLength = 0;
+    if (parts.length === 1) return parts[0]!;
+    const message = new Uint8Array(length);
+    let offset = 0;
+    for (const part of parts) {
+      message.set(part, offset);
+      offset += part.length;
+    }
+    return message;
+  }
+}
+
+/** Copies a payload that would otherwise keep a much larger buffer alive. */
+function detach(payload: Uint8Array): Uint8Array {
+  return payload.buffer.byteLength > 2 * payload.length + 4096 ? payload.slice() : payload;
+}

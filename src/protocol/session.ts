@@ -1,0 +1,389 @@
+/**
+ * The connection state machine, sans I/O, for both roles.
+ *
+ * Bytes from the peer go in through {@linkcode Session.prototype.receive}, which returns what
+ * happened (messages, pings, pongs, the end of the connection); bytes for the peer come out of
+ * {@linkcode Session.prototype.takeOutgoing}. The session never reads a socket, starts a timer
+ * or closes anything: the caller does what it says.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.5}
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
+ */
+
+import { CloseCode } from "./close_code.ts";
+import { buildClosePayload, type CloseInfo, parseClosePayload } from "./close_payload.ts";
+import { ConnectionClosedError, WebSocketError } from "./errors.ts";
+import type { Frame, Role } from "./frame.ts";
+import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
+import { FrameParser } from "./frame_parser.ts";
+import { FrameSerializer } from "./frame_serializer.ts";
+import type { Limits } from "./limits.ts";
+import type { Message } from "./message.ts";
+import { MessageAssembler } from "./message_assembler.ts";
+import { Opcode } from "./opcode.ts";
+
+/**
+ * The four states of a WebSocket connection (rfc6455#section-4.1, rfc6455#section-7.1). A
+ * session starts `"open"`: it is created once the opening handshake has succeeded.
+ *
+ * @example
+ * ```ts
+ * import type { ReadyState } from "@wsflow/wsflow";
+ * const state: ReadyState = "closing";
+ * console.log(state);
+ * ```
+ */
+export type ReadyState = "connecting" | "open" | "closing" | "closed";
+
+/**
+ * How a connection ended: the code and reason of the Close frame received from the peer (1005
+ * when it had no code), or the code sent when this endpoint failed the connection, or 1006 when
+ * the transport dropped without a close handshake.
+ *
+ * @example
+ * ```ts
+ * import type { CloseEvent } from "@wsflow/wsflow";
+ * const ended: CloseEvent = { code: 1006, reason: "", wasClean: false };
+ * console.log(ended.wasClean);
+ * ```
+ */
+export interface CloseEvent extends CloseInfo {
+  /** Whether the close handshake completed (a Close frame was both sent and received). */
+  wasClean: boolean;
+  /** The error that made this endpoint fail the connection, if one did. */
+  error?: WebSocketError;
+}
+
+/**
+ * What {@linkcode Session.prototype.receive} reports, in the order it happened.
+ *
+ * - `message`: a complete text (`string`) or binary (`Uint8Array`) message;
+ * - `ping`: a Ping arrived (the Pong is already queued);
+ * - `pong`: a Pong arrived;
+ * - `closed`: the connection is over (see {@linkcode CloseEvent}); close the transport once the
+ *   outgoing bytes are written. Reported once.
+ *
+ * @example
+ * ```ts
+ * import type { SessionEvent } from "@wsflow/wsflow";
+ * function handle(event: SessionEvent): void {
+ *   if (event.type === "message") console.log(event.data);
+ * }
+ * handle({ type: "message", data: "hi" });
+ * ```
+ */
+export type SessionEvent =
+  | { type: "message"; data: Message }
+  | { type: "ping"; data: Uint8Array }
+  | { type: "pong"; data: Uint8Array }
+  | { type: "closed"; event: CloseEvent };
+
+/** Options of {@linkcode Session}. */
+export interface SessionOptions {
+  /** Which end this endpoint is. */
+  role: Role;
+  /**
+   * Frame, message and fragment-count limits.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+}
+
+const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
+const encoder = new TextEncoder();
+
+/**
+ * One WebSocket connection's protocol state, after the opening handshake. Sans I/O: feed it the
+ * peer's bytes, write what it gives you, and close the transport when it reports `closed`.
+ *
+ * It answers Pings with Pongs, echoes the peer's Close (with the peer's status code, or without
+ * one when the peer sent none: rfc6455#section-5.5.1), and fails the connection with the right
+ * code on every protocol error (rfc6455#section-7.1.7): 1002 framing, 1007 invalid UTF-8, 1009
+ * limits.
+ *
+ * @example A server session receiving the RFC's masked "Hello"
+ * ```ts
+ * import { Session } from "@wsflow/wsflow";
+ * const session = new Session({ role: "server" });
+ * const events = session.receive(
+ *   new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]),
+ * );
+ * console.log(events); // [{ type: "message", data: "Hello" }]
+ * session.send("Hi");
+ * console.log(session.takeOutgoing()); // [Uint8Array [0x81, 0x02, 0x48, 0x69]]
+ * ```
+ */
+export class Session {
+  /** Which end this endpoint is. */
+  readonly role: Role;
+  readonly #parser: FrameParser;
+  readonly #assembler = new MessageAssembler();
+  readonly #serializer: FrameSerializer;
+  #state: ReadyState = "open";
+  #closeSent = false;
+  #closeReceived: CloseInfo | undefined;
+  #closed: CloseEvent | undefined;
+  #events: SessionEvent[] = [];
+  readonly #onFrame = (frame: Frame): void => this.#handleFrame(frame);
+
+  /** @param options The role and limits. */
+  constructor(options: SessionOptions) {
+    this.role = options.role;
+    this.#parser = new FrameParser({
+      role: options.role,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
+    this.#serializer = new FrameSerializer({ role: options.role });
+  }
+
+  /**
+   * The connection's state.
+   *
+   * @returns `"open"`, `"closing"` once a Close frame was sent, or `"closed"`.
+   */
+  get readyState(): ReadyState {
+    return this.#state;
+  }
+
+  /**
+   * How the connection ended, once it has.
+   *
+   * @returns The close event, or `undefined` while the connection is open or closing.
+   */
+  get closeEvent(): CloseEvent | undefined {
+    return this.#closed;
+  }
+
+  /**
+   * Bytes waiting in {@linkcode Session.prototype.takeOutgoing}.
+   *
+   * @returns The count.
+   */
+  get pendingBytes(): number {
+    return this.#serializer.pendingBytes;
+  }
+
+  /**
+   * Handles bytes from the peer.
+   *
+   * @param chunk The bytes, in any chunking; the session may keep views of it and change it.
+   * @returns What happened, in order. After `closed`, further bytes are ignored.
+   */
+  receive(chunk: Uint8Array): readonly SessionEvent[] {
+    if (this.#closed !== undefined || this.#closeReceived !== undefined) return NO_EVENTS;
+    try {
+      this.#parser.push(chunk, this.#onFrame);
+    } catch (error) {
+      this.#fail(error);
+    }
+    return this.#takeEvents();
+  }
+
+  /**
+   * Queues a message.
+   *
+   * @param data Text (`string`) or binary (`Uint8Array`). Large binary payloads are not copied
+   *   by a server: leave them unchanged until they are written.
+   * @throws {ConnectionClosedError} Once a Close frame was sent (rfc6455#section-5.5.1: after
+   *   sending a Close frame, the endpoint MUST NOT send any further data frames).
+   */
+  send(data: Message): void {
+    this.#assertCanSend();
+    if (typeof data === "string") this.#serializer.writeText(data);
+    else this.#serializer.writeFrame(Opcode.Binary, data);
+  }
+
+  /**
+   * Queues one fragment of a message (rfc6455#section-5.4). Start with `Opcode.Text` or
+   * `Opcode.Binary`, continue with `Opcode.Continuation`, and set `fin` on the last fragment.
+   *
+   * @param opcode The fragment's opcode.
+   * @param data The fragment's payload (text is encoded as UTF-8).
+   * @param fin Whether this fragment ends the message.
+   * @throws {ConnectionClosedError} Once a Close frame was sent.
+   */
+  sendFragment(opcode: Opcode, data: Message, fin: boolean): void {
+    this.#assertCanSend();
+    if (typeof data === "string") this.#serializer.writeText(data, fin, opcode);
+    else this.#serializer.writeFrame(opcode, data, fin);
+  }
+
+  /**
+   * Queues a Ping.
+   *
+   * @param data Application data, at most 125 bytes.
+   * @throws {RangeError} When `data` is longer than 125 bytes (rfc6455#section-5.5).
+   * @throws {ConnectionClosedError} Once a Close frame was sent.
+   */
+  ping(data: Message = EMPTY): void {
+    this.#control(Opcode.Ping, data);
+  }
+
+  /**
+   * Queues an unsolicited Pong, a one-way heartbeat (rfc6455#section-5.5.3).
+   *
+   * @param data Application data, at most 125 bytes.
+   * @throws {RangeError} When `data` is longer than 125 bytes (rfc6455#section-5.5).
+   * @throws {ConnectionClosedError} Once a Close frame was sent.
+   */
+  pong(data: Message = EMPTY): void {
+    this.#control(Opcode.Pong, data);
+  }
+
+  /**
+   * Starts the closing handshake (rfc6455#section-7.1.2), or does nothing if a Close frame was
+   * already sent. The connection is `closed` once the peer's Close arrives.
+   *
+   * @param code The status code; omit to send a Close frame without one.
+   * @param reason The reason, at most 123 bytes of UTF-8; needs a code.
+   * @throws {RangeError} When the code may not be sent or the reason is too long.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.#closeSent) return;
+    const payload = buildClosePayload(code, reason);
+    this.#sendClose(payload);
+  }
+
+  /**
+   * Reports that the transport is gone. Unless the connection already ended, it ends now with
+   * 1006 (rfc6455#section-7.1.5: _The WebSocket Connection is Closed_ without a Close frame).
+   *
+   * @returns The `closed` event, or nothing when the connection had already ended.
+   */
+  transportClosed(): readonly SessionEvent[] {
+    if (this.#closed !== undefined) return NO_EVENTS;
+    if (this.#closeReceived !== undefined && this.#closeSent) return NO_EVENTS;
+    this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false });
+    return this.#takeEvents();
+  }
+
+  /**
+   * Fails the connection because of a local condition (rfc6455#section-7.1.7): sends a Close
+   * frame with the error's code unless one was sent, and ends the connection.
+   *
+   * @param error The reason; a {@linkcode WebSocketError} sends its close code, anything else
+   *   1011 with no detail for the peer.
+   * @returns The `closed` event, or nothing when the connection had already ended.
+   */
+  fail(error: unknown): readonly SessionEvent[] {
+    if (this.#closed !== undefined) return NO_EVENTS;
+    this.#fail(error);
+    return this.#takeEvents();
+  }
+
+  /**
+   * Takes the bytes to write to the peer, in order: usually one chunk for everything queued
+   * since the last call.
+   *
+   * @returns The chunks, or `undefined` when there is nothing to write.
+   */
+  takeOutgoing(): Uint8Array[] | undefined {
+    return this.#serializer.take();
+  }
+
+  #takeEvents(): readonly SessionEvent[] {
+    if (this.#events.length === 0) return NO_EVENTS;
+    const events = this.#events;
+    this.#events = [];
+    return events;
+  }
+
+  #handleFrame(frame: Frame): void {
+    // rfc6455#section-1.4: after receiving a Close frame, no further data is processed
+    if (this.#closeReceived !== undefined) return;
+    switch (frame.opcode) {
+      case Opcode.Text:
+      case Opcode.Binary:
+      case Opcode.Continuation: {
+        const message = this.#assembler.push(frame);
+        if (message !== undefined) this.#events.push({ type: "message", data: message });
+        return;
+      }
+      case Opcode.Ping:
+        // rfc6455#section-5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong
+        // frame in response, with identical application data, unless it already received a
+        // Close frame (checked above); after sending Close it has nothing more to say
+        if (!this.#closeSent) this.#serializer.writeFrame(Opcode.Pong, frame.payload);
+        this.#events.push({ type: "ping", data: frame.payload });
+        return;
+      case Opcode.Pong:
+        this.#events.push({ type: "pong", data: frame.payload });
+        return;
+      case Opcode.Close: {
+        const info = parseClosePayload(frame.payload);
+        this.#closeReceived = info;
+        if (!this.#closeSent) {
+          // rfc6455#section-5.5.1: if an endpoint receives a Close frame and did not previously
+          // send a Close frame, the endpoint MUST send a Close frame in response, typically
+          // echoing the status code it received
+          this.#sendClose(
+            info.code === CloseCode.NoStatusReceived
+              ? EMPTY
+              : buildClosePayload(info.code, info.reason),
+          );
+        }
+        // rfc6455#section-7.1.4: both Close frames are exchanged: _The WebSocket Closing
+        // Handshake is Started_ and done
+        this.#end({ code: info.code, reason: info.reason, wasClean: true });
+        return;
+      }
+    }
+  }
+
+  #fail(error: unknown): void {
+    const wsError = error instanceof WebSocketError ? error : undefined;
+    const code = wsError?.closeCode ?? CloseCode.InternalError;
+    // rfc6455#section-7.1.7: the endpoint SHOULD send a Close frame with an appropriate status
+    // code before closing the connection; internal detail is not sent to the peer
+    if (!this.#closeSent) this.#sendClose(buildClosePayload(code, ""));
+    this.#end({
+      code,
+      reason: "",
+      wasClean: false,
+      ...(wsError === undefined
+        ? {
+          error: new WebSocketError("Cannot continue: internal error", code, { cause: error }),
+        }
+        : { error: wsError }),
+    });
+  }
+
+  #sendClose(payload: Uint8Array): void {
+    this.#closeSent = true;
+    if (this.#state === "open") this.#state = "closing";
+    this.#serializer.writeFrame(Opcode.Close, payload);
+  }
+
+  #end(event: CloseEvent): void {
+    if (this.#closed !== undefined) return;
+    this.#state = "closed";
+    this.#closed = event;
+    this.#events.push({ type: "closed", event });
+  }
+
+  #control(opcode: Opcode, data: Message): void {
+    this.#assertCanSend();
+    const payload = typeof data === "string" ? encoder.encode(data) : data;
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError(
+        `Cannot send control frame: payload is ${payload.length} bytes, limit is 125 (rfc6455#section-5.5)`,
+      );
+    }
+    this.#serializer.writeFrame(opcode, payload);
+  }
+
+  #assertCanSend(): void {
+    if (this.#closeSent || this.#closed !== undefined) {
+      const info = this.#closed ?? this.#closeReceived;
+      throw new ConnectionClosedError(
+        info?.code ?? CloseCode.NormalClosure,
+        info?.reason ?? "",
+        this.#closed?.wasClean ?? false,
+      );
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
