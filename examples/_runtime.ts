@@ -1,0 +1,38 @@
+// Picks the adapter for the runtime the example runs on, so one file runs on Deno, Bun and
+// Node alike. Each adapter is its own entry point; only the one for this runtime is loaded.
+import type { ListenOptions } from "../src/adapters/listener.ts";
+import type { Server, ServeOptions, WebSocketHandler } from "../src/serve.ts";
+
+/** `serve` of whichever adapter fits the current runtime. */
+export type Serve = (
+  handler: WebSocketHandler,
+  options?: ServeOptions & ListenOptions,
+) => Promise<Server>;
+
+/** The name of the current runtime. */
+export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+
+/** Loads the adapter for the current runtime. */
+export async function loadServe(): Promise<Serve> {
+  switch (runtime) {
+    case "deno":
+      return (await import("../src/adapters/deno.ts")).serve;
+    case "bun":
+      return (await import("../src/adapters/bun.ts")).serve;
+    default:
+      return (await import("../src/adapters/node.ts")).serve;
+  }
+}
+
+/** Reads an environment variable on any runtime. */
+export function env(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: { env: { get(name: string): string | undefined } } }).Deno;
+  if (deno !== undefined) return deno.env.get(name);
+  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[
+    name
+  ];
+}

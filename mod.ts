@@ -1,0 +1,70 @@
+/**
+ * wsflow: RFC 6455 WebSockets on web streams, the same on Deno, Bun and Node.
+ *
+ * This entry point is runtime-free: the protocol core (frames, masking, UTF-8, close payloads,
+ * the session state machine), the web-streams layer (frame decoder and encoder streams, the
+ * `Connection` a handler holds) and the public types and errors. Runtime adapters are separate
+ * entry points: `wsflow/deno`, `wsflow/bun` and `wsflow/node`.
+ *
+ * @example Decode a frame
+ * ```ts
+ * import { FrameParser } from "@wsflow/wsflow";
+ * const parser = new FrameParser({ role: "client" });
+ * parser.push(new Uint8Array([0x81, 0x02, 0x68, 0x69]), (frame) => {
+ *   console.log(new TextDecoder().decode(frame.payload)); // "hi"
+ * });
+ * ```
+ *
+ * @module
+ */
+
+export { CloseCode, isReceivableCloseCode, isSendableCloseCode } from "./src/protocol/close_code.ts";
+export {
+  buildClosePayload,
+  type CloseInfo,
+  MAX_CLOSE_REASON_BYTES,
+  parseClosePayload,
+} from "./src/protocol/close_payload.ts";
+export {
+  ConnectionClosedError,
+  HandshakeError,
+  InvalidPayloadError,
+  MandatoryExtensionError,
+  MessageTooBigError,
+  PolicyViolationError,
+  ProtocolError,
+  UnsupportedDataError,
+  WebSocketError,
+} from "./src/protocol/errors.ts";
+export { type Frame, MAX_CONTROL_PAYLOAD, type Role } from "./src/protocol/frame.ts";
+export {
+  FrameParser,
+  type FrameParserOptions,
+  type FrameSink,
+} from "./src/protocol/frame_parser.ts";
+export {
+  firstByte,
+  FrameSerializer,
+  type FrameSerializerOptions,
+  serializeFrame,
+} from "./src/protocol/frame_serializer.ts";
+export { DEFAULT_LIMITS, type Limits, resolveLimits } from "./src/protocol/limits.ts";
+export { applyMask, copyMasked, MaskKeySource } from "./src/protocol/mask.ts";
+export type { Message } from "./src/protocol/message.ts";
+export { MessageAssembler } from "./src/protocol/message_assembler.ts";
+export { isControlOpcode, isKnownOpcode, Opcode } from "./src/protocol/opcode.ts";
+export {
+  type CloseEvent,
+  type ReadyState,
+  Session,
+  type SessionEvent,
+  type SessionOptions,
+} from "./src/protocol/session.ts";
+export { decodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./src/protocol/utf8.ts";
+export type { ByteStream, NetAddr } from "./src/streams/byte_stream.ts";
+export { Connection, type ConnectionOptions } from "./src/streams/connection.ts";
+export { FrameDecoderStream } from "./src/streams/frame_decoder_stream.ts";
+export {
+  FrameEncoderStream,
+  type FrameEncoderStreamOptions,
+} from "./src/streams/frame_encoder_stream.ts";

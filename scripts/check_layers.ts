@@ -1,0 +1,51 @@
+/**
+ * Checks the layer rules of STYLE.md on `mod.ts` and every `.ts` file under `src/`, printing each
+ * violation as `file:line: message`. Exits 1 on any violation.
+ *
+ * ```sh
+ * deno run --allow-read scripts/check_layers.ts     # what `npm run check` runs
+ * node --import tsx scripts/check_layers.ts         # or: bun scripts/check_layers.ts
+ * ```
+ *
+ * The rules themselves are in `scripts/layer_rules.ts`.
+ *
+ * @module
+ */
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { checkLayers, placeOf } from "./layer_rules.ts";
+
+// Resolved from this file, so the check does not depend on the working directory.
+// (File paths as strings: Deno's URL type and @types/node's do not match under `deno check`.)
+const ROOT = fileURLToPath(new URL("../", import.meta.url).href);
+
+function listTs(dir: string): string[] {
+  if (!existsSync(ROOT + dir)) return [];
+  const found: string[] = [];
+  for (const entry of readdirSync(ROOT + dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...listTs(path));
+    else if (entry.isFile() && entry.name.endsWith(".ts")) found.push(path);
+  }
+  return found;
+}
+
+const paths = [...(existsSync(`${ROOT}mod.ts`) ? ["mod.ts"] : []), ...listTs("src")].sort();
+const files = new Map(paths.map((path) => [path, readFileSync(ROOT + path, "utf8")]));
+const violations = checkLayers(files);
+
+if (violations.length > 0) {
+  for (const v of violations) console.error(`${v.file}:${v.line}: ${v.message}`);
+  console.error(`check_layers: ${violations.length} violation(s) in ${paths.length} files`);
+  process.exitCode = 1;
+} else {
+  const counts = new Map<string, number>();
+  for (const path of paths) {
+    const kind = placeOf(path)?.kind ?? "none";
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  const summary = [...counts].map(([kind, count]) => `${kind} ${count}`).join(", ");
+  console.log(`check_layers: OK, ${paths.length} files follow the layer rules (${summary})`);
+}

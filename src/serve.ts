@@ -1,0 +1,399 @@
+/**
+ * The server's composition root: one byte stream through the opening handshake to a
+ * {@linkcode Connection} and its handler.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
+ */
+
+import { WebSocketError } from "./protocol/errors.ts";
+import { HandshakeError } from "./protocol/errors.ts";
+import {
+  acceptKey,
+  isUpgradeRequest,
+  refusalResponseHead,
+  serializeResponseHead,
+  upgradeResponseHead,
+  validateUpgradeRequest,
+} from "./protocol/handshake.ts";
+import { Http1RequestParser } from "./protocol/http1_request_parser.ts";
+import type { Http1Request } from "./protocol/http1_request_parser.ts";
+import type { Limits } from "./protocol/limits.ts";
+import type { ByteStream, NetAddr } from "./streams/byte_stream.ts";
+import { Connection } from "./streams/connection.ts";
+
+/**
+ * What a handler is told about its connection besides the connection itself.
+ *
+ * @example
+ * ```ts ignore
+ * import type { HandlerContext } from "@wsflow/wsflow";
+ * function log(ctx: HandlerContext): void {
+ *   console.log(ctx.request.url, ctx.protocol);
+ * }
+ * ```
+ */
+export interface HandlerContext {
+  /** The opening handshake as a web `Request` (method, URL with query, headers). */
+  request: Request;
+  /** The negotiated subprotocol, or `""`. */
+  protocol: string;
+}
+
+/**
+ * Runs once per WebSocket connection. If it throws (or rejects), the connection is closed with
+ * 1011 and the error goes to `onError`; the server keeps running. Returning does not close the
+ * connection: it lives until either side closes it.
+ *
+ * @example
+ * ```ts ignore
+ * import type { WebSocketHandler } from "@wsflow/wsflow";
+ * const echo: WebSocketHandler = async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * };
+ * ```
+ */
+export type WebSocketHandler = (
+  connection: Connection,
+  context: HandlerContext,
+) => void | Promise<void>;
+
+/**
+ * Where an error reported to `onError` came from.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ErrorContext } from "@wsflow/wsflow";
+ * const onError = (error: unknown, ctx: ErrorContext) => console.error(ctx.phase, error);
+ * ```
+ */
+export interface ErrorContext {
+  /** `"handshake"` for a refused or failed opening handshake, `"handler"` for a handler that threw, `"fetch"` for a fallback that threw. */
+  phase: "handshake" | "handler" | "fetch";
+  /** The peer's address, when known. */
+  remoteAddr: NetAddr | undefined;
+}
+
+/**
+ * Options of a WebSocket server, on every adapter.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ServeOptions } from "@wsflow/wsflow";
+ * const options: ServeOptions = { limits: { maxMessageSize: 1 << 20 }, closeTimeout: 5_000 };
+ * ```
+ */
+export interface ServeOptions {
+  /**
+   * Frame, message, fragment and handshake-head limits.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+  /**
+   * Milliseconds a client has to send its complete opening handshake; slower clients get 408.
+   * @default {10_000}
+   */
+  handshakeTimeout?: number;
+  /**
+   * Milliseconds to wait for the peer's part of the closing handshake.
+   * @default {10_000}
+   */
+  closeTimeout?: number;
+  /**
+   * Subprotocols this server speaks, in no particular order: the first one in the client's
+   * offer that is listed here is chosen (rfc6455#section-4.2.2). With none in common, the
+   * connection opens without a subprotocol.
+   * @default {[]}
+   */
+  protocols?: readonly string[];
+  /**
+   * Answers plain HTTP requests (those that are not WebSocket upgrades). Without it they get
+   * 426 Upgrade Required.
+   * @default {undefined}
+   */
+  fetch?: (request: Request) => Response | Promise<Response>;
+  /**
+   * Told about refused handshakes and handlers that threw. Must not throw.
+   * @default {undefined}
+   */
+  onError?: (error: unknown, context: ErrorContext) => void;
+}
+
+/**
+ * A running server.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "@wsflow/wsflow/node";
+ * const server = await serve((ws) => ws.close(), { port: 0 });
+ * console.log(server.addr.port);
+ * await server.close();
+ * ```
+ */
+export interface Server {
+  /** The bound address, with the real port. */
+  readonly addr: NetAddr;
+  /** Stops accepting new connections; open connections go on. */
+  close(): Promise<void>;
+}
+
+/**
+ * The accepting side of a transport: byte streams and the address they arrive on.
+ *
+ * @example
+ * ```ts ignore
+ * import type { StreamSource } from "@wsflow/wsflow";
+ * ```
+ */
+export interface StreamSource extends AsyncIterable<ByteStream> {
+  /** The bound address. */
+  readonly addr: NetAddr;
+  /** Stops accepting. */
+  close(): Promise<void>;
+}
+
+const MAX_FALLBACK_BODY = 1024 * 1024;
+
+/**
+ * Serves WebSocket connections from any source of byte streams: each adapter's `serve` is
+ * this over its own listener.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveListener } from "@wsflow/wsflow";
+ * import { listen } from "@wsflow/wsflow/deno";
+ * const server = serveListener(await listen({ port: 0 }), (ws) => ws.close());
+ * ```
+ * @param listener Accepted byte streams.
+ * @param handler Runs once per WebSocket connection.
+ * @param options Limits, timeouts, subprotocols and hooks.
+ * @returns The running server.
+ */
+export function serveListener(
+  listener: StreamSource,
+  handler: WebSocketHandler,
+  options: ServeOptions = {},
+): Server {
+  void (async (): Promise<void> => {
+    for await (const stream of listener) {
+      void handleStream(stream, handler, options);
+    }
+  })();
+  return {
+    addr: listener.addr,
+    close: (): Promise<void> => listener.close(),
+  };
+}
+
+/**
+ * Runs one byte stream through the opening handshake and, if it is a valid WebSocket upgrade,
+ * the handler. Never rejects: every failure becomes an HTTP refusal, a close code or an
+ * `onError` report.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleStream } from "@wsflow/wsflow";
+ * await handleStream(byteStream, async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * });
+ * ```
+ * @param stream One accepted byte stream.
+ * @param handler Runs if the upgrade succeeds.
+ * @param options Limits, timeouts, subprotocols and hooks.
+ * @returns Resolves when the handshake is over (the connection may live on).
+ */
+export async function handleStream(
+  stream: ByteStream,
+  handler: WebSocketHandler,
+  options: ServeOptions = {},
+): Promise<void> {
+  const reader = stream.readable.getReader();
+  const writer = stream.writable.getWriter();
+  const report = (error: unknown, phase: ErrorContext["phase"]): void => {
+    try {
+      options.onError?.(error, { phase, remoteAddr: stream.remoteAddr });
+    } catch {
+      // onError must not take the server down either
+    }
+  };
+  let head: Http1Request;
+  try {
+    head = await readHead(reader, options);
+  } catch (error) {
+    report(error, "handshake");
+    const status = error instanceof HandshakeError ? error.status : 400;
+    await refuse(reader, writer, refusalResponse(status, errorText(error)));
+    return;
+  }
+
+  const url = new URL(head.target, `ws://${head.headers.get("host") ?? "localhost"}`);
+  const request = new Request(url.href.replace(/^ws/, "http"), {
+    method: head.method === "GET" || head.method === "HEAD" ? head.method : "POST",
+    headers: head.headers,
+  });
+
+  if (!isUpgradeRequest(head)) {
+    const response = options.fetch === undefined
+      ? refusalResponse(426, "This is a WebSocket endpoint: upgrade to websocket", {
+        "upgrade": "websocket",
+        "sec-websocket-version": "13",
+      })
+      : await fallback(head, reader, options, report);
+    await refuse(reader, writer, response);
+    return;
+  }
+
+  let accepted: { response: Uint8Array; protocol: string };
+  try {
+    const info = validateUpgradeRequest(head);
+    // rfc6455#section-4.2.2: the server selects one of the client's offered subprotocols, or
+    // none; the first offered that this server speaks wins (the client's preference)
+    const supported = options.protocols ?? [];
+    const protocol = info.protocols.find((offered) => supported.includes(offered)) ?? "";
+    accepted = {
+      response: upgradeResponseHead({ accept: await acceptKey(info.key), protocol }),
+      protocol,
+    };
+  } catch (error) {
+    report(error, "handshake");
+    const status = error instanceof HandshakeError ? error.status : 400;
+    const headers = error instanceof HandshakeError ? error.headers : undefined;
+    await refuse(reader, writer, refusalResponse(status, errorText(error), headers));
+    return;
+  }
+
+  reader.releaseLock();
+  writer.write(accepted.response).catch(() => {});
+  writer.releaseLock();
+  const connection = new Connection(stream, {
+    role: "server",
+    protocol: accepted.protocol,
+    url,
+    headers: head.headers,
+    head: head.rest,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.closeTimeout === undefined ? {} : { closeTimeout: options.closeTimeout }),
+  });
+  try {
+    await handler(connection, { request, protocol: accepted.protocol });
+  } catch (error) {
+    report(error, "handler");
+    // rfc6455#section-7.4.1: 1011, the server met an unexpected condition
+    connection.close(1011).catch(() => {});
+  }
+}
+
+async function readHead(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  options: ServeOptions,
+): Promise<Http1Request> {
+  const parser = new Http1RequestParser(options.limits);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HandshakeError("Cannot read request: the handshake took too long", 408)),
+      options.handshakeTimeout ?? 10_000,
+    );
+  });
+  try {
+    while (true) {
+      const { value, done } = await Promise.race([reader.read(), timeout]);
+      if (done) {
+        parser.end();
+        throw new HandshakeError("Cannot read request: the connection ended", 400);
+      }
+      const request = parser.push(value);
+      if (request !== null) return request;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function fallback(
+  head: Http1Request,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  options: ServeOptions,
+  report: (error: unknown, phase: ErrorContext["phase"]) => void,
+): Promise<Uint8Array> {
+  const url = new URL(head.target, `http://${head.headers.get("host") ?? "localhost"}`);
+  let body: Uint8Array | undefined;
+  const length = Number(head.headers.get("content-length") ?? "0");
+  if (head.headers.has("transfer-encoding")) {
+    return refusalResponse(411, "Send a Content-Length instead of a chunked body");
+  }
+  if (!Number.isSafeInteger(length) || length < 0) {
+    return refusalResponse(400, "Content-Length is not a number");
+  }
+  if (length > MAX_FALLBACK_BODY) return refusalResponse(413, "The request body is too large");
+  if (length > 0) {
+    body = new Uint8Array(length);
+    let filled = Math.min(head.rest.length, length);
+    body.set(head.rest.subarray(0, filled));
+    while (filled < length) {
+      const { value, done } = await reader.read();
+      if (done) return refusalResponse(400, "The request body ended early");
+      const take = Math.min(value.length, length - filled);
+      body.set(value.subarray(0, take), filled);
+      filled += take;
+    }
+  }
+  const request = new Request(url, {
+    method: head.method,
+    headers: head.headers,
+    ...(body === undefined || head.method === "GET" || head.method === "HEAD"
+      ? {}
+      : { body: body as Uint8Array<ArrayBuffer> }),
+  });
+  try {
+    const response = await options.fetch!(request);
+    return await serializeResponse(response, head.method === "HEAD");
+  } catch (error) {
+    report(error, "fetch");
+    return refusalResponse(500, "Internal server error");
+  }
+}
+
+/** Writes a complete HTTP response, ends the stream and drains what the peer still sends. */
+async function refuse(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  response: Uint8Array,
+): Promise<void> {
+  await writer.write(response).catch(() => {});
+  await writer.close().catch(() => {});
+  // Read what is left briefly, so unread bytes do not make the kernel reset the connection
+  // before the client reads the response.
+  const linger = setTimeout(() => reader.cancel().catch(() => {}), 2_000);
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // reset or cancelled
+  } finally {
+    clearTimeout(linger);
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof WebSocketError ? `${error.message}\n` : "Bad request\n";
+}
+
+function refusalResponse(status: number, body: string, headers?: HeadersInit): Uint8Array {
+  return refusalResponseHead(status, headers, body);
+}
+
+/** A fallback handler's `Response` as HTTP/1.1 bytes; the connection closes after it. */
+async function serializeResponse(response: Response, isHead: boolean): Promise<Uint8Array> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  const headers = new Headers(response.headers);
+  headers.delete("transfer-encoding");
+  headers.set("content-length", String(body.length));
+  headers.set("connection", "close");
+  const head = serializeResponseHead(response.status, response.statusText, headers);
+  if (isHead || body.length === 0) return head;
+  const bytes = new Uint8Array(head.length + body.length);
+  bytes.set(head);
+  bytes.set(body, head.length);
+  return bytes;
+}

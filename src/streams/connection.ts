@@ -1,0 +1,526 @@
+/**
+ * The connection a handler holds: a byte stream bound to a protocol session.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
+ */
+
+import { CloseCode } from "../protocol/close_code.ts";
+import { ConnectionClosedError } from "../protocol/errors.ts";
+import type { Role } from "../protocol/frame.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { Message } from "../protocol/message.ts";
+import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
+import type { ByteStream, NetAddr } from "./byte_stream.ts";
+
+/** Options of {@linkcode Connection}. */
+export interface ConnectionOptions {
+  /** Which end this endpoint is. */
+  role: Role;
+  /**
+   * Frame, message and fragment-count limits.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+  /**
+   * The negotiated subprotocol.
+   * @default {""}
+   */
+  protocol?: string;
+  /**
+   * The negotiated extensions, as sent in Sec-WebSocket-Extensions.
+   * @default {""}
+   */
+  extensions?: string;
+  /** The URL the connection was opened for (path and query). */
+  url?: URL;
+  /**
+   * The opening handshake's request headers.
+   * @default {new Headers()}
+   */
+  headers?: Headers;
+  /**
+   * Bytes that arrived with the opening handshake, after its head: the first frames.
+   * @default {undefined}
+   */
+  head?: Uint8Array;
+  /**
+   * Milliseconds to wait for the peer's part of the closing handshake (its Close frame, and,
+   * for a client, the server's TCP close) before dropping the connection with 1006.
+   * @default {10_000}
+   */
+  closeTimeout?: number;
+  /**
+   * Bytes of received messages the handler has not read yet beyond which the socket is no
+   * longer read (so a slow consumer slows the peer down through TCP).
+   * @default {65_536}
+   */
+  readHighWaterMark?: number;
+  /**
+   * Bytes of encoded frames not yet handed to the socket beyond which they are handed over
+   * at once rather than batched.
+   * @default {65_536}
+   */
+  writeHighWaterMark?: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+interface PendingPing {
+  data: Uint8Array;
+  start: number;
+  resolve: (rtt: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * One WebSocket connection, server or client side, after the opening handshake.
+ *
+ * Read messages with `for await`, or through the WebSocketStream-shaped `readable`; send with
+ * `send` or through `writable`. Backpressure works both ways: while the handler does not read,
+ * the socket is not read either, so TCP slows the peer down; while the peer does not read,
+ * `send` waits.
+ *
+ * Output is batched: frames queued while the handler works through the messages that are
+ * already here go out in one write, when it has handled them all.
+ *
+ * `closed` settles exactly once, however the connection ends: a clean close handshake, a
+ * protocol error (the Close frame sent carries its code), the peer vanishing (1006) or a close
+ * timeout (1006).
+ *
+ * @example Echo every message
+ * ```ts ignore
+ * import type { Connection } from "@wsflow/wsflow";
+ * async function echo(ws: Connection): Promise<void> {
+ *   for await (const message of ws) await ws.send(message);
+ *   const { code, reason, wasClean } = await ws.closed;
+ *   console.log(code, reason, wasClean);
+ * }
+ * ```
+ */
+export class Connection implements AsyncIterable<Message> {
+  /** The negotiated subprotocol, or `""`. */
+  readonly protocol: string;
+  /** The negotiated extensions, or `""`. */
+  readonly extensions: string;
+  /** The URL of the opening handshake, with its query. */
+  readonly url: URL;
+  /** The opening handshake's request headers. */
+  readonly headers: Headers;
+  /** The peer's address, when the transport has one. */
+  readonly remoteAddr: NetAddr | undefined;
+  /** Settles once, with how the connection ended; never rejects. */
+  readonly closed: Promise<CloseEvent>;
+
+  readonly #session: Session;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #closeTimeout: number;
+  readonly #readHighWaterMark: number;
+  readonly #writeHighWaterMark: number;
+  #resolveClosed!: (event: CloseEvent) => void;
+  #closeEvent: CloseEvent | undefined;
+
+  // Received messages not yet read, as a queue with a moving head.
+  #queue: Message[] = [];
+  #queueHead = 0;
+  #queuedBytes = 0;
+  #readers: ((result: IteratorResult<Message>) => void)[] = [];
+  #demand: (() => void) | undefined;
+  #transportEnded = false;
+  #transportEndWaiter: (() => void) | undefined;
+
+  #flushScheduled = false;
+  #congested = false;
+  #ready: Promise<void> = RESOLVED;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #pings: PendingPing[] = [];
+  #pingCounter = 0;
+  #readable: ReadableStream<Message> | undefined;
+  #writable: WritableStream<Message> | undefined;
+
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+
+  /**
+   * Binds `stream` to a new session and starts reading. The stream's readable and writable
+   * must not be locked.
+   *
+   * @param stream The transport's byte pair.
+   * @param options Role, handshake results, limits and timeouts.
+   */
+  constructor(stream: ByteStream, options: ConnectionOptions) {
+    this.protocol = options.protocol ?? "";
+    this.extensions = options.extensions ?? "";
+    this.url = options.url ?? new URL("ws://localhost/");
+    this.headers = options.headers ?? new Headers();
+    this.remoteAddr = stream.remoteAddr;
+    this.#closeTimeout = options.closeTimeout ?? 10_000;
+    this.#readHighWaterMark = options.readHighWaterMark ?? 65_536;
+    this.#writeHighWaterMark = options.writeHighWaterMark ?? 65_536;
+    this.#session = new Session({
+      role: options.role,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.#reader = stream.readable.getReader();
+    this.#writer = stream.writable.getWriter();
+    this.#writer.closed.then(undefined, () => this.#transportLost());
+    void this.#pump(options.head);
+  }
+
+  /**
+   * The connection's state.
+   *
+   * @returns `"open"`, `"closing"` once a Close frame was sent, or `"closed"`.
+   */
+  get readyState(): "open" | "closing" | "closed" {
+    const state = this.#session.readyState;
+    return state === "connecting" ? "open" : state;
+  }
+
+  /**
+   * Bytes of frames queued and not yet handed to the socket.
+   *
+   * @returns The count.
+   */
+  get bufferedAmount(): number {
+    return this.#session.pendingBytes;
+  }
+
+  /**
+   * Sends a message: text for a `string`, binary for a `Uint8Array`.
+   *
+   * The returned promise resolves once the frame is queued for the socket and the socket is not
+   * applying backpressure: await it to send no faster than the peer reads. A large binary
+   * payload is not copied: leave it unchanged until the promise resolves.
+   *
+   * @param data The message.
+   * @returns A promise that resolves when more may be sent.
+   * @throws {ConnectionClosedError} (rejects) Once the connection is closing or closed.
+   */
+  send(data: Message): Promise<void> {
+    try {
+      this.#session.send(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#afterWrite();
+  }
+
+  /**
+   * Sends a Ping and resolves with the round-trip time, in milliseconds, when the matching Pong
+   * arrives (rfc6455#section-5.5.2).
+   *
+   * @param data Application data of at most 125 bytes; by default a sequence number.
+   * @returns The round-trip time in milliseconds.
+   * @throws {ConnectionClosedError} (rejects) When the connection closes before the Pong.
+   * @throws {RangeError} (rejects) When `data` is longer than 125 bytes.
+   */
+  ping(data?: Message): Promise<number> {
+    const payload = data === undefined
+      ? new TextEncoder().encode(`wsflow-${++this.#pingCounter}`)
+      : typeof data === "string"
+      ? new TextEncoder().encode(data)
+      : data.slice();
+    try {
+      this.#session.ping(payload);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { promise, resolve, reject } = withResolvers<number>();
+    this.#pings.push({ data: payload, start: performance.now(), resolve, reject });
+    this.#flush();
+    return promise;
+  }
+
+  /**
+   * Starts the closing handshake (rfc6455#section-7.1.2) and resolves when the connection has
+   * closed: when the peer's Close arrives and the TCP connection is closed, or after the close
+   * timeout. Calling it again, or after the connection closed, just waits for `closed`.
+   *
+   * @param code The status code: 1000 (default when a reason is given), 3000-4999, or another
+   *   code that may be sent. Omit both arguments to send a Close frame without a code.
+   * @param reason At most 123 bytes of UTF-8.
+   * @returns How the connection ended.
+   * @throws {RangeError} (rejects) When the code may not be sent or the reason is too long.
+   */
+  close(code?: number, reason?: string): Promise<CloseEvent> {
+    if (this.#closeEvent === undefined && this.#session.readyState === "open") {
+      try {
+        this.#session.close(code ?? (reason ? CloseCode.NormalClosure : undefined), reason);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#flush();
+      this.#closeTimer = setTimeout(() => this.#timeOut(), this.#closeTimeout);
+    }
+    return this.closed;
+  }
+
+  /**
+   * Drops the connection without a closing handshake: the connection ends with 1006.
+   */
+  terminate(): void {
+    if (this.#closeEvent !== undefined) return;
+    this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
+  }
+
+  /**
+   * Received messages, as a stream (WebSocketStream's shape). It shares one queue with the
+   * async iterator: each message goes to whichever reads first. Cancelling it closes the
+   * connection.
+   *
+   * @returns The stream of messages.
+   */
+  get readable(): ReadableStream<Message> {
+    this.#readable ??= new ReadableStream<Message>({
+      pull: async (controller): Promise<void> => {
+        const result = await this.#next();
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
+      },
+      cancel: async (): Promise<void> => {
+        await this.close();
+      },
+    }, { highWaterMark: 0 });
+    return this.#readable;
+  }
+
+  /**
+   * A sink for messages (WebSocketStream's shape): each chunk is sent as one message, with
+   * backpressure; closing it closes the connection with 1000.
+   *
+   * @returns The stream.
+   */
+  get writable(): WritableStream<Message> {
+    this.#writable ??= new WritableStream<Message>({
+      write: (chunk): Promise<void> => this.send(chunk),
+      close: async (): Promise<void> => {
+        await this.close(CloseCode.NormalClosure);
+      },
+      abort: async (): Promise<void> => {
+        await this.close(CloseCode.NormalClosure);
+      },
+    });
+    return this.#writable;
+  }
+
+  /**
+   * Iterates over received messages until the connection closes. Messages that arrived before
+   * the close are still delivered. Leaving the loop early does not close the connection.
+   *
+   * @returns An async iterator of messages.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: (): Promise<IteratorResult<Message>> => this.#next(),
+      return: (): Promise<IteratorResult<Message>> => Promise.resolve(DONE),
+    };
+  }
+
+  #next(): Promise<IteratorResult<Message>> {
+    if (this.#queueHead < this.#queue.length) {
+      return Promise.resolve({ done: false, value: this.#shift() });
+    }
+    // The handler has dealt with everything that arrived: send what it queued in one write.
+    if (this.#session.pendingBytes > 0) this.#flush();
+    if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
+    return new Promise((resolve) => this.#readers.push(resolve));
+  }
+
+  #shift(): Message {
+    const message = this.#queue[this.#queueHead]!;
+    this.#queue[this.#queueHead++] = "";
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+    this.#queuedBytes -= message.length;
+    if (this.#demand !== undefined && this.#queuedBytes < this.#readHighWaterMark) {
+      const demand = this.#demand;
+      this.#demand = undefined;
+      demand();
+    }
+    return message;
+  }
+
+  async #pump(head: Uint8Array | undefined): Promise<void> {
+    if (head !== undefined && head.length > 0) this.#receive(head);
+    try {
+      while (true) {
+        if (this.#queuedBytes >= this.#readHighWaterMark && this.#closeEvent === undefined) {
+          // A slow consumer: stop reading so TCP pushes back on the peer.
+          await new Promise<void>((resolve) => this.#demand = resolve);
+        }
+        const { value, done } = await this.#reader.read();
+        if (done) break;
+        if (this.#closeEvent === undefined) this.#receive(value);
+      }
+    } catch {
+      // A reset or a cancelled read: the transport is gone either way.
+    }
+    this.#transportEnded = true;
+    this.#transportEndWaiter?.();
+    this.#transportLost();
+  }
+
+  #receive(chunk: Uint8Array): void {
+    this.#handle(this.#session.receive(chunk));
+    // Pongs and Close replies go out promptly.
+    if (this.#session.pendingBytes > 0) this.#scheduleFlush();
+  }
+
+  #handle(events: readonly SessionEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case "message":
+          if (this.#readers.length > 0) {
+            this.#readers.shift()!({ done: false, value: event.data });
+          } else {
+            this.#queue.push(event.data);
+            this.#queuedBytes += event.data.length;
+          }
+          break;
+        case "pong":
+          this.#settlePings(event.data);
+          break;
+        case "closed":
+          this.#end(event.event, true);
+          break;
+        case "ping":
+          break;
+      }
+    }
+  }
+
+  #settlePings(data: Uint8Array): void {
+    const index = this.#pings.findIndex((ping) => sameBytes(ping.data, data));
+    if (index === -1) return;
+    // rfc6455#section-5.5.3: a peer may answer only the most recent of several Pings, so a
+    // Pong also settles the Pings sent before the one it answers.
+    const now = performance.now();
+    for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.start);
+  }
+
+  #afterWrite(): Promise<void> {
+    if (this.#session.pendingBytes >= this.#writeHighWaterMark) this.#flush();
+    else this.#scheduleFlush();
+    return this.#congested ? this.#ready : RESOLVED;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // While received messages wait to be read, the handler is working through a batch and
+    // flushes when it asks for more; the timer only covers a handler that stops reading.
+    if (this.#queueHead < this.#queue.length) setTimeout(this.#flushTask, 0);
+    else queueMicrotask(this.#flushTask);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const chunks = this.#session.takeOutgoing();
+    if (chunks === undefined) return;
+    const writer = this.#writer;
+    for (const chunk of chunks) writer.write(chunk).then(undefined, noop);
+    if (!this.#congested && (writer.desiredSize ?? 1) <= 0) {
+      this.#congested = true;
+      this.#ready = writer.ready.then(() => {
+        this.#congested = false;
+      }, (error: unknown) => {
+        this.#congested = false;
+        throw this.#closeEvent === undefined ? error : this.#closedError();
+      });
+      this.#ready.catch(noop);
+    }
+  }
+
+  #timeOut(): void {
+    this.#closeTimer = undefined;
+    if (this.#closeEvent !== undefined) return;
+    // rfc6455#section-7.1.1: the peer did not complete the closing handshake in time
+    this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
+  }
+
+  #transportLost(): void {
+    if (this.#closeEvent !== undefined) return;
+    this.#handle(this.#session.transportClosed());
+  }
+
+  /** Ends the connection once: settles everything that waits, then closes the transport. */
+  #end(event: CloseEvent, graceful: boolean): void {
+    if (this.#closeEvent !== undefined) return;
+    this.#closeEvent = event;
+    if (this.#session.readyState !== "closed") this.#session.transportClosed();
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    const error = this.#closedError();
+    for (const ping of this.#pings) ping.reject(error);
+    this.#pings = [];
+    for (const reader of this.#readers) reader(DONE);
+    this.#readers = [];
+    this.#demand?.();
+    this.#demand = undefined;
+    if (graceful) this.#flush();
+    void this.#closeTransport(graceful).then(() => this.#resolveClosed(event));
+  }
+
+  async #closeTransport(graceful: boolean): Promise<void> {
+    if (graceful) {
+      // rfc6455#section-7.1.1: the server closes the TCP connection first; a client waits for
+      // the server to do so. A server keeps reading (and dropping) until the peer closes too,
+      // so unread bytes do not make the kernel reset the connection before the Close frame
+      // is read.
+      if (this.#session.role === "server") await this.#writer.close().catch(noop);
+      if (!this.#transportEnded) {
+        const ended = new Promise<void>((resolve) => this.#transportEndWaiter = resolve);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.#closeTimeout);
+        });
+        await Promise.race([ended, timeout]);
+        clearTimeout(timer);
+      }
+      if (this.#session.role === "client") await this.#writer.close().catch(noop);
+    } else {
+      await this.#writer.abort().catch(noop);
+    }
+    await this.#reader.cancel().catch(noop);
+  }
+
+  #closedError(): ConnectionClosedError {
+    const event = this.#closeEvent ?? this.#session.closeEvent;
+    return new ConnectionClosedError(
+      event?.code ?? CloseCode.AbnormalClosure,
+      event?.reason ?? "",
+      event?.wasClean ?? false,
+    );
+  }
+}
+
+function noop(): void {}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function withResolvers<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,333 @@
+// The adapter contract: one suite, run under each runtime against its own adapter over real
+// loopback sockets, with a raw client that sends exactly the bytes each case needs.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ListenOptions } from "../../src/adapters/listener.ts";
+import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { Server, ServeOptions, WebSocketHandler } from "../../src/serve.ts";
+import type { Connection } from "../../src/streams/connection.ts";
+import { bytesDiff } from "../_helpers/bytes.ts";
+import { EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";
+
+export type ServeFunction = (
+  handler: WebSocketHandler,
+  options?: ServeOptions & ListenOptions,
+) => Promise<Server>;
+
+const TEXT = 0x1;
+const BINARY = 0x2;
+const CONTINUATION = 0x0;
+const CLOSE = 0x8;
+const PING = 0x9;
+const PONG = 0xa;
+
+function closePayload(code: number, reason = ""): Uint8Array {
+  const reasonBytes = new TextEncoder().encode(reason);
+  const out = new Uint8Array(2 + reasonBytes.length);
+  out[0] = code >> 8;
+  out[1] = code & 0xff;
+  out.set(reasonBytes, 2);
+  return out;
+}
+
+function pattern(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 7 + (i >> 8)) & 0xff;
+  return out;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]);
+}
+
+/** What the server saw, per path, so tests can check the handler's view too. */
+interface Observed {
+  closed: Map<string, Promise<CloseEvent>>;
+  errors: unknown[];
+}
+
+export function runAdapterContract(name: string, serve: ServeFunction): void {
+  describe(`adapter contract: ${name}`, () => {
+    let server: Server;
+    let port = 0;
+    const observed: Observed = { closed: new Map(), errors: [] };
+    const slowSends = { count: 0 };
+
+    const handler: WebSocketHandler = async (ws: Connection, { request }) => {
+      const path = new URL(request.url).pathname;
+      observed.closed.set(path, ws.closed);
+      if (path === "/throw") throw new Error("handler bug");
+      if (path === "/close-me") {
+        for await (const _ of ws) {
+          await ws.close(4001, "server bye");
+          return;
+        }
+        return;
+      }
+      if (path === "/flood") {
+        // Sends as fast as the peer allows; the peer never reads.
+        const chunk = new Uint8Array(64 * 1024);
+        try {
+          while (slowSends.count < 100_000) {
+            await ws.send(chunk);
+            slowSends.count++;
+          }
+        } catch {
+          // closed
+        }
+        return;
+      }
+      for await (const message of ws) await ws.send(message);
+    };
+
+    beforeAll(async () => {
+      server = await serve(handler, {
+        hostname: "127.0.0.1",
+        port: 0,
+        limits: { maxMessageSize: 20 * 1024 * 1024, maxFrameSize: 20 * 1024 * 1024 },
+        closeTimeout: 2_000,
+        onError: (error) => observed.errors.push(error),
+      });
+      port = server.addr.port;
+    });
+
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it("rfc6455#section-4.2.2 answers a valid handshake with 101 and the accept key", async () => {
+      const client = await RawClient.handshake(port);
+      expect(client.response?.status).toBe(101);
+      expect(client.response?.headers.get("sec-websocket-accept")).toBe(EXPECTED_ACCEPT);
+      expect(client.response?.headers.get("upgrade")?.toLowerCase()).toBe("websocket");
+      expect(client.response?.headers.get("connection")?.toLowerCase()).toBe("upgrade");
+      client.close();
+    });
+
+    it("rfc6455#section-4.4 refuses version 8 with 426 and Sec-WebSocket-Version: 13", async () => {
+      const client = await RawClient.open(port);
+      const response = await client.sendHandshake({
+        request: "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+      });
+      expect(response.status).toBe(426);
+      expect(response.headers.get("sec-websocket-version")).toBe("13");
+      await withTimeout(client.ended, 5_000, "server closes after refusing");
+    });
+
+    it("rfc6455#section-4.2.1 refuses a request without Sec-WebSocket-Key with 400", async () => {
+      const client = await RawClient.open(port);
+      const response = await client.sendHandshake({
+        request: "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Version: 13\r\n\r\n",
+      });
+      expect(response.status).toBe(400);
+      await withTimeout(client.ended, 5_000, "server closes after refusing");
+    });
+
+    it("answers a plain HTTP request with 426 Upgrade Required", async () => {
+      const client = await RawClient.open(port);
+      const response = await client.sendHandshake({
+        request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+      });
+      expect(response.status).toBe(426);
+    });
+
+    for (const length of [0, 125, 126, 65535, 65536]) {
+      it(`rfc6455#section-5.2 echoes text and binary of ${length} bytes`, async () => {
+        const client = await RawClient.handshake(port);
+        const binary = pattern(length);
+        const text = "é".repeat(length >> 1) + (length & 1 ? "a" : "");
+        client.sendFrame(BINARY, binary);
+        client.sendFrame(TEXT, text);
+        const first = await client.nextFrame();
+        expect(first?.opcode).toBe(BINARY);
+        expect(bytesDiff(first?.payload, binary)).toBe("");
+        const second = await client.nextFrame();
+        expect(second?.opcode).toBe(TEXT);
+        expect(new TextDecoder().decode(second?.payload)).toBe(text);
+        client.close();
+      });
+    }
+
+    it("rfc6455#section-5.2 echoes a 16 MiB binary message", async () => {
+      const client = await RawClient.handshake(port);
+      const big = pattern(16 * 1024 * 1024);
+      client.sendFrame(BINARY, big);
+      const frame = await withTimeout(client.nextFrame(), 20_000, "16 MiB echo");
+      expect(bytesDiff(frame?.payload, big)).toBe("");
+      client.close();
+    });
+
+    it("rfc6455#section-5.4 assembles fragments with a ping between them, answering the ping first", async () => {
+      const client = await RawClient.handshake(port);
+      client.sendFrame(TEXT, "Hel", { fin: false });
+      client.sendFrame(PING, "between");
+      client.sendFrame(CONTINUATION, "lo, ", { fin: false });
+      client.sendFrame(CONTINUATION, "world");
+      const pong = await client.nextFrame();
+      expect(pong?.opcode).toBe(PONG);
+      expect(new TextDecoder().decode(pong?.payload)).toBe("between");
+      const message = await client.nextFrame();
+      expect(message?.opcode).toBe(TEXT);
+      expect(new TextDecoder().decode(message?.payload)).toBe("Hello, world");
+      client.close();
+    });
+
+    it("rfc6455#section-5.5.2 answers every ping with a pong carrying the same data", async () => {
+      const client = await RawClient.handshake(port);
+      for (let i = 0; i < 10; i++) client.sendFrame(PING, `ping ${i}`);
+      for (let i = 0; i < 10; i++) {
+        const pong = await client.nextFrame();
+        expect(pong?.opcode).toBe(PONG);
+        expect(new TextDecoder().decode(pong?.payload)).toBe(`ping ${i}`);
+      }
+      client.close();
+    });
+
+    it("delivers 1000 messages in order", async () => {
+      const client = await RawClient.handshake(port);
+      for (let i = 0; i < 1000; i++) client.sendFrame(TEXT, `message ${i}`);
+      for (let i = 0; i < 1000; i++) {
+        const frame = await client.nextFrame();
+        expect(new TextDecoder().decode(frame?.payload)).toBe(`message ${i}`);
+      }
+      client.close();
+    });
+
+    const failures: [string, (client: RawClient) => void, number][] = [
+      [
+        "rfc6455#section-5.1 an unmasked client frame",
+        (c) => c.sendFrame(TEXT, "x", { mask: false }),
+        1002,
+      ],
+      ["rfc6455#section-5.2 a reserved opcode", (c) => c.sendFrame(0x3, "x"), 1002],
+      ["rfc6455#section-5.2 RSV bits without an extension", (c) => c.sendFrame(TEXT, "x", { rsv: 4 }), 1002],
+      [
+        "rfc6455#section-5.5 a 126-byte ping",
+        (c) => c.sendFrame(PING, new Uint8Array(126)),
+        1002,
+      ],
+      [
+        "rfc6455#section-5.4 a continuation with no message started",
+        (c) => c.sendFrame(CONTINUATION, "x"),
+        1002,
+      ],
+      [
+        "rfc6455#section-8.1 invalid UTF-8 in text",
+        (c) => c.sendFrame(TEXT, new Uint8Array([0xce, 0xba, 0xed, 0xa0, 0x80])),
+        1007,
+      ],
+      [
+        "rfc6455#section-5.5.1 a close frame with a 1-byte payload",
+        (c) => c.sendFrame(CLOSE, new Uint8Array([0x03])),
+        1002,
+      ],
+      [
+        "rfc6455#section-7.4 a close frame with code 1005",
+        (c) => c.sendFrame(CLOSE, closePayload(1005)),
+        1002,
+      ],
+      [
+        "rfc6455#section-10.4 a frame over the size limit",
+        (c) => {
+          // Just the header of a 1 GiB frame: it must be refused before any payload arrives.
+          c.write(new Uint8Array([0x82, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4]));
+        },
+        1009,
+      ],
+    ];
+    for (const [what, send, code] of failures) {
+      it(`${what} fails the connection with ${code} and the server closes TCP`, async () => {
+        const client = await RawClient.handshake(port);
+        send(client);
+        const close = await withTimeout(client.nextClose(), 5_000, "close frame");
+        expect(close?.code).toBe(code);
+        await withTimeout(client.ended, 5_000, "TCP close");
+      });
+    }
+
+    it("rfc6455#section-5.5.1 echoes the client's close code and reason, then closes TCP", async () => {
+      const client = await RawClient.handshake(port, { path: "/echo-close" });
+      client.sendFrame(CLOSE, closePayload(4000, "bye"));
+      const close = await client.nextClose();
+      expect(close).toEqual({ code: 4000, reason: "bye" });
+      await withTimeout(client.ended, 5_000, "TCP close");
+      const event = await observed.closed.get("/echo-close");
+      expect(event).toMatchObject({ code: 4000, reason: "bye", wasClean: true });
+    });
+
+    it("rfc6455#section-5.5.1 answers a close without a code with a close without a code", async () => {
+      const client = await RawClient.handshake(port, { path: "/no-code" });
+      client.sendFrame(CLOSE);
+      const frame = await client.nextFrame();
+      expect(frame?.opcode).toBe(CLOSE);
+      expect(frame?.payload.length).toBe(0);
+      await withTimeout(client.ended, 5_000, "TCP close");
+      const event = await observed.closed.get("/no-code");
+      expect(event).toMatchObject({ code: 1005, wasClean: true });
+    });
+
+    it("rfc6455#section-7.1.2 server-initiated close waits for the client's close, then closes TCP", async () => {
+      const client = await RawClient.handshake(port, { path: "/close-me" });
+      client.sendFrame(TEXT, "please close");
+      const close = await client.nextClose();
+      expect(close).toEqual({ code: 4001, reason: "server bye" });
+      // The server must not have closed TCP yet: it waits for our Close.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(client.socket.closed).toBe(false);
+      client.sendFrame(CLOSE, closePayload(4001, "server bye"));
+      await withTimeout(client.ended, 5_000, "TCP close");
+      const event = await observed.closed.get("/close-me");
+      expect(event).toMatchObject({ code: 4001, reason: "server bye", wasClean: true });
+    });
+
+    it("rfc6455#section-7.1.5 reports 1006 when the peer vanishes without a close frame", async () => {
+      const client = await RawClient.handshake(port, { path: "/vanish" });
+      client.sendFrame(TEXT, "hi");
+      await client.nextFrame();
+      client.close();
+      const event = await withTimeout(observed.closed.get("/vanish")!, 5_000, "closed");
+      expect(event).toMatchObject({ code: 1006, wasClean: false });
+    });
+
+    it("a handler that throws closes its connection with 1011 and the server keeps serving", async () => {
+      const client = await RawClient.handshake(port, { path: "/throw" });
+      const close = await withTimeout(client.nextClose(), 5_000, "close frame");
+      expect(close?.code).toBe(1011);
+      expect(observed.errors.some((e) => e instanceof Error && e.message === "handler bug")).toBe(
+        true,
+      );
+      const other = await RawClient.handshake(port);
+      other.sendFrame(TEXT, "still here");
+      expect(new TextDecoder().decode((await other.nextFrame())?.payload)).toBe("still here");
+      other.close();
+    });
+
+    it("backpressure: a client that does not read makes send() wait", async () => {
+      const client = await RawClient.handshake(port, { path: "/flood" });
+      client.socket.pause();
+      // Let the server fill every buffer between it and the paused client.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const stalled = slowSends.count;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // send() is waiting: no progress, and far less than the 6.4 GB the loop would send.
+      expect(slowSends.count).toBe(stalled);
+      expect(stalled * 64 * 1024).toBeLessThan(64 * 1024 * 1024);
+      client.socket.resume();
+      await withTimeout(
+        (async () => {
+          while (slowSends.count < stalled + 100) await new Promise((r) => setTimeout(r, 20));
+        })(),
+        10_000,
+        "sending resumes once the client reads",
+      );
+      client.close();
+    });
+  });
+}
