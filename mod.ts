@@ -18,7 +18,11 @@
  * @module
  */
 
-export { CloseCode, isReceivableCloseCode, isSendableCloseCode } from "./src/protocol/close_code.ts";
+export {
+  CloseCode,
+  isReceivableCloseCode,
+  isSendableCloseCode,
+} from "./src/protocol/close_code.ts";
 export {
   buildClosePayload,
   type CloseInfo,
@@ -48,6 +52,33 @@ export {
   type FrameSerializerOptions,
   serializeFrame,
 } from "./src/protocol/frame_serializer.ts";
+export {
+  acceptKey,
+  type ClientHandshake,
+  type ClientHandshakeOptions,
+  createClientHandshake,
+  type ExpectedUpgrade,
+  isUpgradeRequest,
+  refusalResponseHead,
+  serializeResponseHead,
+  type UpgradeRequestInfo,
+  type UpgradeRequestLike,
+  upgradeResponseHead,
+  type UpgradeResponseInfo,
+  type UpgradeResponseLike,
+  type UpgradeResponseOptions,
+  validateUpgradeRequest,
+  validateUpgradeResponse,
+} from "./src/protocol/handshake.ts";
+export {
+  type ExtensionOffer,
+  formatExtensionList,
+  isToken,
+  parseExtensionList,
+  parseTokenList,
+} from "./src/protocol/header_lists.ts";
+export { type Http1Request, Http1RequestParser } from "./src/protocol/http1_request_parser.ts";
+export { type Http1Response, Http1ResponseParser } from "./src/protocol/http1_response_parser.ts";
 export { DEFAULT_LIMITS, type Limits, resolveLimits } from "./src/protocol/limits.ts";
 export { applyMask, copyMasked, MaskKeySource } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
@@ -68,3 +99,14 @@ export {
   FrameEncoderStream,
   type FrameEncoderStreamOptions,
 } from "./src/streams/frame_encoder_stream.ts";
+export {
+  type ErrorContext,
+  type HandlerContext,
+  handleStream,
+  type ListenOptions,
+  serveListener,
+  type ServeOptions,
+  type Server,
+  type StreamSource,
+  type WebSocketHandler,
+} from "./src/serve.ts";

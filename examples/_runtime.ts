@@ -1,7 +1,7 @@
 // Picks the adapter for the runtime the example runs on, so one file runs on Deno, Bun and
 // Node alike. Each adapter is its own entry point; only the one for this runtime is loaded.
 import type { ListenOptions } from "../src/adapters/listener.ts";
-import type { Server, ServeOptions, WebSocketHandler } from "../src/serve.ts";
+import type { ServeOptions, Server, WebSocketHandler } from "../src/serve.ts";
 
 /** `serve` of whichever adapter fits the current runtime. */
 export type Serve = (

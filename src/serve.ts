@@ -152,6 +152,29 @@ export interface StreamSource extends AsyncIterable<ByteStream> {
   close(): Promise<void>;
 }
 
+/**
+ * Where an adapter listens.
+ *
+ * @example
+ * ```ts
+ * import type { ListenOptions } from "@wsflow/wsflow";
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
+ * console.log(options.port);
+ * ```
+ */
+export interface ListenOptions {
+  /**
+   * Address to bind.
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * Port to bind; 0 picks a free one (read it back from `addr`).
+   * @default {8080}
+   */
+  port?: number;
+}
+
 const MAX_FALLBACK_BODY = 1024 * 1024;
 
 /**

@@ -7,7 +7,7 @@
 
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
-import { type Server, serveListener, type ServeOptions, type WebSocketHandler } from "../serve.ts";
+import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 

@@ -6,7 +6,7 @@
 
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
-import { type Server, serveListener, type ServeOptions, type WebSocketHandler } from "../serve.ts";
+import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 
 /**
  * Listens for TCP connections with `Deno.listen`.

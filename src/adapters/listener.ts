@@ -4,47 +4,16 @@
  * @module
  */
 
-import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
+import type { ByteStream } from "../streams/byte_stream.ts";
+import type { ListenOptions, StreamSource } from "../serve.ts";
 
 /**
- * Options every adapter's `listen` takes.
- *
- * @example
- * ```ts
- * import type { ListenOptions } from "@wsflow/wsflow";
- * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
- * console.log(options.port);
- * ```
+ * A listening socket: accepted connections as byte streams (the adapters' name for
+ * {@linkcode StreamSource}).
  */
-export interface ListenOptions {
-  /**
-   * Address to bind.
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /**
-   * Port to bind; 0 picks a free one (read it back from `addr`).
-   * @default {8080}
-   */
-  port?: number;
-}
+export type Listener = StreamSource;
 
-/**
- * A listening socket: accepted connections as byte streams.
- *
- * @example
- * ```ts ignore
- * import { listen } from "@wsflow/wsflow/deno";
- * const listener = await listen({ port: 0 });
- * for await (const stream of listener) stream.writable.close();
- * ```
- */
-export interface Listener extends AsyncIterable<ByteStream> {
-  /** The bound address, with the real port. */
-  readonly addr: NetAddr;
-  /** Stops accepting; connections already accepted are not touched. */
-  close(): Promise<void>;
-}
+export type { ListenOptions };
 
 /**
  * Turns a callback-driven accept loop into an async iterable of byte streams, so every

@@ -38,6 +38,7 @@ export class WebSocketError extends Error {
   readonly closeCode: number;
 
   /**
+   * Creates the instance.
    * @param message Sentence-case description, detail after a colon, RFC token at the end.
    * @param closeCode The close status code this error maps to.
    * @param options Standard error options (`cause`).
@@ -59,7 +60,11 @@ export class WebSocketError extends Error {
  * ```
  */
 export class ProtocolError extends WebSocketError {
-  /** @param message What rule was broken. @param options Standard error options. */
+  /**
+   * Creates the instance.
+   * @param message What rule was broken.
+   * @param options Standard error options.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, CloseCode.ProtocolError, options);
     this.name = "ProtocolError";
@@ -76,7 +81,11 @@ export class ProtocolError extends WebSocketError {
  * ```
  */
 export class UnsupportedDataError extends WebSocketError {
-  /** @param message What was refused. @param options Standard error options. */
+  /**
+   * Creates the instance.
+   * @param message What was refused.
+   * @param options Standard error options.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, CloseCode.UnsupportedData, options);
     this.name = "UnsupportedDataError";
@@ -94,7 +103,11 @@ export class UnsupportedDataError extends WebSocketError {
  * ```
  */
 export class InvalidPayloadError extends WebSocketError {
-  /** @param message What was invalid. @param options Standard error options. */
+  /**
+   * Creates the instance.
+   * @param message What was invalid.
+   * @param options Standard error options.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, CloseCode.InvalidPayload, options);
     this.name = "InvalidPayloadError";
@@ -111,7 +124,11 @@ export class InvalidPayloadError extends WebSocketError {
  * ```
  */
 export class PolicyViolationError extends WebSocketError {
-  /** @param message Which policy. @param options Standard error options. */
+  /**
+   * Creates the instance.
+   * @param message Which policy.
+   * @param options Standard error options.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, CloseCode.PolicyViolation, options);
     this.name = "PolicyViolationError";
@@ -128,7 +145,11 @@ export class PolicyViolationError extends WebSocketError {
  * ```
  */
 export class MessageTooBigError extends WebSocketError {
-  /** @param message Which limit and by how much. @param options Standard error options. */
+  /**
+   * Creates the instance.
+   * @param message Which limit and by how much.
+   * @param options Standard error options.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, CloseCode.MessageTooBig, options);
     this.name = "MessageTooBigError";
@@ -145,7 +166,11 @@ export class MessageTooBigError extends WebSocketError {
  * ```
  */
 export class MandatoryExtensionError extends WebSocketError {
-  /** @param message Which extension. @param options Standard error options. */
+  /**
+   * Creates the instance.
+   * @param message Which extension.
+   * @param options Standard error options.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, CloseCode.MandatoryExtension, options);
     this.name = "MandatoryExtensionError";
@@ -171,6 +196,7 @@ export class HandshakeError extends WebSocketError {
   readonly headers: Headers;
 
   /**
+   * Creates the instance.
    * @param message What was wrong with the handshake.
    * @param status The HTTP status.
    * @param headers Extra headers of the response.
@@ -203,6 +229,7 @@ export class ConnectionClosedError extends WebSocketError {
   readonly wasClean: boolean;
 
   /**
+   * Creates the instance.
    * @param code The close code.
    * @param reason The close reason.
    * @param wasClean Whether the close handshake completed.

@@ -95,7 +95,10 @@ export class FrameParser {
   #messageBytes = 0;
   #fragments = 0;
 
-  /** @param options The receiving role, limits and whether RSV1 is negotiated. */
+  /**
+   * Creates the instance.
+   * @param options The receiving role, limits and whether RSV1 is negotiated.
+   */
   constructor(options: FrameParserOptions) {
     const limits = resolveLimits(options.limits);
     this.#server = options.role === "server";

@@ -137,7 +137,10 @@ export class FrameSerializer {
   #chunks: Uint8Array[] = [];
   #pendingBytes = 0;
 
-  /** @param options The sending role. */
+  /**
+   * Creates the instance.
+   * @param options The sending role.
+   */
   constructor(options: FrameSerializerOptions) {
     this.#keys = options.role === "client" ? new MaskKeySource() : undefined;
   }

@@ -122,7 +122,10 @@ export class MaskKeySource {
   #pool: Uint8Array;
   #position: number;
 
-  /** @param batchKeys How many keys to draw per call to `crypto.getRandomValues`. */
+  /**
+   * Creates the instance.
+   * @param batchKeys How many keys to draw per call to `crypto.getRandomValues`.
+   */
   constructor(batchKeys = 1024) {
     this.#pool = new Uint8Array(batchKeys * 4);
     this.#position = this.#pool.length;

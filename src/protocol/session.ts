@@ -127,7 +127,10 @@ export class Session {
   #events: SessionEvent[] = [];
   readonly #onFrame = (frame: Frame): void => this.#handleFrame(frame);
 
-  /** @param options The role and limits. */
+  /**
+   * Creates the instance.
+   * @param options The role and limits.
+   */
   constructor(options: SessionOptions) {
     this.role = options.role;
     this.#parser = new FrameParser({
@@ -386,4 +389,3 @@ export class Session {
 }
 
 const EMPTY = new Uint8Array(0);
-

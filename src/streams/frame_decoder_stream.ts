@@ -22,7 +22,10 @@ import { FrameParser, type FrameParserOptions } from "../protocol/frame_parser.t
  * ```
  */
 export class FrameDecoderStream extends TransformStream<Uint8Array, Frame> {
-  /** @param options The receiving role, limits, and whether RSV1 is negotiated. */
+  /**
+   * Creates the instance.
+   * @param options The receiving role, limits, and whether RSV1 is negotiated.
+   */
   constructor(options: FrameParserOptions) {
     const parser = new FrameParser(options);
     super({

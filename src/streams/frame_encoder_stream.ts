@@ -30,7 +30,10 @@ export interface FrameEncoderStreamOptions {
  * ```
  */
 export class FrameEncoderStream extends TransformStream<Frame, Uint8Array> {
-  /** @param options The sending role. */
+  /**
+   * Creates the instance.
+   * @param options The sending role.
+   */
   constructor(options: FrameEncoderStreamOptions) {
     const serializer = new FrameSerializer(options);
     super({

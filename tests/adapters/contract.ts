@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ListenOptions } from "../../src/adapters/listener.ts";
 import type { CloseEvent } from "../../src/protocol/session.ts";
-import type { Server, ServeOptions, WebSocketHandler } from "../../src/serve.ts";
+import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";
@@ -207,7 +207,11 @@ export function runAdapterContract(name: string, serve: ServeFunction): void {
         1002,
       ],
       ["rfc6455#section-5.2 a reserved opcode", (c) => c.sendFrame(0x3, "x"), 1002],
-      ["rfc6455#section-5.2 RSV bits without an extension", (c) => c.sendFrame(TEXT, "x", { rsv: 4 }), 1002],
+      [
+        "rfc6455#section-5.2 RSV bits without an extension",
+        (c) => c.sendFrame(TEXT, "x", { rsv: 4 }),
+        1002,
+      ],
       [
         "rfc6455#section-5.5 a 126-byte ping",
         (c) => c.sendFrame(PING, new Uint8Array(126)),
