@@ -276,8 +276,13 @@ export class FrameParser {
           "Cannot accept frame: the most significant bit of the 64-bit length is set (rfc6455#section-5.2)",
         );
       }
-      // Lengths past 2^53 cannot be held exactly in a number; they are over any limit anyway.
-      payloadLength = high >= 0x200000 ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + low;
+      // Lengths past 2^53 - 1 cannot be held exactly in a number: over any possible limit.
+      if (high >= 0x200000) {
+        throw new MessageTooBigError(
+          "Cannot accept frame: payload length is 2^53 bytes or more (rfc6455#section-10.4)",
+        );
+      }
+      payloadLength = high * 0x100000000 + low;
     }
 
     if (!control) {

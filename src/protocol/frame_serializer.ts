@@ -99,7 +99,10 @@ function writeHeader(
   return offset;
 }
 
+// The output arena starts small (idle connections hold almost nothing) and doubles with use.
+const ARENA_MIN = 4 * 1024;
 const ARENA_SIZE = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 // Server payloads above this size are written as their own chunk instead of being copied.
 const ZERO_COPY_THRESHOLD = 16 * 1024;
 const encoder = new TextEncoder();
@@ -131,7 +134,8 @@ export interface FrameSerializerOptions {
  */
 export class FrameSerializer {
   readonly #keys: MaskKeySource | undefined;
-  #arena = new Uint8Array(ARENA_SIZE);
+  #arena: Uint8Array = EMPTY;
+  #nextArenaSize = ARENA_MIN;
   #start = 0; // first byte not yet taken
   #end = 0; // first free byte
   #chunks: Uint8Array[] = [];
@@ -250,10 +254,19 @@ export class FrameSerializer {
   /** Makes room for `bytes` contiguous bytes at `#end`. */
   #reserve(bytes: number): void {
     if (this.#arena.length - this.#end >= bytes) return;
-    this.#cut();
-    // Taken chunks may still be in flight, so the old arena is left to them.
-    this.#arena = new Uint8Array(ARENA_SIZE);
+    const pending = this.#end - this.#start;
+    // Taken chunks may still be in flight, so the old arena is left to them. Bytes not yet
+    // taken move along while the batch fits one arena, so a batch stays one chunk.
+    const keep = pending + bytes <= ARENA_SIZE;
+    if (!keep) this.#cut();
+    while (this.#nextArenaSize < ARENA_SIZE && this.#nextArenaSize < pending + bytes) {
+      this.#nextArenaSize *= 2;
+    }
+    const arena = new Uint8Array(Math.max(bytes, this.#nextArenaSize));
+    this.#nextArenaSize = Math.min(this.#nextArenaSize * 2, ARENA_SIZE);
+    if (keep && pending > 0) arena.set(this.#arena.subarray(this.#start, this.#end));
+    this.#arena = arena;
     this.#start = 0;
-    this.#end = 0;
+    this.#end = keep ? pending : 0;
   }
 }

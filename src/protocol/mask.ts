@@ -126,7 +126,7 @@ export class MaskKeySource {
    * Creates the instance.
    * @param batchKeys How many keys to draw per call to `crypto.getRandomValues`.
    */
-  constructor(batchKeys = 1024) {
+  constructor(batchKeys = 256) {
     this.#pool = new Uint8Array(batchKeys * 4);
     this.#position = this.#pool.length;
   }

@@ -243,7 +243,7 @@ export class Session {
    * @throws {RangeError} When the code may not be sent or the reason is too long.
    */
   close(code?: number, reason?: string): void {
-    if (this.#closeSent) return;
+    if (this.#closeSent || this.#closed !== undefined) return;
     const payload = buildClosePayload(code, reason);
     this.#sendClose(payload);
   }
