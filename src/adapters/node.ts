@@ -56,19 +56,27 @@ export function socketToByteStream(socket: Socket): ByteStream {
     },
   }, { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk?.byteLength ?? 0 });
   const writable = new WritableStream<Uint8Array>({
-    write(chunk): Promise<void> | undefined {
+    write(chunk): Promise<void> {
       if (socket.destroyed) throw new Error("Cannot write: the socket is closed");
-      if (socket.write(chunk)) return undefined;
+      // Settles when the socket is done with the chunk (the caller may then reuse its memory)
+      // and, under backpressure, not before it drains.
       return new Promise<void>((resolve, reject) => {
-        const done = (): void => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          if (socket.destroyed && socket.writableLength > 0) {
-            reject(new Error("Cannot write: the socket closed"));
-          } else resolve();
+        let written = false;
+        let drained = socket.write(chunk, (error) => {
+          written = true;
+          if (error) reject(error);
+          else if (drained) resolve();
+        });
+        if (drained) return;
+        const onDrain = (): void => {
+          socket.off("drain", onDrain);
+          socket.off("close", onDrain);
+          drained = true;
+          if (written || socket.destroyed) resolve();
         };
-        socket.on("drain", done);
-        socket.on("close", done);
+        // A socket that closes while full never drains; its writes end here.
+        socket.on("drain", onDrain);
+        socket.on("close", onDrain);
       });
     },
     close(): Promise<void> {

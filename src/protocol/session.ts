@@ -285,6 +285,14 @@ export class Session {
     return this.#serializer.take();
   }
 
+  /**
+   * Declares that every chunk returned by {@linkcode Session.prototype.takeOutgoing} so far has
+   * been written to the transport and is no longer referenced, so its buffer can be reused.
+   */
+  releaseOutgoing(): void {
+    this.#serializer.release();
+  }
+
   #takeEvents(): readonly SessionEvent[] {
     if (this.#events.length === 0) return NO_EVENTS;
     const events = this.#events;

@@ -132,6 +132,7 @@ export class Connection implements AsyncIterable<Message> {
   #transportEndWaiter: (() => void) | undefined;
 
   #flushScheduled = false;
+  #flushes = 0;
   #congested = false;
   #ready: Promise<void> = RESOLVED;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -428,7 +429,17 @@ export class Connection implements AsyncIterable<Message> {
     const chunks = this.#session.takeOutgoing();
     if (chunks === undefined) return;
     const writer = this.#writer;
-    for (const chunk of chunks) writer.write(chunk).then(undefined, noop);
+    let written: Promise<void> = RESOLVED;
+    for (const chunk of chunks) {
+      written = writer.write(chunk);
+      written.catch(noop); // failures surface through writer.closed
+    }
+    // Once the last write completes (and no later flush happened) the socket holds none of the
+    // session's output buffer any more, so it can be reused rather than reallocated.
+    const generation = ++this.#flushes;
+    written.then(() => {
+      if (generation === this.#flushes) this.#session.releaseOutgoing();
+    }, noop);
     if (!this.#congested && (writer.desiredSize ?? 1) <= 0) {
       this.#congested = true;
       this.#ready = writer.ready.then(() => {

@@ -1,0 +1,584 @@
+/**
+ * Dispatch of WebSocket upgrades by path and subprotocol, and the per-route upgrade hook.
+ *
+ * **Which pattern.** Of the patterns that match a path, the most specific wins, comparing
+ * segment by segment from the left: a literal beats a `:param`, which beats `*`. So `/rooms/new`
+ * beats `/rooms/:id`, which beats `/rooms/*`, which beats `*`; and `/a/b/:x` beats `/a/:y/c` on
+ * `/a/b/c`. Routes whose patterns match the same paths (`/rooms/:id` and `/rooms/:name`) share
+ * that path, in the order they were added; there is no falling through to a less specific
+ * pattern.
+ *
+ * **Which route and subprotocol** (rfc6455#section-4.2.2). Among the routes of that path, the
+ * first protocol in the client's `Sec-WebSocket-Protocol` offer that some route speaks is chosen,
+ * with that route: the client's preference wins over the order of routes. When no offered
+ * protocol is spoken there, the route that accepts connections without a subprotocol (one with
+ * no `protocols`, or `protocolRequired: false`) gets the connection with protocol `""`; if there
+ * is none, the upgrade is refused with 400 and a body naming the supported protocols.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2.2}
+ */
+
+import { HandshakeError } from "../protocol/errors.ts";
+import { isToken } from "../protocol/header_lists.ts";
+import type { Connection } from "../streams/connection.ts";
+import { type OriginOption, OriginPolicy } from "./origin.ts";
+import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
+
+/**
+ * What the upgrade hook is told besides the request.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeContext } from "@wsflow/wsflow";
+ * const ctx: UpgradeContext<{ room: string }> = { params: { room: "lobby" }, protocol: "" };
+ * console.log(ctx.params.room); // "lobby"
+ * ```
+ * @typeParam Params The route's params, from its pattern.
+ */
+export interface UpgradeContext<Params> {
+  /** The path params, percent-decoded. */
+  readonly params: Params;
+  /** The subprotocol that will be selected, or `""` for none. */
+  readonly protocol: string;
+}
+
+/**
+ * What a route's handler is told besides the connection itself.
+ *
+ * @example
+ * ```ts
+ * import type { RouteContext } from "@wsflow/wsflow";
+ * function describe(ctx: RouteContext<{ room: string }, { user: string }>): string {
+ *   return `${ctx.data.user} in ${ctx.params.room} over ${ctx.protocol || "no subprotocol"}`;
+ * }
+ * console.log(describe({
+ *   request: new Request("http://localhost/rooms/lobby"),
+ *   params: { room: "lobby" }, protocol: "", data: { user: "ada" },
+ * })); // "ada in lobby over no subprotocol"
+ * ```
+ * @typeParam Params The route's params, from its pattern.
+ * @typeParam Data What the upgrade hook accepted the connection with.
+ */
+export interface RouteContext<Params, Data> {
+  /** The opening handshake as a web `Request` (method, URL with query, headers). */
+  readonly request: Request;
+  /** The path params, percent-decoded. */
+  readonly params: Params;
+  /** The negotiated subprotocol, or `""`. */
+  readonly protocol: string;
+  /** The `data` the upgrade hook returned; `undefined` without a hook or without `data`. */
+  readonly data: Data;
+}
+
+/**
+ * Runs once per connection on its route. If it throws or rejects, the server closes the
+ * connection with 1011; returning does not close it.
+ *
+ * @example
+ * ```ts
+ * import type { Handler } from "@wsflow/wsflow";
+ * const echo: Handler<Record<string, string>, undefined> = async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * };
+ * console.log(typeof echo); // "function"
+ * ```
+ * @typeParam Params The route's params, from its pattern.
+ * @typeParam Data What the upgrade hook accepted the connection with.
+ */
+export type Handler<Params, Data> = (
+  connection: Connection,
+  ctx: RouteContext<Params, Data>,
+) => void | Promise<unknown>;
+
+/**
+ * The upgrade hook's way to accept: per-connection data for the handler, and header fields for
+ * the 101 response (such as `Set-Cookie`). With no `Data` to pass, `data` may be left out.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeAccept } from "@wsflow/wsflow";
+ * const accept: UpgradeAccept<{ user: string }> = {
+ *   data: { user: "ada" },
+ *   headers: { "set-cookie": "seen=1; HttpOnly" },
+ * };
+ * console.log(accept.data.user); // "ada"
+ * ```
+ * @typeParam Data The type of `data`.
+ */
+export type UpgradeAccept<Data> =
+  & {
+    /**
+     * Header fields to add to the 101 response. The handshake's own fields are refused.
+     * @default {undefined}
+     */
+    headers?: HeadersInit | undefined;
+  }
+  & (undefined extends Data ? { data?: Data } : { data: Data });
+
+/**
+ * What an upgrade hook returns: a `Response` refuses the upgrade and is sent as it is (any
+ * status, headers and body; even a 2xx does not upgrade), an {@linkcode UpgradeAccept} accepts
+ * with data and headers, and nothing accepts with `data` undefined.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeResult } from "@wsflow/wsflow";
+ * const refusal: UpgradeResult<undefined> = new Response("log in first", { status: 401 });
+ * console.log(refusal instanceof Response); // true
+ * ```
+ * @typeParam Data The type of the accepted connection's `data`.
+ */
+export type UpgradeResult<Data> = Response | UpgradeAccept<Data> | undefined | void;
+
+/**
+ * Runs before the 101 response, once the route, params and subprotocol are known and the
+ * `Origin` check has passed: authenticate, then refuse or accept.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeHook } from "@wsflow/wsflow";
+ * const requireToken: UpgradeHook<Record<string, string>, { token: string }> = (request) => {
+ *   const token = new URL(request.url).searchParams.get("token");
+ *   if (token === null) return new Response("token required", { status: 401 });
+ *   return { data: { token } };
+ * };
+ * console.log(typeof requireToken); // "function"
+ * ```
+ * @typeParam Params The route's params, from its pattern.
+ * @typeParam Data What accepted connections carry.
+ */
+export type UpgradeHook<Params, Data> = (
+  request: Request,
+  ctx: UpgradeContext<Params>,
+) => UpgradeResult<Data> | Promise<UpgradeResult<Data>>;
+
+/**
+ * A route's options; the second argument of {@linkcode Router.prototype.route}.
+ *
+ * @example
+ * ```ts
+ * import type { RouteOptions } from "@wsflow/wsflow";
+ * const options: RouteOptions<{ room: string }, undefined> = {
+ *   protocols: ["chat.v2", "chat"],
+ *   handler: (ws, ctx) => ws.close(1000, ctx.params.room),
+ * };
+ * console.log(options.protocols); // ["chat.v2", "chat"]
+ * ```
+ * @typeParam Params The route's params, from its pattern.
+ * @typeParam Data What the upgrade hook accepts connections with.
+ */
+export interface RouteOptions<Params, Data> {
+  /**
+   * Subprotocols this route speaks (tokens, compared case-sensitively). Their order does not
+   * matter: the client's order of preference decides (rfc6455#section-4.2.2).
+   * @default {[]}
+   */
+  protocols?: readonly string[] | undefined;
+  /**
+   * Whether a client must offer one of `protocols`. When `false`, a client that offers none of
+   * them gets this route without a subprotocol. Ignored when `protocols` is empty.
+   * @default {true}
+   */
+  protocolRequired?: boolean | undefined;
+  /**
+   * Which browser origins may connect (rfc6455#section-10.2). Without it, the server's
+   * `origins` option applies, and without that `"same-origin"`.
+   * @default {undefined}
+   */
+  origins?: OriginOption | undefined;
+  /**
+   * Runs before the 101 response to refuse (return a `Response`) or to accept with data and
+   * extra headers.
+   * @default {undefined}
+   */
+  upgrade?: UpgradeHook<Params, Data> | undefined;
+  /** Runs once per connection. */
+  handler: Handler<Params, Data>;
+}
+
+/**
+ * A route as the router keeps it, with its options resolved.
+ *
+ * @example
+ * ```ts
+ * import { Router } from "@wsflow/wsflow";
+ * const router = new Router().route("/chat", { protocols: ["chat"], handler: () => {} });
+ * const found = router.match(new Request("http://localhost/chat"), ["chat"]);
+ * if (found.kind === "found") console.log(found.route.protocols); // ["chat"]
+ * ```
+ */
+export interface Route {
+  /** The compiled path pattern. */
+  readonly pattern: RoutePattern;
+  /** The subprotocols this route speaks. */
+  readonly protocols: readonly string[];
+  /** Whether a client must offer one of `protocols`; `false` when `protocols` is empty. */
+  readonly protocolRequired: boolean;
+  /** The route's origin policy; `undefined` to use the server's. */
+  readonly origins: OriginPolicy | undefined;
+  /** The upgrade hook, if any. */
+  readonly upgrade: UpgradeHook<Record<string, string>, unknown> | undefined;
+  /** The handler. */
+  readonly handler: Handler<Record<string, string>, unknown>;
+}
+
+/**
+ * A route was found for the path and offer.
+ *
+ * @example
+ * ```ts
+ * import { Router } from "@wsflow/wsflow";
+ * const router = new Router().route("/rooms/:room", { handler: () => {} });
+ * const found = router.match(new Request("http://localhost/rooms/lobby"), []);
+ * if (found.kind === "found") console.log(found.params, found.protocol); // { room: "lobby" } ""
+ * ```
+ */
+export interface RouteFound {
+  /** Discriminant. */
+  readonly kind: "found";
+  /** The chosen route. */
+  readonly route: Route;
+  /** The path params, percent-decoded. */
+  readonly params: Record<string, string>;
+  /** The chosen subprotocol, one the client offered, or `""` for none. */
+  readonly protocol: string;
+}
+
+/**
+ * No route takes the request: `"not-found"` when no pattern matches the path (404),
+ * `"no-protocol"` when routes exist for the path but all require a subprotocol the client did not
+ * offer (400). `error` is ready to send: its status and its message as the body.
+ *
+ * @example
+ * ```ts
+ * import { Router } from "@wsflow/wsflow";
+ * const router = new Router().route("/rpc", { protocols: ["jsonrpc"], handler: () => {} });
+ * const refused = router.match(new Request("http://localhost/rpc"), ["mqtt"]);
+ * if (refused.kind !== "found") console.log(refused.error.status); // 400
+ * ```
+ */
+export interface RouteRefused {
+  /** Discriminant. */
+  readonly kind: "not-found" | "no-protocol";
+  /** The refusal, with its HTTP status (404 or 400) and a message naming what was missing. */
+  readonly error: HandshakeError;
+  /** For `"no-protocol"`, the subprotocols the path's routes speak; otherwise empty. */
+  readonly supported: readonly string[];
+}
+
+/**
+ * What {@linkcode Router.prototype.match} decides.
+ *
+ * @example
+ * ```ts
+ * import type { RouteMatch } from "@wsflow/wsflow";
+ * function status(match: RouteMatch): number {
+ *   return match.kind === "found" ? 101 : match.error.status;
+ * }
+ * console.log(typeof status); // "function"
+ * ```
+ */
+export type RouteMatch = RouteFound | RouteRefused;
+
+/**
+ * Options of {@linkcode runUpgrade}.
+ *
+ * @example
+ * ```ts
+ * import type { RunUpgradeOptions } from "@wsflow/wsflow";
+ * const options: RunUpgradeOptions = { origins: ["https://app.example.com"] };
+ * console.log(options.origins); // ["https://app.example.com"]
+ * ```
+ */
+export interface RunUpgradeOptions {
+  /**
+   * The server-wide origin policy, for routes without their own `origins`.
+   * @default {"same-origin"}
+   */
+  origins?: OriginOption | OriginPolicy | undefined;
+}
+
+/**
+ * What {@linkcode runUpgrade} decides: `"accepted"` with the extra 101 headers and the handler's
+ * context, `"refused"` by the upgrade hook with its `Response`, or `"forbidden"` by the origin
+ * policy with a 403 {@linkcode HandshakeError}.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeDecision } from "@wsflow/wsflow";
+ * function status(decision: UpgradeDecision): number {
+ *   if (decision.kind === "accepted") return 101;
+ *   return decision.kind === "refused" ? decision.response.status : decision.error.status;
+ * }
+ * console.log(typeof status); // "function"
+ * ```
+ */
+export type UpgradeDecision =
+  | {
+    readonly kind: "accepted";
+    /** Header fields the hook asked to add to the 101 response. */
+    readonly headers: Headers;
+    /** The context to call the route's handler with. */
+    readonly context: RouteContext<Record<string, string>, unknown>;
+  }
+  | {
+    readonly kind: "refused";
+    /** The hook's response, to send as it is. */
+    readonly response: Response;
+  }
+  | {
+    readonly kind: "forbidden";
+    /** Status 403, with the reason as the message. */
+    readonly error: HandshakeError;
+  };
+
+/** The routes whose patterns match the same paths, in the order they were added. */
+interface PathGroup {
+  readonly pattern: RoutePattern;
+  readonly routes: Route[];
+}
+
+/**
+ * WebSocket routes by path pattern and subprotocol. See the module documentation for how a
+ * pattern, a route and a subprotocol are chosen.
+ *
+ * @example Two protocols on one path: the client's offer picks the handler
+ * ```ts
+ * import { parseTokenList, Router } from "@wsflow/wsflow";
+ * const router = new Router()
+ *   .route("/rpc", { protocols: ["jsonrpc.v2"], handler: (ws) => ws.close() })
+ *   .route("/rpc", { protocols: ["mqtt"], handler: (ws) => ws.close() })
+ *   .route("/rooms/:room", { handler: (ws, ctx) => ws.close(1000, ctx.params.room) });
+ *
+ * const request = new Request("http://localhost/rpc", {
+ *   headers: { "sec-websocket-protocol": "mqtt, jsonrpc.v2" },
+ * });
+ * const offer = parseTokenList(request.headers.get("sec-websocket-protocol") ?? "");
+ * const found = router.match(request, offer);
+ * if (found.kind === "found") console.log(found.protocol); // "mqtt": first in the client's order
+ * ```
+ */
+export class Router {
+  readonly #groups: PathGroup[] = [];
+
+  /**
+   * Adds a route. Several routes may share a path when they speak different subprotocols; at
+   * most one of them may accept connections without a subprotocol.
+   *
+   * @example
+   * ```ts
+   * import { Router } from "@wsflow/wsflow";
+   * const router = new Router().route("/rooms/:room", {
+   *   upgrade(request) {
+   *     const user = request.headers.get("x-user");
+   *     if (user === null) return new Response("log in first", { status: 401 });
+   *     return { data: { user }, headers: { "set-cookie": "seen=1" } };
+   *   },
+   *   handler(ws, ctx) {
+   *     console.log(ctx.data.user, ctx.params.room); // typed: string, string
+   *     return ws.close();
+   *   },
+   * });
+   * console.log(router.hasPath("/rooms/lobby")); // true
+   * ```
+   * @typeParam P The pattern text, which types the params.
+   * @typeParam Data What the upgrade hook accepts connections with, inferred from it.
+   * @param pattern A path pattern (see {@linkcode RoutePattern}).
+   * @param options Subprotocols, origins, the upgrade hook and the handler.
+   * @returns This router, to chain calls.
+   * @throws {TypeError} When the pattern or an option is malformed, when a subprotocol is already
+   * spoken by another route of the same path, or when a second route of that path would accept
+   * connections without a subprotocol.
+   */
+  route<P extends string, Data = undefined>(
+    pattern: P,
+    options: RouteOptions<RouteParams<P>, Data>,
+  ): this {
+    const compiled = new RoutePattern(pattern);
+    const protocols = [...(options.protocols ?? [])];
+    for (const protocol of protocols) {
+      // rfc6455#section-4.1: each subprotocol is a token
+      if (!isToken(protocol)) {
+        throw new TypeError(
+          `Cannot add route ${pattern}: subprotocol ${JSON.stringify(protocol)} is not a token ` +
+            `(rfc6455#section-4.1)`,
+        );
+      }
+    }
+    if (typeof options.handler !== "function") {
+      throw new TypeError(`Cannot add route ${pattern}: handler is not a function`);
+    }
+    const route: Route = {
+      pattern: compiled,
+      protocols,
+      protocolRequired: protocols.length > 0 && options.protocolRequired !== false,
+      origins: options.origins === undefined ? undefined : new OriginPolicy(options.origins),
+      upgrade: options.upgrade as Route["upgrade"],
+      handler: options.handler as Route["handler"],
+    };
+    let group = this.#groups.find((candidate) => candidate.pattern.key === compiled.key);
+    if (group === undefined) {
+      group = { pattern: compiled, routes: [] };
+      // Keep groups sorted, most specific first; equal ones keep the order they were added in.
+      let at = this.#groups.length;
+      while (at > 0 && RoutePattern.compare(compiled, this.#groups[at - 1]!.pattern) < 0) at--;
+      this.#groups.splice(at, 0, group);
+    }
+    for (const other of group.routes) {
+      const shared = protocols.find((protocol) => other.protocols.includes(protocol));
+      if (shared !== undefined) {
+        throw new TypeError(
+          `Cannot add route ${pattern}: subprotocol "${shared}" is already spoken by route ` +
+            `${other.pattern.source}, which matches the same paths`,
+        );
+      }
+      if (!route.protocolRequired && !other.protocolRequired) {
+        throw new TypeError(
+          `Cannot add route ${pattern}: route ${other.pattern.source} already takes connections ` +
+            `without a subprotocol on the same paths`,
+        );
+      }
+    }
+    group.routes.push(route);
+    return this;
+  }
+
+  /**
+   * Chooses the route, params and subprotocol for an upgrade request; see the module
+   * documentation for the rules.
+   *
+   * @example
+   * ```ts
+   * import { Router } from "@wsflow/wsflow";
+   * const router = new Router().route("/echo", { handler: (ws) => ws.close() });
+   * console.log(router.match(new Request("http://localhost/echo"), ["chat"]).kind); // "found"
+   * console.log(router.match(new Request("http://localhost/nope"), []).kind); // "not-found"
+   * ```
+   * @param request The upgrade request; its URL's path is matched.
+   * @param offeredProtocols The client's `Sec-WebSocket-Protocol` tokens in its order, as
+   * `parseTokenList` gives them (all field lines combined).
+   * @returns The chosen route, or why there is none.
+   */
+  match(request: Request, offeredProtocols: readonly string[]): RouteMatch {
+    const pathname = new URL(request.url).pathname;
+    const found = this.#find(pathname);
+    if (found === null) {
+      return {
+        kind: "not-found",
+        error: new HandshakeError(`Cannot upgrade: no WebSocket route for path ${pathname}`, 404),
+        supported: [],
+      };
+    }
+    const { group, segments } = found;
+    // rfc6455#section-4.2.2: the server selects one of the offered subprotocols, or none; the
+    // client lists them in its order of preference, so the first one any route speaks wins
+    for (const protocol of offeredProtocols) {
+      const route = group.routes.find((candidate) => candidate.protocols.includes(protocol));
+      if (route !== undefined) return foundRoute(route, segments, protocol);
+    }
+    const fallback = group.routes.find((candidate) => !candidate.protocolRequired);
+    if (fallback !== undefined) return foundRoute(fallback, segments, "");
+    const supported = group.routes.flatMap((route) => route.protocols);
+    const offered = offeredProtocols.length === 0 ? "none" : offeredProtocols.join(", ");
+    return {
+      kind: "no-protocol",
+      error: new HandshakeError(
+        `Cannot upgrade: ${pathname} requires one of the subprotocols ${supported.join(", ")}; ` +
+          `offered: ${offered} (rfc6455#section-4.2.2)`,
+        400,
+      ),
+      supported,
+    };
+  }
+
+  /**
+   * Whether some route's pattern matches `pathname`, whatever the subprotocol: a server answers
+   * plain HTTP there with 426 Upgrade Required, and elsewhere with 404.
+   *
+   * @example
+   * ```ts
+   * import { Router } from "@wsflow/wsflow";
+   * const router = new Router().route("/files/*", { handler: (ws) => ws.close() });
+   * console.log(router.hasPath("/files/a/b"), router.hasPath("/files")); // true false
+   * ```
+   * @param pathname A URL path (`URL.pathname`), percent-encoded as it arrived.
+   * @returns `true` when a WebSocket route exists for the path.
+   */
+  hasPath(pathname: string): boolean {
+    return this.#find(pathname) !== null;
+  }
+
+  /** The most specific group matching the path, with the path's decoded segments. */
+  #find(pathname: string): { group: PathGroup; segments: string[] } | null {
+    const segments = splitPath(pathname);
+    if (segments === null) return null;
+    // The groups are sorted most specific first, so the first match is the best one.
+    const group = this.#groups.find((candidate) => candidate.pattern.matchSegments(segments));
+    return group === undefined ? null : { group, segments };
+  }
+}
+
+/**
+ * Runs the steps between choosing a route and sending the 101: the route's `Origin` check
+ * (rfc6455#section-10.2), then its upgrade hook. A hook that throws makes this reject; the
+ * server answers 500.
+ *
+ * @example
+ * ```ts
+ * import { Router, runUpgrade } from "@wsflow/wsflow";
+ * const router = new Router().route("/chat", {
+ *   upgrade: () => ({ data: { user: "ada" }, headers: { "set-cookie": "seen=1" } }),
+ *   handler: (ws) => ws.close(),
+ * });
+ * const request = new Request("http://localhost/chat");
+ * const found = router.match(request, []);
+ * if (found.kind === "found") {
+ *   const decision = await runUpgrade(found, request);
+ *   if (decision.kind === "accepted") {
+ *     console.log(decision.headers.get("set-cookie"), decision.context.data); // "seen=1" { user: "ada" }
+ *   }
+ * }
+ * ```
+ * @param found The route chosen by {@linkcode Router.prototype.match}.
+ * @param request The upgrade request.
+ * @param options The server-wide origin policy.
+ * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden.
+ */
+export async function runUpgrade(
+  found: RouteFound,
+  request: Request,
+  options: RunUpgradeOptions = {},
+): Promise<UpgradeDecision> {
+  const { route, params, protocol } = found;
+  const policy = route.origins ?? toPolicy(options.origins);
+  // rfc6455#section-10.2: a server that is not meant for every site's pages refuses a foreign
+  // Origin with a 403; checked before the hook, so a hook never sees a hijacked handshake
+  const check = policy.check(request);
+  if (!check.allowed) return { kind: "forbidden", error: new HandshakeError(check.reason, 403) };
+  const result = route.upgrade === undefined
+    ? undefined
+    : await route.upgrade(request, { params, protocol });
+  if (result instanceof Response) return { kind: "refused", response: result };
+  if (result !== undefined && (typeof result !== "object" || result === null)) {
+    throw new TypeError(
+      `Cannot upgrade on ${route.pattern.source}: the upgrade hook returned ${typeof result}; ` +
+        `expected a Response, { data, headers } or nothing`,
+    );
+  }
+  return {
+    kind: "accepted",
+    headers: new Headers(result?.headers),
+    context: { request, params, protocol, data: result?.data },
+  };
+}
+
+function foundRoute(route: Route, segments: readonly string[], protocol: string): RouteFound {
+  // Routes of one group may name their params differently (`:id`, `:name`): use the chosen one's.
+  const params = route.pattern.matchSegments(segments) ?? {};
+  return { kind: "found", route, params, protocol };
+}
+
+function toPolicy(option: OriginOption | OriginPolicy | undefined): OriginPolicy {
+  return option instanceof OriginPolicy ? option : new OriginPolicy(option);
+}
