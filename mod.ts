@@ -110,3 +110,31 @@ export {
   type StreamSource,
   type WebSocketHandler,
 } from "./src/serve.ts";
+export {
+  checkOrigin,
+  type OriginCheck,
+  type OriginOption,
+  OriginPolicy,
+} from "./src/router/origin.ts";
+export {
+  type RouteParamNames,
+  type RouteParams,
+  RoutePattern,
+} from "./src/router/route_pattern.ts";
+export {
+  type Handler,
+  type Route,
+  type RouteContext,
+  type RouteFound,
+  type RouteMatch,
+  type RouteOptions,
+  Router,
+  type RouteRefused,
+  runUpgrade,
+  type RunUpgradeOptions,
+  type UpgradeAccept,
+  type UpgradeContext,
+  type UpgradeDecision,
+  type UpgradeHook,
+  type UpgradeResult,
+} from "./src/router/router.ts";

@@ -52,16 +52,8 @@ export type RouteParamNames<P extends string, Found extends string = never> = P 
   ? RouteParamNames<Tail, Found | (Head extends `:${infer Name}` ? Name : never)>
   : Found | (P extends `:${infer Name}` ? Name : P extends "*" ? "*" : never);
 
-/**
- * What one segment of a compiled pattern is. Ordered by specificity: a lower kind wins.
- *
- * @example
- * ```ts
- * import { SegmentKind } from "@wsflow/wsflow";
- * console.log(SegmentKind.Literal < SegmentKind.Param); // true: exact segments win
- * ```
- */
-export const SegmentKind = {
+/** What one segment of a compiled pattern is, ordered by specificity: a lower kind wins. */
+const SegmentKind = {
   /** A fixed segment, compared after percent-decoding. */
   Literal: 0,
   /** `:name`: any one non-empty segment. */
@@ -70,18 +62,7 @@ export const SegmentKind = {
   Rest: 2,
 } as const;
 
-/**
- * One of the {@linkcode SegmentKind} values.
- *
- * @example
- * ```ts
- * import { SegmentKind } from "@wsflow/wsflow";
- * import type { SegmentKind as Kind } from "@wsflow/wsflow";
- * const kind: Kind = SegmentKind.Rest;
- * console.log(kind); // 2
- * ```
- */
-export type SegmentKind = typeof SegmentKind[keyof typeof SegmentKind];
+type SegmentKind = typeof SegmentKind[keyof typeof SegmentKind];
 
 /** One compiled segment: the literal text (decoded) or the param name. */
 interface Segment {
