@@ -169,6 +169,19 @@ export class FrameSerializer {
   writeFrame(opcode: Opcode, payload: Uint8Array, fin = true, rsv1 = false): void {
     const b0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
     const length = payload.length;
+    if (length < 126 && this.#keys === undefined) {
+      // The hot case, a small server frame: two header bytes and a copy, written inline.
+      if (this.#arena.length - this.#end < length + 2) this.#reserve(length + 2);
+      const arena = this.#arena;
+      let at = this.#end;
+      arena[at++] = b0;
+      arena[at++] = length;
+      if (length <= 32) for (let i = 0; i < length; i++) arena[at + i] = payload[i]!;
+      else arena.set(payload, at);
+      this.#end = at + length;
+      this.#pendingBytes += length + 2;
+      return;
+    }
     const key = this.#keys?.next();
     const size = headerSize(length, key !== undefined);
     this.#pendingBytes += size + length;
