@@ -19,6 +19,8 @@ import {
 import { Http1RequestParser } from "./protocol/http1_request_parser.ts";
 import type { Http1Request } from "./protocol/http1_request_parser.ts";
 import type { Limits } from "./protocol/limits.ts";
+import { checkOrigin, type OriginOption } from "./router/origin.ts";
+import { Router, runUpgrade } from "./router/router.ts";
 import type { ByteStream, NetAddr } from "./streams/byte_stream.ts";
 import { Connection } from "./streams/connection.ts";
 
@@ -107,8 +109,16 @@ export interface ServeOptions {
    */
   protocols?: readonly string[];
   /**
+   * Which browser origins may open connections (rfc6455#section-10.2): `"same-origin"` refuses
+   * a request whose `Origin` does not match its `Host` with 403; `"*"` allows every origin; a
+   * list allows those origins (`https://app.example.com`, `https://*.example.com`). Requests
+   * without `Origin` (non-browser clients) always pass. A route's own `origins` wins.
+   * @default {"same-origin"}
+   */
+  origins?: OriginOption;
+  /**
    * Answers plain HTTP requests (those that are not WebSocket upgrades). Without it they get
-   * 426 Upgrade Required.
+   * 426 Upgrade Required (with a router: 426 on a routed path, 404 elsewhere).
    * @default {undefined}
    */
   fetch?: (request: Request) => Response | Promise<Response>;
@@ -188,13 +198,14 @@ const MAX_FALLBACK_BODY = 1024 * 1024;
  * const server = serveListener(await listen({ port: 0 }), (ws) => ws.close());
  * ```
  * @param listener Accepted byte streams.
- * @param handler Runs once per WebSocket connection.
+ * @param handler Runs once per WebSocket connection, or a {@linkcode Router} that picks a
+ *   route's handler by path and subprotocol.
  * @param options Limits, timeouts, subprotocols and hooks.
  * @returns The running server.
  */
 export function serveListener(
   listener: StreamSource,
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | Router,
   options: ServeOptions = {},
 ): Server {
   void (async (): Promise<void> => {
@@ -227,7 +238,7 @@ export function serveListener(
  */
 export async function handleStream(
   stream: ByteStream,
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | Router,
   options: ServeOptions = {},
 ): Promise<void> {
   const reader = stream.readable.getReader();
@@ -255,27 +266,59 @@ export async function handleStream(
     headers: head.headers,
   });
 
+  const router = handler instanceof Router ? handler : undefined;
   if (!isUpgradeRequest(head)) {
     const response = options.fetch === undefined
-      ? refusalResponse(426, "This is a WebSocket endpoint: upgrade to websocket", {
-        "upgrade": "websocket",
-        "sec-websocket-version": "13",
-      })
+      ? router !== undefined && !router.hasPath(url.pathname)
+        ? refusalResponse(404, "Not found\n")
+        : refusalResponse(426, "This is a WebSocket endpoint: upgrade to websocket", {
+          "upgrade": "websocket",
+          "sec-websocket-version": "13",
+        })
       : await fallback(head, reader, options, report);
     await refuse(reader, writer, response);
     return;
   }
 
-  let accepted: { response: Uint8Array; protocol: string };
+  let accepted: {
+    response: Uint8Array;
+    protocol: string;
+    run: (connection: Connection) => unknown;
+  };
   try {
     const info = validateUpgradeRequest(head);
-    // rfc6455#section-4.2.2: the server selects one of the client's offered subprotocols, or
-    // none; the first offered that this server speaks wins (the client's preference)
-    const supported = options.protocols ?? [];
-    const protocol = info.protocols.find((offered) => supported.includes(offered)) ?? "";
+    let protocol: string;
+    let headers: Headers | undefined;
+    let run: (connection: Connection) => unknown;
+    if (router !== undefined) {
+      const match = router.match(request, info.protocols);
+      if (match.kind !== "found") throw match.error;
+      const decision = await runUpgrade(match, request, {
+        ...(options.origins === undefined ? {} : { origins: options.origins }),
+      });
+      if (decision.kind === "forbidden") throw decision.error;
+      if (decision.kind === "refused") {
+        await refuse(reader, writer, await serializeResponse(decision.response, false));
+        return;
+      }
+      protocol = match.protocol;
+      headers = decision.headers;
+      run = (connection) => match.route.handler(connection, decision.context);
+    } else {
+      // rfc6455#section-10.2: refuse browser handshakes from origins this server does not trust
+      const origin = checkOrigin(request, options.origins);
+      if (!origin.allowed) throw new HandshakeError(origin.reason, 403);
+      // rfc6455#section-4.2.2: the server selects one of the client's offered subprotocols, or
+      // none; the first offered that this server speaks wins (the client's preference)
+      const supported = options.protocols ?? [];
+      protocol = info.protocols.find((offered) => supported.includes(offered)) ?? "";
+      const plain = handler as WebSocketHandler;
+      run = (connection) => plain(connection, { request, protocol });
+    }
     accepted = {
-      response: upgradeResponseHead({ accept: await acceptKey(info.key), protocol }),
+      response: upgradeResponseHead({ accept: await acceptKey(info.key), protocol, headers }),
       protocol,
+      run,
     };
   } catch (error) {
     report(error, "handshake");
@@ -298,7 +341,7 @@ export async function handleStream(
     ...(options.closeTimeout === undefined ? {} : { closeTimeout: options.closeTimeout }),
   });
   try {
-    await handler(connection, { request, protocol: accepted.protocol });
+    await accepted.run(connection);
   } catch (error) {
     report(error, "handler");
     // rfc6455#section-7.4.1: 1011, the server met an unexpected condition

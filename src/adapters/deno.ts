@@ -6,6 +6,7 @@
 
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
+import type { Router } from "../router/router.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 
 /**
@@ -72,12 +73,13 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * }, { port: 0 });
  * console.log(`LISTENING ws://${server.addr.hostname}:${server.addr.port}`);
  * ```
- * @param handler Runs once per accepted WebSocket connection.
+ * @param handler Runs once per accepted WebSocket connection, or a `Router` that picks a
+ *   route's handler by path and subprotocol.
  * @param options Address, port, limits, timeouts and hooks.
  * @returns The running server.
  */
 export async function serve(
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | Router,
   options: ServeOptions & ListenOptions = {},
 ): Promise<Server> {
   return serveListener(await listen(options), handler, options);

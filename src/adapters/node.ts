@@ -9,6 +9,7 @@
 import { createServer, type Socket } from "node:net";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
+import type { Router } from "../router/router.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
@@ -145,12 +146,13 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * }, { port: 0 });
  * console.log(`LISTENING ws://${server.addr.hostname}:${server.addr.port}`);
  * ```
- * @param handler Runs once per accepted WebSocket connection.
+ * @param handler Runs once per accepted WebSocket connection, or a `Router` that picks a
+ *   route's handler by path and subprotocol.
  * @param options Address, port, limits, timeouts and hooks.
  * @returns The running server.
  */
 export async function serve(
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | Router,
   options: ServeOptions & ListenOptions = {},
 ): Promise<Server> {
   return serveListener(await listen(options), handler, options);

@@ -176,7 +176,7 @@ export class FrameSerializer {
       let at = this.#end;
       arena[at++] = b0;
       arena[at++] = length;
-      if (length <= 32) for (let i = 0; i < length; i++) arena[at + i] = payload[i]!;
+      if (length <= 32) { for (let i = 0; i < length; i++) arena[at + i] = payload[i]!; }
       else arena.set(payload, at);
       this.#end = at + length;
       this.#pendingBytes += length + 2;

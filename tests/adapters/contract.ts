@@ -335,3 +335,115 @@ export function runAdapterContract(name: string, serve: ServeFunction): void {
     });
   });
 }
+
+/** Routing through a real server: path, subprotocol, upgrade hook and Origin. */
+export function runRouterContract(name: string, serve: ServeFunction): void {
+  describe(`router contract: ${name}`, () => {
+    let server: Server;
+    let port = 0;
+
+    beforeAll(async () => {
+      const { Router } = await import("../../src/router/router.ts");
+      const router = new Router()
+        .route("/echo", {
+          async handler(ws) {
+            for await (const message of ws) await ws.send(message);
+          },
+        })
+        .route("/chat", {
+          protocols: ["chat.v2", "chat"],
+          protocolRequired: false,
+          async handler(ws, ctx) {
+            await ws.send(`protocol=${ctx.protocol}`);
+          },
+        })
+        .route("/rooms/:room", {
+          upgrade(request) {
+            if (request.headers.get("x-token") !== "ok") {
+              return new Response("log in first", { status: 401 });
+            }
+            return { data: { user: "ada" }, headers: { "set-cookie": "seen=1" } };
+          },
+          async handler(ws, ctx) {
+            await ws.send(`${ctx.params.room}:${ctx.data.user}`);
+          },
+        });
+      server = await (serve as unknown as (
+        router: InstanceType<typeof Router>,
+        options: ServeOptions & ListenOptions,
+      ) => Promise<Server>)(router, { hostname: "127.0.0.1", port: 0 });
+      port = server.addr.port;
+    });
+
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it("refuses an unknown path with 404 before upgrading", async () => {
+      const client = await RawClient.open(port);
+      const response = await client.sendHandshake({ path: "/nope" });
+      expect(response.status).toBe(404);
+    });
+
+    it("answers a plain HTTP request on a route with 426", async () => {
+      const client = await RawClient.open(port);
+      const response = await client.sendHandshake({
+        request: "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n",
+      });
+      expect(response.status).toBe(426);
+    });
+
+    it("rfc6455#section-4.2.2 selects the first subprotocol in the client's order", async () => {
+      const client = await RawClient.handshake(port, {
+        path: "/chat",
+        headers: { "Sec-WebSocket-Protocol": "chat, chat.v2" },
+      });
+      expect(client.response?.headers.get("sec-websocket-protocol")).toBe("chat");
+      expect(new TextDecoder().decode((await client.nextFrame())?.payload)).toBe("protocol=chat");
+      client.close();
+    });
+
+    it("rfc6455#section-4.2.2 upgrades without a subprotocol when none is in common", async () => {
+      const client = await RawClient.handshake(port, {
+        path: "/chat",
+        headers: { "Sec-WebSocket-Protocol": "mqtt" },
+      });
+      expect(client.response?.status).toBe(101);
+      expect(client.response?.headers.has("sec-websocket-protocol")).toBe(false);
+      client.close();
+    });
+
+    it("an upgrade hook refuses with its own Response", async () => {
+      const client = await RawClient.open(port);
+      const response = await client.sendHandshake({ path: "/rooms/lobby" });
+      expect(response.status).toBe(401);
+      expect(response.body).toBe("log in first");
+    });
+
+    it("an upgrade hook accepts with headers and typed data for the handler", async () => {
+      const client = await RawClient.handshake(port, {
+        path: "/rooms/lobby",
+        headers: { "x-token": "ok" },
+      });
+      expect(client.response?.status).toBe(101);
+      expect(client.response?.headers.get("set-cookie")).toBe("seen=1");
+      expect(new TextDecoder().decode((await client.nextFrame())?.payload)).toBe("lobby:ada");
+      client.close();
+    });
+
+    it("rfc6455#section-10.2 refuses a foreign Origin with 403 and lets a missing one pass", async () => {
+      const foreign = await RawClient.open(port);
+      const response = await foreign.sendHandshake({
+        path: "/echo",
+        headers: { Origin: "https://evil.example" },
+      });
+      expect(response.status).toBe(403);
+      const same = await RawClient.handshake(port, {
+        path: "/echo",
+        headers: { Origin: "http://127.0.0.1" },
+      });
+      expect(same.response?.status).toBe(101);
+      same.close();
+    });
+  });
+}
