@@ -186,7 +186,15 @@ export class FrameParser {
           this.#emit(payload, sink);
           continue;
         }
-        this.#payload = new Uint8Array(this.#payloadLength);
+        try {
+          this.#payload = new Uint8Array(this.#payloadLength);
+        } catch (cause) {
+          // Limits may allow more than the runtime can allocate in one buffer.
+          throw new MessageTooBigError(
+            `Cannot accept frame: ${this.#payloadLength} bytes cannot be allocated (rfc6455#section-10.4)`,
+            { cause },
+          );
+        }
         this.#payloadFill = 0;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);

@@ -77,7 +77,8 @@ export type SessionEvent =
   | { type: "message"; data: Message }
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
-  | { type: "closed"; event: CloseEvent };
+  | { type: "closed"; event: CloseEvent }
+  | { type: "error"; error: WebSocketError };
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -88,6 +89,14 @@ export interface SessionOptions {
    * @default {DEFAULT_LIMITS}
    */
   limits?: Partial<Limits>;
+  /**
+   * Report a protocol error as an `error` event instead of failing the connection at once, so
+   * the caller can answer the messages that arrived before it (in the same chunk) first; the
+   * caller then calls {@linkcode Session.prototype.fail} with the error. Input after the error
+   * is ignored.
+   * @default {false}
+   */
+  deferFailure?: boolean;
 }
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
@@ -126,6 +135,8 @@ export class Session {
   #closed: CloseEvent | undefined;
   #events: SessionEvent[] = [];
   readonly #onFrame = (frame: Frame): void => this.#handleFrame(frame);
+  readonly #deferFailure: boolean;
+  #deferred: WebSocketError | undefined;
 
   /**
    * Creates the instance.
@@ -138,6 +149,7 @@ export class Session {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.#serializer = new FrameSerializer({ role: options.role });
+    this.#deferFailure = options.deferFailure ?? false;
   }
 
   /**
@@ -174,11 +186,19 @@ export class Session {
    * @returns What happened, in order. After `closed`, further bytes are ignored.
    */
   receive(chunk: Uint8Array): readonly SessionEvent[] {
-    if (this.#closed !== undefined || this.#closeReceived !== undefined) return NO_EVENTS;
+    if (
+      this.#closed !== undefined || this.#closeReceived !== undefined ||
+      this.#deferred !== undefined
+    ) return NO_EVENTS;
     try {
       this.#parser.push(chunk, this.#onFrame);
     } catch (error) {
-      this.#fail(error);
+      if (this.#deferFailure && error instanceof WebSocketError) {
+        this.#deferred = error;
+        this.#events.push({ type: "error", error });
+      } else {
+        this.#fail(error);
+      }
     }
     return this.#takeEvents();
   }

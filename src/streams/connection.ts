@@ -6,7 +6,7 @@
  */
 
 import { CloseCode } from "../protocol/close_code.ts";
-import { ConnectionClosedError } from "../protocol/errors.ts";
+import { ConnectionClosedError, type WebSocketError } from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
@@ -133,6 +133,9 @@ export class Connection implements AsyncIterable<Message> {
 
   #flushScheduled = false;
   #flushes = 0;
+  // A protocol error waiting until the handler has read the messages that came before it.
+  #failure: WebSocketError | undefined;
+  #failureTimer: ReturnType<typeof setTimeout> | undefined;
   #congested = false;
   #ready: Promise<void> = RESOLVED;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -164,6 +167,7 @@ export class Connection implements AsyncIterable<Message> {
     this.#writeHighWaterMark = options.writeHighWaterMark ?? 65_536;
     this.#session = new Session({
       role: options.role,
+      deferFailure: true,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.closed = new Promise((resolve) => {
@@ -331,6 +335,7 @@ export class Connection implements AsyncIterable<Message> {
     }
     // The handler has dealt with everything that arrived: send what it queued in one write.
     if (this.#session.pendingBytes > 0) this.#flush();
+    if (this.#failure !== undefined) this.#applyFailure();
     if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
     return new Promise((resolve) => this.#readers.push(resolve));
   }
@@ -378,9 +383,11 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   #handle(events: readonly SessionEvent[]): void {
+    let delivered = false;
     for (const event of events) {
       switch (event.type) {
         case "message":
+          delivered = true;
           if (this.#readers.length > 0) {
             this.#readers.shift()!({ done: false, value: event.data });
           } else {
@@ -394,10 +401,28 @@ export class Connection implements AsyncIterable<Message> {
         case "closed":
           this.#end(event.event, true);
           break;
+        case "error":
+          // rfc6455#section-7.1.7: the connection fails, but messages that arrived before the
+          // error still reach the handler and may be answered first
+          this.#failure = event.error;
+          if (!delivered && this.#queueHead === this.#queue.length) this.#applyFailure();
+          else {
+            this.#failureTimer = setTimeout(() => this.#applyFailure(), this.#closeTimeout);
+          }
+          break;
         case "ping":
           break;
       }
     }
+  }
+
+  #applyFailure(): void {
+    const error = this.#failure;
+    if (error === undefined) return;
+    this.#failure = undefined;
+    if (this.#failureTimer !== undefined) clearTimeout(this.#failureTimer);
+    this.#flush();
+    this.#handle(this.#session.fail(error));
   }
 
   #settlePings(data: Uint8Array): void {
@@ -470,6 +495,8 @@ export class Connection implements AsyncIterable<Message> {
     this.#closeEvent = event;
     if (this.#session.readyState !== "closed") this.#session.transportClosed();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    if (this.#failureTimer !== undefined) clearTimeout(this.#failureTimer);
+    this.#failure = undefined;
     const error = this.#closedError();
     for (const ping of this.#pings) ping.reject(error);
     this.#pings = [];

@@ -68,8 +68,12 @@ export function utf8Hex(text: string): string {
  */
 export function clientFrame(b0: number, payloadHex: string, keyHex = "37fa213d"): Uint8Array {
   const payload = hex(payloadHex);
-  return concat(new Uint8Array([b0]), lengthBytes(payload.length, 0x80), hex(keyHex),
-    hex(maskHex(keyHex, payloadHex)));
+  return concat(
+    new Uint8Array([b0]),
+    lengthBytes(payload.length, 0x80),
+    hex(keyHex),
+    hex(maskHex(keyHex, payloadHex)),
+  );
 }
 
 /** Wire bytes of one unmasked frame, as a server sends it. */
@@ -143,7 +147,10 @@ export interface ParseResult {
 }
 
 /** Feeds `chunks` to a fresh parser; stops at the first error. */
-export function parseChunks(chunks: readonly Uint8Array[], options: FrameParserOptions): ParseResult {
+export function parseChunks(
+  chunks: readonly Uint8Array[],
+  options: FrameParserOptions,
+): ParseResult {
   const parser = new FrameParser(options);
   const frames: FrameRecord[] = [];
   let fed = 0;
@@ -275,6 +282,9 @@ export function eventRecord(event: SessionEvent): EventRecord {
         wasClean: event.event.wasClean,
         error: event.event.error === undefined ? undefined : errorRecord(event.event.error),
       };
+    case "error":
+      // Only sessions created with deferFailure report this; the suites here never do.
+      throw new Error(`Unexpected deferred failure: ${event.error.message}`);
   }
 }
 

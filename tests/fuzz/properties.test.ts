@@ -16,8 +16,8 @@ import { decodeUtf8, Utf8StreamDecoder } from "../../src/protocol/utf8.ts";
 import {
   concat,
   decodeOutgoing,
-  eventRecord,
   type EventRecord,
+  eventRecord,
   frameRecord,
   parseChunks,
   peerOf,
@@ -310,7 +310,10 @@ describe("property: hostile bytes", () => {
           fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 20 })).map((
             [code, rest],
           ) => concat(new Uint8Array([code >>> 8, code & 0xff]), rest)),
-          fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.string({ unit: "binary", maxLength: 30 }))
+          fc.tuple(
+            fc.integer({ min: 0, max: 0xffff }),
+            fc.string({ unit: "binary", maxLength: 30 }),
+          )
             .map(([code, reason]) =>
               concat(new Uint8Array([code >>> 8, code & 0xff]), new TextEncoder().encode(reason))
             ),

@@ -78,7 +78,9 @@ describe("buildClosePayload", () => {
   });
 
   it("round-trips through parseClosePayload", () => {
-    for (const [code, reason] of [[1000, ""], [1011, "internal"], [4000, "€".repeat(41)]] as const) {
+    for (
+      const [code, reason] of [[1000, ""], [1011, "internal"], [4000, "€".repeat(41)]] as const
+    ) {
       expect(parseClosePayload(buildClosePayload(code, reason))).toEqual({ code, reason });
     }
   });

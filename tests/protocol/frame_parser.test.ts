@@ -1,7 +1,7 @@
 // FrameParser behaviour that is not one RFC rule: limits at their boundary, sticky errors,
 // delivery order around an error, chunking of headers and payloads, zero-copy views.
 import { describe, expect, it } from "vitest";
-import { MessageTooBigError, ProtocolError } from "../../src/protocol/errors.ts";
+import { MessageTooBigError, ProtocolError, WebSocketError } from "../../src/protocol/errors.ts";
 import type { Frame, Role } from "../../src/protocol/frame.ts";
 import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
@@ -117,6 +117,24 @@ describe("FrameParser limits", () => {
         RangeError,
       );
     }
+  });
+});
+
+describe("FrameParser with the largest limits", () => {
+  // Found by this suite: with limits larger than one buffer can be, allocating the announced
+  // payload threw the allocator's RangeError; it must be a 1009 instead.
+  it("never throws anything but a WebSocketError for a header and one payload byte, whatever limits were accepted", () => {
+    const limits = { maxFrameSize: 2 ** 40, maxMessageSize: 2 ** 40 };
+    let parser: FrameParser;
+    try {
+      parser = new FrameParser({ role: "client", limits });
+    } catch (error) {
+      // Refusing such limits up front would be a fix too.
+      expect(error).toBeInstanceOf(RangeError);
+      return;
+    }
+    const error = thrownBy(() => parser.push(hex("82 7f 0000010000000000 00"), () => {}));
+    if (error !== undefined) expect(error).toBeInstanceOf(WebSocketError);
   });
 });
 
@@ -251,7 +269,9 @@ describe("FrameParser chunking", () => {
     const input = concat(...lengths.map((length) => serverFrame(0x82, pattern(length, length))));
     const frames = collect(new FrameParser({ role: "client" }), input);
     expect(frames.map((frame) => frame.payload.length)).toEqual(lengths);
-    frames.forEach((frame, i) => expect(toHex(frame.payload)).toBe(pattern(lengths[i]!, lengths[i])));
+    frames.forEach((frame, i) =>
+      expect(toHex(frame.payload)).toBe(pattern(lengths[i]!, lengths[i]))
+    );
   });
 });
 

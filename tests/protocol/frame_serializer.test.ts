@@ -6,14 +6,7 @@ import type { Role } from "../../src/protocol/frame.ts";
 import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import { firstByte, FrameSerializer, serializeFrame } from "../../src/protocol/frame_serializer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
-import {
-  concat,
-  decodeOutgoing,
-  hex,
-  rec,
-  toHex,
-  utf8Hex,
-} from "../_helpers/hex.ts";
+import { concat, decodeOutgoing, hex, rec, toHex, utf8Hex } from "../_helpers/hex.ts";
 
 const ROLES: readonly Role[] = ["server", "client"];
 
@@ -109,6 +102,40 @@ describe("FrameSerializer arena", () => {
     serializer.writeText("x".repeat(20_000));
     serializer.take();
     expect(toHex(first!)).toBe(before);
+  });
+
+  for (const role of ROLES) {
+    it(`${role}: a batch that outgrows the first, small arena still comes out as one chunk`, () => {
+      const serializer = new FrameSerializer({ role });
+      for (let i = 0; i < 50; i++) serializer.writeFrame(Opcode.Binary, pattern(900, i));
+      serializer.writeText("end");
+      const chunks = serializer.take() ?? [];
+      expect(chunks.length).toBe(1);
+      const frames = decodeOutgoing(role, chunks);
+      expect(frames.length).toBe(51);
+      frames.slice(0, 50).forEach((frame, i) => expect(frame.payload).toBe(toHex(pattern(900, i))));
+      expect(frames[50]).toEqual(rec(Opcode.Text, utf8Hex("end")));
+    });
+  }
+
+  it("server: release() lets the buffer be reused only once everything taken is written", () => {
+    const serializer = new FrameSerializer({ role: "server" });
+    serializer.writeText("abc");
+    const [first] = serializer.take() ?? [];
+    serializer.release();
+    serializer.writeText("xyz");
+    const [second] = serializer.take() ?? [];
+    expect(toHex(second!)).toBe("8103" + utf8Hex("xyz"));
+    // After release() the first chunk's bytes may be reused: that is the contract.
+    expect(second!.buffer).toBe(first!.buffer);
+    // With bytes pending, release() must not rewind over them.
+    serializer.writeText("keep");
+    serializer.release();
+    serializer.writeText("more");
+    expect(decodeOutgoing("server", serializer.take() ?? [])).toEqual([
+      rec(Opcode.Text, utf8Hex("keep")),
+      rec(Opcode.Text, utf8Hex("more")),
+    ]);
   });
 
   for (const role of ROLES) {

@@ -8,7 +8,7 @@ function naiveMask(data: Uint8Array, key: Uint8Array, offset = 0): Uint8Array {
 }
 
 describe("applyMask", () => {
-  it("rfc6455#section-5.7 unmasks the RFC's masked \"Hello\"", () => {
+  it('rfc6455#section-5.7 unmasks the RFC\'s masked "Hello"', () => {
     const data = new Uint8Array([0x7f, 0x9f, 0x4d, 0x51, 0x58]);
     applyMask(data, KEY);
     expect(new TextDecoder().decode(data)).toBe("Hello");

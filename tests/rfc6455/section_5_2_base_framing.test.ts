@@ -257,10 +257,9 @@ describe("rfc6455#section-5.2 lengths at the largest allowed limit", () => {
     expect(parser.idle).toBe(false);
   });
 
-  // Found by this suite; see the report. resolveLimits accepts Number.MAX_SAFE_INTEGER, and the
-  // parser clamps every length >= 2^53 to exactly that value, so the length check passes and the
-  // frame is read as 2^53 - 1 bytes long: a 2^53 or 2^62 frame is silently misread.
-  it.skip("rfc6455#section-5.2 client fails with 1009 on 64-bit lengths >= 2^53 even with maxFrameSize = Number.MAX_SAFE_INTEGER (BUG: frame_parser.ts:277 clamps them to 2^53 - 1, which passes the limit)", () => {
+  // Regression: lengths >= 2^53 used to be clamped to 2^53 - 1, which passed this limit, so a
+  // 2^53 or 2^62 frame was silently read as 2^53 - 1 bytes long.
+  it("rfc6455#section-5.2 client fails with 1009 on 64-bit lengths >= 2^53 even with maxFrameSize = Number.MAX_SAFE_INTEGER", () => {
     for (const length of ["0020000000000000", "4000000000000000", "7fffffffffffffff"]) {
       const result = parseChunks([headerTo("client", 0x82, 127, length)], {
         role: "client",

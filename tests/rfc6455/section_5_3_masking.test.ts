@@ -49,7 +49,7 @@ function splitMaskedFrames(bytes: Uint8Array): { key: string; wire: string; b0: 
 }
 
 describe("rfc6455#section-5.3 unmasking on receipt", () => {
-  it("rfc6455#section-5.3 server unmasks the RFC's masked \"Hello\" with key 37 fa 21 3d", () => {
+  it('rfc6455#section-5.3 server unmasks the RFC\'s masked "Hello" with key 37 fa 21 3d', () => {
     const result = parseEveryWay(hex("81 85 37 fa 21 3d 7f 9f 4d 51 58"), { role: "server" });
     expect(result.frames).toEqual([rec(Opcode.Text, "48 65 6c 6c 6f")]);
   });

@@ -250,9 +250,11 @@ describe("rfc6455#section-10.4 fragment and message limits", () => {
     expect(() => parser.push(frameFrom("server", 0x80, "4344"), () => {})).toThrow(
       expect.objectContaining({ name: "MessageTooBigError", closeCode: 1009 }),
     );
-    expect(parseChunks([frameFrom("server", 0x81, "41424344")], {
-      role: "client",
-      limits: { maxMessageSize: 3 },
-    }).error).toMatchObject({ closeCode: 1009 });
+    expect(
+      parseChunks([frameFrom("server", 0x81, "41424344")], {
+        role: "client",
+        limits: { maxMessageSize: 3 },
+      }).error,
+    ).toMatchObject({ closeCode: 1009 });
   });
 });

@@ -3,15 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { FrameSerializer, serializeFrame } from "../../src/protocol/frame_serializer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
-import {
-  concat,
-  hex,
-  parseEveryWay,
-  range,
-  rec,
-  receiveEveryWay,
-  toHex,
-} from "../_helpers/hex.ts";
+import { concat, hex, parseEveryWay, range, rec, receiveEveryWay, toHex } from "../_helpers/hex.ts";
 
 const KEY = hex("37 fa 21 3d");
 const HELLO = "48 65 6c 6c 6f";
@@ -44,31 +36,31 @@ const SPLITS_64K = [
 ];
 
 describe("rfc6455#section-5.7 examples, received", () => {
-  it("rfc6455#section-5.7 client parses a single-frame unmasked text message \"Hello\"", () => {
+  it('rfc6455#section-5.7 client parses a single-frame unmasked text message "Hello"', () => {
     const result = parseEveryWay(hex(SINGLE_UNMASKED_TEXT), { role: "client" });
     expect(result.frames).toEqual([rec(Opcode.Text, HELLO)]);
     expect(result.error).toBeUndefined();
   });
 
-  it("rfc6455#section-5.7 client session receives the single-frame unmasked \"Hello\" as a message", () => {
+  it('rfc6455#section-5.7 client session receives the single-frame unmasked "Hello" as a message', () => {
     const result = receiveEveryWay(hex(SINGLE_UNMASKED_TEXT), { role: "client" });
     expect(result.events).toEqual([{ type: "message", text: "Hello" }]);
     expect(result.outgoing).toEqual([]);
   });
 
-  it("rfc6455#section-5.7 server parses a single-frame masked text message \"Hello\"", () => {
+  it('rfc6455#section-5.7 server parses a single-frame masked text message "Hello"', () => {
     const result = parseEveryWay(hex(SINGLE_MASKED_TEXT), { role: "server" });
     expect(result.frames).toEqual([rec(Opcode.Text, HELLO)]);
     expect(result.error).toBeUndefined();
   });
 
-  it("rfc6455#section-5.7 server session receives the masked \"Hello\" as a message", () => {
+  it('rfc6455#section-5.7 server session receives the masked "Hello" as a message', () => {
     const result = receiveEveryWay(hex(SINGLE_MASKED_TEXT), { role: "server" });
     expect(result.events).toEqual([{ type: "message", text: "Hello" }]);
     expect(result.outgoing).toEqual([]);
   });
 
-  it("rfc6455#section-5.7 client parses the fragmented unmasked text \"Hel\" + \"lo\"", () => {
+  it('rfc6455#section-5.7 client parses the fragmented unmasked text "Hel" + "lo"', () => {
     const result = parseEveryWay(hex(FRAGMENTED_UNMASKED_TEXT), { role: "client" });
     expect(result.frames).toEqual([
       rec(Opcode.Text, "48 65 6c", { fin: false }),
@@ -77,29 +69,29 @@ describe("rfc6455#section-5.7 examples, received", () => {
     expect(result.error).toBeUndefined();
   });
 
-  it("rfc6455#section-5.7 client session assembles \"Hel\" + \"lo\" into one message", () => {
+  it('rfc6455#section-5.7 client session assembles "Hel" + "lo" into one message', () => {
     const result = receiveEveryWay(hex(FRAGMENTED_UNMASKED_TEXT), { role: "client" });
     expect(result.events).toEqual([{ type: "message", text: "Hello" }]);
   });
 
-  it("rfc6455#section-5.7 client parses an unmasked Ping \"Hello\"", () => {
+  it('rfc6455#section-5.7 client parses an unmasked Ping "Hello"', () => {
     const result = parseEveryWay(hex(UNMASKED_PING), { role: "client" });
     expect(result.frames).toEqual([rec(Opcode.Ping, HELLO)]);
   });
 
-  it("rfc6455#section-5.7 client session answers the unmasked Ping \"Hello\" with a masked Pong \"Hello\"", () => {
+  it('rfc6455#section-5.7 client session answers the unmasked Ping "Hello" with a masked Pong "Hello"', () => {
     const result = receiveEveryWay(hex(UNMASKED_PING), { role: "client" });
     expect(result.events).toEqual([{ type: "ping", data: "48656c6c6f" }]);
     // decodeOutgoing parses with a server parser, which accepts only masked frames.
     expect(result.outgoing).toEqual([rec(Opcode.Pong, HELLO)]);
   });
 
-  it("rfc6455#section-5.7 server parses a masked Pong \"Hello\"", () => {
+  it('rfc6455#section-5.7 server parses a masked Pong "Hello"', () => {
     const result = parseEveryWay(hex(MASKED_PONG), { role: "server" });
     expect(result.frames).toEqual([rec(Opcode.Pong, HELLO)]);
   });
 
-  it("rfc6455#section-5.7 server session reports the masked Pong \"Hello\" and writes nothing", () => {
+  it('rfc6455#section-5.7 server session reports the masked Pong "Hello" and writes nothing', () => {
     const result = receiveEveryWay(hex(MASKED_PONG), { role: "server" });
     expect(result.events).toEqual([{ type: "pong", data: "48656c6c6f" }]);
     expect(result.outgoing).toEqual([]);

@@ -126,7 +126,10 @@ describe("rfc6455#section-8.1 fail fast inside a fragmented message", () => {
       // And fed frame by frame, it fails on the second frame, not the third.
       const byFrame = receiveChunks(
         parts.map((_, i) =>
-          input.slice(i === 0 ? 0 : endOfFragment(from, parts, i - 1), endOfFragment(from, parts, i))
+          input.slice(
+            i === 0 ? 0 : endOfFragment(from, parts, i - 1),
+            endOfFragment(from, parts, i),
+          )
         ),
         { role },
       );

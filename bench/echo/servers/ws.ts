@@ -1,0 +1,21 @@
+// `ws` (npm) echo server on Node for `npm run bench:echo`: 127.0.0.1, a free port.
+//
+//   node --import tsx bench/echo/servers/ws.ts
+import { WebSocketServer } from "ws";
+
+const wss = new WebSocketServer({
+  host: "127.0.0.1",
+  port: 0,
+  perMessageDeflate: false,
+  maxPayload: 64 * 1024 * 1024,
+});
+wss.on("connection", (ws) => {
+  ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+  ws.on("error", () => {
+    // the loadgen drops its connections at the end of every run
+  });
+});
+wss.on("listening", () => {
+  const address = wss.address();
+  console.log(`LISTENING ${typeof address === "object" && address !== null ? address.port : 0}`);
+});

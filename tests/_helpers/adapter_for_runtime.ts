@@ -1,0 +1,41 @@
+// Picks the adapter of the runtime the tests run on, so one test file serves each runtime with
+// its own sockets. Only that runtime's adapter is loaded: the others name globals it lacks.
+import type { ListenOptions } from "../../src/adapters/listener.ts";
+import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
+
+/** The runtimes the suite runs under. */
+export type RuntimeName = "deno" | "bun" | "node";
+
+/** The runtime these tests run under. */
+export const runtime: RuntimeName = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+
+/** Every adapter's `serve`. */
+export type ServeFunction = (
+  handler: WebSocketHandler,
+  options?: ServeOptions & ListenOptions,
+) => Promise<Server>;
+
+/** Loads the current runtime's adapter. */
+export async function loadServe(): Promise<ServeFunction> {
+  switch (runtime) {
+    case "deno":
+      return (await import("../../src/adapters/deno.ts")).serve;
+    case "bun":
+      return (await import("../../src/adapters/bun.ts")).serve;
+    default:
+      return (await import("../../src/adapters/node.ts")).serve;
+  }
+}
+
+/** Serves `handler` with the current runtime's adapter. */
+export async function serveForRuntime(
+  handler: WebSocketHandler,
+  options: ServeOptions & ListenOptions = {},
+): Promise<Server> {
+  const serve = await loadServe();
+  return await serve(handler, options);
+}
