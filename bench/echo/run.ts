@@ -1,32 +1,34 @@
 /**
- * Echo throughput of wsflow against each runtime's reference WebSocket server, measured by one
- * load generator written in C (`npm run bench:echo`, that is `node --import tsx bench/echo/run.ts`):
+ * Echo throughput of wsflow against each runtime's own WebSocket server, all driven by one load
+ * generator written in C. Run it with `npm run bench:echo` (`node --import tsx bench/echo/run.ts`).
  *
- * | server                  | runtime | compared with         |
- * | ----------------------- | ------- | --------------------- |
- * | wsflow                  | Node    | `ws` WebSocketServer  |
- * | wsflow                  | Bun     | `Bun.serve` websocket |
- * | wsflow                  | Deno    | `Deno.upgradeWebSocket` |
+ * | wsflow on | compared with                       |
+ * | --------- | ----------------------------------- |
+ * | Node      | `ws` WebSocketServer                |
+ * | Bun       | `Bun.serve` websocket               |
+ * | Deno      | `Deno.serve` + `Deno.upgradeWebSocket` |
  *
  * Method. `gcc -O2` builds `loadgen.c` and `tcp_echo.c` into `bench/echo/.build/`. Each server
- * (`servers/*.ts`) runs as its own process, one at a time, pinned to CPU 0 with `taskset -c 0`;
- * it prints `LISTENING <port>`. For every message size the loadgen, pinned to CPU 1, opens
- * `BENCH_CONNS` connections (default 32), does the handshake, keeps a window of masked binary
- * messages in flight on each (64 for 16 B, 32 for 1 KiB, 8 for 64 KiB, 2 for 1 MiB), and counts
- * the echoed messages for `BENCH_SECONDS` (default 3) after `BENCH_WARMUP` (default 1)
- * seconds. MB/s counts echoed payload bytes, one direction, 10^6 bytes per MB.
+ * (`servers/*.ts`) runs as its own process, one at a time, pinned to CPU 0 (`taskset -c 0`), and
+ * prints `LISTENING <port>`. For every message size the loadgen, pinned to CPU 1, opens
+ * `BENCH_CONNS` connections (default 32), does the opening handshake, keeps a window of masked
+ * binary messages in flight on each (64 for 16 B, 32 for 1 KiB, 8 for 64 KiB, 2 for 1 MiB) and
+ * counts echoed messages for `BENCH_SECONDS` (default 2) after `BENCH_WARMUP` (default 1)
+ * seconds. MB/s counts echoed payload bytes, one direction, 10^6 bytes per MB. Everything runs
+ * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and each case keeps its
+ * best round. `BENCH_ONLY` (comma-separated server ids) runs a subset.
+ *
+ * The loadgen also reads the server's CPU time (all its threads, from /proc) over the measured
+ * interval: `srv cpu`, and from it messages per second of server CPU time (`msg/cpu-s`). On a
+ * machine with other work on it, where the pinned processes do not get their whole core, that
+ * is the steadier comparison.
  *
  * The loadgen is shown not to be the bottleneck by pointing it at a raw TCP echo server in C
- * (`tcp_echo.c`, at the start and at the end of the run): the frames come back verbatim, still
- * masked, and the loadgen parses them just the same. That rate is the ceiling; every WebSocket
- * server should stay well below it. The loadgen's own CPU use (`lg cpu`) and the server's
- * (`srv cpu`, all its threads, from /proc) are shown too: a server at ~100% of its core with the
- * loadgen well below is server-bound. A Node `node:net` pipe echo is measured as well, as what
- * Node's socket layer alone costs.
+ * (`tcp_echo.c`, at the start and at the end of the run). The frames come back verbatim, still
+ * masked, and the loadgen parses them just the same; that rate is the ceiling. A `node:net`
+ * `socket.pipe(socket)` echo is measured too, as what Node's socket layer alone costs.
  *
- * `BENCH_ROUNDS` (default 1) repeats everything and keeps each case's best round;
- * `BENCH_ONLY` (comma-separated server ids) runs a subset. Every server is killed at the end,
- * also on failure or Ctrl-C.
+ * Every server is killed at the end, also on failure or Ctrl-C.
  *
  * @module
  */
@@ -44,10 +46,10 @@ import { fileURLToPath } from "node:url";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
 const BUILD = join(HERE, ".build");
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNS = Number(process.env.BENCH_CONNS ?? 32);
-const ROUNDS = Math.max(1, Math.min(5, Number(process.env.BENCH_ROUNDS ?? 1)));
+const ROUNDS = Math.max(1, Math.min(5, Number(process.env.BENCH_ROUNDS ?? 2)));
 const ONLY = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const SERVER_CPU = "0";
 const LOADGEN_CPU = "1";
@@ -594,7 +596,10 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     if (ROUNDS > 1) console.error(`round ${round} of ${ROUNDS}`);
-    for (const spec of specs) results.push(...(await runServer(spec)));
+    // Every other round runs the servers in reverse order, so a drift in the machine's load
+    // does not always favour the same ones.
+    const order = round % 2 === 1 ? specs : [...specs].reverse();
+    for (const spec of order) results.push(...(await runServer(spec)));
   }
   writeFileSync(
     join(BUILD, "results.json"),

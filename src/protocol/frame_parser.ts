@@ -88,7 +88,9 @@ export class FrameParser {
   #masked = false;
   #payloadLength = 0;
   readonly #maskKey = new Uint8Array(4);
-  #payload: Uint8Array | undefined;
+  // A payload spread over chunks: views of the received bytes, joined once it is complete, so
+  // memory follows what arrived rather than what the header announced.
+  #pieces: Uint8Array[] = [];
   #payloadFill = 0;
   // The message being read, across its fragments.
   #inMessage = false;
@@ -134,7 +136,7 @@ export class FrameParser {
     } catch (error) {
       this.#state = STATE_FAILED;
       this.#error = error as Error;
-      this.#payload = undefined;
+      this.#pieces = [];
       throw error;
     }
   }
@@ -176,39 +178,46 @@ export class FrameParser {
       }
       // STATE_PAYLOAD
       const available = length - position;
-      if (this.#payload === undefined) {
-        if (available >= this.#payloadLength) {
-          // The whole payload is in this chunk: unmask in place, no copy.
-          const end = position + this.#payloadLength;
-          const payload = chunk.subarray(position, end);
-          if (this.#masked) applyMask(payload, this.#maskKey);
-          position = end;
-          this.#emit(payload, sink);
-          continue;
-        }
-        try {
-          this.#payload = new Uint8Array(this.#payloadLength);
-        } catch (cause) {
-          // Limits may allow more than the runtime can allocate in one buffer.
-          throw new MessageTooBigError(
-            `Cannot accept frame: ${this.#payloadLength} bytes cannot be allocated (rfc6455#section-10.4)`,
-            { cause },
-          );
-        }
-        this.#payloadFill = 0;
+      if (this.#payloadFill === 0 && available >= this.#payloadLength) {
+        // The whole payload is in this chunk: unmask in place, no copy.
+        const end = position + this.#payloadLength;
+        const payload = chunk.subarray(position, end);
+        if (this.#masked) applyMask(payload, this.#maskKey);
+        position = end;
+        this.#emit(payload, sink);
+        continue;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
-      const piece = this.#payload.subarray(this.#payloadFill, this.#payloadFill + take);
-      piece.set(chunk.subarray(position, position + take));
+      const piece = chunk.subarray(position, position + take);
       if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
+      this.#pieces.push(piece);
       this.#payloadFill += take;
       position += take;
-      if (this.#payloadFill === this.#payloadLength) {
-        const payload = this.#payload;
-        this.#payload = undefined;
-        this.#emit(payload, sink);
-      }
+      if (this.#payloadFill === this.#payloadLength) this.#emit(this.#joinPieces(), sink);
     }
+  }
+
+  /** Joins the pieces of a payload that spanned chunks into one buffer (its only copy). */
+  #joinPieces(): Uint8Array {
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    this.#payloadFill = 0;
+    let payload: Uint8Array;
+    try {
+      payload = new Uint8Array(this.#payloadLength);
+    } catch (cause) {
+      // Limits may allow more than the runtime can allocate in one buffer.
+      throw new MessageTooBigError(
+        `Cannot accept frame: ${this.#payloadLength} bytes cannot be allocated (rfc6455#section-10.4)`,
+        { cause },
+      );
+    }
+    let offset = 0;
+    for (const piece of pieces) {
+      payload.set(piece, offset);
+      offset += piece.length;
+    }
+    return payload;
   }
 
   /** Reads and checks a complete header starting at `at`. */

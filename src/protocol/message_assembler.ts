@@ -59,13 +59,19 @@ export class MessageAssembler {
     }
     if (this.#text) {
       this.#utf8 ??= new Utf8StreamDecoder();
-      const text = this.#utf8.push(payload);
+      let text: string;
+      try {
+        text = this.#utf8.push(payload);
+      } catch (error) {
+        // The message is abandoned: a later message must not start with its text.
+        this.#textParts = [];
+        throw error;
+      }
       if (text !== "") this.#textParts.push(text);
       if (!frame.fin) return undefined;
-      const last = this.#utf8.end();
       const parts = this.#textParts;
       this.#textParts = [];
-      return parts.join("") + last;
+      return parts.join("") + this.#utf8.end();
     }
     if (payload.length > 0) {
       this.#binaryParts.push(detach(payload));
