@@ -400,7 +400,16 @@ function wireLength(size: number, masked: boolean): number {
   return headerLength(size, masked) + size;
 }
 
-function wsflowSerializer(size: number, masked: boolean, payload: Uint8Array): Contender {
+// Frames per take() in the batched rows: what Connection hands the socket in one write when a
+// handler answers the messages of one received chunk.
+const BATCH = 32;
+
+function wsflowSerializer(
+  size: number,
+  masked: boolean,
+  payload: Uint8Array,
+  batch = 1,
+): Contender {
   const serializer = new FrameSerializer({ role: masked ? "client" : "server" });
   const count = encodeCount(size);
   const expected = wireLength(size, masked) * count;
@@ -410,6 +419,7 @@ function wsflowSerializer(size: number, masked: boolean, payload: Uint8Array): C
       let total = 0;
       for (let i = 0; i < count; i++) {
         serializer.writeFrame(Opcode.Binary, payload);
+        if ((i + 1) % batch !== 0 && i + 1 !== count) continue;
         const chunks = serializer.take()!;
         for (let j = 0; j < chunks.length; j++) total += chunks[j]!.length;
         // As Connection does once the socket's write of the chunk has completed.
@@ -637,13 +647,19 @@ for (const masked of [false, true]) {
     checkEncoders(ws, size, masked, payload);
     const contenders = [
       wsflowSerializer(size, masked, payload),
+      wsflowSerializer(size, masked, payload, BATCH),
       wsflowSerializeFrame(size, masked, payload),
     ];
     if (ws !== undefined) contenders.push(wsSender(ws, size, masked, payload));
-    const [serializer, serialize, theirs] = measure(contenders, size);
+    const [serializer, batched, serialize, theirs] = measure(contenders, size);
     encodeRows.push({
       name: `${side} ${sizeName(size)}: FrameSerializer`,
       wsflow: serializer!,
+      ws: theirs,
+    });
+    encodeRows.push({
+      name: `${side} ${sizeName(size)}: FrameSerializer x${BATCH}`,
+      wsflow: batched!,
       ws: theirs,
     });
     encodeRows.push({
@@ -655,8 +671,9 @@ for (const masked of [false, true]) {
 }
 if (encodeRows.length > 0) {
   printTable(
-    "Encode: one binary frame per call (FrameSerializer: writeFrame + take + release, as a " +
-      "connection does once each write completes; serializeFrame: one new " +
+    "Encode: one binary frame per call (FrameSerializer: writeFrame + take + release per frame, " +
+      "as a connection does once each write completes; FrameSerializer x" + BATCH + ": one take " +
+      "per " + BATCH + " frames, as a connection writes a batch; serializeFrame: one new " +
       "buffer; ws: Sender.frame, which returns [header, payload] unmasked and one merged buffer masked)",
     encodeRows,
   );

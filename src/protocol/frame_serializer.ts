@@ -135,6 +135,8 @@ export interface FrameSerializerOptions {
 export class FrameSerializer {
   readonly #keys: MaskKeySource | undefined;
   #arena: Uint8Array = EMPTY;
+  // The arena's own ArrayBuffer (it is never a view), kept to make output views cheaply.
+  #arenaBuffer: ArrayBuffer = EMPTY.buffer as ArrayBuffer;
   #nextArenaSize = ARENA_MIN;
   #start = 0; // first byte not yet taken
   #end = 0; // first free byte
@@ -169,20 +171,53 @@ export class FrameSerializer {
   writeFrame(opcode: Opcode, payload: Uint8Array, fin = true, rsv1 = false): void {
     const b0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
     const length = payload.length;
-    if (length < 126 && this.#keys === undefined) {
-      // The hot case, a small server frame: two header bytes and a copy, written inline.
-      if (this.#arena.length - this.#end < length + 2) this.#reserve(length + 2);
+    if (this.#keys === undefined && length <= ZERO_COPY_THRESHOLD) {
+      // The hot case, a server frame that is copied: header and payload written inline.
+      const size = length < 126 ? length + 2 : length + 4;
+      if (this.#arena.length - this.#end < size) this.#reserve(size);
       const arena = this.#arena;
       let at = this.#end;
       arena[at++] = b0;
-      arena[at++] = length;
-      if (length <= 32) { for (let i = 0; i < length; i++) arena[at + i] = payload[i]!; }
-      else arena.set(payload, at);
+      if (length < 126) {
+        arena[at++] = length;
+      } else {
+        arena[at++] = 126;
+        arena[at++] = length >>> 8;
+        arena[at++] = length & 0xff;
+      }
+      // TypedArray#set has a fixed cost that dominates tiny payloads; a loop is faster there.
+      if (length <= 32) {
+        for (let i = 0; i < length; i++) arena[at + i] = payload[i]!;
+      } else arena.set(payload, at);
       this.#end = at + length;
-      this.#pendingBytes += length + 2;
+      this.#pendingBytes += size;
       return;
     }
-    const key = this.#keys?.next();
+    const keys = this.#keys;
+    if (keys !== undefined && length <= 32) {
+      // A tiny client frame: the key is read from the pool and applied while copying.
+      const size = length + 6;
+      if (this.#arena.length - this.#end < size) this.#reserve(size);
+      const arena = this.#arena;
+      const pool = keys.pool;
+      const k = keys.nextOffset();
+      const k0 = pool[k]!, k1 = pool[k + 1]!, k2 = pool[k + 2]!, k3 = pool[k + 3]!;
+      let at = this.#end;
+      arena[at++] = b0;
+      arena[at++] = 0x80 | length;
+      arena[at++] = k0;
+      arena[at++] = k1;
+      arena[at++] = k2;
+      arena[at++] = k3;
+      for (let i = 0; i < length; i++) {
+        const m = (i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3;
+        arena[at + i] = payload[i]! ^ m;
+      }
+      this.#end = at + length;
+      this.#pendingBytes += size;
+      return;
+    }
+    const key = keys?.next();
     const size = headerSize(length, key !== undefined);
     this.#pendingBytes += size + length;
     if (key === undefined && length > ZERO_COPY_THRESHOLD) {
@@ -251,8 +286,16 @@ export class FrameSerializer {
    * @returns The chunks (usually one), or `undefined` when nothing is pending.
    */
   take(): Uint8Array[] | undefined {
+    if (this.#chunks.length === 0) {
+      // The usual case, everything in the arena: one exact-size array, one view.
+      const start = this.#start;
+      const end = this.#end;
+      if (end === start) return undefined;
+      this.#start = end;
+      this.#pendingBytes = 0;
+      return [new Uint8Array(this.#arenaBuffer, start, end - start)];
+    }
     this.#cut();
-    if (this.#chunks.length === 0) return undefined;
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#pendingBytes = 0;
@@ -277,10 +320,7 @@ export class FrameSerializer {
   #cut(): void {
     if (this.#end > this.#start) {
       // A direct view: subarray() goes through the species protocol and costs more in V8.
-      const arena = this.#arena;
-      this.#chunks.push(
-        new Uint8Array(arena.buffer, arena.byteOffset + this.#start, this.#end - this.#start),
-      );
+      this.#chunks.push(new Uint8Array(this.#arenaBuffer, this.#start, this.#end - this.#start));
       this.#start = this.#end;
     }
   }
@@ -300,6 +340,7 @@ export class FrameSerializer {
     this.#nextArenaSize = Math.min(this.#nextArenaSize * 2, ARENA_SIZE);
     if (keep && pending > 0) arena.set(this.#arena.subarray(this.#start, this.#end));
     this.#arena = arena;
+    this.#arenaBuffer = arena.buffer as ArrayBuffer;
     this.#start = 0;
     this.#end = keep ? pending : 0;
   }

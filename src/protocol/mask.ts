@@ -137,12 +137,33 @@ export class MaskKeySource {
    * @returns A four-byte view into the pool.
    */
   next(): Uint8Array {
+    const at = this.nextOffset();
+    return this.#pool.subarray(at, at + 4);
+  }
+
+  /**
+   * Takes the next key and returns where it starts in {@linkcode MaskKeySource.prototype.pool},
+   * for callers that read the four bytes directly rather than through a new view. The bytes
+   * stay valid until the next call.
+   *
+   * @returns The key's offset in the pool.
+   */
+  nextOffset(): number {
     if (this.#position === this.#pool.length) {
       crypto.getRandomValues(this.#pool);
       this.#position = 0;
     }
-    const key = this.#pool.subarray(this.#position, this.#position + 4);
-    this.#position += 4;
-    return key;
+    const at = this.#position;
+    this.#position = at + 4;
+    return at;
+  }
+
+  /**
+   * The random bytes keys are taken from; see {@linkcode MaskKeySource.prototype.nextOffset}.
+   *
+   * @returns The pool.
+   */
+  get pool(): Uint8Array {
+    return this.#pool;
   }
 }
