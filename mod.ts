@@ -37,6 +37,8 @@ export {
   MessageTooBigError,
   PolicyViolationError,
   ProtocolError,
+  TimeoutError,
+  type TimeoutKind,
   UnsupportedDataError,
   WebSocketError,
 } from "./src/protocol/errors.ts";
@@ -138,3 +140,24 @@ export {
   type UpgradeHook,
   type UpgradeResult,
 } from "./src/router/router.ts";
+export {
+  type ClientTlsOptions,
+  type ConnectOptions,
+  connectWith,
+  type OpenSocket,
+  type SocketTarget,
+} from "./src/connect.ts";
+export {
+  checkProtocols,
+  parseWebSocketUrl,
+  toMessage,
+  WebSocket,
+  type WebSocketBinaryType,
+  type WebSocketOptions,
+} from "./src/websocket.ts";
+export {
+  type WebSocketCloseInfo,
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  type WebSocketStreamOptions,
+} from "./src/websocket_stream.ts";

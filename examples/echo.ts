@@ -5,8 +5,8 @@
 //   tsx examples/echo.ts
 //
 // HOST (default 127.0.0.1) and PORT (default 8080; 0 picks a free port) come from the
-// environment. It is configured as a conformance target: messages up to 64 MiB and up to
-// 131,072 fragments per message.
+// environment. It is configured as a conformance target: messages up to 64 MiB, up to
+// 131,072 fragments per message, and no heartbeat pings.
 import { env, loadServe } from "./_runtime.ts";
 
 const serve = await loadServe();
@@ -15,6 +15,8 @@ const server = await serve(async (ws) => {
 }, {
   hostname: env("HOST") ?? "127.0.0.1",
   port: Number(env("PORT") ?? 8080),
+  // A conformance target answers only what it is sent: no heartbeat pings of its own.
+  heartbeatInterval: 0,
   limits: {
     maxMessageSize: 64 * 1024 * 1024,
     maxFrameSize: 64 * 1024 * 1024,

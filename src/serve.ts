@@ -123,6 +123,29 @@ export interface ServeOptions {
    */
   fetch?: (request: Request) => Response | Promise<Response>;
   /**
+   * Most sockets (handshaking or open) the server holds at once; more are refused with 503.
+   * @default {65_536}
+   */
+  maxConnections?: number;
+  /**
+   * Most sockets from one remote address at once; more are refused with 503. Generous,
+   * because many users can share one address behind NAT.
+   * @default {1024}
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Milliseconds between heartbeat pings; a connection from which nothing (not even the pong)
+   * arrives for that long is dropped. 0 turns it off.
+   * @default {30_000}
+   */
+  heartbeatInterval?: number;
+  /**
+   * Milliseconds without data from the peer after which a connection is closed with 1001.
+   * 0 turns it off.
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /**
    * Told about refused handshakes and handlers that threw. Must not throw.
    * @default {undefined}
    */
@@ -143,8 +166,45 @@ export interface ServeOptions {
 export interface Server {
   /** The bound address, with the real port. */
   readonly addr: NetAddr;
+  /** WebSocket connections open now (after their opening handshake). */
+  readonly connections: ReadonlySet<Connection>;
   /** Stops accepting new connections; open connections go on. */
   close(): Promise<void>;
+  /**
+   * Shuts down gracefully: stops accepting, sends a Close frame (1001 "going away" by default)
+   * to every connection, waits for their closing handshakes up to `timeout`, then drops the
+   * rest. Resolves when every connection's `closed` has settled. Handshakes that finish
+   * meanwhile are refused with 503.
+   *
+   * @param options The close code and reason to send, and how long to wait in milliseconds.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/**
+ * Options of {@linkcode Server.shutdown}.
+ *
+ * @example
+ * ```ts ignore
+ * await server.shutdown({ code: 1001, reason: "restarting", timeout: 5_000 });
+ * ```
+ */
+export interface ShutdownOptions {
+  /**
+   * The close code sent to every connection.
+   * @default {1001}
+   */
+  code?: number;
+  /**
+   * The close reason sent to every connection.
+   * @default {""}
+   */
+  reason?: string;
+  /**
+   * Milliseconds to wait for close handshakes before dropping the remaining connections.
+   * @default {10_000}
+   */
+  timeout?: number;
 }
 
 /**
@@ -183,6 +243,12 @@ export interface ListenOptions {
    * @default {8080}
    */
   port?: number;
+  /**
+   * Serve `wss://`: the certificate chain and its private key, both PEM text. Without it the
+   * server speaks plain TCP (`ws://`).
+   * @default {undefined}
+   */
+  tls?: { cert: string; key: string } | undefined;
 }
 
 const MAX_FALLBACK_BODY = 1024 * 1024;
@@ -208,15 +274,75 @@ export function serveListener(
   handler: WebSocketHandler | Router,
   options: ServeOptions = {},
 ): Server {
+  const tracker = new Tracker(options);
   void (async (): Promise<void> => {
     for await (const stream of listener) {
-      void handleStream(stream, handler, options);
+      const address = stream.remoteAddr?.hostname ?? "";
+      if (!tracker.admit(address)) {
+        // Over a connection limit: refused before reading anything.
+        const reader = stream.readable.getReader();
+        void refuse(
+          reader,
+          stream.writable.getWriter(),
+          refusalResponse(503, "Too many connections\n"),
+        );
+        continue;
+      }
+      void serveStream(stream, handler, options, tracker).finally(() => tracker.release(address));
     }
   })();
   return {
     addr: listener.addr,
+    connections: tracker.connections,
     close: (): Promise<void> => listener.close(),
+    async shutdown(shutdown: ShutdownOptions = {}): Promise<void> {
+      tracker.shuttingDown = true;
+      await listener.close();
+      const open = [...tracker.connections];
+      const code = shutdown.code ?? 1001;
+      const reason = shutdown.reason ?? "";
+      for (const connection of open) connection.close(code, reason).catch(() => {});
+      const all = Promise.all(open.map((connection) => connection.closed));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, shutdown.timeout ?? 10_000);
+      });
+      await Promise.race([all, deadline]);
+      clearTimeout(timer);
+      for (const connection of open) connection.terminate();
+      await all;
+    },
   };
+}
+
+/** Counts a server's sockets and holds its open connections. */
+class Tracker {
+  readonly connections: Set<Connection> = new Set();
+  shuttingDown = false;
+  readonly #maxTotal: number;
+  readonly #maxPerAddress: number;
+  #total = 0;
+  readonly #perAddress = new Map<string, number>();
+
+  constructor(options: ServeOptions) {
+    this.#maxTotal = options.maxConnections ?? 65_536;
+    this.#maxPerAddress = options.maxConnectionsPerAddress ?? 1024;
+  }
+
+  admit(address: string): boolean {
+    const count = this.#perAddress.get(address) ?? 0;
+    if (this.#total >= this.#maxTotal || count >= this.#maxPerAddress) return false;
+    this.#total++;
+    this.#perAddress.set(address, count + 1);
+    return true;
+  }
+
+  release(address: string): void {
+    this.#total--;
+    const count = (this.#perAddress.get(address) ?? 1) - 1;
+    if (count === 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, count);
+  }
 }
 
 /**
@@ -234,12 +360,21 @@ export function serveListener(
  * @param stream One accepted byte stream.
  * @param handler Runs if the upgrade succeeds.
  * @param options Limits, timeouts, subprotocols and hooks.
- * @returns Resolves when the handshake is over (the connection may live on).
+ * @returns Resolves when the stream is done with: refused, or its connection has closed.
  */
-export async function handleStream(
+export function handleStream(
   stream: ByteStream,
   handler: WebSocketHandler | Router,
   options: ServeOptions = {},
+): Promise<void> {
+  return serveStream(stream, handler, options, undefined);
+}
+
+async function serveStream(
+  stream: ByteStream,
+  handler: WebSocketHandler | Router,
+  options: ServeOptions,
+  tracker: Tracker | undefined,
 ): Promise<void> {
   const reader = stream.readable.getReader();
   const writer = stream.writable.getWriter();
@@ -328,6 +463,10 @@ export async function handleStream(
     return;
   }
 
+  if (tracker?.shuttingDown) {
+    await refuse(reader, writer, refusalResponse(503, "The server is shutting down\n"));
+    return;
+  }
   reader.releaseLock();
   writer.write(accepted.response).catch(() => {});
   writer.releaseLock();
@@ -339,7 +478,15 @@ export async function handleStream(
     head: head.rest,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.closeTimeout === undefined ? {} : { closeTimeout: options.closeTimeout }),
+    ...(options.heartbeatInterval === undefined
+      ? {}
+      : { heartbeatInterval: options.heartbeatInterval }),
+    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
   });
+  if (tracker !== undefined) {
+    tracker.connections.add(connection);
+    void connection.closed.then(() => tracker.connections.delete(connection));
+  }
   try {
     await accepted.run(connection);
   } catch (error) {
@@ -347,6 +494,7 @@ export async function handleStream(
     // rfc6455#section-7.4.1: 1011, the server met an unexpected condition
     connection.close(1011).catch(() => {});
   }
+  await connection.closed;
 }
 
 async function readHead(

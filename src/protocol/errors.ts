@@ -12,6 +12,7 @@
  * ├── MessageTooBigError       1009  frame, message or fragment-count limits
  * ├── MandatoryExtensionError  1010  (client) a required extension was not negotiated
  * ├── HandshakeError           1002  the opening handshake failed; carries an HTTP status
+ * ├── TimeoutError             1006  a heartbeat, idle, close or handshake timer ran out
  * └── ConnectionClosedError    code  an operation on a connection that has closed
  * ```
  *
@@ -243,5 +244,48 @@ export class ConnectionClosedError extends WebSocketError {
     this.code = code;
     this.reason = reason;
     this.wasClean = wasClean;
+  }
+}
+
+/**
+ * Which timer ended a connection: `"heartbeat"` (pings went unanswered), `"idle"` (nothing
+ * arrived for too long), `"close"` (the peer never finished the closing handshake) or
+ * `"handshake"` (the opening handshake took too long).
+ *
+ * @example
+ * ```ts
+ * import type { TimeoutKind } from "@wsflow/wsflow";
+ * const kind: TimeoutKind = "heartbeat";
+ * console.log(kind);
+ * ```
+ */
+export type TimeoutKind = "heartbeat" | "idle" | "close" | "handshake";
+
+/**
+ * A connection ended because a timer ran out; `closed` reports it as its `error`. Its close code
+ * is 1006 when the connection was dropped (heartbeat, close), and the code actually sent when it
+ * was closed (idle: 1001).
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from "@wsflow/wsflow";
+ * const error = new TimeoutError("heartbeat", "Cannot keep connection: no pong for 30000 ms");
+ * console.log(error.timeout, error.closeCode); // "heartbeat" 1006
+ * ```
+ */
+export class TimeoutError extends WebSocketError {
+  /** Which timer ran out. */
+  readonly timeout: TimeoutKind;
+
+  /**
+   * Creates the error.
+   * @param timeout Which timer ran out.
+   * @param message What happened.
+   * @param closeCode The code the connection ended with.
+   */
+  constructor(timeout: TimeoutKind, message: string, closeCode: number = 1006) {
+    super(message, closeCode);
+    this.name = "TimeoutError";
+    this.timeout = timeout;
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { CloseCode } from "../protocol/close_code.ts";
-import { ConnectionClosedError, type WebSocketError } from "../protocol/errors.ts";
+import { ConnectionClosedError, TimeoutError, type WebSocketError } from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
@@ -51,6 +51,21 @@ export interface ConnectionOptions {
    */
   closeTimeout?: number;
   /**
+   * Milliseconds between heartbeat pings; when nothing at all (not even the pong) arrives
+   * between two of them, the connection is dropped and `closed` reports a `TimeoutError` with
+   * `timeout: "heartbeat"`. 30 s keeps proxies that cut idle connections after about 60 s
+   * from doing so, and finds dead peers within a minute. 0 turns it off.
+   * @default {30_000}
+   */
+  heartbeatInterval?: number;
+  /**
+   * Milliseconds without any data from the peer after which the connection is closed with 1001
+   * (`closed` reports a `TimeoutError` with `timeout: "idle"`). Pongs to heartbeat pings count
+   * as data, so with the heartbeat on only dead peers go idle. 0 turns it off.
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /**
    * Bytes of received messages the handler has not read yet beyond which the socket is no
    * longer read (so a slow consumer slows the peer down through TCP).
    * @default {65_536}
@@ -65,6 +80,7 @@ export interface ConnectionOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 interface PendingPing {
@@ -139,6 +155,15 @@ export class Connection implements AsyncIterable<Message> {
   #congested = false;
   #ready: Promise<void> = RESOLVED;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #heartbeatInterval: number;
+  readonly #idleTimeout: number;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  // Whether anything arrived since the last heartbeat tick, and when the last data arrived.
+  #heardSinceTick = true;
+  #lastHeard = 0;
+  // Set when a timer ends the connection, so `closed` can say which.
+  #endedBy: TimeoutError | undefined;
   #pings: PendingPing[] = [];
   #pingCounter = 0;
   #readable: ReadableStream<Message> | undefined;
@@ -173,6 +198,15 @@ export class Connection implements AsyncIterable<Message> {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+    this.#heartbeatInterval = options.heartbeatInterval ?? 30_000;
+    this.#idleTimeout = options.idleTimeout ?? 0;
+    this.#lastHeard = performance.now();
+    if (this.#heartbeatInterval > 0) {
+      this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatInterval);
+    }
+    if (this.#idleTimeout > 0) {
+      this.#idleTimer = setTimeout(() => this.#checkIdle(), this.#idleTimeout);
+    }
     this.#reader = stream.readable.getReader();
     this.#writer = stream.writable.getWriter();
     this.#writer.closed.then(undefined, () => this.#transportLost());
@@ -377,6 +411,8 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   #receive(chunk: Uint8Array): void {
+    this.#heardSinceTick = true;
+    if (this.#idleTimer !== undefined) this.#lastHeard = performance.now();
     this.#handle(this.#session.receive(chunk));
     // Pongs and Close replies go out promptly.
     if (this.#session.pendingBytes > 0) this.#scheduleFlush();
@@ -481,7 +517,55 @@ export class Connection implements AsyncIterable<Message> {
     this.#closeTimer = undefined;
     if (this.#closeEvent !== undefined) return;
     // rfc6455#section-7.1.1: the peer did not complete the closing handshake in time
-    this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
+    this.#end({
+      code: CloseCode.AbnormalClosure,
+      reason: "",
+      wasClean: false,
+      error: new TimeoutError(
+        "close",
+        `Cannot close cleanly: the peer did not answer the Close frame within ${this.#closeTimeout} ms`,
+      ),
+    }, false);
+  }
+
+  #heartbeat(): void {
+    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return;
+    if (!this.#heardSinceTick) {
+      // Nothing arrived for a whole interval, not even the pong to the last heartbeat ping.
+      this.#end({
+        code: CloseCode.AbnormalClosure,
+        reason: "",
+        wasClean: false,
+        error: new TimeoutError(
+          "heartbeat",
+          `Cannot keep connection: nothing arrived for ${this.#heartbeatInterval} ms, not even a pong`,
+        ),
+      }, false);
+      return;
+    }
+    this.#heardSinceTick = false;
+    try {
+      this.#session.ping(HEARTBEAT);
+      this.#flush();
+    } catch {
+      // closing already
+    }
+  }
+
+  #checkIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return;
+    const quiet = performance.now() - this.#lastHeard;
+    if (quiet < this.#idleTimeout) {
+      this.#idleTimer = setTimeout(() => this.#checkIdle(), this.#idleTimeout - quiet);
+      return;
+    }
+    this.#endedBy = new TimeoutError(
+      "idle",
+      `Cannot keep connection: nothing arrived for ${this.#idleTimeout} ms`,
+      CloseCode.GoingAway,
+    );
+    this.close(CloseCode.GoingAway, "idle timeout").catch(noop);
   }
 
   #transportLost(): void {
@@ -492,7 +576,12 @@ export class Connection implements AsyncIterable<Message> {
   /** Ends the connection once: settles everything that waits, then closes the transport. */
   #end(event: CloseEvent, graceful: boolean): void {
     if (this.#closeEvent !== undefined) return;
+    if (this.#endedBy !== undefined && event.error === undefined) {
+      event = { ...event, error: this.#endedBy };
+    }
     this.#closeEvent = event;
+    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     if (this.#session.readyState !== "closed") this.#session.transportClosed();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     if (this.#failureTimer !== undefined) clearTimeout(this.#failureTimer);

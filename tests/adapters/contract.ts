@@ -447,3 +447,112 @@ export function runRouterContract(name: string, serve: ServeFunction): void {
     });
   });
 }
+
+/** Timers, shutdown and connection limits, on a real server. */
+export function runLifecycleContract(name: string, serve: ServeFunction): void {
+  describe(`lifecycle contract: ${name}`, () => {
+    const closedByPath = new Map<string, Promise<CloseEvent>>();
+    const handler: WebSocketHandler = async (ws, { request }) => {
+      closedByPath.set(new URL(request.url).pathname, ws.closed);
+      for await (const message of ws) await ws.send(message);
+    };
+
+    /** Answers pings and closes like a well-behaved client until told to stop. */
+    function answerControlFrames(client: RawClient): void {
+      void (async () => {
+        while (true) {
+          const frame = await client.nextFrame().catch(() => undefined);
+          if (frame === undefined) return;
+          if (frame.opcode === PING) client.sendFrame(PONG, frame.payload);
+          if (frame.opcode === CLOSE) client.sendFrame(CLOSE, frame.payload);
+        }
+      })();
+    }
+
+    it("heartbeat keeps a connection whose peer answers pings", async () => {
+      const server = await serve(handler, { port: 0, heartbeatInterval: 100 });
+      try {
+        const client = await RawClient.handshake(server.addr.port, { path: "/alive" });
+        answerControlFrames(client);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(client.socket.closed).toBe(false);
+        client.close();
+        const event = await withTimeout(closedByPath.get("/alive")!, 5_000, "closed");
+        expect(event.error?.name).not.toBe("TimeoutError");
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("heartbeat drops a connection from which nothing arrives, and closed says so", async () => {
+      const server = await serve(handler, { port: 0, heartbeatInterval: 100 });
+      try {
+        const client = await RawClient.handshake(server.addr.port, { path: "/silent" });
+        const event = await withTimeout(closedByPath.get("/silent")!, 5_000, "heartbeat end");
+        expect(event.code).toBe(1006);
+        expect(event.wasClean).toBe(false);
+        expect(event.error).toMatchObject({ name: "TimeoutError", timeout: "heartbeat" });
+        await withTimeout(client.ended, 5_000, "TCP close");
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("idle timeout closes a quiet connection with 1001", async () => {
+      const server = await serve(handler, { port: 0, heartbeatInterval: 0, idleTimeout: 200 });
+      try {
+        const client = await RawClient.handshake(server.addr.port, { path: "/idle" });
+        const close = await withTimeout(client.nextClose(), 5_000, "idle close");
+        expect(close).toEqual({ code: 1001, reason: "idle timeout" });
+        client.sendFrame(CLOSE, closePayload(1001));
+        const event = await withTimeout(closedByPath.get("/idle")!, 5_000, "closed");
+        expect(event).toMatchObject({ code: 1001, wasClean: true });
+        expect(event.error).toMatchObject({ name: "TimeoutError", timeout: "idle" });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("shutdown sends 1001 to every connection, waits for the polite, drops the rest", async () => {
+      const server = await serve(handler, { port: 0, heartbeatInterval: 0 });
+      const port = server.addr.port;
+      const polite = await RawClient.handshake(port, { path: "/polite" });
+      answerControlFrames(polite);
+      const rude = await RawClient.handshake(port, { path: "/rude" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(server.connections.size).toBe(2);
+      const started = performance.now();
+      await withTimeout(
+        server.shutdown({ code: 1001, reason: "restarting", timeout: 300 }),
+        5_000,
+        "shutdown",
+      );
+      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(await closedByPath.get("/polite")).toMatchObject({ code: 1001, wasClean: true });
+      expect(await closedByPath.get("/rude")).toMatchObject({ code: 1006, wasClean: false });
+      expect(await rude.nextClose()).toEqual({ code: 1001, reason: "restarting" });
+      expect(server.connections.size).toBe(0);
+      await expect(RawClient.open(port)).rejects.toThrow();
+    });
+
+    it("refuses sockets over the per-address limit with 503", async () => {
+      const server = await serve(handler, {
+        port: 0,
+        heartbeatInterval: 0,
+        maxConnectionsPerAddress: 2,
+      });
+      try {
+        const first = await RawClient.handshake(server.addr.port);
+        const second = await RawClient.handshake(server.addr.port);
+        const third = await RawClient.open(server.addr.port);
+        const response = await withTimeout(third.readResponse(), 5_000, "503");
+        expect(response.status).toBe(503);
+        first.close();
+        second.close();
+        third.close();
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}
