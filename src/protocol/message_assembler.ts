@@ -36,10 +36,33 @@ import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
  */
 export class MessageAssembler {
   #text = false;
+  #compressed = false;
+  #lastCompressed = false;
   #textParts: string[] = [];
   #binaryParts: Uint8Array[] = [];
   #binaryLength = 0;
   #utf8: Utf8StreamDecoder | undefined;
+
+  /**
+   * Whether the message returned last by {@linkcode MessageAssembler.prototype.push} is still
+   * compressed (its first frame had RSV1 set, rfc7692#section-6.1): a `Uint8Array` of deflated
+   * bytes, for a text message too, to inflate and then decode.
+   *
+   * @returns `true` for a compressed message.
+   */
+  get compressed(): boolean {
+    return this.#lastCompressed;
+  }
+
+  /**
+   * Whether the message returned last was a text message (useful for compressed messages,
+   * which come back as bytes).
+   *
+   * @returns `true` for text.
+   */
+  get text(): boolean {
+    return this.#text;
+  }
 
   /**
    * Adds a data frame.
@@ -51,13 +74,17 @@ export class MessageAssembler {
   push(frame: Frame): Message | undefined {
     const { opcode, payload } = frame;
     if (opcode !== Opcode.Continuation) {
-      if (frame.fin) {
-        // The common case: an unfragmented message.
-        return opcode === Opcode.Text ? decodeUtf8(payload) : detach(payload);
-      }
+      // rfc7692#section-6.1: RSV1 on the first frame marks the whole message as compressed;
+      // its payload is joined as bytes and decoded once it is inflated.
+      this.#compressed = frame.rsv1;
+      this.#lastCompressed = frame.rsv1;
       this.#text = opcode === Opcode.Text;
+      if (frame.fin && !frame.rsv1) {
+        // The common case: an unfragmented message.
+        return this.#text ? decodeUtf8(payload) : detach(payload);
+      }
     }
-    if (this.#text) {
+    if (this.#text && !this.#compressed) {
       this.#utf8 ??= new Utf8StreamDecoder();
       let text: string;
       try {

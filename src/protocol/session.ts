@@ -59,6 +59,8 @@ export interface CloseEvent extends CloseInfo {
  * What {@linkcode Session.prototype.receive} reports, in the order it happened.
  *
  * - `message`: a complete text (`string`) or binary (`Uint8Array`) message;
+ * - `compressed`: a complete permessage-deflate message (rfc7692), still deflated: inflate it
+ *   (appending 0x00 0x00 0xff 0xff) and, when `text`, decode it as UTF-8;
  * - `ping`: a Ping arrived (the Pong is already queued);
  * - `pong`: a Pong arrived;
  * - `closed`: the connection is over (see {@linkcode CloseEvent}); close the transport once the
@@ -75,6 +77,7 @@ export interface CloseEvent extends CloseInfo {
  */
 export type SessionEvent =
   | { type: "message"; data: Message }
+  | { type: "compressed"; text: boolean; data: Uint8Array }
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
   | { type: "closed"; event: CloseEvent }
@@ -97,6 +100,13 @@ export interface SessionOptions {
    * @default {false}
    */
   deferFailure?: boolean;
+  /**
+   * Whether permessage-deflate was negotiated, which gives RSV1 its meaning
+   * (rfc7692#section-6): received compressed messages are reported as `compressed` events, and
+   * {@linkcode Session.prototype.sendCompressed} may be used.
+   * @default {false}
+   */
+  perMessageDeflate?: boolean;
 }
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
@@ -146,6 +156,7 @@ export class Session {
     this.role = options.role;
     this.#parser = new FrameParser({
       role: options.role,
+      rsv1: options.perMessageDeflate ?? false,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.#serializer = new FrameSerializer({ role: options.role });
@@ -230,6 +241,19 @@ export class Session {
     this.#assertCanSend();
     if (typeof data === "string") this.#serializer.writeText(data, fin, opcode);
     else this.#serializer.writeFrame(opcode, data, fin);
+  }
+
+  /**
+   * Queues a message whose payload was compressed with permessage-deflate (its trailing
+   * 0x00 0x00 0xff 0xff removed): one frame with RSV1 set (rfc7692#section-6).
+   *
+   * @param text Whether the uncompressed message is text.
+   * @param payload The deflated payload.
+   * @throws {ConnectionClosedError} Once a Close frame was sent.
+   */
+  sendCompressed(text: boolean, payload: Uint8Array): void {
+    this.#assertCanSend();
+    this.#serializer.writeFrame(text ? Opcode.Text : Opcode.Binary, payload, true, true);
   }
 
   /**
@@ -328,7 +352,16 @@ export class Session {
       case Opcode.Binary:
       case Opcode.Continuation: {
         const message = this.#assembler.push(frame);
-        if (message !== undefined) this.#events.push({ type: "message", data: message });
+        if (message === undefined) return;
+        if (this.#assembler.compressed) {
+          this.#events.push({
+            type: "compressed",
+            text: this.#assembler.text,
+            data: message as Uint8Array,
+          });
+        } else {
+          this.#events.push({ type: "message", data: message });
+        }
         return;
       }
       case Opcode.Ping:

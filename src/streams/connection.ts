@@ -8,7 +8,8 @@
 import { CloseCode } from "../protocol/close_code.ts";
 import { ConnectionClosedError, TimeoutError, type WebSocketError } from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
-import type { Limits } from "../protocol/limits.ts";
+import { type Limits, resolveLimits } from "../protocol/limits.ts";
+import { decodeUtf8 } from "../protocol/utf8.ts";
 import type { Message } from "../protocol/message.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
@@ -66,6 +67,12 @@ export interface ConnectionOptions {
    */
   idleTimeout?: number;
   /**
+   * permessage-deflate, when negotiated (rfc7692): the compressor and decompressor of this
+   * connection, and the size below which messages are sent uncompressed.
+   * @default {undefined}
+   */
+  deflate?: ConnectionDeflate;
+  /**
    * Bytes of received messages the handler has not read yet beyond which the socket is no
    * longer read (so a slow consumer slows the peer down through TCP).
    * @default {65_536}
@@ -79,7 +86,63 @@ export interface ConnectionOptions {
   writeHighWaterMark?: number;
 }
 
+/**
+ * Compresses one message for permessage-deflate: returns the deflated payload without the
+ * trailing 0x00 0x00 0xff 0xff (rfc7692#section-7.2.1).
+ *
+ * @example
+ * ```ts ignore
+ * import type { MessageDeflater } from "@wsflow/wsflow";
+ * declare const deflater: MessageDeflater;
+ * const payload = await deflater.compress(new TextEncoder().encode("Hello"));
+ * ```
+ */
+export interface MessageDeflater {
+  /** Compresses one message. */
+  compress(data: Uint8Array): Promise<Uint8Array>;
+  /** Frees the compressor. */
+  close(): void;
+}
+
+/**
+ * Decompresses one permessage-deflate message (rfc7692#section-7.2.2), failing with a
+ * `MessageTooBigError` as soon as the output would exceed `maxBytes`.
+ *
+ * @example
+ * ```ts ignore
+ * import type { MessageInflater } from "@wsflow/wsflow";
+ * declare const inflater: MessageInflater;
+ * const bytes = await inflater.decompress(new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), 1024);
+ * ```
+ */
+export interface MessageInflater {
+  /** Decompresses one message, appending the 0x00 0x00 0xff 0xff tail. */
+  decompress(payload: Uint8Array, maxBytes: number): Promise<Uint8Array>;
+  /** Frees the decompressor. */
+  close(): void;
+}
+
+/**
+ * A connection's permessage-deflate machinery.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ConnectionDeflate } from "@wsflow/wsflow";
+ * declare const deflate: ConnectionDeflate;
+ * console.log(deflate.threshold);
+ * ```
+ */
+export interface ConnectionDeflate {
+  /** Compresses outgoing messages. */
+  deflater: MessageDeflater;
+  /** Decompresses incoming messages. */
+  inflater: MessageInflater;
+  /** Messages smaller than this many bytes are sent uncompressed. */
+  threshold: number;
+}
+
 const RESOLVED: Promise<void> = Promise.resolve();
+const encoder = new TextEncoder();
 const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
@@ -149,6 +212,11 @@ export class Connection implements AsyncIterable<Message> {
 
   #flushScheduled = false;
   #flushes = 0;
+  readonly #deflate: ConnectionDeflate | undefined;
+  readonly #maxMessageSize: number;
+  // Work of permessage-deflate that later events and sends must wait behind, to keep order.
+  #inbound: Promise<void> | undefined;
+  #outbound: Promise<void> | undefined;
   // A protocol error waiting until the handler has read the messages that came before it.
   #failure: WebSocketError | undefined;
   #failureTimer: ReturnType<typeof setTimeout> | undefined;
@@ -190,9 +258,12 @@ export class Connection implements AsyncIterable<Message> {
     this.#closeTimeout = options.closeTimeout ?? 10_000;
     this.#readHighWaterMark = options.readHighWaterMark ?? 65_536;
     this.#writeHighWaterMark = options.writeHighWaterMark ?? 65_536;
+    this.#deflate = options.deflate;
+    this.#maxMessageSize = resolveLimits(options.limits).maxMessageSize;
     this.#session = new Session({
       role: options.role,
       deferFailure: true,
+      perMessageDeflate: options.deflate !== undefined,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.closed = new Promise((resolve) => {
@@ -244,12 +315,40 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} (rejects) Once the connection is closing or closed.
    */
   send(data: Message): Promise<void> {
+    if (
+      this.#deflate !== undefined &&
+      (this.#outbound !== undefined || data.length >= this.#deflate.threshold)
+    ) {
+      return this.#sendDeflated(data);
+    }
     try {
       this.#session.send(data);
     } catch (error) {
       return Promise.reject(error);
     }
     return this.#afterWrite();
+  }
+
+  /** Compresses (above the threshold) and sends in order behind earlier compressed sends. */
+  #sendDeflated(data: Message): Promise<void> {
+    const deflate = this.#deflate!;
+    const compress = data.length >= deflate.threshold;
+    const previous = this.#outbound ?? RESOLVED;
+    const task = previous.then(async (): Promise<void> => {
+      if (!compress) {
+        this.#session.send(data);
+        return;
+      }
+      const text = typeof data === "string";
+      const payload = await deflate.deflater.compress(text ? encoder.encode(data) : data);
+      this.#session.sendCompressed(text, payload);
+    });
+    const tracked = task.then(undefined, noop);
+    this.#outbound = tracked;
+    void tracked.then(() => {
+      if (this.#outbound === tracked) this.#outbound = undefined;
+    });
+    return task.then(() => this.#afterWrite());
   }
 
   /**
@@ -290,6 +389,10 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {RangeError} (rejects) When the code may not be sent or the reason is too long.
    */
   close(code?: number, reason?: string): Promise<CloseEvent> {
+    if (this.#outbound !== undefined) {
+      // Messages still being compressed go first.
+      return this.#outbound.then(() => this.close(code, reason));
+    }
     if (this.#closeEvent === undefined && this.#session.readyState === "open") {
       try {
         this.#session.close(code ?? (reason ? CloseCode.NormalClosure : undefined), reason);
@@ -398,6 +501,8 @@ export class Connection implements AsyncIterable<Message> {
           // A slow consumer: stop reading so TCP pushes back on the peer.
           await new Promise<void>((resolve) => this.#demand = resolve);
         }
+        // While a message is being inflated, read no further ahead.
+        if (this.#inbound !== undefined) await this.#inbound;
         const { value, done } = await this.#reader.read();
         if (done) break;
         if (this.#closeEvent === undefined) this.#receive(value);
@@ -418,19 +523,36 @@ export class Connection implements AsyncIterable<Message> {
     if (this.#session.pendingBytes > 0) this.#scheduleFlush();
   }
 
+  /** Handles session events in order, waiting behind any message still being inflated. */
   #handle(events: readonly SessionEvent[]): void {
+    if (events.length === 0) return;
+    if (this.#inbound !== undefined) {
+      this.#trackInbound(this.#inbound.then(() => this.#run(events, 0)));
+      return;
+    }
+    const pending = this.#run(events, 0);
+    if (pending !== undefined) this.#trackInbound(pending);
+  }
+
+  #trackInbound(pending: Promise<void>): void {
+    this.#inbound = pending;
+    void pending.then(() => {
+      if (this.#inbound === pending) this.#inbound = undefined;
+    });
+  }
+
+  /** Handles `events` from `from` on; returns a promise when it must wait for inflation. */
+  #run(events: readonly SessionEvent[], from: number): Promise<void> | undefined {
     let delivered = false;
-    for (const event of events) {
+    for (let i = from; i < events.length; i++) {
+      const event = events[i]!;
       switch (event.type) {
         case "message":
           delivered = true;
-          if (this.#readers.length > 0) {
-            this.#readers.shift()!({ done: false, value: event.data });
-          } else {
-            this.#queue.push(event.data);
-            this.#queuedBytes += event.data.length;
-          }
+          this.#deliver(event.data);
           break;
+        case "compressed":
+          return this.#inflate(event.text, event.data).then(() => this.#run(events, i + 1));
         case "pong":
           this.#settlePings(event.data);
           break;
@@ -450,6 +572,36 @@ export class Connection implements AsyncIterable<Message> {
           break;
       }
     }
+    return undefined;
+  }
+
+  #deliver(data: Message): void {
+    if (this.#closeEvent !== undefined) return;
+    if (this.#readers.length > 0) {
+      this.#readers.shift()!({ done: false, value: data });
+    } else {
+      this.#queue.push(data);
+      this.#queuedBytes += data.length;
+    }
+  }
+
+  async #inflate(text: boolean, payload: Uint8Array): Promise<void> {
+    if (this.#closeEvent !== undefined || this.#deflate === undefined) return;
+    let message: Message;
+    try {
+      // The message size limit applies to the inflated bytes, checked while inflating
+      // (a small compressed bomb fails with 1009 without being inflated).
+      const bytes = await this.#deflate.inflater.decompress(payload, this.#maxMessageSize);
+      message = text ? decodeUtf8(bytes) : bytes;
+    } catch (error) {
+      if (this.#closeEvent === undefined) {
+        this.#flush();
+        const pending = this.#run(this.#session.fail(error), 0);
+        if (pending !== undefined) await pending;
+      }
+      return;
+    }
+    this.#deliver(message);
   }
 
   #applyFailure(): void {
@@ -581,6 +733,8 @@ export class Connection implements AsyncIterable<Message> {
     }
     this.#closeEvent = event;
     if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    this.#deflate?.deflater.close();
+    this.#deflate?.inflater.close();
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     if (this.#session.readyState !== "closed") this.#session.transportClosed();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);

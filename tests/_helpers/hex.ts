@@ -282,6 +282,9 @@ export function eventRecord(event: SessionEvent): EventRecord {
         wasClean: event.event.wasClean,
         error: event.event.error === undefined ? undefined : errorRecord(event.event.error),
       };
+    case "compressed":
+      // Only sessions created with perMessageDeflate report this; the suites here never do.
+      throw new Error("Unexpected compressed message");
     case "error":
       // Only sessions created with deferFailure report this; the suites here never do.
       throw new Error(`Unexpected deferred failure: ${event.error.message}`);
