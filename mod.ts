@@ -95,7 +95,15 @@ export {
 } from "./src/protocol/session.ts";
 export { decodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./src/protocol/utf8.ts";
 export type { ByteStream, NetAddr } from "./src/streams/byte_stream.ts";
-export { Connection, type ConnectionOptions } from "./src/streams/connection.ts";
+export {
+  Connection,
+  type ConnectionDeflate,
+  type ConnectionOptions,
+  type MessageDeflater,
+  type MessageInflater,
+  type SendBufferOptions,
+} from "./src/streams/connection.ts";
+export { MemoryBudget, PARTIAL_MESSAGE_BUDGET } from "./src/streams/memory_budget.ts";
 export { FrameDecoderStream } from "./src/streams/frame_decoder_stream.ts";
 export {
   FrameEncoderStream,

@@ -22,7 +22,8 @@ import type { Limits } from "./protocol/limits.ts";
 import { checkOrigin, type OriginOption } from "./router/origin.ts";
 import { Router, runUpgrade } from "./router/router.ts";
 import type { ByteStream, NetAddr } from "./streams/byte_stream.ts";
-import { Connection } from "./streams/connection.ts";
+import { Connection, type SendBufferOptions } from "./streams/connection.ts";
+import type { MemoryBudget } from "./streams/memory_budget.ts";
 
 /**
  * What a handler is told about its connection besides the connection itself.
@@ -145,6 +146,18 @@ export interface ServeOptions {
    * @default {0}
    */
   idleTimeout?: number;
+  /**
+   * What `send` does when a connection has more than `limit` bytes waiting to be written:
+   * wait, drop the message, or close with 1008.
+   * @default {{ limit: 16_777_216, policy: "wait" }}
+   */
+  sendBuffer?: SendBufferOptions;
+  /**
+   * The budget that bytes held in messages not yet fully received count against, across
+   * connections; a connection that would overdraw it is closed with 1013.
+   * @default {PARTIAL_MESSAGE_BUDGET}
+   */
+  partialMessageBudget?: MemoryBudget;
   /**
    * Told about refused handshakes and handlers that threw. Must not throw.
    * @default {undefined}
@@ -482,6 +495,10 @@ async function serveStream(
       ? {}
       : { heartbeatInterval: options.heartbeatInterval }),
     ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+    ...(options.sendBuffer === undefined ? {} : { sendBuffer: options.sendBuffer }),
+    ...(options.partialMessageBudget === undefined
+      ? {}
+      : { partialMessageBudget: options.partialMessageBudget }),
   });
   if (tracker !== undefined) {
     tracker.connections.add(connection);

@@ -120,6 +120,15 @@ export class FrameParser {
   }
 
   /**
+   * Payload bytes of the frame being read that are held until it is complete.
+   *
+   * @returns The count.
+   */
+  get heldBytes(): number {
+    return this.#payloadFill;
+  }
+
+  /**
    * Parses `chunk` and hands every complete frame to `sink`, in order. Frames completed before an
    * error are handed over before the error is thrown.
    *

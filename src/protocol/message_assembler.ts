@@ -39,9 +39,19 @@ export class MessageAssembler {
   #compressed = false;
   #lastCompressed = false;
   #textParts: string[] = [];
+  #textLength = 0;
   #binaryParts: Uint8Array[] = [];
   #binaryLength = 0;
   #utf8: Utf8StreamDecoder | undefined;
+
+  /**
+   * Bytes (text: UTF-16 code units) of the fragments of an unfinished message held so far.
+   *
+   * @returns The count.
+   */
+  get heldBytes(): number {
+    return this.#binaryLength + this.#textLength;
+  }
 
   /**
    * Whether the message returned last by {@linkcode MessageAssembler.prototype.push} is still
@@ -92,12 +102,17 @@ export class MessageAssembler {
       } catch (error) {
         // The message is abandoned: a later message must not start with its text.
         this.#textParts = [];
+        this.#textLength = 0;
         throw error;
       }
-      if (text !== "") this.#textParts.push(text);
+      if (text !== "") {
+        this.#textParts.push(text);
+        this.#textLength += text.length;
+      }
       if (!frame.fin) return undefined;
       const parts = this.#textParts;
       this.#textParts = [];
+      this.#textLength = 0;
       return parts.join("") + this.#utf8.end();
     }
     if (payload.length > 0) {

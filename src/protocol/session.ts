@@ -182,6 +182,17 @@ export class Session {
   }
 
   /**
+   * Bytes held for messages that have not fully arrived: the unfinished frame and the
+   * fragments of an unfinished message. What a peer can make this endpoint hold without ever
+   * completing a message; bounded by the frame and message limits.
+   *
+   * @returns The count.
+   */
+  get heldBytes(): number {
+    return this.#parser.heldBytes + this.#assembler.heldBytes;
+  }
+
+  /**
    * Bytes waiting in {@linkcode Session.prototype.takeOutgoing}.
    *
    * @returns The count.

@@ -6,13 +6,19 @@
  */
 
 import { CloseCode } from "../protocol/close_code.ts";
-import { ConnectionClosedError, TimeoutError, type WebSocketError } from "../protocol/errors.ts";
+import {
+  ConnectionClosedError,
+  PolicyViolationError,
+  TimeoutError,
+  WebSocketError,
+} from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import { decodeUtf8 } from "../protocol/utf8.ts";
 import type { Message } from "../protocol/message.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
+import { type MemoryBudget, PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 
 /** Options of {@linkcode Connection}. */
 export interface ConnectionOptions {
@@ -73,6 +79,21 @@ export interface ConnectionOptions {
    */
   deflate?: ConnectionDeflate;
   /**
+   * What `send` does when more than `limit` bytes are already waiting to be written (not yet
+   * taken by the socket): `"wait"` (the promise waits until they are written; the message is
+   * kept meanwhile), `"drop"` (the message is dropped and counted in `droppedMessages`) or
+   * `"close"` (the connection is closed with 1008). A message is always accepted when nothing
+   * is waiting, however large.
+   * @default {{ limit: 16_777_216, policy: "wait" }}
+   */
+  sendBuffer?: SendBufferOptions;
+  /**
+   * The budget that bytes held in messages not yet fully received count against; a connection
+   * that would overdraw it is closed with 1013.
+   * @default {PARTIAL_MESSAGE_BUDGET}
+   */
+  partialMessageBudget?: MemoryBudget;
+  /**
    * Bytes of received messages the handler has not read yet beyond which the socket is no
    * longer read (so a slow consumer slows the peer down through TCP).
    * @default {65_536}
@@ -84,6 +105,29 @@ export interface ConnectionOptions {
    * @default {65_536}
    */
   writeHighWaterMark?: number;
+}
+
+/**
+ * The send-buffer limit and what happens past it; see {@linkcode ConnectionOptions.sendBuffer}.
+ *
+ * @example
+ * ```ts
+ * import type { SendBufferOptions } from "@wsflow/wsflow";
+ * const options: SendBufferOptions = { limit: 1 << 20, policy: "drop" };
+ * console.log(options.policy);
+ * ```
+ */
+export interface SendBufferOptions {
+  /**
+   * Bytes waiting to be written beyond which the policy applies.
+   * @default {16_777_216}
+   */
+  limit?: number;
+  /**
+   * `"wait"`, `"drop"` or `"close"` (1008).
+   * @default {"wait"}
+   */
+  policy?: "wait" | "drop" | "close";
 }
 
 /**
@@ -213,6 +257,13 @@ export class Connection implements AsyncIterable<Message> {
   #flushScheduled = false;
   #flushes = 0;
   readonly #deflate: ConnectionDeflate | undefined;
+  readonly #sendLimit: number;
+  readonly #sendPolicy: "wait" | "drop" | "close";
+  #inFlight = 0;
+  #lastWritten: Promise<void> = RESOLVED;
+  #dropped = 0;
+  readonly #budget: MemoryBudget;
+  #held = 0;
   readonly #maxMessageSize: number;
   // Work of permessage-deflate that later events and sends must wait behind, to keep order.
   #inbound: Promise<void> | undefined;
@@ -259,6 +310,9 @@ export class Connection implements AsyncIterable<Message> {
     this.#readHighWaterMark = options.readHighWaterMark ?? 65_536;
     this.#writeHighWaterMark = options.writeHighWaterMark ?? 65_536;
     this.#deflate = options.deflate;
+    this.#sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
+    this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
+    this.#budget = options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET;
     this.#maxMessageSize = resolveLimits(options.limits).maxMessageSize;
     this.#session = new Session({
       role: options.role,
@@ -300,7 +354,16 @@ export class Connection implements AsyncIterable<Message> {
    * @returns The count.
    */
   get bufferedAmount(): number {
-    return this.#session.pendingBytes;
+    return this.#session.pendingBytes + this.#inFlight;
+  }
+
+  /**
+   * Messages dropped by the `"drop"` send-buffer policy.
+   *
+   * @returns The count.
+   */
+  get droppedMessages(): number {
+    return this.#dropped;
   }
 
   /**
@@ -315,6 +378,27 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} (rejects) Once the connection is closing or closed.
    */
   send(data: Message): Promise<void> {
+    const buffered = this.#session.pendingBytes + this.#inFlight;
+    if (
+      buffered > 0 && buffered + data.length > this.#sendLimit && this.#closeEvent === undefined
+    ) {
+      switch (this.#sendPolicy) {
+        case "drop":
+          this.#dropped++;
+          return RESOLVED;
+        case "close":
+          this.#applyPolicyFailure(
+            new PolicyViolationError(
+              `Cannot send: ${buffered} bytes are waiting to be written, limit is ${this.#sendLimit}`,
+            ),
+          );
+          return Promise.reject(this.#closedError());
+        default:
+          // Write what is queued and try again once the socket has taken it.
+          this.#flush();
+          return this.#lastWritten.then(() => this.send(data));
+      }
+    }
     if (
       this.#deflate !== undefined &&
       (this.#outbound !== undefined || data.length >= this.#deflate.threshold)
@@ -519,6 +603,20 @@ export class Connection implements AsyncIterable<Message> {
     this.#heardSinceTick = true;
     if (this.#idleTimer !== undefined) this.#lastHeard = performance.now();
     this.#handle(this.#session.receive(chunk));
+    const held = this.#session.heldBytes;
+    if (held !== this.#held) {
+      if (this.#budget.adjust(held - this.#held)) {
+        this.#held = held;
+      } else if (this.#closeEvent === undefined) {
+        // rfc6455#section-7.4.1: 1013, try again later: the server as a whole holds too much
+        this.#applyPolicyFailure(
+          new WebSocketError(
+            `Cannot hold more of unfinished messages: the budget of ${this.#budget.limit} bytes is used up`,
+            CloseCode.TryAgainLater,
+          ),
+        );
+      }
+    }
     // Pongs and Close replies go out promptly.
     if (this.#session.pendingBytes > 0) this.#scheduleFlush();
   }
@@ -604,6 +702,12 @@ export class Connection implements AsyncIterable<Message> {
     this.#deliver(message);
   }
 
+  /** Fails the connection now because of a local limit. */
+  #applyPolicyFailure(error: WebSocketError): void {
+    this.#flush();
+    this.#handle(this.#session.fail(error));
+  }
+
   #applyFailure(): void {
     const error = this.#failure;
     if (error === undefined) return;
@@ -643,10 +747,20 @@ export class Connection implements AsyncIterable<Message> {
     if (chunks === undefined) return;
     const writer = this.#writer;
     let written: Promise<void> = RESOLVED;
+    let bytes = 0;
     for (const chunk of chunks) {
+      bytes += chunk.length;
       written = writer.write(chunk);
       written.catch(noop); // failures surface through writer.closed
     }
+    this.#inFlight += bytes;
+    this.#lastWritten = written.then(() => {
+      this.#inFlight -= bytes;
+    }, (error: unknown) => {
+      this.#inFlight -= bytes;
+      throw this.#closeEvent === undefined ? error : this.#closedError();
+    });
+    this.#lastWritten.catch(noop);
     // Once the last write completes (and no later flush happened) the socket holds none of the
     // session's output buffer any more, so it can be reused rather than reallocated.
     const generation = ++this.#flushes;
@@ -733,6 +847,8 @@ export class Connection implements AsyncIterable<Message> {
     }
     this.#closeEvent = event;
     if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    this.#budget.adjust(-this.#held);
+    this.#held = 0;
     this.#deflate?.deflater.close();
     this.#deflate?.inflater.close();
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
@@ -753,21 +869,32 @@ export class Connection implements AsyncIterable<Message> {
 
   async #closeTransport(graceful: boolean): Promise<void> {
     if (graceful) {
+      // One deadline for the whole graceful close: a peer that stops reading could otherwise
+      // keep the final writes (and `closed`) pending forever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#closeTimeout);
+      });
+      const inTime = <T>(promise: Promise<T>): Promise<T | false> =>
+        Promise.race([promise, deadline]);
       // rfc6455#section-7.1.1: the server closes the TCP connection first; a client waits for
       // the server to do so. A server keeps reading (and dropping) until the peer closes too,
       // so unread bytes do not make the kernel reset the connection before the Close frame
       // is read.
-      if (this.#session.role === "server") await this.#writer.close().catch(noop);
-      if (!this.#transportEnded) {
-        const ended = new Promise<void>((resolve) => this.#transportEndWaiter = resolve);
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timeout = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#closeTimeout);
-        });
-        await Promise.race([ended, timeout]);
-        clearTimeout(timer);
+      let clean = true;
+      if (this.#session.role === "server") {
+        clean = await inTime(this.#writer.close().then(() => true, () => true));
       }
-      if (this.#session.role === "client") await this.#writer.close().catch(noop);
+      if (clean && !this.#transportEnded) {
+        clean = await inTime(
+          new Promise<true>((resolve) => this.#transportEndWaiter = () => resolve(true)),
+        );
+      }
+      if (clean && this.#session.role === "client") {
+        clean = await inTime(this.#writer.close().then(() => true, () => true));
+      }
+      clearTimeout(timer);
+      if (!clean) await this.#writer.abort().catch(noop);
     } else {
       await this.#writer.abort().catch(noop);
     }

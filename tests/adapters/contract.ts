@@ -535,6 +535,85 @@ export function runLifecycleContract(name: string, serve: ServeFunction): void {
       await expect(RawClient.open(port)).rejects.toThrow();
     });
 
+    for (const policy of ["drop", "close"] as const) {
+      it(`send buffer policy "${policy}" bounds what a handler that never awaits can queue`, async () => {
+        const seen: { buffered: number[]; dropped: number; closed?: Promise<CloseEvent> } = {
+          buffered: [],
+          dropped: 0,
+        };
+        const limit = 256 * 1024;
+        const server = await serve(async (ws) => {
+          seen.closed = ws.closed;
+          const chunk = new Uint8Array(64 * 1024);
+          // Fire and forget: the policy, not the handler, keeps memory bounded.
+          for (let i = 0; i < 2000 && ws.readyState === "open"; i++) {
+            ws.send(chunk).catch(() => {});
+            if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+            seen.buffered.push(ws.bufferedAmount);
+          }
+          seen.dropped = ws.droppedMessages;
+        }, { port: 0, heartbeatInterval: 0, closeTimeout: 1_000, sendBuffer: { limit, policy } });
+        try {
+          const client = await RawClient.handshake(server.addr.port);
+          client.socket.pause();
+          await withTimeout(
+            (async () => {
+              while (seen.closed === undefined) await new Promise((r) => setTimeout(r, 20));
+              if (policy === "close") await seen.closed;
+              while (policy === "drop" && seen.buffered.length < 2000) {
+                await new Promise((resolve) => setTimeout(resolve, 20));
+              }
+            })(),
+            10_000,
+            "handler done",
+          );
+          expect(Math.max(...seen.buffered)).toBeLessThanOrEqual(limit + 64 * 1024 + 1024);
+          if (policy === "drop") {
+            expect(seen.dropped).toBeGreaterThan(1000);
+          } else {
+            const event = await withTimeout(seen.closed!, 5_000, "closed");
+            expect(event.code).toBe(1008);
+          }
+          client.close();
+        } finally {
+          await server.close();
+        }
+      });
+    }
+
+    it("a connection that would overdraw the partial-message budget is closed with 1013", async () => {
+      const { MemoryBudget } = await import("../../src/streams/memory_budget.ts");
+      const budget = new MemoryBudget(1024 * 1024);
+      const server = await serve(handler, {
+        port: 0,
+        heartbeatInterval: 0,
+        partialMessageBudget: budget,
+      });
+      try {
+        const first = await RawClient.handshake(server.addr.port, { path: "/first" });
+        first.sendFrame(BINARY, new Uint8Array(600 * 1024), { fin: false });
+        await withTimeout(
+          (async () => {
+            while (budget.used < 600 * 1024) await new Promise((r) => setTimeout(r, 10));
+          })(),
+          5_000,
+          "first partial message held",
+        );
+        const second = await RawClient.handshake(server.addr.port, { path: "/second" });
+        second.sendFrame(BINARY, new Uint8Array(600 * 1024), { fin: false });
+        const close = await withTimeout(second.nextClose(), 5_000, "1013");
+        expect(close?.code).toBe(1013);
+        // The first connection still completes its message.
+        first.sendFrame(CONTINUATION, new Uint8Array(10));
+        const echo = await withTimeout(first.nextFrame(), 5_000, "echo");
+        expect(echo?.payload.length).toBe(600 * 1024 + 10);
+        expect(budget.used).toBe(0);
+        first.close();
+      } finally {
+        await server.close();
+      }
+    });
+
     it("refuses sockets over the per-address limit with 503", async () => {
       const server = await serve(handler, {
         port: 0,
