@@ -117,6 +117,7 @@ export {
   serveListener,
   type ServeOptions,
   type Server,
+  type ShutdownOptions,
   type StreamSource,
   type WebSocketHandler,
 } from "./src/serve.ts";
@@ -155,14 +156,7 @@ export {
   type OpenSocket,
   type SocketTarget,
 } from "./src/connect.ts";
-export {
-  checkProtocols,
-  parseWebSocketUrl,
-  toMessage,
-  WebSocket,
-  type WebSocketBinaryType,
-  type WebSocketOptions,
-} from "./src/websocket.ts";
+export { WebSocket, type WebSocketBinaryType, type WebSocketOptions } from "./src/websocket.ts";
 export {
   type WebSocketCloseInfo,
   type WebSocketOpenInfo,

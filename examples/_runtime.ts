@@ -1,11 +1,14 @@
 // Picks the adapter for the runtime the example runs on, so one file runs on Deno, Bun and
 // Node alike. Each adapter is its own entry point; only the one for this runtime is loaded.
 import type { ListenOptions } from "../src/adapters/listener.ts";
+import type { Router } from "../src/router/router.ts";
 import type { ServeOptions, Server, WebSocketHandler } from "../src/serve.ts";
+import type { ConnectOptions } from "../src/connect.ts";
+import type { Connection } from "../src/streams/connection.ts";
 
 /** `serve` of whichever adapter fits the current runtime. */
 export type Serve = (
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | Router,
   options?: ServeOptions & ListenOptions,
 ) => Promise<Server>;
 
@@ -25,6 +28,21 @@ export async function loadServe(): Promise<Serve> {
       return (await import("../src/adapters/bun.ts")).serve;
     default:
       return (await import("../src/adapters/node.ts")).serve;
+  }
+}
+
+/** `connect` of whichever adapter fits the current runtime. */
+export type Connect = (url: string | URL, options?: ConnectOptions) => Promise<Connection>;
+
+/** Loads the client side of the adapter for the current runtime. */
+export async function loadConnect(): Promise<Connect> {
+  switch (runtime) {
+    case "deno":
+      return (await import("../src/adapters/deno.ts")).connect;
+    case "bun":
+      return (await import("../src/adapters/bun.ts")).connect;
+    default:
+      return (await import("../src/adapters/node.ts")).connect;
   }
 }
 

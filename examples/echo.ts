@@ -17,6 +17,8 @@ const server = await serve(async (ws) => {
   port: Number(env("PORT") ?? 8080),
   // A conformance target answers only what it is sent: no heartbeat pings of its own.
   heartbeatInterval: 0,
+  // Test and load clients all come from one address (loopback): lift the per-address cap.
+  maxConnectionsPerAddress: 65_536,
   limits: {
     maxMessageSize: 64 * 1024 * 1024,
     maxFrameSize: 64 * 1024 * 1024,

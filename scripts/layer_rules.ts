@@ -9,7 +9,8 @@
  * | layer 2 `src/router/` | layers 0 and 2, and `import type` from layer 1 |
  * | layer 3 `src/*.ts` | layers 0-3 |
  * | layer 4 `src/adapters/*.ts` | layers 0-3 and the shared adapter files; a runtime adapter
- *   (`deno.ts`, `bun.ts`, `node.ts`) never imports another one, and uses its own runtime only |
+ *   (`deno.ts`, `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never
+ *   imports another runtime's adapter, and uses its own runtime only |
  * | `mod.ts` | layers 0-3, never `src/adapters/` |
  *
  * Layers 0-1 also name no `Deno`, `Bun`, `process` or `Buffer`. Relative imports name the `.ts`
@@ -79,7 +80,8 @@ export function placeOf(path: string): Place | null {
       return { kind: "router" };
     case "adapters": {
       const stem = file.replace(/\.ts$/, "");
-      const runtime = RUNTIMES.find((r) => r === stem) ?? null;
+      // `node_http.ts` belongs to Node as much as `node.ts` does: same runtime, same rules.
+      const runtime = RUNTIMES.find((r) => stem === r || stem.startsWith(`${r}_`)) ?? null;
       return { kind: "adapter", runtime };
     }
     default:
@@ -119,7 +121,8 @@ function allowedText(place: Place): string {
     case "adapter":
       return place.runtime === null
         ? "may import only layers 0-3 and shared adapter files (runtime adapters only by import())"
-        : "may import only layers 0-3 and shared adapter files, never another adapter";
+        : "may import only layers 0-3, shared adapter files and its own runtime's files, " +
+          "never another runtime's adapter";
     case "mod":
       return "re-exports only the runtime-free layers 0-3, never src/adapters/";
   }
@@ -142,6 +145,8 @@ function mayImport(from: Place, to: Place, ref: ImportRef): boolean {
     case "adapter":
       if (to.kind !== "adapter") return true;
       if (to.runtime === null) return true;
+      // Files of one runtime's family (`node.ts`, `node_http.ts`) run on the same runtime.
+      if (from.runtime !== null && from.runtime === to.runtime) return true;
       // A shared file (say, one that picks the adapter for the running runtime) may load a
       // runtime adapter lazily; nothing may load one eagerly, or every runtime would load it.
       return from.runtime === null && ref.dynamic;

@@ -6,10 +6,12 @@
  * comes back lets one more go out. It counts echoed messages for DURATION seconds after a
  * WARMUP and prints one line:
  *
- *   RESULT msgs=<n> secs=<s> msgs_per_s=<r> mb_per_s=<r> cpu=<%> srv_cpu=<%> idle_conns=<n>
+ *   RESULT msgs=<n> secs=<s> msgs_per_s=<r> mb_per_s=<r> cpu=<%> usr=<%> srv_cpu=<%>
+ *          idle_conns=<n>
  *
  * MB/s counts echoed payload bytes (10^6 bytes per MB), one direction. `cpu` is this process's
- * user+system CPU time over the measured interval, in % of one core; `srv_cpu` the same for the
+ * user+system CPU time over the measured interval, in % of one core (`usr`: user time only,
+ * the loadgen's own work; the rest is the kernel's TCP and wake-ups); `srv_cpu` the same for the
  * server process given with -P (all its threads, from /proc; -1 without -P); `idle_conns`
  * counts connections that got no message back during the interval.
  *
@@ -31,6 +33,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,11 +88,13 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double cpu_s(void) {
+/* This process's CPU seconds: user + system, or user only. */
+static double cpu_s(int user_only) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+  double user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+  if (user_only) return user;
+  return user + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* CPU seconds (user + system, all threads) of another process, from /proc; -1 if unknown. */
@@ -373,6 +378,7 @@ int main(int argc, char **argv) {
     usage();
   }
 
+  signal(SIGPIPE, SIG_IGN); /* splice has no MSG_NOSIGNAL */
   unsigned char *one = malloc(msg_size + 14);
   if (one == NULL) fail("out of memory");
   frame_len = build_frame(one);
@@ -418,7 +424,7 @@ int main(int argc, char **argv) {
   double warm_at = start + warmup;
   double end_at = warm_at + duration;
   int warmed = 0;
-  double t_warm = 0, cpu_warm = 0, srv_warm = -1;
+  double t_warm = 0, cpu_warm = 0, usr_warm = 0, srv_warm = -1;
   uint64_t received_warm = 0;
   struct epoll_event events[MAX_EVENTS];
   for (;;) {
@@ -426,7 +432,8 @@ int main(int argc, char **argv) {
     if (!warmed && t >= warm_at) {
       warmed = 1;
       t_warm = t;
-      cpu_warm = cpu_s();
+      cpu_warm = cpu_s(0);
+      usr_warm = cpu_s(1);
       srv_warm = proc_cpu_s(server_pid);
       received_warm = received;
       for (int k = 0; k < nconns; k++) conns[k].received_at_warm = conns[k].received;
@@ -450,7 +457,8 @@ int main(int argc, char **argv) {
     }
   }
   double t_end = now_s();
-  double cpu_end = cpu_s();
+  double cpu_end = cpu_s(0);
+  double usr_end = cpu_s(1);
   double srv_end = proc_cpu_s(server_pid);
   double secs = t_end - t_warm;
   uint64_t msgs = received - received_warm;
@@ -460,10 +468,10 @@ int main(int argc, char **argv) {
   }
   double rate = (double)msgs / secs;
   double srv = srv_warm < 0 || srv_end < 0 ? -1 : 100.0 * (srv_end - srv_warm) / secs;
-  printf("RESULT msgs=%llu secs=%.3f msgs_per_s=%.0f mb_per_s=%.2f cpu=%.1f srv_cpu=%.1f "
-         "idle_conns=%d\n",
+  printf("RESULT msgs=%llu secs=%.3f msgs_per_s=%.0f mb_per_s=%.2f cpu=%.1f usr=%.1f "
+         "srv_cpu=%.1f idle_conns=%d\n",
          (unsigned long long)msgs, secs, rate, rate * (double)msg_size / 1e6,
-         100.0 * (cpu_end - cpu_warm) / secs, srv, idle);
+         100.0 * (cpu_end - cpu_warm) / secs, 100.0 * (usr_end - usr_warm) / secs, srv, idle);
   fflush(stdout);
   /* Drop the connections at once (RST): the server should not echo the backlog any longer. */
   for (int k = 0; k < nconns; k++) {

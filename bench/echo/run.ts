@@ -85,6 +85,7 @@ interface Result {
   msgsPerS: number;
   mbPerS: number;
   loadgenCpu: number;
+  loadgenUser: number;
   serverCpu: number;
   idleConns: number;
   error: string | undefined;
@@ -214,6 +215,7 @@ async function measure(
     msgsPerS: 0,
     mbPerS: 0,
     loadgenCpu: NaN,
+    loadgenUser: NaN,
     serverCpu: NaN,
     idleConns: 0,
     error: undefined,
@@ -241,7 +243,7 @@ async function measure(
   live.delete(loadgen);
   const match = new RegExp(
     "RESULT msgs=(\\d+) secs=([\\d.]+) msgs_per_s=(\\d+) mb_per_s=([\\d.]+) " +
-      "cpu=([\\d.]+) srv_cpu=([-\\d.]+) idle_conns=(\\d+)",
+      "cpu=([\\d.]+) usr=([\\d.]+) srv_cpu=([-\\d.]+) idle_conns=(\\d+)",
   ).exec(out);
   if (match === null || loadgen.exitCode !== 0) {
     result.error = tail(err) || `loadgen exited with ${loadgen.exitCode ?? loadgen.signalCode}`;
@@ -250,9 +252,10 @@ async function measure(
   result.msgsPerS = Number(match[3]);
   result.mbPerS = Number(match[4]);
   result.loadgenCpu = Number(match[5]);
-  const serverCpu = Number(match[6]);
+  result.loadgenUser = Number(match[6]);
+  const serverCpu = Number(match[7]);
   result.serverCpu = serverCpu >= 0 ? serverCpu : NaN;
-  result.idleConns = Number(match[7]);
+  result.idleConns = Number(match[8]);
   return result;
 }
 
@@ -270,6 +273,7 @@ async function runServer(spec: ServerSpec): Promise<Result[]> {
       msgsPerS: 0,
       mbPerS: 0,
       loadgenCpu: NaN,
+      loadgenUser: NaN,
       serverCpu: NaN,
       idleConns: 0,
       error: "did not start",
@@ -329,15 +333,6 @@ function best(results: readonly Result[], id: string, size: number): Result | un
   return top;
 }
 
-function worst(results: readonly Result[], id: string, size: number): Result | undefined {
-  let low: Result | undefined;
-  for (const r of results) {
-    if (r.server.id !== id || r.size !== size || r.error !== undefined) continue;
-    if (low === undefined || r.msgsPerS < low.msgsPerS) low = r;
-  }
-  return low;
-}
-
 const REFERENCE_OF: Record<Runtime, string | undefined> = {
   Node: "ws",
   Bun: "bun-serve",
@@ -348,13 +343,6 @@ const REFERENCE_OF: Record<Runtime, string | undefined> = {
 /** Messages per second of server CPU time: what the server does with each unit of its core. */
 function perCpu(r: Result): number {
   return Number.isFinite(r.serverCpu) && r.serverCpu > 0 ? r.msgsPerS / (r.serverCpu / 100) : NaN;
-}
-
-/** Messages per second of loadgen CPU time: what one loadgen core could drive. */
-function loadgenCapacity(r: Result): number {
-  return Number.isFinite(r.loadgenCpu) && r.loadgenCpu > 0
-    ? r.msgsPerS / (r.loadgenCpu / 100)
-    : NaN;
 }
 
 function ratio(value: number, reference: number): string {
@@ -384,10 +372,7 @@ function report(specs: readonly ServerSpec[], results: readonly Result[]): void 
     if (seen.has(spec.id)) continue;
     seen.add(spec.id);
     for (const { size } of CASES) {
-      // The ceiling is run twice; it shows its lower (more conservative) run.
-      const r = spec.role === "ceiling"
-        ? worst(results, spec.id, size)
-        : best(results, spec.id, size);
+      const r = best(results, spec.id, size);
       if (r === undefined) {
         const failed = results.find((x) => x.server.id === spec.id && x.size === size);
         const why = (failed?.error ?? "").split("\n")[0] ?? "";
@@ -440,39 +425,55 @@ function report(specs: readonly ServerSpec[], results: readonly Result[]): void 
       "messages/s, MB/s: echoed messages (payload bytes, one direction, 10^6 B per MB) per second.",
       "ratio: against the runtime's reference server at the same size (ws on Node, Bun.serve on",
       "  Bun, Deno.upgradeWebSocket on Deno); raw rows: against the fastest WebSocket server.",
-      "srv cpu: the server's CPU time (all threads, pinned to one core) over the measured 3 s;",
+      "srv cpu: the server's CPU time (all threads, pinned to one core) over the measured interval;",
       "  msg/cpu-s: messages per second of that CPU time, ratio/cpu: the same against the",
       "  reference. On a busy machine this is the steadier comparison. lg cpu: the loadgen's.",
     ].join("\n"),
   );
 
-  // Headroom: the ceiling and the loadgen's own capacity against the best WebSocket server.
+  // Headroom: the ceiling against the fastest servers, and the loadgen's CPU against theirs.
   console.log();
-  console.log("Loadgen headroom: raw TCP echo (C, lower of two runs) vs the best WebSocket server");
+  console.log(
+    "Loadgen headroom: the raw TCP ceiling against the fastest server; srv/lg: the least\n" +
+      "server CPU per loadgen CPU over the runs (both handle the same messages); lg usr: the\n" +
+      "most loadgen user-space CPU (the rest of its time is the kernel's TCP path).",
+  );
   for (const { size } of CASES) {
-    const ceiling = worst(results, "tcp-echo", size);
-    let top: Result | undefined;
-    let topCpu: Result | undefined;
-    for (const id of wsIds) {
-      const r = best(results, id, size);
-      if (r === undefined) continue;
-      if (top === undefined || r.msgsPerS > top.msgsPerS) top = r;
-      if (topCpu === undefined || (perCpu(r) || 0) > (perCpu(topCpu) || 0)) topCpu = r;
-    }
-    if (ceiling === undefined || top === undefined || topCpu === undefined) {
+    const ceiling = best(results, "tcp-echo", size);
+    const rows = wsIds.map((id) => best(results, id, size)).filter((r) => r !== undefined);
+    if (ceiling === undefined || rows.length === 0) {
       console.log(`  ${pad(sizeName(size), 7)} not measured`);
       continue;
     }
+    const fastest = (rs: readonly Result[]): Result | undefined =>
+      rs.reduce<Result | undefined>(
+        (m, r) => (m === undefined || r.msgsPerS > m.msgsPerS ? r : m),
+        undefined,
+      );
+    const top = fastest(rows)!;
+    const topWsflow = fastest(rows.filter((r) => r.server.role === "wsflow"));
+    const leastShare = (rs: readonly Result[]): number =>
+      Math.min(...rs.map((r) => r.serverCpu / r.loadgenCpu).filter(Number.isFinite));
+    const maxUser = Math.max(...rows.map((r) => r.loadgenUser).filter(Number.isFinite));
     const factor = ceiling.msgsPerS / top.msgsPerS;
-    const capacity = loadgenCapacity(ceiling);
-    const capFactor = capacity / perCpu(topCpu);
-    console.log(
-      `  ${pad(sizeName(size), 7)} ceiling ${fmtRate(ceiling.msgsPerS).padStart(10)} msg/s = ` +
-        `${factor.toFixed(1)}x ${top.server.name} (${top.server.runtime}); loadgen alone ` +
-        `${fmtRate(capacity)} msg per CPU-s = ${capFactor.toFixed(1)}x ` +
-        `${topCpu.server.name} (${topCpu.server.runtime}) per CPU-s` +
-        (factor >= 2 && capFactor >= 2 ? "" : "  <-- under 2x"),
+    const parts = [
+      `${pad(sizeName(size), 7)} ceiling ${fmtRate(ceiling.msgsPerS)} msg/s`,
+      `${factor.toFixed(1)}x ${top.server.name} (${top.server.runtime})`,
+    ];
+    if (topWsflow !== undefined && topWsflow !== top) {
+      parts.push(
+        `${
+          (ceiling.msgsPerS / topWsflow.msgsPerS).toFixed(1)
+        }x wsflow (${topWsflow.server.runtime})`,
+      );
+    }
+    parts.push(
+      `srv/lg ${leastShare(rows).toFixed(1)} (wsflow ${
+        leastShare(rows.filter((r) => r.server.role === "wsflow")).toFixed(1)
+      })`,
+      `lg usr <= ${maxUser.toFixed(0)}%`,
     );
+    console.log("  " + parts.join(", ") + (factor >= 2 ? "" : "  <-- ceiling under 2x"));
   }
 }
 

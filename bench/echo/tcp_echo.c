@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,7 @@ static ssize_t fill(struct conn *c) {
 int main(int argc, char **argv) {
   int port = argc > 1 ? atoi(argv[1]) : 0;
   if (argc > 2) use_splice = strcmp(argv[2], "copy") != 0;
+  signal(SIGPIPE, SIG_IGN); /* splice has no MSG_NOSIGNAL: a reset peer must not kill us */
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (lfd < 0) die("socket");
   int one = 1;

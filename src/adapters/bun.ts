@@ -1,6 +1,7 @@
 /**
- * The Bun adapter: `Bun.listen` socket handlers turned into byte streams, with backpressure
- * both ways (the socket is paused while the readable is full; writes wait for `drain`).
+ * The Bun adapter: `Bun.listen` and `Bun.connect` socket handlers turned into byte streams,
+ * with backpressure both ways (the socket is paused while the readable is full; writes wait
+ * for `drain`). Accepted and opened sockets, TCP or TLS, share one bridge.
  *
  * @module
  */
@@ -8,7 +9,14 @@
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
+import { type ConnectOptions, connectWith, type SocketTarget } from "../connect.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
+import type { Connection } from "../streams/connection.ts";
+import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../websocket.ts";
+import {
+  WebSocketStream as BaseWebSocketStream,
+  type WebSocketStreamOptions,
+} from "../websocket_stream.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 
@@ -23,8 +31,41 @@ interface SocketState {
 
 type BunSocket = Bun.Socket<SocketState>;
 
+// The socket→byte-stream bridge, shared by accepted and opened sockets: each side adds its
+// own `open`. A socket whose TLS handshake failed closes before it has any state; the bridge
+// ignores it, and an opener reports it.
+const bridge = {
+  data(socket: BunSocket, data: Uint8Array): void {
+    const state = socket.data;
+    if (state.ended) return;
+    // Bun reuses its read buffer: copy, since the protocol layer keeps views.
+    state.readable.enqueue(new Uint8Array(data));
+    if ((state.readable.desiredSize ?? 1) <= 0 && !state.paused) {
+      state.paused = true;
+      socket.pause();
+    }
+  },
+  drain(socket: BunSocket): void {
+    writePending(socket);
+  },
+  end(socket: BunSocket): void {
+    endReadable(socket.data);
+  },
+  close(socket: BunSocket, error?: Error): void {
+    const state = socket.data as SocketState | undefined;
+    if (state === undefined) return; // a TLS handshake that failed before `open`
+    if (error) state.failed(error);
+    endReadable(state);
+    state.drained?.();
+  },
+  error(socket: BunSocket, error: Error): void {
+    (socket.data as SocketState | undefined)?.failed(error);
+  },
+} satisfies Bun.SocketHandler<SocketState>;
+
 /**
- * Listens for TCP connections with `Bun.listen`.
+ * Listens for TCP connections with `Bun.listen`, or for TLS connections when `options.tls` is
+ * given.
  *
  * @example
  * ```ts ignore
@@ -33,7 +74,7 @@ type BunSocket = Bun.Socket<SocketState>;
  * console.log(listener.addr.port);
  * await listener.close();
  * ```
- * @param options Address and port.
+ * @param options Address, port and TLS certificate.
  * @returns The listener.
  */
 export function listen(options: ListenOptions = {}): Promise<Listener> {
@@ -41,35 +82,12 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
   const server = Bun.listen<SocketState>({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8080,
+    ...(options.tls === undefined ? {} : { tls: { cert: options.tls.cert, key: options.tls.key } }),
     socket: {
+      ...bridge,
       open(socket): void {
         socket.setNoDelay(true);
         accepted.push(toByteStream(socket));
-      },
-      data(socket, data): void {
-        const state = socket.data;
-        if (state.ended) return;
-        // Bun reuses its read buffer: copy, since the protocol layer keeps views.
-        state.readable.enqueue(new Uint8Array(data));
-        if ((state.readable.desiredSize ?? 1) <= 0 && !state.paused) {
-          state.paused = true;
-          socket.pause();
-        }
-      },
-      drain(socket): void {
-        writePending(socket);
-      },
-      end(socket): void {
-        endReadable(socket.data);
-      },
-      close(socket, error): void {
-        const state = socket.data;
-        if (error) state.failed(error);
-        endReadable(state);
-        state.drained?.();
-      },
-      error(socket, error): void {
-        socket.data.failed(error);
       },
     },
   });
@@ -81,6 +99,86 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
       return Promise.resolve();
     },
     [Symbol.asyncIterator]: () => accepted[Symbol.asyncIterator](),
+  });
+}
+
+/**
+ * Opens a TCP or TLS connection with `Bun.connect` as a byte stream: the socket opener of
+ * {@linkcode connect}. A TLS connection resolves once its handshake is done and the
+ * certificate checked.
+ *
+ * @example
+ * ```ts ignore
+ * import { openSocket } from "@wsflow/wsflow/bun";
+ * const stream = await openSocket({ hostname: "127.0.0.1", port: 8080 });
+ * ```
+ * @param target Host, port, TLS options and abort signal.
+ * @returns The connected socket's byte stream.
+ */
+export function openSocket(target: SocketTarget): Promise<ByteStream> {
+  const { hostname, port, tls, signal } = target;
+  return new Promise((resolve, reject) => {
+    let opened: BunSocket | undefined;
+    const onAbort = (): void => {
+      opened?.terminate();
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = (): void => signal?.removeEventListener("abort", onAbort);
+    const failed = (error: unknown): void => {
+      settle();
+      reject(error);
+    };
+    const ready = (socket: BunSocket): void => {
+      settle();
+      if (signal?.aborted) {
+        socket.terminate();
+        return;
+      }
+      socket.setNoDelay(true);
+      resolve(toByteStream(socket));
+    };
+    Bun.connect<SocketState>({
+      hostname,
+      port,
+      ...(tls === undefined ? {} : {
+        tls: {
+          ...(tls.ca === undefined
+            ? {}
+            : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
+          ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+        },
+      }),
+      socket: {
+        ...bridge,
+        open(socket): void {
+          // A TLS socket is ready once `handshake` has checked the certificate.
+          if (tls === undefined) ready(socket);
+        },
+        handshake(socket, success, authorizationError): void {
+          if (success && authorizationError == null) ready(socket);
+          else {
+            failed(authorizationError);
+            socket.terminate();
+          }
+        },
+        // Once the stream is handed out, these reach it through the bridge, and `failed` has
+        // no effect: the promise has settled.
+        close(socket, error): void {
+          failed(error ?? new Error("Cannot connect: the connection closed while opening"));
+          bridge.close(socket, error);
+        },
+        error(socket, error): void {
+          failed(error);
+          bridge.error(socket, error);
+        },
+        connectError(_socket, error): void {
+          failed(error);
+        },
+      },
+    }).then((socket) => {
+      opened = socket;
+    }, failed);
   });
 }
 
@@ -183,7 +281,7 @@ function remotePort(socket: BunSocket): number {
  * ```
  * @param handler Runs once per accepted WebSocket connection, or a `Router` that picks a
  *   route's handler by path and subprotocol.
- * @param options Address, port, limits, timeouts and hooks.
+ * @param options Address, port, TLS certificate, limits, timeouts and hooks.
  * @returns The running server.
  */
 export async function serve(
@@ -192,3 +290,74 @@ export async function serve(
 ): Promise<Server> {
   return serveListener(await listen(options), handler, options);
 }
+
+/**
+ * Opens a WebSocket connection on Bun: `ws://` and `wss://` over `Bun.connect`.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@wsflow/wsflow/bun";
+ * const ws = await connect("ws://127.0.0.1:8080/chat", { protocols: ["chat"] });
+ * await ws.send("hello");
+ * for await (const message of ws) console.log(message);
+ * ```
+ * @param url The `ws:` or `wss:` URL.
+ * @param options Subprotocols, headers, abort signal, timeouts, TLS and limits.
+ * @returns The open connection.
+ */
+export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection> {
+  return connectWith(openSocket, url, options);
+}
+
+/**
+ * The WHATWG `WebSocket` interface over wsflow's client on Bun's sockets (an alternative to
+ * Bun's built-in one with wsflow's limits, timeouts and TLS options).
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocket } from "@wsflow/wsflow/bun";
+ * const ws = new WebSocket("ws://127.0.0.1:8080/echo");
+ * ws.onopen = () => ws.send("hello");
+ * ws.onmessage = (event) => console.log(event.data);
+ * ```
+ */
+export class WebSocket extends BaseWebSocket {
+  /**
+   * Starts connecting to `url`.
+   *
+   * @param url The `ws:` or `wss:` URL (`http:` and `https:` are taken as those).
+   * @param protocols Subprotocols to offer.
+   * @param options wsflow's additions: headers, TLS, timeouts and limits.
+   */
+  constructor(
+    url: string | URL,
+    protocols?: string | readonly string[],
+    options?: WebSocketOptions,
+  ) {
+    super(url, protocols, { ...options, openSocket });
+  }
+}
+
+/**
+ * The WHATWG `WebSocketStream` proposal over Bun's sockets.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocketStream } from "@wsflow/wsflow/bun";
+ * const wss = new WebSocketStream("ws://127.0.0.1:8080/echo");
+ * const { readable, writable } = await wss.opened;
+ * ```
+ */
+export class WebSocketStream extends BaseWebSocketStream {
+  /**
+   * Starts connecting to `url`.
+   *
+   * @param url The `ws:` or `wss:` URL.
+   * @param options Subprotocols, abort signal, and wsflow's additions.
+   */
+  constructor(url: string | URL, options?: WebSocketStreamOptions) {
+    super(url, { ...options, openSocket });
+  }
+}
+
+export type { Listener } from "./listener.ts";

@@ -3,6 +3,7 @@
 // server's handshake answer itself, and reads frames with the library's own parser only after
 // the head, so framing tests still compare against hand-written expectations.
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import type { Frame } from "../../src/protocol/frame.ts";
 import { applyMask } from "../../src/protocol/mask.ts";
@@ -58,6 +59,28 @@ export class RawClient {
   static open(port: number, host = "127.0.0.1"): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = connect(port, host, () => {
+        socket.off("error", reject);
+        resolve(new RawClient(socket));
+      });
+      socket.setNoDelay(true);
+      socket.once("error", reject);
+    });
+  }
+
+  /**
+   * Opens a TLS connection, trusting `ca`; the server's certificate must be valid for
+   * `servername` (default `localhost`).
+   */
+  static openTls(
+    port: number,
+    { ca, servername = "localhost", host = "127.0.0.1" }: {
+      ca: string;
+      servername?: string;
+      host?: string;
+    },
+  ): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ port, host, ca, servername }, () => {
         socket.off("error", reject);
         resolve(new RawClient(socket));
       });

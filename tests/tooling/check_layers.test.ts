@@ -117,6 +117,30 @@ describe("checkLayers", () => {
     })).toEqual(["src/adapters/bun.ts:2", "src/adapters/bun.ts:3"]);
   });
 
+  it("a runtime's family file (node_http.ts) is that runtime's adapter: its imports, its rules", () => {
+    expect(check({
+      "src/adapters/node_http.ts": [
+        'import type { IncomingMessage } from "node:http";',
+        'import { socketToByteStream } from "./node.ts";',
+        'import { handleStream } from "../serve.ts";',
+        "const b = Buffer.from([1]);",
+      ].join("\n"),
+    })).toEqual([]);
+    expect(locations({
+      "src/adapters/node_http.ts": [
+        'import { listen } from "./bun.ts";',
+        'import { Socket } from "bun";',
+        "console.log(Deno.pid);",
+      ].join("\n"),
+      "src/adapters/bun.ts": 'import { x } from "./node_http.ts";',
+    })).toEqual([
+      "src/adapters/bun.ts:1",
+      "src/adapters/node_http.ts:1",
+      "src/adapters/node_http.ts:2",
+      "src/adapters/node_http.ts:3",
+    ]);
+  });
+
   it("a shared adapter file loads runtime adapters only lazily", () => {
     expect(locations({
       "src/adapters/listener.ts": 'import { x } from "./node.ts";\nawait import("./bun.ts");',

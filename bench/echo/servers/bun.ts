@@ -2,6 +2,8 @@
 // 127.0.0.1, a free port.
 //
 //   bun bench/echo/servers/bun.ts
+import process from "node:process";
+
 const MiB = 1024 * 1024;
 const server = Bun.serve({
   hostname: "127.0.0.1",
@@ -21,5 +23,5 @@ const server = Bun.serve({
 });
 
 console.log(`LISTENING ${server.port}`);
-
-export {}; // a module, not a script: its names stay its own
+// Exit normally on SIGTERM, so that --cpu-prof (see ../profile.ts) writes its profile.
+process.on("SIGTERM", () => process.exit(0));

@@ -1,6 +1,7 @@
 // `ws` (npm) echo server on Node for `npm run bench:echo`: 127.0.0.1, a free port.
 //
 //   node --import tsx bench/echo/servers/ws.ts
+import process from "node:process";
 import { WebSocketServer } from "ws";
 
 const wss = new WebSocketServer({
@@ -19,3 +20,5 @@ wss.on("listening", () => {
   const address = wss.address();
   console.log(`LISTENING ${typeof address === "object" && address !== null ? address.port : 0}`);
 });
+// Exit normally on SIGTERM, so that --cpu-prof (see ../profile.ts) writes its profile.
+process.on("SIGTERM", () => process.exit(0));

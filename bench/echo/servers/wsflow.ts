@@ -4,6 +4,7 @@
 //   node --import tsx bench/echo/servers/wsflow.ts
 //   bun bench/echo/servers/wsflow.ts
 //   deno run --allow-net bench/echo/servers/wsflow.ts
+import process from "node:process";
 import type { ListenOptions } from "../../../src/adapters/listener.ts";
 import type { ServeOptions, Server, WebSocketHandler } from "../../../src/serve.ts";
 
@@ -26,3 +27,5 @@ const server = await serve(async (ws) => {
 });
 
 console.log(`LISTENING ${server.addr.port}`);
+// Exit normally on SIGTERM, so that --cpu-prof (see ../profile.ts) writes its profile.
+process.on("SIGTERM", () => process.exit(0));

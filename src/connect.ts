@@ -1,0 +1,300 @@
+/**
+ * The client's composition root: a `ws:` or `wss:` URL through a transport's socket and the
+ * opening handshake to a {@linkcode Connection}.
+ *
+ * Opening the socket is the one runtime-specific step, so it is a parameter: each adapter's
+ * `connect` is {@linkcode connectWith} over its own {@linkcode OpenSocket}.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.1}
+ */
+
+import { HandshakeError } from "./protocol/errors.ts";
+import {
+  createClientHandshake,
+  type UpgradeResponseInfo,
+  validateUpgradeResponse,
+} from "./protocol/handshake.ts";
+import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
+import type { Limits } from "./protocol/limits.ts";
+import type { ByteStream } from "./streams/byte_stream.ts";
+import { Connection } from "./streams/connection.ts";
+
+/**
+ * How a client checks the server's certificate on `wss://`.
+ *
+ * @example
+ * ```ts
+ * import type { ClientTlsOptions } from "@wsflow/wsflow";
+ * const tls: ClientTlsOptions = { ca: "-----BEGIN CERTIFICATE-----\n…", serverName: "localhost" };
+ * console.log(tls.serverName); // "localhost"
+ * ```
+ */
+export interface ClientTlsOptions {
+  /**
+   * CA certificates to trust, PEM text. On Node and Bun they replace the default roots; on
+   * Deno they are trusted besides them.
+   * @default {undefined}
+   */
+  ca?: string | readonly string[] | undefined;
+  /**
+   * The name to send as SNI and to check the certificate against.
+   * @default {undefined} (the URL's host)
+   */
+  serverName?: string | undefined;
+}
+
+/**
+ * Where an {@linkcode OpenSocket} connects to.
+ *
+ * @example
+ * ```ts
+ * import type { SocketTarget } from "@wsflow/wsflow";
+ * const target: SocketTarget = { hostname: "::1", port: 8443, tls: {} };
+ * console.log(target.hostname); // "::1", without the URL's brackets
+ * ```
+ */
+export interface SocketTarget {
+  /** Host name or IP address; an IPv6 address without brackets. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+  /**
+   * Present for TLS (`wss:`), absent for plain TCP (`ws:`).
+   * @default {undefined}
+   */
+  tls?: ClientTlsOptions | undefined;
+  /**
+   * Aborts opening; the opener then closes whatever it opened.
+   * @default {undefined}
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Opens a byte stream to a server: a runtime's TCP or TLS connect. Each adapter exports one
+ * as `openSocket`.
+ *
+ * @example An opener over an in-memory transport
+ * ```ts ignore
+ * import type { OpenSocket } from "@wsflow/wsflow";
+ * const openSocket: OpenSocket = ({ hostname, port }) => myTransport.dial(hostname, port);
+ * ```
+ */
+export type OpenSocket = (target: SocketTarget) => Promise<ByteStream>;
+
+/**
+ * Options of {@linkcode connectWith} and the adapters' `connect`.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "@wsflow/wsflow";
+ * const options: ConnectOptions = {
+ *   protocols: ["chat.v2", "chat"],
+ *   headers: { authorization: "Bearer abc" },
+ *   signal: AbortSignal.timeout(5_000),
+ * };
+ * console.log(options.protocols); // ["chat.v2", "chat"]
+ * ```
+ */
+export interface ConnectOptions {
+  /**
+   * Subprotocols to offer, in order of preference (rfc6455#section-4.1).
+   * @default {[]}
+   */
+  protocols?: readonly string[] | undefined;
+  /**
+   * Further request header fields, such as `Origin`, `Cookie` or `Authorization`.
+   * @default {undefined}
+   */
+  headers?: HeadersInit | undefined;
+  /**
+   * Aborting it before the connection opens rejects with the signal's reason and closes the
+   * socket. Once the connection is open it has no effect.
+   * @default {undefined}
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Milliseconds for opening the socket and completing the opening handshake; then the attempt
+   * fails with a `HandshakeError` of status 0.
+   * @default {10_000}
+   */
+  handshakeTimeout?: number | undefined;
+  /**
+   * Certificate checks for `wss:` URLs; ignored for `ws:`.
+   * @default {undefined} (the runtime's default roots)
+   */
+  tls?: ClientTlsOptions | undefined;
+  /**
+   * Frame, message, fragment and response-head limits.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits> | undefined;
+  /**
+   * Milliseconds to wait for the server's part of the closing handshake.
+   * @default {10_000}
+   */
+  closeTimeout?: number | undefined;
+}
+
+/**
+ * Opens a WebSocket connection over the sockets `openSocket` makes: writes the opening
+ * handshake, reads and checks the server's answer (rfc6455#section-4.1), and resolves with the
+ * open client-side {@linkcode Connection}. Frames the server sent right after its 101 are kept.
+ *
+ * `http:` and `https:` URLs are taken as `ws:` and `wss:`; an IPv6 host is written in brackets
+ * (`ws://[::1]:8080/`).
+ *
+ * @example
+ * ```ts ignore
+ * import { connectWith } from "@wsflow/wsflow";
+ * import { openSocket } from "@wsflow/wsflow/node";
+ * const ws = await connectWith(openSocket, "ws://127.0.0.1:8080/chat?room=1", {
+ *   protocols: ["chat"],
+ * });
+ * await ws.send("hello");
+ * for await (const message of ws) console.log(message);
+ * ```
+ * @param openSocket The transport's socket opener.
+ * @param url The `ws:` or `wss:` URL.
+ * @param options Subprotocols, headers, abort signal, timeouts, TLS and limits.
+ * @returns The open connection.
+ * @throws {SyntaxError} (rejects) When the URL or a subprotocol is invalid.
+ * @throws {TypeError} (rejects) When a header is invalid or one the handshake sets itself.
+ * @throws {HandshakeError} (rejects) When the socket cannot be opened, fails, or closes before
+ * the answer, or the attempt times out (status 0, the transport's error as `cause`); or when
+ * the server's answer does not complete the handshake: then `status` and `headers` are the
+ * server's (a 404, a 401 challenge, a 101 with a wrong accept key…). Messages leave out the
+ * URL's query and credentials.
+ * @throws {unknown} (rejects) The signal's reason, when `signal` aborts first.
+ */
+export async function connectWith(
+  openSocket: OpenSocket,
+  url: string | URL,
+  options: ConnectOptions = {},
+): Promise<Connection> {
+  const handshake = createClientHandshake({
+    url,
+    protocols: options.protocols,
+    headers: options.headers,
+  });
+  const wsUrl = toWebSocketUrl(url);
+  const secure = wsUrl.protocol === "wss:";
+  // URL keeps an IPv6 host in brackets; sockets want the bare address.
+  const hostname = wsUrl.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = wsUrl.port === "" ? (secure ? 443 : 80) : Number(wsUrl.port);
+  // Error messages name the endpoint but not the query or credentials, which may be secrets.
+  const endpoint = `${wsUrl.protocol}//${wsUrl.host}${wsUrl.pathname}`;
+
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const timeout = options.handshakeTimeout ?? 10_000;
+  // One signal for both ways an attempt ends early: the caller's abort and the timeout.
+  const attempt = new AbortController();
+  const timer = setTimeout(() => {
+    attempt.abort(
+      new HandshakeError(
+        `Cannot connect to ${endpoint}: no WebSocket connection within ${timeout} ms ` +
+          `(rfc6455#section-4.1)`,
+        0,
+      ),
+    );
+  }, timeout);
+  const onAbort = (): void => attempt.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const ended = new Promise<never>((_, reject) => {
+    attempt.signal.addEventListener("abort", () => reject(attempt.signal.reason), { once: true });
+  });
+  ended.catch(noop);
+  // Every failure is the abort reason, a HandshakeError, or a transport error wrapped in one.
+  const failure = (error: unknown): unknown => {
+    if (attempt.signal.aborted) return attempt.signal.reason;
+    if (error instanceof HandshakeError) return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    return new HandshakeError(`Cannot connect to ${endpoint}: ${detail}`, 0, undefined, {
+      cause: error,
+    });
+  };
+
+  try {
+    const opening = openSocket({
+      hostname,
+      port,
+      tls: secure ? options.tls ?? {} : undefined,
+      signal: attempt.signal,
+    });
+    let stream: ByteStream;
+    try {
+      stream = await Promise.race([opening, ended]);
+    } catch (error) {
+      // A socket that opens after the attempt ended is closed at once.
+      opening.then(discard, noop);
+      throw failure(error);
+    }
+
+    const reader = stream.readable.getReader();
+    const writer = stream.writable.getWriter();
+    let response: Http1Response;
+    let accepted: UpgradeResponseInfo;
+    try {
+      await Promise.race([writer.write(handshake.requestBytes), ended]);
+      response = await readResponse(reader, new Http1ResponseParser(options.limits), ended);
+      accepted = await validateUpgradeResponse(response, handshake);
+    } catch (error) {
+      // rfc6455#section-4.1: if the server's response is not valid, the client MUST _Fail the
+      // WebSocket Connection_; with no WebSocket yet, that is closing the socket.
+      reader.cancel().catch(noop);
+      writer.abort().catch(noop);
+      throw failure(error);
+    }
+    reader.releaseLock();
+    writer.releaseLock();
+    return new Connection(stream, {
+      role: "client",
+      protocol: accepted.protocol,
+      extensions: accepted.extensions,
+      url: wsUrl,
+      head: response.rest,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.closeTimeout === undefined ? {} : { closeTimeout: options.closeTimeout }),
+    });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function readResponse(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  parser: Http1ResponseParser,
+  ended: Promise<never>,
+): Promise<Http1Response> {
+  let received = false;
+  while (true) {
+    const { value, done } = await Promise.race([reader.read(), ended]);
+    if (done) break;
+    received = true;
+    const response = parser.push(value);
+    if (response !== null) return response;
+  }
+  if (received) parser.end(); // throws: the head is incomplete
+  throw new HandshakeError(
+    "Cannot connect: the server closed the connection without answering (rfc6455#section-4.1)",
+    0,
+  );
+}
+
+/** The URL as a WebSocket URL: `http:` becomes `ws:`, `https:` becomes `wss:`. */
+function toWebSocketUrl(input: string | URL): URL {
+  const url = new URL(input);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  return url;
+}
+
+function discard(stream: ByteStream): void {
+  stream.readable.cancel().catch(noop);
+  stream.writable.abort().catch(noop);
+}
+
+function noop(): void {}

@@ -1,0 +1,216 @@
+/**
+ * The WHATWG `WebSocketStream` interface over {@linkcode connectWith}: a connection as a
+ * readable and a writable stream, with backpressure both ways.
+ *
+ * Runtime-free like {@linkcode WebSocket}: each adapter exports a `WebSocketStream` bound to
+ * its socket opener; this one takes it as `options.openSocket`.
+ *
+ * @module
+ * @see {@link https://websockets.spec.whatwg.org/#the-websocketstream-interface}
+ */
+
+import { type ConnectOptions, connectWith, type OpenSocket } from "./connect.ts";
+import { ConnectionClosedError } from "./protocol/errors.ts";
+import type { Message } from "./protocol/message.ts";
+import type { Connection } from "./streams/connection.ts";
+import { checkProtocols, parseWebSocketUrl, toMessage } from "./websocket.ts";
+
+/**
+ * Options of {@linkcode WebSocketStream}: the standard's `protocols` and `signal`, the socket
+ * opener, and what browsers decide for the page.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketStreamOptions } from "@wsflow/wsflow";
+ * const options: WebSocketStreamOptions = { protocols: ["chat"], signal: AbortSignal.timeout(5_000) };
+ * console.log(options.protocols); // ["chat"]
+ * ```
+ */
+export interface WebSocketStreamOptions extends
+  Pick<
+    ConnectOptions,
+    "protocols" | "signal" | "headers" | "tls" | "handshakeTimeout" | "limits" | "closeTimeout"
+  > {
+  /**
+   * Opens the socket. The adapters' `WebSocketStream` classes set it.
+   * @default {undefined}
+   */
+  openSocket?: OpenSocket | undefined;
+}
+
+/**
+ * What {@linkcode WebSocketStream.opened} resolves with.
+ *
+ * @example
+ * ```ts ignore
+ * const { readable, writable, protocol } = await new WebSocketStream(url).opened;
+ * ```
+ */
+export interface WebSocketOpenInfo {
+  /** Received messages: `string` for text, `Uint8Array` for binary. Cancelling it closes. */
+  readable: ReadableStream<Message>;
+  /** Messages to send: strings as text, anything else as binary. Closing it closes. */
+  writable: WritableStream<string | ArrayBufferLike | ArrayBufferView>;
+  /** The subprotocol the server selected, or `""`. */
+  protocol: string;
+  /** The extensions the server accepted, or `""`. */
+  extensions: string;
+}
+
+/**
+ * A close code and reason: what {@linkcode WebSocketStream.close} sends and
+ * {@linkcode WebSocketStream.closed} resolves with.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketCloseInfo } from "@wsflow/wsflow";
+ * const info: WebSocketCloseInfo = { closeCode: 4000, reason: "done" };
+ * console.log(info.closeCode); // 4000
+ * ```
+ */
+export interface WebSocketCloseInfo {
+  /**
+   * The close code: 1000 or 3000-4999 to send.
+   * @default {undefined} (1000 when a reason is given, otherwise none)
+   */
+  closeCode?: number | undefined;
+  /**
+   * At most 123 bytes of UTF-8.
+   * @default {""}
+   */
+  reason?: string | undefined;
+}
+
+/**
+ * A WebSocket client as a pair of streams, shaped like the WHATWG proposal: `opened` resolves
+ * with `{ readable, writable, protocol, extensions }`, `closed` with `{ closeCode, reason }`
+ * after a clean close (it rejects with `ConnectionClosedError` after an unclean one, and with
+ * the error or abort reason when the connection never opened).
+ *
+ * @example Over a runtime's sockets
+ * ```ts ignore
+ * import { WebSocketStream } from "@wsflow/wsflow/node"; // or /deno, /bun
+ * const wss = new WebSocketStream("ws://127.0.0.1:8080/echo");
+ * const { readable, writable } = await wss.opened;
+ * const writer = writable.getWriter();
+ * await writer.write("hello");
+ * for await (const message of readable) {
+ *   console.log(message);
+ *   wss.close({ closeCode: 1000, reason: "done" });
+ * }
+ * console.log(await wss.closed); // { closeCode: 1000, reason: "done" }
+ * ```
+ * @see {@link https://websockets.spec.whatwg.org/#the-websocketstream-interface}
+ */
+export class WebSocketStream {
+  /** The URL connected to, serialized (`http:` shown as `ws:`). */
+  readonly url: string;
+  /** Resolves once the connection is open; rejects if it cannot be opened. */
+  readonly opened: Promise<WebSocketOpenInfo>;
+  /** Resolves after a clean close; rejects after an unclean one or a failed open. */
+  readonly closed: Promise<WebSocketCloseInfo>;
+
+  readonly #attempt = new AbortController();
+  #connection: Connection | undefined;
+
+  /**
+   * Starts connecting to `url`.
+   *
+   * @param url The `ws:` or `wss:` URL (`http:` and `https:` are taken as those).
+   * @param options Subprotocols, abort signal, the socket opener, and what browsers decide for
+   *   the page.
+   * @throws {DOMException} `SyntaxError` when the URL or a subprotocol is invalid.
+   * @throws {TypeError} When no `openSocket` is given.
+   */
+  constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
+    this.url = parseWebSocketUrl(url).href;
+    const { openSocket, signal, ...connectOptions } = options;
+    checkProtocols(options.protocols ?? []);
+    if (openSocket === undefined) {
+      throw new TypeError(
+        "Cannot construct WebSocketStream: no socket opener; import WebSocketStream from " +
+          "@wsflow/wsflow/deno, /bun or /node, or pass options.openSocket",
+      );
+    }
+    // The caller's signal and close() both abandon the attempt.
+    const onAbort = (): void => this.#attempt.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const connecting = connectWith(openSocket, this.url, {
+      ...connectOptions,
+      signal: this.#attempt.signal,
+    }).then((connection) => {
+      // close() may have come between the handshake's end and this continuation.
+      if (this.#attempt.signal.aborted) {
+        connection.terminate();
+        throw this.#attempt.signal.reason;
+      }
+      this.#connection = connection;
+      return connection;
+    }).finally(() => signal?.removeEventListener("abort", onAbort));
+
+    this.opened = connecting.then((connection) => {
+      return {
+        readable: connection.readable,
+        writable: writableFor(connection),
+        protocol: connection.protocol,
+        extensions: connection.extensions,
+      };
+    });
+    this.closed = connecting.then(async (connection) => {
+      const { code, reason, wasClean } = await connection.closed;
+      if (!wasClean) throw new ConnectionClosedError(code, reason, wasClean);
+      return { closeCode: code, reason };
+    });
+    // Like the standard's promises, these never count as unhandled rejections.
+    this.opened.catch(noop);
+    this.closed.catch(noop);
+  }
+
+  /**
+   * Starts the closing handshake, or abandons a connection still being opened.
+   *
+   * @param closeInfo The close code (1000 or 3000-4999) and reason (at most 123 bytes).
+   * @throws {DOMException} `InvalidAccessError` for another code; `SyntaxError` for a longer
+   * reason.
+   */
+  close(closeInfo: WebSocketCloseInfo = {}): void {
+    const { closeCode, reason } = closeInfo;
+    if (
+      closeCode !== undefined && closeCode !== 1000 && !(closeCode >= 3000 && closeCode <= 4999)
+    ) {
+      throw new DOMException(
+        `Cannot close with code ${closeCode}: use 1000 or 3000-4999`,
+        "InvalidAccessError",
+      );
+    }
+    if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
+      // rfc6455#section-5.5: a control frame's payload, code included, is at most 125 bytes
+      throw new DOMException(
+        "Cannot close: the reason is longer than 123 bytes of UTF-8 (rfc6455#section-5.5)",
+        "SyntaxError",
+      );
+    }
+    if (this.#connection === undefined) {
+      this.#attempt.abort(new DOMException("close() was called while connecting", "AbortError"));
+      return;
+    }
+    this.#connection.close(closeCode, reason || undefined).catch(noop);
+  }
+}
+
+function writableFor(
+  connection: Connection,
+): WritableStream<string | ArrayBufferLike | ArrayBufferView> {
+  return new WritableStream({
+    write: (chunk): Promise<void> => connection.send(toMessage(chunk)),
+    close: async (): Promise<void> => {
+      await connection.close();
+    },
+    abort: async (): Promise<void> => {
+      await connection.close();
+    },
+  });
+}
+
+function noop(): void {}

@@ -1,0 +1,27 @@
+// The client side of the current runtime's adapter, so one test file exercises each runtime's
+// own sockets. Only that runtime's adapter is loaded: the others name globals it lacks.
+import type { ConnectOptions, OpenSocket } from "../../src/connect.ts";
+import type { Connection } from "../../src/streams/connection.ts";
+import type { WebSocket } from "../../src/websocket.ts";
+import type { WebSocketStream } from "../../src/websocket_stream.ts";
+import { runtime } from "./adapter_for_runtime.ts";
+
+/** What every adapter exports for clients. */
+export interface ClientAdapter {
+  connect(url: string | URL, options?: ConnectOptions): Promise<Connection>;
+  openSocket: OpenSocket;
+  WebSocket: typeof WebSocket;
+  WebSocketStream: typeof WebSocketStream;
+}
+
+/** Loads the current runtime's adapter, client side. */
+export async function loadClient(): Promise<ClientAdapter> {
+  switch (runtime) {
+    case "deno":
+      return await import("../../src/adapters/deno.ts");
+    case "bun":
+      return await import("../../src/adapters/bun.ts");
+    default:
+      return await import("../../src/adapters/node.ts");
+  }
+}
