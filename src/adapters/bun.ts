@@ -38,8 +38,9 @@ const bridge = {
   data(socket: BunSocket, data: Uint8Array): void {
     const state = socket.data;
     if (state.ended) return;
-    // Bun reuses its read buffer: copy, since the protocol layer keeps views.
-    state.readable.enqueue(new Uint8Array(data));
+    // Each data event brings a fresh buffer (checked: distinct, unpooled, unchanged by later
+    // reads), so the protocol layer may keep views of it; a plain Uint8Array view, not a Buffer.
+    state.readable.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if ((state.readable.desiredSize ?? 1) <= 0 && !state.paused) {
       state.paused = true;
       socket.pause();

@@ -190,14 +190,14 @@ export class FrameParser {
       if (this.#payloadFill === 0 && available >= this.#payloadLength) {
         // The whole payload is in this chunk: unmask in place, no copy.
         const end = position + this.#payloadLength;
-        const payload = chunk.subarray(position, end);
+        const payload = view(chunk, position, this.#payloadLength);
         if (this.#masked) applyMask(payload, this.#maskKey);
         position = end;
         this.#emit(payload, sink);
         continue;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
-      const piece = chunk.subarray(position, position + take);
+      const piece = view(chunk, position, take);
       if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
       this.#pieces.push(piece);
       this.#payloadFill += take;
@@ -373,6 +373,14 @@ export class FrameParser {
       payload,
     });
   }
+}
+
+/**
+ * A view of `length` bytes of `chunk` from `start`. Made directly rather than with subarray(),
+ * which goes through the species protocol and costs noticeably more per frame (most on JSC).
+ */
+function view(chunk: Uint8Array, start: number, length: number): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
 }
 
 /** Size of a frame header, given its second byte. */
