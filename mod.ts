@@ -81,7 +81,12 @@ export {
 } from "./src/protocol/header_lists.ts";
 export { type Http1Request, Http1RequestParser } from "./src/protocol/http1_request_parser.ts";
 export { type Http1Response, Http1ResponseParser } from "./src/protocol/http1_response_parser.ts";
-export { DEFAULT_LIMITS, type Limits, resolveLimits } from "./src/protocol/limits.ts";
+export {
+  DEFAULT_LIMITS,
+  type Limits,
+  MAX_HEADER_COUNT,
+  resolveLimits,
+} from "./src/protocol/limits.ts";
 export { applyMask, copyMasked, MaskKeySource } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
 export { MessageAssembler } from "./src/protocol/message_assembler.ts";

@@ -153,9 +153,17 @@ function mayImport(from: Place, to: Place, ref: ImportRef): boolean {
   }
 }
 
-/** Non-relative specifiers a place may import: only a runtime adapter, its own runtime's. */
+// Runtime modules that Deno, Bun and Node all provide alike, which shared adapter files may use:
+// node:zlib backs the permessage-deflate engine (src/adapters/zlib_deflate.ts) on all three.
+const SHARED_RUNTIME_MODULES: ReadonlySet<string> = new Set(["node:zlib"]);
+
+/**
+ * Non-relative specifiers a place may import: a runtime adapter its own runtime's, a shared
+ * adapter file only the modules every runtime provides.
+ */
 function mayImportBare(from: Place, specifier: string): boolean {
   if (from.kind !== "adapter") return false;
+  if (from.runtime === null) return SHARED_RUNTIME_MODULES.has(specifier);
   if (from.runtime === "node") return specifier.startsWith("node:");
   if (from.runtime === "bun") return specifier === "bun" || specifier.startsWith("bun:");
   return false;

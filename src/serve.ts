@@ -408,7 +408,14 @@ async function serveStream(
     return;
   }
 
-  const url = new URL(head.target, `ws://${head.headers.get("host") ?? "localhost"}`);
+  let url: URL;
+  try {
+    url = requestUrl(head, "ws:");
+  } catch (error) {
+    report(error, "handshake");
+    await refuse(reader, writer, refusalResponse(400, errorText(error)));
+    return;
+  }
   const request = new Request(url.href.replace(/^ws/, "http"), {
     method: head.method === "GET" || head.method === "HEAD" ? head.method : "POST",
     headers: head.headers,
@@ -547,7 +554,7 @@ async function fallback(
   options: ServeOptions,
   report: (error: unknown, phase: ErrorContext["phase"]) => void,
 ): Promise<Uint8Array> {
-  const url = new URL(head.target, `http://${head.headers.get("host") ?? "localhost"}`);
+  const url = requestUrl(head, "http:");
   let body: Uint8Array | undefined;
   const length = Number(head.headers.get("content-length") ?? "0");
   if (head.headers.has("transfer-encoding")) {
@@ -605,6 +612,55 @@ async function refuse(
     await reader.cancel().catch(() => {});
   }
 }
+
+/**
+ * The request's URL from its target and Host, or a 400 `HandshakeError` when either is
+ * malformed (rfc7230#section-5.4: a server MUST respond with 400 to a request with an invalid
+ * Host header field; rfc7230#section-5.3 for the target forms).
+ */
+function requestUrl(head: Http1Request, scheme: "ws:" | "http:"): URL {
+  const host = head.headers.get("host") ?? "";
+  let base: URL;
+  try {
+    base = new URL(`${scheme}//${host}/`);
+  } catch {
+    base = INVALID_URL;
+  }
+  // The whole field must be a host and optional port: no path, query, user info or spaces.
+  if (
+    base === INVALID_URL || host === "" || base.pathname !== "/" || base.search !== "" ||
+    base.hash !== "" || base.username !== "" || base.password !== "" || host.includes(" ") ||
+    host.includes("\\")
+  ) {
+    throw new HandshakeError(
+      `Cannot accept request: Host ${
+        JSON.stringify(host)
+      } is not a host and port (rfc7230#section-5.4)`,
+      400,
+    );
+  }
+  const target = head.target;
+  if (!target.startsWith("/") && !/^https?:\/\/|^wss?:\/\//i.test(target)) {
+    throw new HandshakeError(
+      `Cannot accept request: target ${
+        JSON.stringify(target)
+      } is not a path or an absolute URL (rfc7230#section-5.3)`,
+      400,
+    );
+  }
+  try {
+    return new URL(target, base);
+  } catch {
+    throw new HandshakeError(
+      `Cannot accept request: target ${
+        JSON.stringify(target)
+      } is not a valid URL (rfc7230#section-5.3)`,
+      400,
+    );
+  }
+}
+
+const INVALID_URL = new URL("invalid:");
 
 function errorText(error: unknown): string {
   return error instanceof WebSocketError ? `${error.message}\n` : "Bad request\n";

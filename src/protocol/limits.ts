@@ -47,7 +47,9 @@ export interface Limits {
    */
   maxHeaderBytes: number;
   /**
-   * Most header fields in the opening handshake; more gets 431.
+   * Most header fields in the opening handshake; more gets 431. At most
+   * {@linkcode MAX_HEADER_COUNT}: the runtimes' `Headers` take time quadratic in the number of
+   * distinct field names (Bun and Deno), so the cap also bounds that cost.
    * @default {100}
    */
   maxHeaderCount: number;
@@ -78,6 +80,19 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 });
 
 /**
+ * The highest `maxHeaderCount` accepted (Node's own default header-count limit). Handshakes need
+ * a dozen fields; beyond a few thousand distinct names, building a `Headers` gets slow on some
+ * runtimes.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HEADER_COUNT } from "@wsflow/wsflow";
+ * console.log(MAX_HEADER_COUNT); // 2000
+ * ```
+ */
+export const MAX_HEADER_COUNT = 2000;
+
+/**
  * Fills missing fields with the defaults and checks that every limit is a positive integer.
  *
  * @example
@@ -87,7 +102,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
  * ```
  * @param limits Partial limits.
  * @returns A complete, frozen set of limits.
- * @throws {RangeError} When a limit is not a positive safe integer.
+ * @throws {RangeError} When a limit is not a positive safe integer, or maxHeaderCount is over
+ *   {@linkcode MAX_HEADER_COUNT}.
  */
 export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
   if (limits === undefined) return DEFAULT_LIMITS;
@@ -97,6 +113,11 @@ export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new RangeError(`Cannot use limit ${key}: ${value} is not a positive integer`);
+    }
+    if (key === "maxHeaderCount" && value > MAX_HEADER_COUNT) {
+      throw new RangeError(
+        `Cannot use limit maxHeaderCount: ${value} is over ${MAX_HEADER_COUNT}, beyond which building the request's Headers gets slow`,
+      );
     }
     resolved[key] = value;
   }

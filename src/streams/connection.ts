@@ -186,6 +186,8 @@ export interface ConnectionDeflate {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+// Bytes waiting to be written beyond which the socket is not read (see #pump).
+const REPLY_BACKLOG = 1024 * 1024;
 const encoder = new TextEncoder();
 const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -587,6 +589,15 @@ export class Connection implements AsyncIterable<Message> {
         }
         // While a message is being inflated, read no further ahead.
         if (this.#inbound !== undefined) await this.#inbound;
+        // A peer that sends pings (or anything that needs replies) but never reads them would
+        // make the replies pile up: while too much waits to be written, read nothing more.
+        while (
+          this.#session.pendingBytes + this.#inFlight > REPLY_BACKLOG &&
+          this.#closeEvent === undefined
+        ) {
+          this.#flush();
+          await this.#lastWritten.catch(noop);
+        }
         const { value, done } = await this.#reader.read();
         if (done) break;
         if (this.#closeEvent === undefined) this.#receive(value);

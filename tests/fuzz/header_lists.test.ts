@@ -1,0 +1,14 @@
+// Fuzz properties of the header list parsers and Object.prototype names (tests/_helpers/security_fuzz.ts), with the
+// suite's fixed seed and bounded runs; `npm run fuzz` runs the same properties with a random
+// seed and 100 times the runs.
+import fc from "fast-check";
+import { describe, it } from "vitest";
+import { FUZZ_SEED, fuzzTargets } from "../_helpers/security_fuzz.ts";
+
+describe("fuzz: header list parsers and Object.prototype names", () => {
+  for (const target of fuzzTargets("header-lists")) {
+    it(target.name, () => {
+      fc.assert(target.property(), { seed: FUZZ_SEED, numRuns: target.runs });
+    });
+  }
+});
