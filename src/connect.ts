@@ -18,7 +18,13 @@ import {
 import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
 import type { Limits } from "./protocol/limits.ts";
 import type { ByteStream } from "./streams/byte_stream.ts";
-import { Connection } from "./streams/connection.ts";
+import { Connection, type ConnectionDeflate, type DeflateEngine } from "./streams/connection.ts";
+import {
+  acceptServerResponse,
+  buildClientOffer,
+  DEFAULT_DEFLATE_THRESHOLD,
+  type PerMessageDeflateOptions,
+} from "./protocol/permessage_deflate.ts";
 
 /**
  * How a client checks the server's certificate on `wss://`.
@@ -135,6 +141,20 @@ export interface ConnectOptions {
    * @default {10_000}
    */
   closeTimeout?: number | undefined;
+  /**
+   * permessage-deflate (RFC 7692): the parameters to offer, or `false` not to offer it. By
+   * default the client offers it as browsers do (`permessage-deflate; client_max_window_bits`)
+   * when a compression engine is available; the server's answer is validated
+   * (rfc7692#section-7.1) and anything it did not offer fails the handshake.
+   * @default {{}}
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false | undefined;
+  /**
+   * The compression engine; the runtime adapters set it (node:zlib). Without one, the
+   * extension is not offered.
+   * @default {undefined}
+   */
+  deflateEngine?: DeflateEngine | undefined;
 }
 
 /**
@@ -173,10 +193,14 @@ export async function connectWith(
   url: string | URL,
   options: ConnectOptions = {},
 ): Promise<Connection> {
+  const deflateOptions = options.deflateEngine === undefined || options.perMessageDeflate === false
+    ? undefined
+    : options.perMessageDeflate ?? {};
   const handshake = createClientHandshake({
     url,
     protocols: options.protocols,
     headers: options.headers,
+    extensions: deflateOptions === undefined ? undefined : buildClientOffer(deflateOptions),
   });
   const wsUrl = toWebSocketUrl(url);
   const secure = wsUrl.protocol === "wss:";
@@ -236,10 +260,21 @@ export async function connectWith(
     const writer = stream.writable.getWriter();
     let response: Http1Response;
     let accepted: UpgradeResponseInfo;
+    let deflate: ConnectionDeflate | undefined;
     try {
       await Promise.race([writer.write(handshake.requestBytes), ended]);
       response = await readResponse(reader, new Http1ResponseParser(options.limits), ended);
       accepted = await validateUpgradeResponse(response, handshake);
+      // rfc7692#section-7.1: the server accepted the offer; its parameters must fit it
+      if (deflateOptions !== undefined && accepted.extensionList.length > 0) {
+        const params = acceptServerResponse(accepted.extensionList, deflateOptions);
+        const engine = options.deflateEngine!;
+        deflate = {
+          deflater: engine.deflater(params, "client"),
+          inflater: engine.inflater(params, "client"),
+          threshold: deflateOptions.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+        };
+      }
     } catch (error) {
       // rfc6455#section-4.1: if the server's response is not valid, the client MUST _Fail the
       // WebSocket Connection_; with no WebSocket yet, that is closing the socket.
@@ -253,6 +288,7 @@ export async function connectWith(
       role: "client",
       protocol: accepted.protocol,
       extensions: accepted.extensions,
+      ...(deflate === undefined ? {} : { deflate }),
       url: wsUrl,
       head: response.rest,
       ...(options.limits === undefined ? {} : { limits: options.limits }),

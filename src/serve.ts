@@ -22,7 +22,17 @@ import type { Limits } from "./protocol/limits.ts";
 import { checkOrigin, type OriginOption } from "./router/origin.ts";
 import { Router, runUpgrade } from "./router/router.ts";
 import type { ByteStream, NetAddr } from "./streams/byte_stream.ts";
-import { Connection, type SendBufferOptions } from "./streams/connection.ts";
+import {
+  Connection,
+  type ConnectionDeflate,
+  type DeflateEngine,
+  type SendBufferOptions,
+} from "./streams/connection.ts";
+import {
+  DEFAULT_DEFLATE_THRESHOLD,
+  negotiateServer,
+  type PerMessageDeflateOptions,
+} from "./protocol/permessage_deflate.ts";
 import type { MemoryBudget } from "./streams/memory_budget.ts";
 
 /**
@@ -147,6 +157,22 @@ export interface ServeOptions {
    */
   idleTimeout?: number;
   /**
+   * permessage-deflate (RFC 7692): the parameters this server accepts offers with, or `false`
+   * never to negotiate it. Browsers offer it with every connection. The default accepts it with
+   * `server_no_context_takeover`: this server keeps no compression state between messages, so
+   * a connection holds no deflate memory while idle (the zlib streams are pooled), while a
+   * client may keep its context; messages under 1024 bytes are sent uncompressed. Inflated
+   * sizes count against `maxMessageSize`, checked while inflating.
+   * @default {{ serverNoContextTakeover: true }}
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
+  /**
+   * The compression engine behind permessage-deflate. The runtime adapters set it (node:zlib,
+   * which all three runtimes provide); without one, the extension is never negotiated.
+   * @default {undefined}
+   */
+  deflateEngine?: DeflateEngine;
+  /**
    * What `send` does when a connection has more than `limit` bytes waiting to be written:
    * wait, drop the message, or close with 1008.
    * @default {{ limit: 16_777_216, policy: "wait" }}
@@ -263,6 +289,11 @@ export interface ListenOptions {
    */
   tls?: { cert: string; key: string } | undefined;
 }
+
+/** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
+const DEFAULT_SERVER_DEFLATE: PerMessageDeflateOptions = Object.freeze({
+  serverNoContextTakeover: true,
+});
 
 const MAX_FALLBACK_BODY = 1024 * 1024;
 
@@ -439,12 +470,14 @@ async function serveStream(
     response: Uint8Array;
     protocol: string;
     run: (connection: Connection) => unknown;
+    deflate: (ConnectionDeflate & { extensions: string }) | undefined;
   };
   try {
     const info = validateUpgradeRequest(head);
     let protocol: string;
     let headers: Headers | undefined;
     let run: (connection: Connection) => unknown;
+    let deflateOptions = options.perMessageDeflate;
     if (router !== undefined) {
       const match = router.match(request, info.protocols);
       if (match.kind !== "found") throw match.error;
@@ -458,6 +491,7 @@ async function serveStream(
       }
       protocol = match.protocol;
       headers = decision.headers;
+      deflateOptions = match.route.perMessageDeflate ?? deflateOptions;
       run = (connection) => match.route.handler(connection, decision.context);
     } else {
       // rfc6455#section-10.2: refuse browser handshakes from origins this server does not trust
@@ -470,10 +504,26 @@ async function serveStream(
       const plain = handler as WebSocketHandler;
       run = (connection) => plain(connection, { request, protocol });
     }
+    // rfc7692#section-5: accept the first permessage-deflate offer this server can honour
+    const negotiated = deflateOptions === false || options.deflateEngine === undefined
+      ? undefined
+      : negotiateServer(info.extensions, deflateOptions ?? DEFAULT_SERVER_DEFLATE);
     accepted = {
-      response: upgradeResponseHead({ accept: await acceptKey(info.key), protocol, headers }),
+      response: upgradeResponseHead({
+        accept: await acceptKey(info.key),
+        protocol,
+        headers,
+        extensions: negotiated?.response,
+      }),
       protocol,
       run,
+      deflate: negotiated === undefined ? undefined : {
+        extensions: negotiated.response,
+        deflater: options.deflateEngine!.deflater(negotiated.params, "server"),
+        inflater: options.deflateEngine!.inflater(negotiated.params, "server"),
+        threshold: (deflateOptions || DEFAULT_SERVER_DEFLATE).threshold ??
+          DEFAULT_DEFLATE_THRESHOLD,
+      },
     };
   } catch (error) {
     report(error, "handshake");
@@ -493,6 +543,9 @@ async function serveStream(
   const connection = new Connection(stream, {
     role: "server",
     protocol: accepted.protocol,
+    ...(accepted.deflate === undefined
+      ? {}
+      : { deflate: accepted.deflate, extensions: accepted.deflate.extensions }),
     url,
     headers: head.headers,
     head: head.rest,

@@ -26,8 +26,17 @@ import type { Connection } from "./streams/connection.ts";
  * console.log(options.headers);
  * ```
  */
-export interface WebSocketOptions
-  extends Pick<ConnectOptions, "headers" | "tls" | "handshakeTimeout" | "limits" | "closeTimeout"> {
+export interface WebSocketOptions extends
+  Pick<
+    ConnectOptions,
+    | "headers"
+    | "tls"
+    | "handshakeTimeout"
+    | "limits"
+    | "closeTimeout"
+    | "perMessageDeflate"
+    | "deflateEngine"
+  > {
   /**
    * Opens the socket. The adapters' `WebSocket` classes set it.
    * @default {undefined}

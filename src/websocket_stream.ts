@@ -29,7 +29,15 @@ import { checkProtocols, parseWebSocketUrl, toMessage } from "./websocket.ts";
 export interface WebSocketStreamOptions extends
   Pick<
     ConnectOptions,
-    "protocols" | "signal" | "headers" | "tls" | "handshakeTimeout" | "limits" | "closeTimeout"
+    | "protocols"
+    | "signal"
+    | "headers"
+    | "tls"
+    | "handshakeTimeout"
+    | "limits"
+    | "closeTimeout"
+    | "perMessageDeflate"
+    | "deflateEngine"
   > {
   /**
    * Opens the socket. The adapters' `WebSocketStream` classes set it.

@@ -9,6 +9,7 @@
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
+import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { type ConnectOptions, connectWith, type SocketTarget } from "../connect.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 import type { Connection } from "../streams/connection.ts";
@@ -131,7 +132,10 @@ export async function serve(
   handler: WebSocketHandler | Router,
   options: ServeOptions & ListenOptions = {},
 ): Promise<Server> {
-  return serveListener(await listen(options), handler, options);
+  return serveListener(await listen(options), handler, {
+    deflateEngine: zlibDeflateEngine,
+    ...options,
+  });
 }
 
 /**
@@ -201,7 +205,7 @@ export async function openSocket(target: SocketTarget): Promise<ByteStream> {
  * @returns The open connection.
  */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection> {
-  return connectWith(openSocket, url, options);
+  return connectWith(openSocket, url, { deflateEngine: zlibDeflateEngine, ...options });
 }
 
 /**
@@ -229,7 +233,7 @@ export class WebSocket extends BaseWebSocket {
     protocols?: string | readonly string[],
     options?: WebSocketOptions,
   ) {
-    super(url, protocols, { ...options, openSocket });
+    super(url, protocols, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
   }
 }
 
@@ -251,7 +255,7 @@ export class WebSocketStream extends BaseWebSocketStream {
    * @param options Subprotocols, abort signal, and wsflow's additions.
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
-    super(url, { ...options, openSocket });
+    super(url, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
   }
 }
 

@@ -12,6 +12,7 @@ import { connect as tlsConnect, createServer as createTlsServer } from "node:tls
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
+import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { type ConnectOptions, connectWith, type SocketTarget } from "../connect.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 import type { Connection } from "../streams/connection.ts";
@@ -169,7 +170,10 @@ export async function serve(
   handler: WebSocketHandler | Router,
   options: ServeOptions & ListenOptions = {},
 ): Promise<Server> {
-  return serveListener(await listen(options), handler, options);
+  return serveListener(await listen(options), handler, {
+    deflateEngine: zlibDeflateEngine,
+    ...options,
+  });
 }
 
 /**
@@ -225,7 +229,7 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
  * @returns The open connection.
  */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection> {
-  return connectWith(openSocket, url, options);
+  return connectWith(openSocket, url, { deflateEngine: zlibDeflateEngine, ...options });
 }
 
 /**
@@ -253,7 +257,7 @@ export class WebSocket extends BaseWebSocket {
     protocols?: string | readonly string[],
     options?: WebSocketOptions,
   ) {
-    super(url, protocols, { ...options, openSocket });
+    super(url, protocols, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
   }
 }
 
@@ -275,7 +279,7 @@ export class WebSocketStream extends BaseWebSocketStream {
    * @param options Subprotocols, abort signal, and wsflow's additions.
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
-    super(url, { ...options, openSocket });
+    super(url, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
   }
 }
 

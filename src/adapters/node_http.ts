@@ -18,6 +18,7 @@ import type { Duplex } from "node:stream";
 import type { Router } from "../router/router.ts";
 import { handleStream, type ServeOptions, type WebSocketHandler } from "../serve.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { socketToByteStream } from "./node.ts";
 
 /**
@@ -90,7 +91,10 @@ export function handleUpgrade(
     tcp.setTimeout(0);
     tcp.setNoDelay(true);
     const stream = socketToByteStream(tcp);
-    void handleStream(prepend(stream, requestHead(request), head), handler, options);
+    void handleStream(prepend(stream, requestHead(request), head), handler, {
+      deflateEngine: zlibDeflateEngine,
+      ...options,
+    });
   };
 }
 

@@ -42,40 +42,11 @@ import type { DeflateRaw, InflateRaw } from "node:zlib";
 import { InvalidPayloadError, MessageTooBigError, WebSocketError } from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
 import type { DeflateParams } from "../protocol/permessage_deflate.ts";
-import type { MessageDeflater, MessageInflater } from "../streams/connection.ts";
+import type { DeflateEngine, MessageDeflater, MessageInflater } from "../streams/connection.ts";
 
 export type { MessageDeflater, MessageInflater };
 
-/**
- * Builds the compressor and decompressor of one connection from the agreed parameters. A
- * `Connection` takes one of each; `role` says which side of {@linkcode DeflateParams} is ours.
- *
- * @example
- * ```ts ignore
- * import { zlibDeflateEngine } from "@wsflow/wsflow/node";
- * const params = {
- *   serverNoContextTakeover: false, clientNoContextTakeover: false,
- *   serverMaxWindowBits: 15, clientMaxWindowBits: 15,
- * };
- * const deflater = zlibDeflateEngine.deflater(params, "server");
- * const payload = await deflater.compress(new TextEncoder().encode("Hello"));
- * deflater.close();
- * ```
- */
-export interface DeflateEngine {
-  /**
-   * The compressor of messages this endpoint sends: our role's window and context takeover.
-   * @param params The agreed parameters.
-   * @param role This endpoint's role.
-   */
-  deflater(params: DeflateParams, role: Role): MessageDeflater;
-  /**
-   * The decompressor of messages the peer sends: the peer's window and context takeover.
-   * @param params The agreed parameters.
-   * @param role This endpoint's role.
-   */
-  inflater(params: DeflateParams, role: Role): MessageInflater;
-}
+export type { DeflateEngine };
 
 /**
  * Tuning of {@linkcode createZlibDeflateEngine}. The window is not here: it comes from the

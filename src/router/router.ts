@@ -21,6 +21,7 @@
 
 import { HandshakeError } from "../protocol/errors.ts";
 import { isToken } from "../protocol/header_lists.ts";
+import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import type { Connection } from "../streams/connection.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
@@ -188,6 +189,12 @@ export interface RouteOptions<Params, Data> {
    */
   origins?: OriginOption | undefined;
   /**
+   * permessage-deflate on this route (rfc7692): its parameters, or `false` to never negotiate
+   * it here. Without it, the server's `perMessageDeflate` option applies.
+   * @default {undefined}
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false | undefined;
+  /**
    * Runs before the 101 response to refuse (return a `Response`) or to accept with data and
    * extra headers.
    * @default {undefined}
@@ -217,6 +224,8 @@ export interface Route {
   readonly protocolRequired: boolean;
   /** The route's origin policy; `undefined` to use the server's. */
   readonly origins: OriginPolicy | undefined;
+  /** The route's permessage-deflate options; `undefined` to use the server's. */
+  readonly perMessageDeflate: PerMessageDeflateOptions | false | undefined;
   /** The upgrade hook, if any. */
   readonly upgrade: UpgradeHook<Record<string, string>, unknown> | undefined;
   /** The handler. */
@@ -414,6 +423,7 @@ export class Router {
       protocols,
       protocolRequired: protocols.length > 0 && options.protocolRequired !== false,
       origins: options.origins === undefined ? undefined : new OriginPolicy(options.origins),
+      perMessageDeflate: options.perMessageDeflate,
       upgrade: options.upgrade as Route["upgrade"],
       handler: options.handler as Route["handler"],
     };

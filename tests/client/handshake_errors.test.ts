@@ -117,10 +117,22 @@ describe(`client: refused handshakes on ${runtime}`, () => {
   it("rfc6455#section-4.1 a 101 accepting an extension that was not offered fails", async () => {
     await withRawServer(async (request, socket) => {
       socket.write(
-        await switchingProtocols(request, { "Sec-WebSocket-Extensions": "permessage-deflate" }),
+        await switchingProtocols(request, { "Sec-WebSocket-Extensions": "x-unoffered" }),
       );
     }, async (url) => {
       const error = await handshakeError(client.connect(url));
+      expect(error.status).toBe(101);
+      expect(error.message).toContain("x-unoffered");
+    });
+  });
+
+  it("rfc6455#section-4.1 a 101 accepting permessage-deflate when it was not offered fails", async () => {
+    await withRawServer(async (request, socket) => {
+      socket.write(
+        await switchingProtocols(request, { "Sec-WebSocket-Extensions": "permessage-deflate" }),
+      );
+    }, async (url) => {
+      const error = await handshakeError(client.connect(url, { perMessageDeflate: false }));
       expect(error.status).toBe(101);
       expect(error.message).toContain("permessage-deflate");
     });
