@@ -19,9 +19,9 @@
 //
 // Every other path gets 404 before any upgrade; a plain HTTP request on a route gets 426.
 //
-// Not implemented yet: permessage-deflate (RFC 7692, SERVER-CONTRACT.md section 3). The server
-// ignores a Sec-WebSocket-Extensions offer and answers without the header, which RFC 6455 allows
-// (rfc6455#section-9.1), so every client still connects, uncompressed.
+// permessage-deflate (RFC 7692, SERVER-CONTRACT.md section 3) is accepted on every route, as
+// serve() does by default: the server keeps no compression context between messages and
+// compresses messages of 1 KiB or more.
 import { readFileSync } from "node:fs";
 import { env, loadServe } from "./_runtime.ts";
 import type { ListenOptions } from "../src/adapters/listener.ts";

@@ -32,8 +32,10 @@ export class RawClient {
   #waiters: (() => void)[] = [];
   #buffered = new Uint8Array(0);
   #headDone = false;
+  // RSV1 allowed: the server may send permessage-deflate messages when a test negotiated it.
   #parser = new FrameParser({
     role: "client",
+    rsv1: true,
     limits: { maxFrameSize: 1 << 30, maxMessageSize: 1 << 30, maxFragments: 1 << 20 },
   });
   #parseError: unknown;

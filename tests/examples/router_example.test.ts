@@ -1,12 +1,13 @@
 // examples/router.ts against SERVER-CONTRACT.md sections 1, 2, 4 and 5: the example runs as a
 // child process of the runtime under test (node --import tsx, bun, deno run -A), exactly as a
-// user starts it, and a raw client sends the bytes each clause is about. Section 3
-// (permessage-deflate) is not implemented yet and has no test here.
+// user starts it, and a raw client sends the bytes each clause is about, including deflated
+// messages (node:zlib, which all three runtimes provide) for section 3.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
+import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { type ExampleProcess, startExample } from "../_helpers/example_process.ts";
 import { EXPECTED_ACCEPT, RawClient, type RawClientOptions } from "../_helpers/raw_client.ts";
@@ -327,6 +328,68 @@ describe("examples/router.ts (SERVER-CONTRACT.md)", () => {
             expect(text((await next(client, "echo"))?.payload)).toBe("from elsewhere");
           }, { Origin: "http://localhost:9999" });
         });
+      });
+
+      describe("3. Extensions: permessage-deflate", () => {
+        // Chromium's exact offer.
+        const offer = { "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" };
+        const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+
+        /** Deflates one message as a client without context takeover would (tail removed). */
+        function deflate(data: Uint8Array): Uint8Array {
+          const out = deflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH });
+          return new Uint8Array(out.buffer, out.byteOffset, out.length - 4);
+        }
+
+        function inflate(payload: Uint8Array): Uint8Array {
+          const joined = new Uint8Array(payload.length + 4);
+          joined.set(payload);
+          joined.set(TAIL, payload.length);
+          return new Uint8Array(inflateRawSync(joined, { finishFlush: constants.Z_SYNC_FLUSH }));
+        }
+
+        for (const path of ["/echo", "/chat", "/close-me"]) {
+          it(`rfc7692#section-7.1 accepts Chromium's offer on ${path}, honouring client_max_window_bits without a value`, async () => {
+            await session(path, async (client) => {
+              const answer = client.response?.headers.get("sec-websocket-extensions") ?? "";
+              const [name, ...params] = answer.split(";").map((part) => part.trim());
+              expect(name).toBe("permessage-deflate");
+              for (const param of params) {
+                const [key, value] = param.split("=");
+                expect([
+                  "server_no_context_takeover",
+                  "client_no_context_takeover",
+                  "server_max_window_bits",
+                  "client_max_window_bits",
+                ]).toContain(key);
+                if (value !== undefined) expect(Number(value)).toBeGreaterThanOrEqual(8);
+              }
+            }, offer);
+          });
+        }
+
+        for (const [kind, opcode] of [["text", TEXT], ["binary", BINARY]] as const) {
+          it(`rfc7692#section-6 echoes compressed ${kind}, compressible and not, up to 16 MiB`, async () => {
+            await session("/echo", async (client) => {
+              const json = new TextEncoder().encode(
+                JSON.stringify(Array.from({ length: 20_000 }, (_, i) => ({ id: i, ok: true }))),
+              );
+              const random = new Uint8Array(256 * 1024);
+              for (let i = 0; i < random.length; i += 65_536) {
+                crypto.getRandomValues(random.subarray(i, i + 65_536));
+              }
+              const big = new Uint8Array(16 * 1024 * 1024).fill(0x61);
+              const messages = opcode === TEXT ? [json, big] : [json, random, big];
+              for (const message of messages) {
+                client.sendFrame(opcode, deflate(message), { rsv: 4 });
+                const frame = await withTimeout(client.nextFrame(), 20_000, "compressed echo");
+                expect(frame?.opcode).toBe(opcode);
+                const payload = frame!.rsv1 ? inflate(frame!.payload) : frame!.payload;
+                expect(bytesDiff(payload, message)).toBe("");
+              }
+            }, offer);
+          });
+        }
       });
 
       describe("4. Subprotocols", () => {
