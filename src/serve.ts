@@ -492,7 +492,16 @@ async function serveStream(
       protocol = match.protocol;
       headers = decision.headers;
       deflateOptions = match.route.perMessageDeflate ?? deflateOptions;
-      run = (connection) => match.route.handler(connection, decision.context);
+      const { params, data } = decision.context;
+      run = (connection) =>
+        match.route.handler(connection, {
+          get request(): Request {
+            return requestOf(connection);
+          },
+          params,
+          protocol,
+          data,
+        });
     } else {
       // rfc6455#section-10.2: refuse browser handshakes from origins this server does not trust
       const origin = checkOrigin(request, options.origins);
@@ -502,7 +511,13 @@ async function serveStream(
       const supported = options.protocols ?? [];
       protocol = info.protocols.find((offered) => supported.includes(offered)) ?? "";
       const plain = handler as WebSocketHandler;
-      run = (connection) => plain(connection, { request, protocol });
+      run = (connection) =>
+        plain(connection, {
+          get request(): Request {
+            return requestOf(connection);
+          },
+          protocol,
+        });
     }
     // rfc7692#section-5: accept the first permessage-deflate offer this server can honour
     const negotiated = deflateOptions === false || options.deflateEngine === undefined
@@ -714,6 +729,22 @@ function requestUrl(head: Http1Request, scheme: "ws:" | "http:"): URL {
 }
 
 const INVALID_URL = new URL("invalid:");
+
+// The handshake's Request is rebuilt for a handler that asks for it, from what the connection
+// keeps anyway (URL and headers), rather than kept alive for the connection's whole life: a
+// Request costs a few KiB, which adds up over thousands of idle connections.
+const requests = new WeakMap<Connection, Request>();
+
+function requestOf(connection: Connection): Request {
+  let request = requests.get(connection);
+  if (request === undefined) {
+    request = new Request(connection.url.href.replace(/^ws/, "http"), {
+      headers: connection.headers,
+    });
+    requests.set(connection, request);
+  }
+  return request;
+}
 
 function errorText(error: unknown): string {
   return error instanceof WebSocketError ? `${error.message}\n` : "Bad request\n";
