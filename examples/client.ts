@@ -1,7 +1,7 @@
 // A command-line client: connects to the URL given as its argument, sends each line read from
 // stdin as a text message, prints every message received, and exits when the connection
-// closes. End of input closes it with 1000, so with piped input the server may close before
-// answering the last lines.
+// closes. End of input closes it with 1000; a wsflow server answers the lines that arrived
+// before that Close first, other servers may not.
 //
 //   deno run --allow-net --allow-env examples/client.ts ws://127.0.0.1:8080/
 //   bun examples/client.ts ws://127.0.0.1:8080/

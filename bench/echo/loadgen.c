@@ -19,13 +19,36 @@
  * sent, masked, and the same frame parser reads them, so the ceiling it measures includes the
  * loadgen's own cost of the very same work.
  *
+ * -z: permessage-deflate (RFC 7692). The message is a compressible, JSON-like text of SIZE
+ * bytes instead of the byte pattern. (In raw mode there is no handshake: the compressed frames
+ * come back verbatim and are counted, never inflated.) In ws mode the handshake offers
+ * `permessage-deflate; client_no_context_takeover; client_max_window_bits`, and the server must
+ * accept it. Because the offer promises client_no_context_takeover, every message is compressed
+ * on its own, so the loadgen compresses the message once at startup (raw DEFLATE, zlib's default
+ * level, with the window the server allows, sync flush, `00 00 ff ff` tail removed) and sends
+ * that same frame, RSV1 set, every time. Echoes are counted whether or not the server compressed
+ * them (RSV1 set or clear); an uncompressed echo must have SIZE bytes. Once per connection, the
+ * first compressed echo is inflated (raw inflate with a 15-bit window, `00 00 ff ff` appended)
+ * and must give back the message sent. RSV2/RSV3, and RSV1 on a continuation frame, fail the run.
+ * The RESULT line then also holds:
+ *
+ *   wire_mb_per_s=<r> wire_bytes=<n> sent_bytes=<n> rsv1_msgs=<n> plain_msgs=<n>
+ *   verified_conns=<n>
+ *
+ * `wire_*`: echoed payload bytes as they came over the wire (compressed or not, frame headers
+ * not counted), over the measured interval; `sent_bytes`: the compressed payload of the frame the
+ * loadgen sends; `rsv1_msgs`/`plain_msgs`: echoes over the measured interval that came back
+ * compressed / uncompressed; `verified_conns`: connections whose echo was inflated and checked.
+ * Before it, a line `EXTENSIONS <value>` gives the server's Sec-WebSocket-Extensions answer.
+ *
  * One thread, non-blocking sockets, level-triggered epoll. Every loop is bounded by the
  * deadline or by the length of a buffer.
  *
  *   loadgen -m ws|raw -H host -p port -c conns -s size -w window -t secs -u warmup_secs
- *           [-P server_pid] [-b]
+ *           [-P server_pid] [-z] [-b]
  *
  * -b polls instead of sleeping in epoll_wait (for experiments; the benchmark does not use it).
+ * Build: gcc -O2 -o loadgen loadgen.c -lz (zlib headers: Debian's zlib1g-dev).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -45,6 +69,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define RECV_BUF (1 << 20)
 #define MAX_CONNS 1024
@@ -70,6 +95,13 @@ struct conn {
   /* large messages: sent through a pipe (vmsplice + splice), bytes still in it */
   int pipe_rd, pipe_wr;
   size_t pipe_bytes;
+  /* -z */
+  int msg_rsv1;          /* the current message came compressed (RSV1 on its first frame) */
+  int verified;          /* a compressed echo of this connection was inflated and checked */
+  unsigned char *vbuf;   /* until then: the compressed payload of the current message */
+  size_t vlen;
+  int client_bits;       /* window the server lets the client compress with (8..15) */
+  char extensions[256];  /* the server's Sec-WebSocket-Extensions answer */
 };
 
 static int mode_raw = 0;
@@ -79,6 +111,13 @@ static unsigned char *batch = NULL; /* `window` copies of the masked frame, back
 static size_t batch_len = 0;
 static size_t expected_hdr = 2; /* header length of an echoed frame */
 static uint64_t received = 0; /* complete echoed messages, all connections */
+static int deflate_on = 0;    /* -z: permessage-deflate */
+static size_t wire_size = 0;  /* payload bytes of the frame sent (the message, or compressed) */
+static size_t big_in = 0;     /* echoes are large: read headers only, drop payloads in-kernel */
+static unsigned char *message = NULL; /* -z: the uncompressed message, to check echoes against */
+static size_t vcap = 0;       /* room for one compressed echo being checked (+ the 4-byte tail) */
+static uint64_t wire_received = 0; /* echoed payload bytes as received, all connections */
+static uint64_t rsv1_received = 0, plain_received = 0; /* -z: compressed / uncompressed echoes */
 static int epfd = -1;
 static unsigned char recv_buf[RECV_BUF];
 
@@ -127,28 +166,129 @@ static void fail(const char *what) {
   exit(2);
 }
 
-/* One client frame: FIN + binary, masked with a fixed key, over a fixed payload. */
-static size_t build_frame(unsigned char *out) {
+/* One client frame: FIN + binary (+ RSV1 if compressed), masked with a fixed key. */
+static size_t build_frame(unsigned char *out, const unsigned char *payload, size_t len, int rsv1) {
   static const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
   size_t n = 0;
-  out[n++] = 0x82;
-  if (msg_size < 126) {
-    out[n++] = (unsigned char)(0x80 | msg_size);
-  } else if (msg_size < 65536) {
+  out[n++] = rsv1 ? 0xC2 : 0x82;
+  if (len < 126) {
+    out[n++] = (unsigned char)(0x80 | len);
+  } else if (len < 65536) {
     out[n++] = 0x80 | 126;
-    out[n++] = (unsigned char)(msg_size >> 8);
-    out[n++] = (unsigned char)msg_size;
+    out[n++] = (unsigned char)(len >> 8);
+    out[n++] = (unsigned char)len;
   } else {
     out[n++] = 0x80 | 127;
-    for (int i = 7; i >= 0; i--) out[n++] = (unsigned char)((uint64_t)msg_size >> (8 * i));
+    for (int i = 7; i >= 0; i--) out[n++] = (unsigned char)((uint64_t)len >> (8 * i));
   }
   memcpy(out + n, key, 4);
   n += 4;
-  for (size_t i = 0; i < msg_size; i++) {
-    unsigned char plain = (unsigned char)(i * 31u + 7u);
-    out[n + i] = plain ^ key[i & 3];
+  for (size_t i = 0; i < len; i++) out[n + i] = payload[i] ^ key[i & 3];
+  return n + len;
+}
+
+/* The fixed byte pattern of the uncompressed benchmark. */
+static void fill_pattern(unsigned char *out, size_t len) {
+  for (size_t i = 0; i < len; i++) out[i] = (unsigned char)(i * 31u + 7u);
+}
+
+/*
+ * A compressible, JSON-like message of exactly `len` bytes: an array of user records whose
+ * numbers and names vary (a fixed pseudo-random sequence), padded with spaces before the `]`.
+ * zlib's default level shrinks it to about a fifth (more for longer messages).
+ */
+static uint32_t xorshift32(uint32_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 17;
+  *x ^= *x << 5;
+  return *x;
+}
+
+static void fill_json(unsigned char *out, size_t len) {
+  static const char *const tags[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma"};
+  static const char *const cities[] = {"Lisbon", "Oslo", "Kyoto", "Austin", "Lagos", "Lima"};
+  uint32_t x = 2463534242u;
+  size_t n = 0;
+  if (len < 2) {
+    memset(out, ' ', len);
+    return;
   }
-  return n + msg_size;
+  out[n++] = '[';
+  for (unsigned id = 1;; id++) {
+    /* drawn one by one: the order of a call's arguments is unspecified */
+    unsigned u = xorshift32(&x) % 100000u;
+    int active = xorshift32(&x) & 1;
+    unsigned score = xorshift32(&x) % 1000u, cents = xorshift32(&x) % 100u;
+    const char *city = cities[xorshift32(&x) % 6u];
+    const char *tag1 = tags[xorshift32(&x) % 6u], *tag2 = tags[xorshift32(&x) % 6u];
+    unsigned ts = xorshift32(&x) % 100000000u;
+    char rec[256];
+    int r = snprintf(rec, sizeof rec,
+                     "%s{\"id\":%u,\"user\":\"user-%05u\",\"email\":\"user%05u@example.com\","
+                     "\"active\":%s,\"score\":%u.%02u,\"city\":\"%s\",\"tags\":[\"%s\",\"%s\"],"
+                     "\"ts\":17123%08u}",
+                     id == 1 ? "" : ",", id, u, u, active ? "true" : "false", score, cents, city,
+                     tag1, tag2, ts);
+    if (r <= 0 || n + (size_t)r + 1 > len) break;
+    memcpy(out + n, rec, (size_t)r);
+    n += (size_t)r;
+  }
+  memset(out + n, ' ', len - 1 - n);
+  out[len - 1] = ']';
+}
+
+/*
+ * Compresses `in` as one permessage-deflate message (rfc7692#section-7.2.1): raw DEFLATE with a
+ * `bits` window, a sync flush, and the `00 00 ff ff` it ends with removed. Returns the length.
+ */
+static size_t deflate_message(const unsigned char *in, size_t len, int bits, unsigned char **out) {
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  /* zlib will not set up a raw stream with an 8-bit window; its 9-bit one stays within 8 bits */
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -(bits < 9 ? 9 : bits), 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    fail("deflateInit2");
+  }
+  size_t cap = deflateBound(&zs, (uLong)len) + 16;
+  unsigned char *buf = malloc(cap);
+  if (buf == NULL) fail("out of memory");
+  zs.next_in = (unsigned char *)in;
+  zs.avail_in = (uInt)len;
+  zs.next_out = buf;
+  zs.avail_out = (uInt)cap;
+  if (deflate(&zs, Z_SYNC_FLUSH) != Z_OK || zs.avail_in != 0 || zs.avail_out == 0) {
+    fail("deflate");
+  }
+  size_t n = zs.total_out;
+  deflateEnd(&zs);
+  if (n < 4 || memcmp(buf + n - 4, "\x00\x00\xff\xff", 4) != 0) fail("sync flush tail missing");
+  *out = buf;
+  return n - 4;
+}
+
+/* Inflates a compressed echo (rfc7692#section-7.2.2) and checks it is the message sent. */
+static void check_echo(struct conn *c) {
+  memcpy(c->vbuf + c->vlen, "\x00\x00\xff\xff", 4);
+  unsigned char *plain = malloc(msg_size + 1);
+  if (plain == NULL) fail("out of memory");
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, -15) != Z_OK) fail("inflateInit2");
+  zs.next_in = c->vbuf;
+  zs.avail_in = (uInt)(c->vlen + 4);
+  zs.next_out = plain;
+  zs.avail_out = (uInt)(msg_size + 1);
+  int ret = inflate(&zs, Z_SYNC_FLUSH);
+  /* Z_STREAM_END: the server ended the message with a final block; what follows is ignored */
+  if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) fail("compressed echo is corrupt");
+  if (zs.total_out != msg_size || memcmp(plain, message, msg_size) != 0) {
+    fail("compressed echo does not inflate to the message sent");
+  }
+  inflateEnd(&zs);
+  free(plain);
+  free(c->vbuf);
+  c->vbuf = NULL;
+  c->verified = 1;
 }
 
 static void set_events(struct conn *c, int want_out) {
@@ -218,7 +358,7 @@ static void pump_out_spliced(struct conn *c) {
 }
 
 static void send_more(struct conn *c) {
-  if (msg_size >= SKIP_MIN) pump_out_spliced(c);
+  if (wire_size >= SKIP_MIN) pump_out_spliced(c);
   else pump_out(c);
 }
 
@@ -226,7 +366,16 @@ static void frame_done(struct conn *c) {
   c->in_payload = 0;
   if (c->op != 0x2 && c->op != 0x0) return; /* ping or pong: nothing to count */
   if (!c->fin) return;
-  if (c->msg_bytes != msg_size) fail("echoed message has the wrong size");
+  if (!c->msg_rsv1 && c->msg_bytes != msg_size) fail("echoed message has the wrong size");
+  if (deflate_on) {
+    if (c->msg_rsv1) {
+      rsv1_received++;
+      if (c->vbuf != NULL) check_echo(c);
+    } else {
+      plain_received++;
+    }
+  }
+  wire_received += c->msg_bytes;
   c->msg_bytes = 0;
   c->received++;
   received++;
@@ -262,6 +411,16 @@ static void parse(struct conn *c, const unsigned char *p, size_t len) {
       if (c->op != 0x0 && c->op != 0x2 && c->op != 0x9 && c->op != 0xA) {
         fail("unexpected opcode");
       }
+      if (deflate_on) {
+        unsigned rsv = c->hdr[0] & 0x70;
+        /* RSV1 only on the first frame of a data message (rfc7692#section-6.1) */
+        if (rsv & 0x30) fail("server set RSV2 or RSV3");
+        if (rsv && c->op != 0x2) fail("server set RSV1 on a continuation or control frame");
+        if (c->op == 0x2) {
+          c->msg_rsv1 = rsv != 0;
+          c->vlen = 0;
+        }
+      }
       c->payload_left = plen;
       c->in_payload = 1;
       c->hdr_len = 0;
@@ -270,7 +429,14 @@ static void parse(struct conn *c, const unsigned char *p, size_t len) {
     uint64_t rest = (uint64_t)(len - i);
     uint64_t take = c->payload_left < rest ? c->payload_left : rest;
     c->payload_left -= take;
-    if (c->op == 0x2 || c->op == 0x0) c->msg_bytes += take;
+    if (c->op == 0x2 || c->op == 0x0) {
+      if (c->vbuf != NULL && c->msg_rsv1) {
+        if (c->vlen + take > vcap) fail("compressed echo larger than its message can deflate to");
+        memcpy(c->vbuf + c->vlen, p + i, (size_t)take);
+        c->vlen += (size_t)take;
+      }
+      c->msg_bytes += take;
+    }
     i += (size_t)take;
     if (c->payload_left == 0) frame_done(c);
   }
@@ -283,7 +449,8 @@ static void parse(struct conn *c, const unsigned char *p, size_t len) {
  * servers have to make.
  */
 static void on_readable(struct conn *c) {
-  int big = msg_size >= SKIP_MIN;
+  /* a connection whose compressed echo is still to be checked reads payloads too */
+  int big = big_in && c->vbuf == NULL;
   ssize_t r;
   if (big && c->in_payload) {
     size_t want = c->payload_left < (1u << 30) ? (size_t)c->payload_left : (1u << 30);
@@ -307,6 +474,51 @@ static void on_readable(struct conn *c) {
   }
 }
 
+/*
+ * Reads the server's Sec-WebSocket-Extensions answer (rfc7692#section-7.1): it must accept
+ * permessage-deflate; `client_max_window_bits=N` bounds the window the loadgen compresses with.
+ * The other parameters need nothing: the offer already promised client_no_context_takeover,
+ * and a 15-bit inflater reads any server window.
+ */
+static void accept_extensions(struct conn *c, const char *head, size_t len) {
+  static const char name[] = "\r\nsec-websocket-extensions:";
+  const char *value = NULL;
+  size_t vlen = 0;
+  for (size_t i = 0; i + sizeof name - 1 <= len; i++) {
+    if (strncasecmp(head + i, name, sizeof name - 1) != 0) continue;
+    if (value != NULL) fail("more than one Sec-WebSocket-Extensions header in the response");
+    value = head + i + sizeof name - 1;
+    while (value < head + len && (*value == ' ' || *value == '\t')) value++;
+    const char *stop = value;
+    while (stop < head + len && *stop != '\r') stop++;
+    vlen = (size_t)(stop - value);
+  }
+  if (vlen >= sizeof c->extensions) vlen = sizeof c->extensions - 1;
+  if (value != NULL) memcpy(c->extensions, value, vlen);
+  c->extensions[vlen] = 0;
+  if (value == NULL || strncmp(c->extensions, "permessage-deflate", 18) != 0 ||
+      strchr(c->extensions, ',') != NULL) {
+    fprintf(stderr, "loadgen: the server did not accept permessage-deflate (extensions: %s)\n",
+            value == NULL ? "none" : c->extensions);
+    exit(2);
+  }
+  c->client_bits = 15;
+  const char *bits = strstr(c->extensions, "client_max_window_bits");
+  if (bits != NULL) {
+    bits += strlen("client_max_window_bits");
+    while (*bits == ' ') bits++;
+    if (*bits == '=') {
+      bits++;
+      while (*bits == ' ' || *bits == '"') bits++;
+      int v = atoi(bits);
+      if (v < 8 || v > 15) fail("client_max_window_bits out of range");
+      c->client_bits = v;
+    }
+  }
+  c->vbuf = malloc(vcap);
+  if (c->vbuf == NULL) fail("out of memory");
+}
+
 /* Blocking connect and, in ws mode, the opening handshake; leftover bytes go to the parser. */
 static void open_conn(struct conn *c, const struct sockaddr_in *addr, const char *host,
                       int port) {
@@ -321,12 +533,15 @@ static void open_conn(struct conn *c, const struct sockaddr_in *addr, const char
   c->fd = fd;
   c->hdr_need = 2;
   if (mode_raw) return;
-  char req[512];
+  char req[640];
   int n = snprintf(req, sizeof req,
                    "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                   "Sec-WebSocket-Version: 13\r\n\r\n",
-                   host, port);
+                   "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                   host, port,
+                   deflate_on ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                "client_no_context_takeover; client_max_window_bits\r\n"
+                              : "");
   if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) die("send handshake");
   char resp[4096];
   size_t got = 0;
@@ -345,12 +560,13 @@ static void open_conn(struct conn *c, const struct sockaddr_in *addr, const char
     exit(2);
   }
   size_t head = (size_t)(end - resp) + 4;
+  if (deflate_on) accept_extensions(c, resp, (size_t)(end - resp));
   if (got > head) parse(c, (const unsigned char *)resp + head, got - head);
 }
 
 static void usage(void) {
   fail("usage: loadgen -m ws|raw -H host -p port -c conns -s size -w window -t secs -u secs "
-       "[-P server_pid] [-b]");
+       "[-P server_pid] [-z] [-b]");
 }
 
 int main(int argc, char **argv) {
@@ -358,7 +574,7 @@ int main(int argc, char **argv) {
   int port = 0, nconns = 32, window = 64, spin = 0, server_pid = 0;
   double duration = 3, warmup = 1;
   int opt;
-  while ((opt = getopt(argc, argv, "m:H:p:c:s:w:t:u:bP:")) != -1) {
+  while ((opt = getopt(argc, argv, "m:H:p:c:s:w:t:u:bP:z")) != -1) {
     switch (opt) {
       case 'm': mode_raw = strcmp(optarg, "raw") == 0; break;
       case 'H': host = optarg; break;
@@ -370,6 +586,7 @@ int main(int argc, char **argv) {
       case 'u': warmup = atof(optarg); break;
       case 'b': spin = 1; break;
       case 'P': server_pid = atoi(optarg); break;
+      case 'z': deflate_on = 1; break;
       default: usage();
     }
   }
@@ -379,15 +596,12 @@ int main(int argc, char **argv) {
   }
 
   signal(SIGPIPE, SIG_IGN); /* splice has no MSG_NOSIGNAL */
-  unsigned char *one = malloc(msg_size + 14);
-  if (one == NULL) fail("out of memory");
-  frame_len = build_frame(one);
-  expected_hdr = 2 + (msg_size < 126 ? 0 : msg_size < 65536 ? 2 : 8) + (mode_raw ? 4 : 0);
-  batch_len = frame_len * (size_t)window;
-  batch = malloc(batch_len);
-  if (batch == NULL) fail("out of memory");
-  for (int k = 0; k < window; k++) memcpy(batch + (size_t)k * frame_len, one, frame_len);
-  free(one);
+  message = malloc(msg_size);
+  if (message == NULL) fail("out of memory");
+  if (deflate_on) fill_json(message, msg_size);
+  else fill_pattern(message, msg_size);
+  /* a DEFLATE stream grows by at most 5 bytes per 16 KiB block plus a few: this is plenty */
+  vcap = msg_size + msg_size / 64 + 1024 + 4;
 
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
@@ -400,6 +614,31 @@ int main(int argc, char **argv) {
   struct conn *conns = calloc((size_t)nconns, sizeof *conns);
   if (conns == NULL) fail("out of memory");
   for (int k = 0; k < nconns; k++) open_conn(&conns[k], &addr, host, port);
+
+  /* The frame to send, now that the server has said how large a window the client may use. */
+  unsigned char *payload = message;
+  wire_size = msg_size;
+  if (deflate_on) {
+    int bits = 15;
+    for (int k = 0; k < nconns; k++) {
+      if (!mode_raw && conns[k].client_bits < bits) bits = conns[k].client_bits;
+    }
+    wire_size = deflate_message(message, msg_size, bits, &payload);
+    if (!mode_raw) printf("EXTENSIONS %s\n", conns[0].extensions);
+  }
+  unsigned char *one = malloc(wire_size + 14);
+  if (one == NULL) fail("out of memory");
+  frame_len = build_frame(one, payload, wire_size, deflate_on);
+  if (payload != message) free(payload);
+  /* echoes of compressed messages come back about as large as they were sent */
+  expected_hdr = 2 + (wire_size < 126 ? 0 : wire_size < 65536 ? 2 : 8) + (mode_raw ? 4 : 0);
+  big_in = wire_size >= SKIP_MIN;
+  batch_len = frame_len * (size_t)window;
+  batch = malloc(batch_len);
+  if (batch == NULL) fail("out of memory");
+  for (int k = 0; k < window; k++) memcpy(batch + (size_t)k * frame_len, one, frame_len);
+  free(one);
+
   for (int k = 0; k < nconns; k++) {
     struct conn *c = &conns[k];
     int flags = fcntl(c->fd, F_GETFL, 0);
@@ -410,7 +649,7 @@ int main(int argc, char **argv) {
     ev.data.ptr = c;
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl add");
     c->can_send = batch_len;
-    if (msg_size >= SKIP_MIN) {
+    if (wire_size >= SKIP_MIN) {
       int fds[2];
       if (pipe2(fds, O_NONBLOCK) < 0) die("pipe2");
       fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* fewer round trips; the default 64 KiB also works */
@@ -425,7 +664,7 @@ int main(int argc, char **argv) {
   double end_at = warm_at + duration;
   int warmed = 0;
   double t_warm = 0, cpu_warm = 0, usr_warm = 0, srv_warm = -1;
-  uint64_t received_warm = 0;
+  uint64_t received_warm = 0, wire_warm = 0, rsv1_warm = 0, plain_warm = 0;
   struct epoll_event events[MAX_EVENTS];
   for (;;) {
     double t = now_s();
@@ -436,6 +675,9 @@ int main(int argc, char **argv) {
       usr_warm = cpu_s(1);
       srv_warm = proc_cpu_s(server_pid);
       received_warm = received;
+      wire_warm = wire_received;
+      rsv1_warm = rsv1_received;
+      plain_warm = plain_received;
       for (int k = 0; k < nconns; k++) conns[k].received_at_warm = conns[k].received;
     }
     if (t >= end_at) break;
@@ -469,9 +711,20 @@ int main(int argc, char **argv) {
   double rate = (double)msgs / secs;
   double srv = srv_warm < 0 || srv_end < 0 ? -1 : 100.0 * (srv_end - srv_warm) / secs;
   printf("RESULT msgs=%llu secs=%.3f msgs_per_s=%.0f mb_per_s=%.2f cpu=%.1f usr=%.1f "
-         "srv_cpu=%.1f idle_conns=%d\n",
+         "srv_cpu=%.1f idle_conns=%d",
          (unsigned long long)msgs, secs, rate, rate * (double)msg_size / 1e6,
          100.0 * (cpu_end - cpu_warm) / secs, 100.0 * (usr_end - usr_warm) / secs, srv, idle);
+  if (deflate_on) {
+    int verified = 0;
+    for (int k = 0; k < nconns; k++) verified += conns[k].verified;
+    uint64_t wire = wire_received - wire_warm;
+    printf(" wire_mb_per_s=%.2f wire_bytes=%llu sent_bytes=%zu rsv1_msgs=%llu plain_msgs=%llu "
+           "verified_conns=%d",
+           (double)wire / secs / 1e6, (unsigned long long)wire, wire_size,
+           (unsigned long long)(rsv1_received - rsv1_warm),
+           (unsigned long long)(plain_received - plain_warm), verified);
+  }
+  printf("\n");
   fflush(stdout);
   /* Drop the connections at once (RST): the server should not echo the backlog any longer. */
   for (int k = 0; k < nconns; k++) {

@@ -3,7 +3,7 @@
  * profile: where the server's time goes, by function (self time) and by file.
  *
  * ```sh
- * node --import tsx bench/echo/profile.ts <server> [size] [seconds]
+ * node --import tsx bench/echo/profile.ts [--deflate] <server> [size] [seconds]
  * node --import tsx bench/echo/profile.ts --summary <file.cpuprofile> [top] [last-seconds]
  * ```
  *
@@ -13,6 +13,13 @@
  * (Node, Bun and Deno all write `.cpuprofile` files) pinned to CPU 0, the loadgen on CPU 1 with
  * the benchmark's window for that size; the server is then stopped with SIGTERM, on which it
  * exits normally so the profile gets written. Profiles go to `bench/echo/.build/profiles/`.
+ *
+ * `--deflate` profiles the compressed case of the benchmark instead: the server starts with
+ * `--deflate` and the loadgen with `-z` (permessage-deflate on a JSON-like message; see run.ts),
+ * the windows being those of the compressed section. The profile then goes to
+ * `profiles/<server>-<size>-deflate/`. Work zlib does on the runtime's thread pool is not in
+ * a JavaScript CPU profile: the `(program)` and `(garbage collector)` rows and the idle share
+ * show the main thread only, so compare the total with the benchmark's `srv cpu`.
  *
  * @module
  */
@@ -133,6 +140,8 @@ function summarize(file: string, top: number, lastSeconds = Infinity): void {
 // Profiling run
 
 const WINDOWS: Record<number, number> = { 16: 64, 1024: 32, 65536: 8, 1048576: 2 };
+/** The compressed section's windows (run.ts COMPRESSED_CASES). */
+const DEFLATE_WINDOWS: Record<number, number> = { 1024: 32, 16384: 16, 65536: 8 };
 
 function binary(name: string): string {
   try {
@@ -142,7 +151,8 @@ function binary(name: string): string {
   }
 }
 
-function command(id: string, dir: string): string[] {
+function command(id: string, dir: string, deflate: boolean): string[] {
+  const args = deflate ? ["--deflate"] : [];
   const server = (file: string): string => join("bench", "echo", "servers", file);
   const node = (file: string): string[] => [
     process.execPath,
@@ -151,12 +161,14 @@ function command(id: string, dir: string): string[] {
     "--import",
     "tsx",
     server(file),
+    ...args,
   ];
   const bun = (file: string): string[] => [
     binary("bun"),
     "--cpu-prof",
     `--cpu-prof-dir=${dir}`,
     server(file),
+    ...args,
   ];
   const deno = (file: string): string[] => [
     binary("deno"),
@@ -165,6 +177,7 @@ function command(id: string, dir: string): string[] {
     "--cpu-prof-dir",
     dir,
     server(file),
+    ...args,
   ];
   switch (id) {
     case "wsflow-node":
@@ -204,17 +217,24 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function profileServer(id: string, size: number, seconds: number): Promise<void> {
+async function profileServer(
+  id: string,
+  size: number,
+  seconds: number,
+  deflate: boolean,
+): Promise<void> {
   const loadgen = join(BUILD, "loadgen");
   mkdirSync(BUILD, { recursive: true });
-  const built = spawnSync("gcc", ["-O2", "-o", loadgen, join(HERE, "loadgen.c")], {
+  const built = spawnSync("gcc", ["-O2", "-o", loadgen, join(HERE, "loadgen.c"), "-lz"], {
     stdio: "inherit",
   });
-  if (built.status !== 0) throw new Error("gcc failed");
-  const dir = join(BUILD, "profiles", `${id}-${size}`);
+  if (built.status !== 0) {
+    throw new Error("gcc failed (the loadgen needs zlib's headers: zlib1g-dev on Debian)");
+  }
+  const dir = join(BUILD, "profiles", `${id}-${size}${deflate ? "-deflate" : ""}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const server = spawn("taskset", ["-c", "0", ...command(id, dir)], {
+  const server = spawn("taskset", ["-c", "0", ...command(id, dir, deflate)], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "inherit"],
@@ -235,13 +255,14 @@ async function profileServer(id: string, size: number, seconds: number): Promise
       });
       server.once("exit", () => reject(new Error("the server exited before listening")));
     });
-    const window = WINDOWS[size] ?? 8;
+    const window = (deflate ? DEFLATE_WINDOWS : WINDOWS)[size] ?? 8;
     const run = spawnSync("taskset", [
       "-c",
       "1",
       loadgen,
       ...["-p", String(port), "-c", "32", "-s", String(size), "-w", String(window)],
       ...["-t", String(seconds), "-u", "1", "-P", String(server.pid ?? 0)],
+      ...(deflate ? ["-z"] : []),
     ], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
     process.stdout.write(run.stdout ?? "");
     process.stderr.write(run.stderr ?? "");
@@ -258,15 +279,18 @@ async function profileServer(id: string, size: number, seconds: number): Promise
   summarize(join(dir, main), 30, seconds + 0.5);
 }
 
-const args = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const deflate = argv.includes("--deflate");
+const args = argv.filter((a) => a !== "--deflate");
 try {
   if (args[0] === "--summary" && args[1] !== undefined) {
     summarize(args[1], Number(args[2] ?? 30), Number(args[3] ?? Infinity));
   } else if (args[0] !== undefined) {
-    await profileServer(args[0], Number(args[1] ?? 1024), Number(args[2] ?? 4));
+    await profileServer(args[0], Number(args[1] ?? 1024), Number(args[2] ?? 4), deflate);
   } else {
     console.error(
-      "usage: profile.ts <server> [size] [seconds] | --summary <file> [top] [last-seconds]",
+      "usage: profile.ts [--deflate] <server> [size] [seconds] | " +
+        "--summary <file> [top] [last-seconds]",
     );
     process.exitCode = 2;
   }

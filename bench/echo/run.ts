@@ -28,6 +28,37 @@
  * masked, and the loadgen parses them just the same; that rate is the ceiling. A `node:net`
  * `socket.pipe(socket)` echo is measured too, as what Node's socket layer alone costs.
  *
+ * Compressed section (permessage-deflate, RFC 7692). After the plain table the run measures
+ * the servers again with compression negotiated, on a compressible JSON-like message (an array
+ * of user records, see `fill_json` in loadgen.c) of 1 KiB (window 32), 16 KiB (16) and 64 KiB
+ * (8). The loadgen (`-z`) offers `permessage-deflate; client_no_context_takeover;
+ * client_max_window_bits`, compresses the message once at startup (zlib level 6, sync flush,
+ * `00 00 ff ff` removed; valid for every message since it promised no client context) and sends
+ * it with RSV1 each time. It counts echoes with RSV1 set or clear, and once per connection it
+ * inflates a compressed echo and checks that it is the message sent. The servers:
+ *
+ * - wsflow (every runtime): `perMessageDeflate: { serverNoContextTakeover: true, threshold:
+ *   1024 }` (its default, spelled out by `--deflate`), the adapter's node:zlib engine at its
+ *   defaults: level 6, memLevel 8, 16 KiB chunks, 10 zlib operations at once per process.
+ * - `ws` (Node): `perMessageDeflate: { threshold: 1024, serverNoContextTakeover: true }`, the
+ *   rest ws's defaults: level 6, memLevel 8, 15-bit windows, `concurrencyLimit` 10. Like
+ *   wsflow it answers with server_no_context_takeover and echoes client_no_context_takeover.
+ * - `Bun.serve` (Bun): `perMessageDeflate: true`, one compressor and one decompressor shared by
+ *   all sockets and reset after every message (so no server context either), and
+ *   `ws.send(message, message.length >= 1024)`, since Bun compresses only when asked.
+ * - `Deno.serve` + `Deno.upgradeWebSocket`: no permessage-deflate (it never accepts the
+ *   offer), so it is left out and wsflow on Deno has no reference in this table.
+ *
+ * Each server's Sec-WebSocket-Extensions answer is printed under the table. wsflow and ws run
+ * zlib through node:zlib's asynchronous streams: on the thread pool on Node and Bun (pinned to
+ * the server's CPU like the rest of the process; `srv cpu` counts all threads), on the main
+ * thread on Deno. Bun.serve compresses in native code on its one thread. MB/s counts payload
+ * (uncompressed) bytes, wire MB/s the echoed bytes as they came, compressed (frame headers not
+ * counted). The C echo ceiling is measured with the same compressed frames, in the first round
+ * only. `BENCH_COMPRESSED_ONLY=1` runs only this section (about 2 minutes with the defaults),
+ * `BENCH_COMPRESSED=0` skips it. The loadgen links zlib (`-lz`); without its headers (Debian:
+ * `apt-get install zlib1g-dev`) the build stops with that hint.
+ *
  * Every server is killed at the end, also on failure or Ctrl-C.
  *
  * @module
@@ -51,6 +82,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNS = Number(process.env.BENCH_CONNS ?? 32);
 const ROUNDS = Math.max(1, Math.min(5, Number(process.env.BENCH_ROUNDS ?? 2)));
 const ONLY = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const COMPRESSED_ONLY = process.env.BENCH_COMPRESSED_ONLY === "1";
+const COMPRESSED = process.env.BENCH_COMPRESSED !== "0";
 const SERVER_CPU = "0";
 const LOADGEN_CPU = "1";
 const START_TIMEOUT_MS = 30_000;
@@ -60,11 +93,22 @@ const SETTLE_MS = 300;
 const KiB = 1024;
 const MiB = 1024 * 1024;
 /** Message sizes and the window of messages kept in flight per connection. */
-const CASES: readonly { size: number; window: number }[] = [
+interface Case {
+  size: number;
+  window: number;
+}
+
+const CASES: readonly Case[] = [
   { size: 16, window: 64 },
   { size: KiB, window: 32 },
   { size: 64 * KiB, window: 8 },
   { size: MiB, window: 2 },
+];
+/** The compressed section's message sizes and windows. */
+const COMPRESSED_CASES: readonly Case[] = [
+  { size: KiB, window: 32 },
+  { size: 16 * KiB, window: 16 },
+  { size: 64 * KiB, window: 8 },
 ];
 
 type Runtime = "Node" | "Bun" | "Deno" | "C";
@@ -77,6 +121,19 @@ interface ServerSpec {
   role: Role;
   mode: "ws" | "raw";
   command: string[];
+  /**
+   * Arguments that switch the server to permessage-deflate, for the compressed section; absent:
+   * the server is not in that section.
+   */
+  deflateArgs?: readonly string[];
+}
+
+/** One table: a set of servers over a set of message sizes, compressed or not. */
+interface Section {
+  title: string;
+  compressed: boolean;
+  cases: readonly Case[];
+  specs: readonly ServerSpec[];
 }
 
 interface Result {
@@ -89,6 +146,42 @@ interface Result {
   serverCpu: number;
   idleConns: number;
   error: string | undefined;
+  /** The compressed section's figures (see loadgen.c); NaN or "" outside it. */
+  compressed: boolean;
+  wireMbPerS: number;
+  wireBytes: number;
+  sentBytes: number;
+  rsv1Msgs: number;
+  plainMsgs: number;
+  verifiedConns: number;
+  extensions: string;
+}
+
+function emptyResult(
+  server: ServerSpec,
+  size: number,
+  compressed: boolean,
+  error: string | undefined,
+): Result {
+  return {
+    server,
+    size,
+    msgsPerS: 0,
+    mbPerS: 0,
+    loadgenCpu: NaN,
+    loadgenUser: NaN,
+    serverCpu: NaN,
+    idleConns: 0,
+    error,
+    compressed,
+    wireMbPerS: NaN,
+    wireBytes: NaN,
+    sentBytes: NaN,
+    rsv1Msgs: NaN,
+    plainMsgs: NaN,
+    verifiedConns: NaN,
+    extensions: "",
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,8 +256,12 @@ function tail(text: string): string {
 }
 
 /** Starts a server on CPU 0 and waits for `LISTENING <port>`. */
-async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; port: number }> {
-  const child = start(spec.command, SERVER_CPU);
+async function startServer(
+  spec: ServerSpec,
+  compressed: boolean,
+): Promise<{ child: ChildProcess; port: number }> {
+  const command = compressed ? [...spec.command, ...(spec.deflateArgs ?? [])] : spec.command;
+  const child = start(command, SERVER_CPU);
   let out = "";
   let err = "";
   child.stderr?.on("data", (data: Buffer) => {
@@ -208,18 +305,9 @@ async function measure(
   port: number,
   size: number,
   window: number,
+  compressed: boolean,
 ): Promise<Result> {
-  const result: Result = {
-    server: spec,
-    size,
-    msgsPerS: 0,
-    mbPerS: 0,
-    loadgenCpu: NaN,
-    loadgenUser: NaN,
-    serverCpu: NaN,
-    idleConns: 0,
-    error: undefined,
-  };
+  const result = emptyResult(spec, size, compressed, undefined);
   if (server.exitCode !== null || server.signalCode !== null) {
     result.error = "server not running";
     return result;
@@ -229,6 +317,7 @@ async function measure(
     ...["-m", spec.mode, "-H", "127.0.0.1", "-p", String(port), "-c", String(CONNS)],
     ...["-s", String(size), "-w", String(window), "-t", String(SECONDS), "-u", String(WARMUP)],
     ...["-P", String(server.pid ?? 0)],
+    ...(compressed ? ["-z"] : []),
   ], LOADGEN_CPU);
   let out = "";
   let err = "";
@@ -256,38 +345,47 @@ async function measure(
   const serverCpu = Number(match[7]);
   result.serverCpu = serverCpu >= 0 ? serverCpu : NaN;
   result.idleConns = Number(match[8]);
+  if (compressed) {
+    const extra = new RegExp(
+      "wire_mb_per_s=([\\d.]+) wire_bytes=(\\d+) sent_bytes=(\\d+) rsv1_msgs=(\\d+) " +
+        "plain_msgs=(\\d+) verified_conns=(\\d+)",
+    ).exec(out);
+    if (extra === null) {
+      result.error = "no compression figures in the loadgen's RESULT line";
+      return result;
+    }
+    result.wireMbPerS = Number(extra[1]);
+    result.wireBytes = Number(extra[2]);
+    result.sentBytes = Number(extra[3]);
+    result.rsv1Msgs = Number(extra[4]);
+    result.plainMsgs = Number(extra[5]);
+    result.verifiedConns = Number(extra[6]);
+    result.extensions = /^EXTENSIONS (.*)$/m.exec(out)?.[1] ?? "";
+  }
   return result;
 }
 
-async function runServer(spec: ServerSpec): Promise<Result[]> {
+async function runServer(spec: ServerSpec, section: Section): Promise<Result[]> {
   const results: Result[] = [];
+  const { cases, compressed } = section;
   let started: { child: ChildProcess; port: number };
   try {
-    started = await startServer(spec);
+    started = await startServer(spec, compressed);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`  ${spec.name} (${spec.runtime}) did not start: ${message}`);
-    return CASES.map(({ size }) => ({
-      server: spec,
-      size,
-      msgsPerS: 0,
-      mbPerS: 0,
-      loadgenCpu: NaN,
-      loadgenUser: NaN,
-      serverCpu: NaN,
-      idleConns: 0,
-      error: "did not start",
-    }));
+    return cases.map(({ size }) => emptyResult(spec, size, compressed, "did not start"));
   }
   try {
-    for (const { size, window } of CASES) {
-      const result = await measure(spec, started.child, started.port, size, window);
+    for (const { size, window } of cases) {
+      const result = await measure(spec, started.child, started.port, size, window, compressed);
       results.push(result);
+      const wire = compressed ? ` (wire ${result.wireMbPerS.toFixed(1).padStart(6)})` : "";
       const line = result.error === undefined
         ? `${fmtRate(result.msgsPerS).padStart(11)} msg/s ${
           result.mbPerS.toFixed(1).padStart(8)
         } ` +
-          `MB/s  srv cpu ${fmtCpu(result.serverCpu).padStart(4)}  lg cpu ` +
+          `MB/s${wire}  srv cpu ${fmtCpu(result.serverCpu).padStart(4)}  lg cpu ` +
           fmtCpu(result.loadgenCpu).padStart(4)
         : `FAILED: ${result.error}`;
       console.error(
@@ -351,7 +449,35 @@ function ratio(value: number, reference: number): string {
     : "-";
 }
 
-function report(specs: readonly ServerSpec[], results: readonly Result[]): void {
+function printTable(header: readonly string[], rows: readonly string[][], numeric: Set<number>) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    "| " +
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(
+      " | ",
+    ) +
+    " |";
+  console.log();
+  console.log(line(header));
+  console.log(
+    "| " +
+      widths.map((w, i) => (numeric.has(i) ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(
+        " | ",
+      ) +
+      " |",
+  );
+  for (const row of rows) console.log(line(row));
+  console.log();
+}
+
+/** Echoed bytes per message as they came over the wire (compressed or not). */
+function wirePerMsg(r: Result): number {
+  const msgs = r.rsv1Msgs + r.plainMsgs;
+  return msgs > 0 ? r.wireBytes / msgs : NaN;
+}
+
+function report(section: Section, results: readonly Result[]): void {
+  const { specs, cases, compressed } = section;
   const wsIds = specs.filter((s) => s.mode === "ws").map((s) => s.id);
   const header = [
     "server",
@@ -359,6 +485,7 @@ function report(specs: readonly ServerSpec[], results: readonly Result[]): void 
     "size",
     "messages/s",
     "MB/s",
+    ...(compressed ? ["wire MB/s", "wire B/msg"] : []),
     "ratio",
     "srv cpu",
     "msg/cpu-s",
@@ -366,17 +493,20 @@ function report(specs: readonly ServerSpec[], results: readonly Result[]): void 
     "lg cpu",
     "note",
   ];
+  const numeric = new Set(header.map((_, i) => i).filter((i) => i >= 3 && i < header.length - 1));
   const rows: string[][] = [];
   const seen = new Set<string>();
   for (const spec of specs) {
     if (seen.has(spec.id)) continue;
     seen.add(spec.id);
-    for (const { size } of CASES) {
+    for (const { size } of cases) {
       const r = best(results, spec.id, size);
       if (r === undefined) {
         const failed = results.find((x) => x.server.id === spec.id && x.size === size);
         const why = (failed?.error ?? "").split("\n")[0] ?? "";
-        rows.push([spec.name, spec.runtime, sizeName(size), "FAILED", "", "", "", "", "", "", why]);
+        const row = [spec.name, spec.runtime, sizeName(size), "FAILED"];
+        while (row.length < header.length - 1) row.push("");
+        rows.push([...row, why]);
         continue;
       }
       let wallRatio = "";
@@ -390,46 +520,86 @@ function report(specs: readonly ServerSpec[], results: readonly Result[]): void 
         const top = Math.max(0, ...wsIds.map((id) => best(results, id, size)?.msgsPerS ?? 0));
         wallRatio = top === 0 ? "-" : `${(r.msgsPerS / top).toFixed(1)}x top ws`;
       }
+      const notes: string[] = [];
+      if (r.idleConns > 0) notes.push(`${r.idleConns} conns starved`);
+      if (compressed && r.plainMsgs > 0) notes.push(`${fmtRate(r.plainMsgs)} echoes uncompressed`);
+      if (compressed && spec.mode === "ws" && r.verifiedConns < CONNS) {
+        notes.push(`${r.verifiedConns}/${CONNS} conns checked`);
+      }
       rows.push([
         spec.name,
         spec.runtime,
         sizeName(size),
         fmtRate(r.msgsPerS),
         r.mbPerS.toFixed(1),
+        ...(compressed ? [r.wireMbPerS.toFixed(1), fmtRate(wirePerMsg(r))] : []),
         wallRatio,
         fmtCpu(r.serverCpu),
         Number.isFinite(perCpu(r)) ? fmtRate(perCpu(r)) : "-",
         cpuRatio,
         fmtCpu(r.loadgenCpu),
-        r.idleConns > 0 ? `${r.idleConns} conns starved` : "",
+        notes.join(", "),
       ]);
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const numeric = (i: number): boolean => i >= 3 && i <= 9;
-  const line = (cells: readonly string[]): string =>
-    "| " +
-    cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ") +
-    " |";
-  console.log();
-  console.log(line(header));
-  console.log(
-    "| " +
-      widths.map((w, i) => (numeric(i) ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(" | ") +
-      " |",
+  console.log(`\n${section.title}`);
+  printTable(header, rows, numeric);
+  const legend = [
+    "messages/s, MB/s: echoed messages (payload bytes, one direction, 10^6 B per MB) per second.",
+  ];
+  if (compressed) {
+    legend.push(
+      "  MB/s counts the uncompressed payload; wire MB/s the echoed payload as it came over the",
+      "  wire, compressed (frame headers not counted); wire B/msg: the same per message.",
+    );
+  }
+  legend.push(
+    "ratio: against the runtime's reference server at the same size (ws on Node, Bun.serve on",
+    "  Bun, Deno.upgradeWebSocket on Deno); raw rows: against the fastest WebSocket server.",
+    "srv cpu: the server's CPU time (all threads, pinned to one core) over the measured interval;",
+    "  msg/cpu-s: messages per second of that CPU time, ratio/cpu: the same against the",
+    "  reference. On a busy machine this is the steadier comparison. lg cpu: the loadgen's.",
   );
-  for (const row of rows) console.log(line(row));
-  console.log();
-  console.log(
-    [
-      "messages/s, MB/s: echoed messages (payload bytes, one direction, 10^6 B per MB) per second.",
-      "ratio: against the runtime's reference server at the same size (ws on Node, Bun.serve on",
-      "  Bun, Deno.upgradeWebSocket on Deno); raw rows: against the fastest WebSocket server.",
-      "srv cpu: the server's CPU time (all threads, pinned to one core) over the measured interval;",
-      "  msg/cpu-s: messages per second of that CPU time, ratio/cpu: the same against the",
-      "  reference. On a busy machine this is the steadier comparison. lg cpu: the loadgen's.",
-    ].join("\n"),
-  );
+  console.log(legend.join("\n"));
+  if (compressed) {
+    console.log();
+    console.log(
+      [
+        "permessage-deflate: the loadgen offers `permessage-deflate; client_no_context_takeover;",
+        "client_max_window_bits`, sends one precompressed JSON-like message (zlib level 6) with",
+        "RSV1, and on every connection inflates one compressed echo and checks it. Servers:",
+        "  wsflow     perMessageDeflate { serverNoContextTakeover: true, threshold: 1024 } (the",
+        "             default); node:zlib level 6, memLevel 8, 10 zlib operations at once",
+        "  ws         perMessageDeflate { threshold: 1024, serverNoContextTakeover: true }; ws's",
+        "             defaults otherwise: level 6, memLevel 8, concurrencyLimit 10",
+        "  Bun.serve  perMessageDeflate: true (shared compressor and decompressor, reset after",
+        "             every message); send(message, message.length >= 1024)",
+        "  Deno.upgradeWebSocket does not support permessage-deflate: wsflow on Deno has no",
+        "             reference in this table.",
+      ].join("\n"),
+    );
+    const answers = new Map<string, string>();
+    for (const r of results) {
+      if (r.extensions !== "" && !answers.has(r.server.id)) {
+        answers.set(
+          r.server.id,
+          `${r.server.name} (${r.server.runtime})`.padEnd(28) + r.extensions,
+        );
+      }
+    }
+    if (answers.size > 0) {
+      console.log("Sec-WebSocket-Extensions answers:");
+      for (const line of answers.values()) console.log(`  ${line}`);
+    }
+    const sent = results.find((r) => r.server.mode === "ws" && Number.isFinite(r.sentBytes));
+    if (sent !== undefined) {
+      const sizes = cases.map(({ size }) => {
+        const r = results.find((x) => x.size === size && Number.isFinite(x.sentBytes));
+        return r === undefined ? "" : `${sizeName(size)} -> ${r.sentBytes} B`;
+      });
+      console.log(`Loadgen's compressed message: ${sizes.filter(Boolean).join(", ")}`);
+    }
+  }
 
   // Headroom: the ceiling against the fastest servers, and the loadgen's CPU against theirs.
   console.log();
@@ -438,7 +608,7 @@ function report(specs: readonly ServerSpec[], results: readonly Result[]): void 
       "server CPU per loadgen CPU over the runs (both handle the same messages); lg usr: the\n" +
       "most loadgen user-space CPU (the rest of its time is the kernel's TCP path).",
   );
-  for (const { size } of CASES) {
+  for (const { size } of cases) {
     const ceiling = best(results, "tcp-echo", size);
     const rows = wsIds.map((id) => best(results, id, size)).filter((r) => r !== undefined);
     if (ceiling === undefined || rows.length === 0) {
@@ -488,15 +658,32 @@ function binary(name: string): string {
   }
 }
 
+/** Whether gcc finds zlib's header (the loadgen links zlib for permessage-deflate). */
+function haveZlibHeaders(): boolean {
+  const probe = spawnSync("gcc", ["-E", "-x", "c", "-o", "/dev/null", "-"], {
+    input: "#include <zlib.h>\n",
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  return probe.status === 0;
+}
+
 function build(): void {
   mkdirSync(BUILD, { recursive: true });
-  for (const name of ["loadgen", "tcp_echo"]) {
+  if (!haveZlibHeaders()) {
+    throw new Error(
+      "the loadgen needs zlib's headers (zlib.h) for permessage-deflate; install them, e.g. " +
+        "`sudo apt-get install zlib1g-dev` (Debian, Ubuntu), `sudo dnf install zlib-devel` " +
+        "(Fedora), `apk add zlib-dev` (Alpine)",
+    );
+  }
+  for (const [name, libs] of [["loadgen", ["-lz"]], ["tcp_echo", []]] as const) {
     const result = spawnSync("gcc", [
       "-O2",
       "-Wall",
       "-o",
       join(BUILD, name),
       join(HERE, `${name}.c`),
+      ...libs,
     ], {
       stdio: "inherit",
     });
@@ -521,6 +708,7 @@ async function main(): Promise<void> {
     role: "ceiling",
     mode: "raw",
     command: [join(BUILD, "tcp_echo")],
+    deflateArgs: [], // echoes the compressed frames verbatim like any others
   };
   const all: ServerSpec[] = [
     ceiling,
@@ -531,6 +719,7 @@ async function main(): Promise<void> {
       role: "wsflow",
       mode: "ws",
       command: [node, "--import", "tsx", server("wsflow.ts")],
+      deflateArgs: ["--deflate"],
     },
     {
       id: "ws",
@@ -539,6 +728,7 @@ async function main(): Promise<void> {
       role: "reference",
       mode: "ws",
       command: [node, "--import", "tsx", server("ws.ts")],
+      deflateArgs: ["--deflate"],
     },
     {
       id: "wsflow-bun",
@@ -547,6 +737,7 @@ async function main(): Promise<void> {
       role: "wsflow",
       mode: "ws",
       command: [bun, server("wsflow.ts")],
+      deflateArgs: ["--deflate"],
     },
     {
       id: "bun-serve",
@@ -555,6 +746,7 @@ async function main(): Promise<void> {
       role: "reference",
       mode: "ws",
       command: [bun, server("bun.ts")],
+      deflateArgs: ["--deflate"],
     },
     {
       id: "wsflow-deno",
@@ -563,6 +755,7 @@ async function main(): Promise<void> {
       role: "wsflow",
       mode: "ws",
       command: [deno, "run", "--allow-net", server("wsflow.ts")],
+      deflateArgs: ["--deflate"],
     },
     {
       id: "deno-upgrade",
@@ -583,6 +776,26 @@ async function main(): Promise<void> {
     ceiling, // again at the end: the ceiling must hold over the whole run
   ];
   const specs = ONLY.length === 0 ? all : all.filter((s) => ONLY.includes(s.id));
+  const sections: Section[] = [];
+  if (!COMPRESSED_ONLY) {
+    sections.push({
+      title: "Uncompressed (no extension offered)",
+      compressed: false,
+      cases: CASES,
+      specs,
+    });
+  }
+  if (COMPRESSED || COMPRESSED_ONLY) {
+    // The ceiling once, at the start: compressed frames are small and the servers slow, so the
+    // headroom is wide (see the headroom lines).
+    const deflating = specs.filter((s) => s.deflateArgs !== undefined);
+    sections.push({
+      title: "Compressed (permessage-deflate, JSON-like messages)",
+      compressed: true,
+      cases: COMPRESSED_CASES,
+      specs: deflating.filter((s, i) => s.id !== "tcp-echo" || deflating.indexOf(s) === i),
+    });
+  }
   const [load1] = loadavg();
   console.error(
     `bench:echo: ${CONNS} connections, ${WARMUP} s warm-up + ${SECONDS} s per case, ` +
@@ -594,19 +807,30 @@ async function main(): Promise<void> {
         "competes with the pinned processes and skews the numbers",
     );
   }
-  const results: Result[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    if (ROUNDS > 1) console.error(`round ${round} of ${ROUNDS}`);
-    // Every other round runs the servers in reverse order, so a drift in the machine's load
-    // does not always favour the same ones.
-    const order = round % 2 === 1 ? specs : [...specs].reverse();
-    for (const spec of order) results.push(...(await runServer(spec)));
+  const sectionResults: { section: Section; results: Result[] }[] = [];
+  for (const section of sections) {
+    console.error(section.title);
+    const results: Result[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      if (ROUNDS > 1) console.error(`round ${round} of ${ROUNDS}`);
+      // Every other round runs the servers in reverse order, so a drift in the machine's load
+      // does not always favour the same ones.
+      let order = round % 2 === 1 ? [...section.specs] : [...section.specs].reverse();
+      // The compressed section measures its ceiling in the first round only.
+      if (section.compressed && round > 1) order = order.filter((s) => s.role !== "ceiling");
+      for (const spec of order) results.push(...(await runServer(spec, section)));
+    }
+    sectionResults.push({ section, results });
   }
   writeFileSync(
     join(BUILD, "results.json"),
-    JSON.stringify(results.map((r) => ({ ...r, server: r.server.id })), null, 2),
+    JSON.stringify(
+      sectionResults.flatMap(({ results }) => results).map((r) => ({ ...r, server: r.server.id })),
+      null,
+      2,
+    ),
   );
-  report(specs, results);
+  for (const { section, results } of sectionResults) report(section, results);
 }
 
 try {

@@ -94,6 +94,7 @@ export class FrameParser {
   #payloadFill = 0;
   // The message being read, across its fragments.
   #inMessage = false;
+  #compressed = false;
   #messageBytes = 0;
   #fragments = 0;
 
@@ -333,16 +334,22 @@ export class FrameParser {
         }
         this.#messageBytes = 0;
         this.#fragments = 1;
+        this.#compressed = (b0 & 0x40) !== 0;
       }
-      if (payloadLength > this.#maxFrameSize) {
+      // A compressed message (rfc7692) is limited by its inflated size, checked while it is
+      // inflated; on the wire, incompressible data grows a little (deflate's stored blocks), so
+      // its wire size is allowed that much slack.
+      const maxFrame = this.#compressed ? withSlack(this.#maxFrameSize) : this.#maxFrameSize;
+      const maxMessage = this.#compressed ? withSlack(this.#maxMessageSize) : this.#maxMessageSize;
+      if (payloadLength > maxFrame) {
         throw new MessageTooBigError(
-          `Cannot accept frame: payload is ${payloadLength} bytes, limit is ${this.#maxFrameSize} (rfc6455#section-10.4)`,
+          `Cannot accept frame: payload is ${payloadLength} bytes, limit is ${maxFrame} (rfc6455#section-10.4)`,
         );
       }
       this.#messageBytes += payloadLength;
-      if (this.#messageBytes > this.#maxMessageSize) {
+      if (this.#messageBytes > maxMessage) {
         throw new MessageTooBigError(
-          `Cannot accept message: ${this.#messageBytes} bytes so far, limit is ${this.#maxMessageSize} (rfc6455#section-10.4)`,
+          `Cannot accept message: ${this.#messageBytes} bytes so far, limit is ${maxMessage} (rfc6455#section-10.4)`,
         );
       }
       this.#inMessage = (b0 & 0x80) === 0;
@@ -381,6 +388,14 @@ export class FrameParser {
  */
 function view(chunk: Uint8Array, start: number, length: number): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
+}
+
+/**
+ * A wire-size limit for compressed data: deflate stores incompressible data in blocks with a
+ * 5-byte header per 16 KiB or so, so 1/1024 of the limit plus 1 KiB covers it.
+ */
+function withSlack(limit: number): number {
+  return Math.min(limit + Math.floor(limit / 1024) + 1024, Number.MAX_SAFE_INTEGER);
 }
 
 /** Size of a frame header, given its second byte. */

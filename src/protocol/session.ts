@@ -81,7 +81,8 @@ export type SessionEvent =
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
   | { type: "closed"; event: CloseEvent }
-  | { type: "error"; error: WebSocketError };
+  | { type: "error"; error: WebSocketError }
+  | { type: "closing"; code: number; reason: string };
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -100,6 +101,14 @@ export interface SessionOptions {
    * @default {false}
    */
   deferFailure?: boolean;
+  /**
+   * Report a received Close frame as a `closing` event instead of answering it at once, so
+   * the caller can first answer the messages that arrived before it (rfc6455#section-5.5.1
+   * allows delaying the Close until the current message is sent); the caller then calls
+   * {@linkcode Session.prototype.replyToClose}. Sending stays allowed until then.
+   * @default {false}
+   */
+  deferCloseReply?: boolean;
   /**
    * Whether permessage-deflate was negotiated, which gives RSV1 its meaning
    * (rfc7692#section-6): received compressed messages are reported as `compressed` events, and
@@ -146,6 +155,7 @@ export class Session {
   #events: SessionEvent[] = [];
   readonly #onFrame = (frame: Frame): void => this.#handleFrame(frame);
   readonly #deferFailure: boolean;
+  readonly #deferCloseReply: boolean;
   #deferred: WebSocketError | undefined;
 
   /**
@@ -161,6 +171,7 @@ export class Session {
     });
     this.#serializer = new FrameSerializer({ role: options.role });
     this.#deferFailure = options.deferFailure ?? false;
+    this.#deferCloseReply = options.deferCloseReply ?? false;
   }
 
   /**
@@ -304,6 +315,27 @@ export class Session {
   }
 
   /**
+   * Answers a Close frame that was reported as a `closing` event (with `deferCloseReply`):
+   * sends the Close reply, echoing the peer's code, and ends the connection cleanly.
+   *
+   * @returns The `closed` event, or nothing when there was no Close to answer.
+   */
+  replyToClose(): readonly SessionEvent[] {
+    const info = this.#closeReceived;
+    if (info === undefined || this.#closed !== undefined) return NO_EVENTS;
+    if (!this.#closeSent) {
+      // rfc6455#section-5.5.1: the reply echoes the status code received, or has none
+      this.#sendClose(
+        info.code === CloseCode.NoStatusReceived
+          ? EMPTY
+          : buildClosePayload(info.code, info.reason),
+      );
+    }
+    this.#end({ code: info.code, reason: info.reason, wasClean: true });
+    return this.#takeEvents();
+  }
+
+  /**
    * Reports that the transport is gone. Unless the connection already ended, it ends now with
    * 1006 (rfc6455#section-7.1.5: _The WebSocket Connection is Closed_ without a Close frame).
    *
@@ -388,6 +420,12 @@ export class Session {
       case Opcode.Close: {
         const info = parseClosePayload(frame.payload);
         this.#closeReceived = info;
+        if (!this.#closeSent && this.#deferCloseReply) {
+          // rfc6455#section-5.5.1: the endpoint MAY delay sending a Close frame until its
+          // current message is sent; the caller replies with replyToClose()
+          this.#events.push({ type: "closing", code: info.code, reason: info.reason });
+          return;
+        }
         if (!this.#closeSent) {
           // rfc6455#section-5.5.1: if an endpoint receives a Close frame and did not previously
           // send a Close frame, the endpoint MUST send a Close frame in response, typically

@@ -302,9 +302,11 @@ export class Connection implements AsyncIterable<Message> {
   // Work of permessage-deflate that later events and sends must wait behind, to keep order.
   #inbound: Promise<void> | undefined;
   #outbound: Promise<void> | undefined;
-  // A protocol error waiting until the handler has read the messages that came before it.
+  // A protocol error, or the peer's Close, waiting until the handler has read the messages
+  // that came before it (and answered them).
   #failure: WebSocketError | undefined;
   #failureTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeReplyDue = false;
   #congested = false;
   #ready: Promise<void> = RESOLVED;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -351,6 +353,7 @@ export class Connection implements AsyncIterable<Message> {
     this.#session = new Session({
       role: options.role,
       deferFailure: true,
+      deferCloseReply: true,
       perMessageDeflate: options.deflate !== undefined,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
@@ -413,6 +416,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   send(data: Message): Promise<void> {
     const buffered = this.#session.pendingBytes + this.#inFlight;
+
     if (
       buffered > 0 && buffered + data.length > this.#sendLimit && this.#closeEvent === undefined
     ) {
@@ -433,9 +437,11 @@ export class Connection implements AsyncIterable<Message> {
           return this.#lastWritten.then(() => this.send(data));
       }
     }
+    // Text may reach the threshold (in bytes) with a third as many UTF-16 units.
     if (
       this.#deflate !== undefined &&
-      (this.#outbound !== undefined || data.length >= this.#deflate.threshold)
+      (this.#outbound !== undefined ||
+        (typeof data === "string" ? data.length * 3 : data.length) >= this.#deflate.threshold)
     ) {
       return this.#sendDeflated(data);
     }
@@ -450,7 +456,11 @@ export class Connection implements AsyncIterable<Message> {
   /** Compresses (above the threshold) and sends in order behind earlier compressed sends. */
   #sendDeflated(data: Message): Promise<void> {
     const deflate = this.#deflate!;
-    const compress = data.length >= deflate.threshold;
+    // The threshold counts bytes: text is measured as the UTF-8 it is sent as.
+    const encoded = typeof data === "string" && data.length < deflate.threshold
+      ? encoder.encode(data)
+      : undefined;
+    const compress = (encoded ?? data).length >= deflate.threshold;
     const previous = this.#outbound ?? RESOLVED;
     const task = previous.then(async (): Promise<void> => {
       if (!compress) {
@@ -458,7 +468,9 @@ export class Connection implements AsyncIterable<Message> {
         return;
       }
       const text = typeof data === "string";
-      const payload = await deflate.deflater.compress(text ? encoder.encode(data) : data);
+      const payload = await deflate.deflater.compress(
+        encoded ?? (text ? encoder.encode(data) : data),
+      );
       this.#session.sendCompressed(text, payload);
     });
     const tracked = task.then(undefined, noop);
@@ -510,6 +522,11 @@ export class Connection implements AsyncIterable<Message> {
     if (this.#outbound !== undefined) {
       // Messages still being compressed go first.
       return this.#outbound.then(() => this.close(code, reason));
+    }
+    if (this.#closeReplyDue) {
+      // The peer already sent its Close: answering it ends the closing handshake.
+      this.#applyCloseReply();
+      return this.closed;
     }
     if (this.#closeEvent === undefined && this.#session.readyState === "open") {
       try {
@@ -591,6 +608,7 @@ export class Connection implements AsyncIterable<Message> {
     // The handler has dealt with everything that arrived: send what it queued in one write.
     if (this.#session.pendingBytes > 0) this.#flush();
     if (this.#failure !== undefined) this.#applyFailure();
+    if (this.#closeReplyDue) this.#applyCloseReply();
     if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
     return new Promise((resolve) => this.#readers.push(resolve));
   }
@@ -683,8 +701,11 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   /** Handles `events` from `from` on; returns a promise when it must wait for inflation. */
-  #run(events: readonly SessionEvent[], from: number): Promise<void> | undefined {
-    let delivered = false;
+  #run(
+    events: readonly SessionEvent[],
+    from: number,
+    delivered = false,
+  ): Promise<void> | undefined {
     for (let i = from; i < events.length; i++) {
       const event = events[i]!;
       switch (event.type) {
@@ -693,7 +714,12 @@ export class Connection implements AsyncIterable<Message> {
           this.#deliver(event.data);
           break;
         case "compressed":
-          return this.#inflate(event.text, event.data).then(() => this.#run(events, i + 1));
+          return this.#inflate(event.text, event.data).then((error) => {
+            if (error === undefined) return this.#run(events, i + 1, true);
+            // Fails like a protocol error: after what arrived before it has been answered.
+            this.#deferFailure(error, delivered);
+            return undefined;
+          });
         case "pong":
           this.#settlePings(event.data);
           break;
@@ -701,12 +727,15 @@ export class Connection implements AsyncIterable<Message> {
           this.#end(event.event, true);
           break;
         case "error":
-          // rfc6455#section-7.1.7: the connection fails, but messages that arrived before the
-          // error still reach the handler and may be answered first
-          this.#failure = event.error;
-          if (!delivered && this.#queueHead === this.#queue.length) this.#applyFailure();
+          this.#deferFailure(event.error, delivered);
+          break;
+        case "closing":
+          // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
+          // before the peer's Close have been read and answered
+          this.#closeReplyDue = true;
+          if (!delivered && this.#queueHead === this.#queue.length) this.#applyCloseReply();
           else {
-            this.#failureTimer = setTimeout(() => this.#applyFailure(), this.#closeTimeout);
+            this.#failureTimer = setTimeout(() => this.#applyCloseReply(), this.#closeTimeout);
           }
           break;
         case "ping":
@@ -714,6 +743,19 @@ export class Connection implements AsyncIterable<Message> {
       }
     }
     return undefined;
+  }
+
+  #applyCloseReply(): void {
+    if (!this.#closeReplyDue) return;
+    this.#closeReplyDue = false;
+    if (this.#failureTimer !== undefined) clearTimeout(this.#failureTimer);
+    if (this.#outbound !== undefined) {
+      // Replies still being compressed go first.
+      void this.#outbound.then(() => this.#handle(this.#session.replyToClose()));
+      return;
+    }
+    this.#flush();
+    this.#handle(this.#session.replyToClose());
   }
 
   #deliver(data: Message): void {
@@ -726,8 +768,9 @@ export class Connection implements AsyncIterable<Message> {
     }
   }
 
-  async #inflate(text: boolean, payload: Uint8Array): Promise<void> {
-    if (this.#closeEvent !== undefined || this.#deflate === undefined) return;
+  /** Inflates and delivers one message; returns the error when it cannot be. */
+  async #inflate(text: boolean, payload: Uint8Array): Promise<unknown> {
+    if (this.#closeEvent !== undefined || this.#deflate === undefined) return undefined;
     let message: Message;
     try {
       // The message size limit applies to the inflated bytes, checked while inflating
@@ -735,14 +778,26 @@ export class Connection implements AsyncIterable<Message> {
       const bytes = await this.#deflate.inflater.decompress(payload, this.#maxMessageSize);
       message = text ? decodeUtf8(bytes) : bytes;
     } catch (error) {
-      if (this.#closeEvent === undefined) {
-        this.#flush();
-        const pending = this.#run(this.#session.fail(error), 0);
-        if (pending !== undefined) await pending;
-      }
-      return;
+      return error ?? new Error("Cannot inflate message");
     }
     this.#deliver(message);
+    return undefined;
+  }
+
+  /**
+   * rfc6455#section-7.1.7: the connection fails, but messages that arrived before the error
+   * still reach the handler and may be answered first: the failure waits until the handler has
+   * read them (or the close timeout).
+   */
+  #deferFailure(error: unknown, delivered: boolean): void {
+    if (this.#closeEvent !== undefined) return;
+    this.#failure = error instanceof WebSocketError
+      ? error
+      : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
+        cause: error,
+      });
+    if (!delivered && this.#queueHead === this.#queue.length) this.#applyFailure();
+    else this.#failureTimer = setTimeout(() => this.#applyFailure(), this.#closeTimeout);
   }
 
   /** Fails the connection now because of a local limit. */
@@ -754,6 +809,11 @@ export class Connection implements AsyncIterable<Message> {
   #applyFailure(): void {
     const error = this.#failure;
     if (error === undefined) return;
+    if (this.#outbound !== undefined) {
+      // Answers still being compressed go out before the Close.
+      void this.#outbound.then(() => this.#applyFailure());
+      return;
+    }
     this.#failure = undefined;
     if (this.#failureTimer !== undefined) clearTimeout(this.#failureTimer);
     this.#flush();
@@ -899,6 +959,7 @@ export class Connection implements AsyncIterable<Message> {
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     if (this.#failureTimer !== undefined) clearTimeout(this.#failureTimer);
     this.#failure = undefined;
+    this.#closeReplyDue = false;
     const error = this.#closedError();
     for (const ping of this.#pings) ping.reject(error);
     this.#pings = [];

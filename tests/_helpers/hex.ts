@@ -285,6 +285,9 @@ export function eventRecord(event: SessionEvent): EventRecord {
     case "compressed":
       // Only sessions created with perMessageDeflate report this; the suites here never do.
       throw new Error("Unexpected compressed message");
+    case "closing":
+      // Only sessions created with deferCloseReply report this; the suites here never do.
+      throw new Error("Unexpected deferred close");
     case "error":
       // Only sessions created with deferFailure report this; the suites here never do.
       throw new Error(`Unexpected deferred failure: ${event.error.message}`);

@@ -16,6 +16,8 @@ export interface WebSocketClientExtras {
   ping?: (ws: WebSocket, data: string) => Promise<string>;
   /** Why `ping` is missing, for the skipped test's title. */
   noPingReason?: string;
+  /** Whether the client offers permessage-deflate, which the server then accepts. */
+  offersDeflate: boolean;
 }
 
 interface Opened {
@@ -83,12 +85,18 @@ export function runWebSocketClientSuite(name: string, extras: WebSocketClientExt
     const target = useInteropServer();
     const id = name.replace(/\W+/g, "-");
 
-    it("rfc6455#section-4.2.2 opens with no subprotocol and no extension", async () => {
-      const opened = await open(target.url());
-      expect(opened.ws.protocol).toBe("");
-      expect(opened.ws.extensions).toBe("");
-      await shut(opened);
-    });
+    it(
+      `rfc6455#section-4.2.2 opens with no subprotocol and ${
+        extras.offersDeflate ? "the permessage-deflate it offers" : "no extension (none offered)"
+      }`,
+      async () => {
+        const opened = await open(target.url());
+        expect(opened.ws.protocol).toBe("");
+        if (extras.offersDeflate) expect(opened.ws.extensions).toMatch(/^permessage-deflate(;|$)/);
+        else expect(opened.ws.extensions).toBe("");
+        await shut(opened);
+      },
+    );
 
     it("rfc6455#section-5.6 echoes a text message", async () => {
       const opened = await open(target.url());

@@ -6,7 +6,7 @@ import type { CloseEvent } from "../../src/protocol/session.ts";
 import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
-import { EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";
+import { encodeFrame, EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";
 
 export type ServeFunction = (
   handler: WebSocketHandler,
@@ -264,6 +264,33 @@ export function runAdapterContract(name: string, serve: ServeFunction): void {
       await withTimeout(client.ended, 5_000, "TCP close");
       const event = await observed.closed.get("/echo-close");
       expect(event).toMatchObject({ code: 4000, reason: "bye", wasClean: true });
+    });
+
+    it("rfc6455#section-5.5.1 answers messages that arrived with the peer's Close before answering the Close", async () => {
+      const client = await RawClient.handshake(port, { path: "/last-words" });
+      const frames = ["one", "two", "three"].map((text) => encodeFrame(TEXT, text));
+      const close = encodeFrame(CLOSE, closePayload(1000, "done"));
+      // Everything in one write, so the server reads the messages and the Close together.
+      const joined = new Uint8Array([...frames, close].reduce((n, f) => n + f.length, 0));
+      let offset = 0;
+      for (const frame of [...frames, close]) {
+        joined.set(frame, offset);
+        offset += frame.length;
+      }
+      client.write(joined);
+      for (const text of ["one", "two", "three"]) {
+        const echo = await withTimeout(client.nextFrame(), 5_000, `echo of ${text}`);
+        expect(new TextDecoder().decode(echo?.payload)).toBe(text);
+      }
+      expect(await withTimeout(client.nextClose(), 5_000, "close")).toEqual({
+        code: 1000,
+        reason: "done",
+      });
+      await withTimeout(client.ended, 5_000, "TCP close");
+      expect(await observed.closed.get("/last-words")).toMatchObject({
+        code: 1000,
+        wasClean: true,
+      });
     });
 
     it("rfc6455#section-5.5.1 answers a close without a code with a close without a code", async () => {

@@ -12,6 +12,7 @@ interface BunPing {
 
 if (runtime === "bun") {
   runWebSocketClientSuite("Bun's WebSocket client", {
+    offersDeflate: true,
     ping: (ws, data) =>
       new Promise<string>((resolve) => {
         ws.addEventListener("pong", (event) => {

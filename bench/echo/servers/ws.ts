@@ -1,13 +1,19 @@
 // `ws` (npm) echo server on Node for `npm run bench:echo`: 127.0.0.1, a free port.
 //
-//   node --import tsx bench/echo/servers/ws.ts
+//   node --import tsx bench/echo/servers/ws.ts [--deflate]
+//
+// With --deflate it accepts permessage-deflate the way wsflow's server does by default:
+// `{ threshold: 1024, serverNoContextTakeover: true }`, everything else at ws's defaults (zlib
+// level 6 and memLevel 8 through `zlibDeflateOptions` unset, a 15-bit window both ways,
+// `concurrencyLimit` 10, a client's `client_no_context_takeover` honoured and echoed).
 import process from "node:process";
 import { WebSocketServer } from "ws";
 
+const deflate = process.argv.includes("--deflate");
 const wss = new WebSocketServer({
   host: "127.0.0.1",
   port: 0,
-  perMessageDeflate: false,
+  perMessageDeflate: deflate ? { threshold: 1024, serverNoContextTakeover: true } : false,
   maxPayload: 64 * 1024 * 1024,
 });
 wss.on("connection", (ws) => {

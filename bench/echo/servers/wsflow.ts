@@ -1,9 +1,14 @@
 // wsflow echo server for `npm run bench:echo`, on whichever runtime runs it: the same handler
 // as examples/echo.ts, on 127.0.0.1 and a free port, with limits that admit 1 MiB messages.
 //
-//   node --import tsx bench/echo/servers/wsflow.ts
-//   bun bench/echo/servers/wsflow.ts
-//   deno run --allow-net bench/echo/servers/wsflow.ts
+//   node --import tsx bench/echo/servers/wsflow.ts [--deflate]
+//   bun bench/echo/servers/wsflow.ts [--deflate]
+//   deno run --allow-net bench/echo/servers/wsflow.ts [--deflate]
+//
+// permessage-deflate is accepted either way (it is on by default); --deflate only spells out
+// the parameters the compressed benchmark compares with ws: `{ serverNoContextTakeover: true,
+// threshold: 1024 }`, which are the defaults, with the runtime adapter's node:zlib engine at its
+// defaults (level 6, memLevel 8, 16 KiB chunks, 10 zlib operations at once per process).
 import process from "node:process";
 import type { ListenOptions } from "../../../src/adapters/listener.ts";
 import type { ServeOptions, Server, WebSocketHandler } from "../../../src/serve.ts";
@@ -17,6 +22,7 @@ async function loadServe(): Promise<Serve> {
 }
 
 const MiB = 1024 * 1024;
+const deflate = process.argv.includes("--deflate");
 const serve = await loadServe();
 const server = await serve(async (ws) => {
   for await (const message of ws) await ws.send(message);
@@ -27,6 +33,7 @@ const server = await serve(async (ws) => {
   // Benchmarks open thousands of connections from loopback and measure only echo work.
   maxConnectionsPerAddress: 1 << 20,
   heartbeatInterval: 0,
+  ...(deflate ? { perMessageDeflate: { serverNoContextTakeover: true, threshold: 1024 } } : {}),
 });
 
 console.log(`LISTENING ${server.addr.port}`);
