@@ -9,20 +9,15 @@
  * including everything the runtime keeps per socket. Linux only.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import { realpathSync } from "node:fs";
+import { openIdleMany, rss } from "../../tests/_helpers/idle_sockets.ts";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000);
-const BATCH = 250;
 const SETTLE_MS = 2_000;
-const REQUEST = new TextEncoder().encode(
-  "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-);
 
 function binary(name: string): string {
   try {
@@ -110,29 +105,6 @@ function start(command: string[]): Promise<{ child: ChildProcess; port: number }
   });
 }
 
-function rss(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (match === null) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) * 1024;
-}
-
-function openIdle(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let head = "";
-    socket.setEncoding("latin1");
-    socket.once("error", reject);
-    socket.on("data", function onData(text: string) {
-      head += text;
-      if (!head.includes("\r\n\r\n")) return;
-      socket.off("data", onData);
-      if (head.startsWith("HTTP/1.1 101")) resolve(socket);
-      else reject(new Error(`handshake refused: ${head.split("\r\n")[0]}`));
-    });
-    socket.write(REQUEST);
-  });
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -148,11 +120,7 @@ async function measure(entry: Case): Promise<Result> {
   try {
     await sleep(SETTLE_MS);
     const baseline = rss(child.pid!);
-    const sockets: Socket[] = [];
-    for (let i = 0; i < CONNECTIONS; i += BATCH) {
-      const count = Math.min(BATCH, CONNECTIONS - i);
-      sockets.push(...await Promise.all(Array.from({ length: count }, () => openIdle(port))));
-    }
+    const sockets = await openIdleMany(port, CONNECTIONS);
     await sleep(SETTLE_MS);
     const loaded = rss(child.pid!);
     for (const socket of sockets) socket.destroy();
