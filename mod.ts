@@ -82,6 +82,16 @@ export {
 export { type Http1Request, Http1RequestParser } from "./src/protocol/http1_request_parser.ts";
 export { type Http1Response, Http1ResponseParser } from "./src/protocol/http1_response_parser.ts";
 export {
+  acceptServerResponse,
+  buildClientOffer,
+  DEFAULT_DEFLATE_THRESHOLD,
+  type DeflateParams,
+  negotiateServer,
+  PERMESSAGE_DEFLATE,
+  type PerMessageDeflateOptions,
+  type ServerNegotiation,
+} from "./src/protocol/permessage_deflate.ts";
+export {
   DEFAULT_LIMITS,
   type Limits,
   MAX_HEADER_COUNT,
@@ -104,6 +114,7 @@ export {
   Connection,
   type ConnectionDeflate,
   type ConnectionOptions,
+  type DeflateEngine,
   type MessageDeflater,
   type MessageInflater,
   type SendBufferOptions,

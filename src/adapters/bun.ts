@@ -366,3 +366,12 @@ export class WebSocketStream extends BaseWebSocketStream {
 }
 
 export type { Listener } from "./listener.ts";
+export {
+  createZlibDeflateEngine,
+  DEFAULT_ZLIB_CONCURRENCY,
+  setZlibConcurrency,
+  zlibDeflateEngine,
+  type ZlibDeflateEngineOptions,
+  type ZlibQueueState,
+  zlibQueueState,
+} from "./zlib_deflate.ts";

@@ -350,7 +350,7 @@ describe("examples/router.ts (SERVER-CONTRACT.md)", () => {
 
         for (const path of ["/echo", "/chat", "/close-me"]) {
           it(`rfc7692#section-7.1 accepts Chromium's offer on ${path}, honouring client_max_window_bits without a value`, async () => {
-            await session(path, async (client) => {
+            await session(path, (client) => {
               const answer = client.response?.headers.get("sec-websocket-extensions") ?? "";
               const [name, ...params] = answer.split(";").map((part) => part.trim());
               expect(name).toBe("permessage-deflate");
@@ -364,6 +364,7 @@ describe("examples/router.ts (SERVER-CONTRACT.md)", () => {
                 ]).toContain(key);
                 if (value !== undefined) expect(Number(value)).toBeGreaterThanOrEqual(8);
               }
+              return Promise.resolve();
             }, offer);
           });
         }
