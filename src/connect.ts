@@ -142,6 +142,22 @@ export interface ConnectOptions {
    */
   closeTimeout?: number | undefined;
   /**
+   * Milliseconds between heartbeat pings; the connection is dropped when nothing arrives for a
+   * whole interval (see `ConnectionOptions.heartbeatInterval`). 0 turns it off.
+   * @default {30_000}
+   */
+  heartbeatInterval?: number | undefined;
+  /**
+   * Milliseconds without data after which the connection is closed with 1001. 0 turns it off.
+   * @default {0}
+   */
+  idleTimeout?: number | undefined;
+  /**
+   * What `send` does when more than `limit` bytes wait to be written.
+   * @default {{ limit: 16_777_216, policy: "wait" }}
+   */
+  sendBuffer?: SendBufferOptions | undefined;
+  /**
    * permessage-deflate (RFC 7692): the parameters to offer, or `false` not to offer it. By
    * default the client offers it as browsers do (`permessage-deflate; client_max_window_bits`)
    * when a compression engine is available; the server's answer is validated
@@ -293,6 +309,11 @@ export async function connectWith(
       head: response.rest,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.closeTimeout === undefined ? {} : { closeTimeout: options.closeTimeout }),
+      ...(options.heartbeatInterval === undefined
+        ? {}
+        : { heartbeatInterval: options.heartbeatInterval }),
+      ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+      ...(options.sendBuffer === undefined ? {} : { sendBuffer: options.sendBuffer }),
     });
   } finally {
     clearTimeout(timer);

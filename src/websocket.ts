@@ -36,6 +36,9 @@ export interface WebSocketOptions extends
     | "closeTimeout"
     | "perMessageDeflate"
     | "deflateEngine"
+    | "heartbeatInterval"
+    | "idleTimeout"
+    | "sendBuffer"
   > {
   /**
    * Opens the socket. The adapters' `WebSocket` classes set it.

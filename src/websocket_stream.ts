@@ -38,6 +38,9 @@ export interface WebSocketStreamOptions extends
     | "closeTimeout"
     | "perMessageDeflate"
     | "deflateEngine"
+    | "heartbeatInterval"
+    | "idleTimeout"
+    | "sendBuffer"
   > {
   /**
    * Opens the socket. The adapters' `WebSocketStream` classes set it.
