@@ -18,7 +18,12 @@ import {
 import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
 import type { Limits } from "./protocol/limits.ts";
 import type { ByteStream } from "./streams/byte_stream.ts";
-import { Connection, type ConnectionDeflate, type DeflateEngine } from "./streams/connection.ts";
+import {
+  Connection,
+  type ConnectionDeflate,
+  type DeflateEngine,
+  type SendBufferOptions,
+} from "./streams/connection.ts";
 import {
   acceptServerResponse,
   buildClientOffer,
