@@ -26,20 +26,7 @@ import type { Connection } from "./streams/connection.ts";
  * console.log(options.headers);
  * ```
  */
-export interface WebSocketOptions extends
-  Pick<
-    ConnectOptions,
-    | "headers"
-    | "tls"
-    | "handshakeTimeout"
-    | "limits"
-    | "closeTimeout"
-    | "perMessageDeflate"
-    | "deflateEngine"
-    | "heartbeatInterval"
-    | "idleTimeout"
-    | "sendBuffer"
-  > {
+export interface WebSocketOptions extends Omit<ConnectOptions, "protocols" | "signal"> {
   /**
    * Opens the socket. The adapters' `WebSocket` classes set it.
    * @default {undefined}

@@ -26,22 +26,7 @@ import { checkProtocols, parseWebSocketUrl, toMessage } from "./websocket.ts";
  * console.log(options.protocols); // ["chat"]
  * ```
  */
-export interface WebSocketStreamOptions extends
-  Pick<
-    ConnectOptions,
-    | "protocols"
-    | "signal"
-    | "headers"
-    | "tls"
-    | "handshakeTimeout"
-    | "limits"
-    | "closeTimeout"
-    | "perMessageDeflate"
-    | "deflateEngine"
-    | "heartbeatInterval"
-    | "idleTimeout"
-    | "sendBuffer"
-  > {
+export interface WebSocketStreamOptions extends ConnectOptions {
   /**
    * Opens the socket. The adapters' `WebSocketStream` classes set it.
    * @default {undefined}

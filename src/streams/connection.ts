@@ -857,19 +857,17 @@ export class Connection implements AsyncIterable<Message> {
       written.catch(noop); // failures surface through writer.closed
     }
     this.#inFlight += bytes;
+    const generation = ++this.#flushes;
     this.#lastWritten = written.then(() => {
       this.#inFlight -= bytes;
+      // Once the last write completes (and no later flush happened) the socket holds none of
+      // the session's output buffer any more, so it can be reused rather than reallocated.
+      if (generation === this.#flushes) this.#session.releaseOutgoing();
     }, (error: unknown) => {
       this.#inFlight -= bytes;
       throw this.#closeEvent === undefined ? error : this.#closedError();
     });
     this.#lastWritten.catch(noop);
-    // Once the last write completes (and no later flush happened) the socket holds none of the
-    // session's output buffer any more, so it can be reused rather than reallocated.
-    const generation = ++this.#flushes;
-    written.then(() => {
-      if (generation === this.#flushes) this.#session.releaseOutgoing();
-    }, noop);
     if (!this.#congested && (writer.desiredSize ?? 1) <= 0) {
       this.#congested = true;
       this.#ready = writer.ready.then(() => {

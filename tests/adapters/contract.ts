@@ -7,6 +7,7 @@ import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts"
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { encodeFrame, EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";
+import { withTimeout } from "../_helpers/with_timeout.ts";
 
 export type ServeFunction = (
   handler: WebSocketHandler,
@@ -33,16 +34,6 @@ function pattern(length: number): Uint8Array {
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = (i * 7 + (i >> 8)) & 0xff;
   return out;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]);
 }
 
 /** What the server saw, per path, so tests can check the handler's view too. */
