@@ -1,10 +1,16 @@
 // Picks the adapter for the runtime the example runs on, so one file runs on Deno, Bun and
 // Node alike. Each adapter is its own entry point; only the one for this runtime is loaded.
-import type { ListenOptions } from "../src/adapters/listener.ts";
-import type { Router } from "../src/router/router.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../src/serve.ts";
-import type { ConnectOptions } from "../src/connect.ts";
-import type { Connection } from "../src/streams/connection.ts";
+// Like the examples, it imports only public entry points: "../mod.ts" is "wsflow" (or
+// "@wsflow/wsflow"), "../src/adapters/node.ts" is "wsflow/node", and so on.
+import type {
+  Connection,
+  ConnectOptions,
+  ListenOptions,
+  Router,
+  ServeOptions,
+  Server,
+  WebSocketHandler,
+} from "../mod.ts";
 
 /** `serve` of whichever adapter fits the current runtime. */
 export type Serve = (

@@ -24,9 +24,7 @@
 // compresses messages of 1 KiB or more.
 import { readFileSync } from "node:fs";
 import { env, loadServe } from "./_runtime.ts";
-import type { ListenOptions } from "../src/adapters/listener.ts";
-import { Router } from "../src/router/router.ts";
-import type { ServeOptions } from "../src/serve.ts";
+import { type ListenOptions, Router, type ServeOptions } from "../mod.ts";
 
 const MiB = 1024 * 1024;
 

@@ -14,8 +14,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { env, loadServe } from "../_runtime.ts";
-import { Router } from "../../src/router/router.ts";
-import type { Connection } from "../../src/streams/connection.ts";
+import { type Connection, Router } from "../../mod.ts";
 
 /** Longest message the server relays, in bytes; longer ones close the connection with 1009. */
 const MAX_MESSAGE_BYTES = 16 * 1024;
