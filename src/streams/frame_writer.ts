@@ -45,6 +45,8 @@ export class FrameWriter {
   };
 
   /**
+   * Creates the instance.
+   *
    * @param session Where the frames come from.
    * @param writer The transport's writer.
    * @param highWaterMark Bytes queued in the session beyond which a send flushes at once.

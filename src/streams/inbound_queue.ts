@@ -42,6 +42,8 @@ export class InboundQueue {
   #demand: (() => void) | undefined;
 
   /**
+   * Creates the instance.
+   *
    * @param highWaterMark Bytes of unread messages beyond which the socket is not read.
    */
   constructor(highWaterMark: number) {

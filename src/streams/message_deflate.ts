@@ -37,6 +37,8 @@ export class MessageDeflate {
   #inbound: Promise<void> | undefined;
 
   /**
+   * Creates the instance.
+   *
    * @param session Where compressed messages are queued.
    * @param deflate The negotiated compressor and decompressor.
    * @param maxMessageSize The limit on inflated bytes (limits.maxMessageSize).

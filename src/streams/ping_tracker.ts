@@ -33,6 +33,8 @@ export class PingTracker {
   #counter = 0;
 
   /**
+   * Creates the instance.
+   *
    * @param clock Where round-trip times are measured.
    */
   constructor(clock: Clock) {
