@@ -82,7 +82,7 @@ export class Connection implements AsyncIterable<Message> {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #frames: FrameWriter;
   readonly #inbox: InboundQueue;
-  readonly #keepalive: Keepalive | undefined;
+  readonly #keepalive: Keepalive<Connection> | undefined;
   #pings: PingTracker | undefined;
   readonly #clock: Clock;
   readonly #closeTimeout: number;
@@ -155,13 +155,14 @@ export class Connection implements AsyncIterable<Message> {
     const heartbeatInterval = options.heartbeatInterval ?? 30_000;
     const idleTimeout = options.idleTimeout ?? 0;
     if (heartbeatInterval > 0 || idleTimeout > 0) {
-      this.#keepalive = new Keepalive(
+      this.#keepalive = new Keepalive<Connection>(
         this.#clock,
         this.#session,
         this.#frames,
         heartbeatInterval,
         idleTimeout,
-        (error) => this.#timedOut(error),
+        this,
+        Connection.#keepaliveTimedOut,
       );
     }
     this.#writer.closed.then(undefined, () => this.#transportLost());
@@ -564,14 +565,15 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   /** A keep-alive timer fired: a silent peer is dropped (1006), an idle one closed (1001). */
-  #timedOut(error: TimeoutError): void {
-    if (this.#closeEvent !== undefined) return;
+  static #keepaliveTimedOut(connection: Connection, error: TimeoutError): void {
+    if (connection.#closeEvent !== undefined) return;
     if (error.timeout === "heartbeat") {
-      this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error }, false);
+      const event = { code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error };
+      connection.#end(event, false);
       return;
     }
-    this.#endedBy = error;
-    this.close(CloseCode.GoingAway, "idle timeout").catch(noop);
+    connection.#endedBy = error;
+    connection.close(CloseCode.GoingAway, "idle timeout").catch(noop);
   }
 
   #transportLost(): void {

@@ -26,20 +26,21 @@ const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
  *
  * @example
  * ```ts ignore
- * const keepalive = new Keepalive(REAL_CLOCK, session, frames, 30_000, 0, (error) => {
+ * const keepalive = new Keepalive(REAL_CLOCK, session, frames, 30_000, 0, connection, (c, error) => {
  *   console.log(error.timeout); // "heartbeat" or "idle"
  * });
  * keepalive.heard(); // on every chunk from the peer
  * keepalive.stop(); // when the connection ends
  * ```
  */
-export class Keepalive {
+export class Keepalive<Owner> {
   readonly #clock: Clock;
   readonly #session: Session;
   readonly #frames: FrameWriter;
   readonly #heartbeatInterval: number;
   readonly #idleTimeout: number;
-  readonly #onTimeout: (error: TimeoutError) => void;
+  readonly #owner: Owner;
+  readonly #onTimeout: (owner: Owner, error: TimeoutError) => void;
   #heartbeatTimer: unknown;
   #idleTimer: unknown;
   // Whether anything arrived since the last heartbeat tick, and when the last data arrived.
@@ -48,7 +49,8 @@ export class Keepalive {
   #stopped = false;
 
   readonly #tick = (): void => this.#heartbeat();
-  readonly #idleCheck = (): void => this.#checkIdle();
+  // Made only with the idle timeout on.
+  readonly #idleCheck: (() => void) | undefined;
 
   /**
    * Starts the timers that are on (a value above 0).
@@ -58,7 +60,9 @@ export class Keepalive {
    * @param frames Writes the Pings at once.
    * @param heartbeatInterval Milliseconds between heartbeat pings; 0 for none.
    * @param idleTimeout Milliseconds without data before the connection is idle; 0 for none.
-   * @param onTimeout Ends the connection.
+   * @param owner What `onTimeout` is called with.
+   * @param onTimeout Ends the connection. Taking the owner as an argument lets one function
+   *   serve every connection, rather than one closure each.
    */
   constructor(
     clock: Clock,
@@ -66,19 +70,24 @@ export class Keepalive {
     frames: FrameWriter,
     heartbeatInterval: number,
     idleTimeout: number,
-    onTimeout: (error: TimeoutError) => void,
+    owner: Owner,
+    onTimeout: (owner: Owner, error: TimeoutError) => void,
   ) {
     this.#clock = clock;
     this.#session = session;
     this.#frames = frames;
     this.#heartbeatInterval = heartbeatInterval;
     this.#idleTimeout = idleTimeout;
+    this.#owner = owner;
     this.#onTimeout = onTimeout;
     this.#lastHeard = clock.now();
     if (heartbeatInterval > 0) {
       this.#heartbeatTimer = clock.setTimeout(this.#tick, heartbeatInterval);
     }
-    if (idleTimeout > 0) this.#idleTimer = clock.setTimeout(this.#idleCheck, idleTimeout);
+    if (idleTimeout > 0) {
+      this.#idleCheck = (): void => this.#checkIdle();
+      this.#idleTimer = clock.setTimeout(this.#idleCheck, idleTimeout);
+    }
   }
 
   /** Notes that bytes arrived from the peer. */
@@ -102,6 +111,7 @@ export class Keepalive {
     if (!this.#heardSinceTick) {
       // Nothing arrived for a whole interval, not even the pong to the last heartbeat ping.
       this.#onTimeout(
+        this.#owner,
         new TimeoutError(
           "heartbeat",
           `Cannot keep connection: nothing arrived for ${this.#heartbeatInterval} ms, not even a pong`,
@@ -120,10 +130,11 @@ export class Keepalive {
     if (this.#stopped || this.#session.readyState !== "open") return;
     const quiet = this.#clock.now() - this.#lastHeard;
     if (quiet < this.#idleTimeout) {
-      this.#idleTimer = this.#clock.setTimeout(this.#idleCheck, this.#idleTimeout - quiet);
+      this.#idleTimer = this.#clock.setTimeout(this.#idleCheck!, this.#idleTimeout - quiet);
       return;
     }
     this.#onTimeout(
+      this.#owner,
       new TimeoutError(
         "idle",
         `Cannot keep connection: nothing arrived for ${this.#idleTimeout} ms`,
