@@ -11,7 +11,16 @@ import type { Clock } from "./clock.ts";
 import type { ConnectionDeflate } from "./deflate_engine.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 
-/** Options of {@linkcode Connection}. */
+/**
+ * Options of {@linkcode Connection}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionOptions } from "@wsflow/wsflow";
+ * const options: ConnectionOptions = { role: "server", heartbeatInterval: 0, idleTimeout: 60_000 };
+ * console.log(options.role);
+ * ```
+ */
 export interface ConnectionOptions {
   /** Which end this endpoint is. */
   role: Role;
