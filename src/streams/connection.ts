@@ -4,9 +4,11 @@
  * This file keeps the public API, the dispatch of session events and the deferral policy (what
  * waits for the handler, and how long). The parts it composes each own one concept:
  * `frame_writer.ts` (output batching and congestion), `inbound_queue.ts` (received messages and
- * read demand), `keepalive.ts` (heartbeat and idle timers), `ping_tracker.ts` (round-trip
- * times), `transport_close.ts` (the order of the TCP close) and `clock.ts` (where time comes
- * from).
+ * read demand), `message_deflate.ts` (compression and inflation kept in order),
+ * `keepalive.ts` (heartbeat and idle timers), `ping_tracker.ts` (round-trip times),
+ * `transport_close.ts` (the order of the TCP close), `message_streams.ts` (the
+ * WebSocketStream-shaped streams) and `clock.ts` (where time comes from). Its options are in
+ * `connection_options.ts`, the deflate engine's interfaces in `deflate_engine.ts`.
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
