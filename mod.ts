@@ -110,15 +110,15 @@ export {
 } from "./src/protocol/session.ts";
 export { decodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./src/protocol/utf8.ts";
 export type { ByteStream, NetAddr } from "./src/streams/byte_stream.ts";
-export {
-  Connection,
-  type ConnectionDeflate,
-  type ConnectionOptions,
-  type DeflateEngine,
-  type MessageDeflater,
-  type MessageInflater,
-  type SendBufferOptions,
-} from "./src/streams/connection.ts";
+export { type Clock, REAL_CLOCK } from "./src/streams/clock.ts";
+export { Connection } from "./src/streams/connection.ts";
+export type { ConnectionOptions, SendBufferOptions } from "./src/streams/connection_options.ts";
+export type {
+  ConnectionDeflate,
+  DeflateEngine,
+  MessageDeflater,
+  MessageInflater,
+} from "./src/streams/deflate_engine.ts";
 export { MemoryBudget, PARTIAL_MESSAGE_BUDGET } from "./src/streams/memory_budget.ts";
 export { FrameDecoderStream } from "./src/streams/frame_decoder_stream.ts";
 export {

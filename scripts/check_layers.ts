@@ -1,6 +1,6 @@
 /**
- * Checks the layer rules of STYLE.md on `mod.ts` and every `.ts` file under `src/`, printing each
- * violation as `file:line: message`. Exits 1 on any violation.
+ * Checks the layer rules of STYLE.md on `mod.ts`, `testing.ts` and every `.ts` file under
+ * `src/`, printing each violation as `file:line: message`. Exits 1 on any violation.
  *
  * ```sh
  * deno run --allow-read scripts/check_layers.ts     # what `npm run check` runs
@@ -32,7 +32,8 @@ function listTs(dir: string): string[] {
   return found;
 }
 
-const paths = [...(existsSync(`${ROOT}mod.ts`) ? ["mod.ts"] : []), ...listTs("src")].sort();
+const entries = ["mod.ts", "testing.ts"].filter((entry) => existsSync(ROOT + entry));
+const paths = [...entries, ...listTs("src")].sort();
 const files = new Map(paths.map((path) => [path, readFileSync(ROOT + path, "utf8")]));
 const violations = checkLayers(files);
 

@@ -7,11 +7,11 @@
  * | layer 0 `src/protocol/` | layer 0 |
  * | layer 1 `src/streams/` | layers 0-1 |
  * | layer 2 `src/router/` | layers 0 and 2, and `import type` from layer 1 |
- * | layer 3 `src/*.ts` | layers 0-3 |
+ * | layer 3 `src/*.ts`, `src/testing/` | layers 0-3 |
  * | layer 4 `src/adapters/*.ts` | layers 0-3 and the shared adapter files; a runtime adapter
  *   (`deno.ts`, `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never
  *   imports another runtime's adapter, and uses its own runtime only |
- * | `mod.ts` | layers 0-3, never `src/adapters/` |
+ * | `mod.ts`, `testing.ts` | layers 0-3, never `src/adapters/` |
  *
  * Layers 0-1 also name no `Deno`, `Bun`, `process` or `Buffer`. Relative imports name the `.ts`
  * file. Anything not relative (`node:…`, `bun`, npm packages) is a runtime import or a dependency,
@@ -65,7 +65,8 @@ const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
  * violation when it is under `src/`).
  */
 export function placeOf(path: string): Place | null {
-  if (path === "mod.ts") return { kind: "mod" };
+  // Runtime-free entry points: the main one and the test helpers.
+  if (path === "mod.ts" || path === "testing.ts") return { kind: "mod" };
   const parts = path.split("/");
   if (parts[0] !== "src") return null;
   if (parts.length === 2) return { kind: "top" };
@@ -78,6 +79,9 @@ export function placeOf(path: string): Place | null {
       return { kind: "streams" };
     case "router":
       return { kind: "router" };
+    case "testing":
+      // Test helpers compose connections over in-memory streams: layer 3, like serve.ts.
+      return { kind: "top" };
     case "adapters": {
       const stem = file.replace(/\.ts$/, "");
       // `node_http.ts` belongs to Node as much as `node.ts` does: same runtime, same rules.
@@ -220,7 +224,8 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
         violations.push({
           file,
           line: 1,
-          message: "File is in no layer: move it into src/{protocol,streams,router,adapters}/ or " +
+          message:
+            "File is in no layer: move it into src/{protocol,streams,router,testing,adapters}/ or " +
             "src/, or add its folder to scripts/layer_rules.ts and STYLE.md",
         });
       }

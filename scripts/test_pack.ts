@@ -29,7 +29,14 @@ const ENV = {
 };
 
 /** Files the tarball must hold. */
-const REQUIRED = ["package.json", "LICENSE", "dist/mod.js", "dist/mod.d.ts"];
+const REQUIRED = [
+  "package.json",
+  "LICENSE",
+  "dist/mod.js",
+  "dist/mod.d.ts",
+  "dist/testing.js",
+  "dist/testing.d.ts",
+];
 
 /** Why a path must not be in the tarball, or null if it may be. */
 function unwanted(path: string): string | null {

@@ -18,12 +18,9 @@ import {
 import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
 import type { Limits } from "./protocol/limits.ts";
 import type { ByteStream } from "./streams/byte_stream.ts";
-import {
-  Connection,
-  type ConnectionDeflate,
-  type DeflateEngine,
-  type SendBufferOptions,
-} from "./streams/connection.ts";
+import { Connection } from "./streams/connection.ts";
+import type { SendBufferOptions } from "./streams/connection_options.ts";
+import type { ConnectionDeflate, DeflateEngine } from "./streams/deflate_engine.ts";
 import {
   acceptServerResponse,
   buildClientOffer,

@@ -22,12 +22,9 @@ import type { Limits } from "./protocol/limits.ts";
 import { checkOrigin, type OriginOption } from "./router/origin.ts";
 import { Router, runUpgrade } from "./router/router.ts";
 import type { ByteStream, NetAddr } from "./streams/byte_stream.ts";
-import {
-  Connection,
-  type ConnectionDeflate,
-  type DeflateEngine,
-  type SendBufferOptions,
-} from "./streams/connection.ts";
+import { Connection } from "./streams/connection.ts";
+import type { SendBufferOptions } from "./streams/connection_options.ts";
+import type { ConnectionDeflate, DeflateEngine } from "./streams/deflate_engine.ts";
 import {
   DEFAULT_DEFLATE_THRESHOLD,
   negotiateServer,

@@ -42,7 +42,7 @@ import type { DeflateRaw, InflateRaw } from "node:zlib";
 import { InvalidPayloadError, MessageTooBigError, WebSocketError } from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
 import type { DeflateParams } from "../protocol/permessage_deflate.ts";
-import type { DeflateEngine, MessageDeflater, MessageInflater } from "../streams/connection.ts";
+import type { DeflateEngine, MessageDeflater, MessageInflater } from "../streams/deflate_engine.ts";
 
 export type { MessageDeflater, MessageInflater };
 

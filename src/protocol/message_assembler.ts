@@ -135,6 +135,30 @@ export class MessageAssembler {
   }
 }
 
+/**
+ * The message of a permessage-deflate message once inflated: its text, decoded and checked as
+ * UTF-8 by the same rules (and with the same error) as an uncompressed one, or its bytes.
+ *
+ * The inflater works on whole messages, so the text is checked once the message is whole: the
+ * fragment-by-fragment check of {@linkcode MessageAssembler} cannot see text inside deflated
+ * bytes. Keeping this step here keeps all of message assembly in this layer.
+ *
+ * @example
+ * ```ts ignore
+ * import { inflatedMessage } from "./message_assembler.ts";
+ * console.log(inflatedMessage(true, new Uint8Array([0x48, 0x69]))); // "Hi"
+ * ```
+ * @param text Whether the message is a Text message (its first frame was a Text frame).
+ * @param bytes The inflated payload.
+ * @returns The message.
+ * @throws {InvalidPayloadError} When text is not valid UTF-8 (1007).
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc7692#section-7.2.2}
+ */
+export function inflatedMessage(text: boolean, bytes: Uint8Array): Message {
+  // rfc6455#section-8.1: decodeUtf8 fails the connection's way (InvalidPayloadError, 1007)
+  return text ? decodeUtf8(bytes) : bytes;
+}
+
 /** Copies a payload that would otherwise keep a much larger buffer alive. */
 function detach(payload: Uint8Array): Uint8Array {
   return payload.buffer.byteLength > 2 * payload.length + 4096 ? payload.slice() : payload;

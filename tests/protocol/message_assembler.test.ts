@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidPayloadError } from "../../src/protocol/errors.ts";
 import type { Frame } from "../../src/protocol/frame.ts";
-import { MessageAssembler } from "../../src/protocol/message_assembler.ts";
+import { inflatedMessage, MessageAssembler } from "../../src/protocol/message_assembler.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
 import { hex, toHex } from "../_helpers/hex.ts";
 
@@ -115,5 +115,18 @@ describe("MessageAssembler", () => {
   it("rfc6455#section-8.1 throws InvalidPayloadError (1007) on an unfragmented invalid Text frame", () => {
     const assembler = new MessageAssembler();
     expect(() => assembler.push(frame(Opcode.Text, "ed bf bf"))).toThrow(InvalidPayloadError);
+  });
+});
+
+describe("inflatedMessage", () => {
+  it("returns inflated text as a string and inflated binary as the same bytes", () => {
+    expect(inflatedMessage(true, hex("48 69"))).toBe("Hi");
+    const bytes = hex("00 ff");
+    expect(inflatedMessage(false, bytes)).toBe(bytes);
+  });
+
+  it("rfc6455#section-8.1 throws InvalidPayloadError (1007) on inflated text that is not UTF-8", () => {
+    expect(() => inflatedMessage(true, hex("ed bf bf"))).toThrow(InvalidPayloadError);
+    expect(() => inflatedMessage(true, hex("48 ce"))).toThrow(InvalidPayloadError);
   });
 });

@@ -254,9 +254,24 @@ describe("checkLayers", () => {
   it("a file in no layer is reported", () => {
     expect(check({ "src/extras/thing.ts": "export const x = 1;" })).toEqual([
       "src/extras/thing.ts:1: File is in no layer: move it into " +
-      "src/{protocol,streams,router,adapters}/ or src/, or add its folder to " +
+      "src/{protocol,streams,router,testing,adapters}/ or src/, or add its folder to " +
       "scripts/layer_rules.ts and STYLE.md",
     ]);
+  });
+
+  it("src/testing/ is layer 3 and testing.ts an entry point like mod.ts", () => {
+    expect(check({
+      "testing.ts": 'export { pair } from "./src/testing/pair.ts";',
+      "src/testing/pair.ts": [
+        'import { Connection } from "../streams/connection.ts";',
+        'import { Router } from "../router/router.ts";',
+        'import { serve } from "../serve.ts";',
+      ].join("\n"),
+    })).toEqual([]);
+    expect(locations({
+      "testing.ts": 'export { serve } from "./src/adapters/deno.ts";',
+      "src/testing/pair.ts": 'import { serve } from "../adapters/deno.ts";',
+    })).toEqual(["src/testing/pair.ts:1", "testing.ts:1"]);
   });
 
   it("files outside src/ and mod.ts are ignored", () => {

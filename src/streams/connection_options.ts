@@ -1,0 +1,142 @@
+/**
+ * What a {@linkcode Connection} can be told at construction: role, handshake results, limits,
+ * timeouts and buffering.
+ *
+ * @module
+ */
+
+import type { Role } from "../protocol/frame.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { Clock } from "./clock.ts";
+import type { ConnectionDeflate } from "./deflate_engine.ts";
+import type { MemoryBudget } from "./memory_budget.ts";
+
+/**
+ * Options of {@linkcode Connection}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionOptions } from "@wsflow/wsflow";
+ * const options: ConnectionOptions = { role: "server", heartbeatInterval: 0, idleTimeout: 60_000 };
+ * console.log(options.role);
+ * ```
+ */
+export interface ConnectionOptions {
+  /** Which end this endpoint is. */
+  role: Role;
+  /**
+   * Frame, message and fragment-count limits.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+  /**
+   * The negotiated subprotocol.
+   * @default {""}
+   */
+  protocol?: string;
+  /**
+   * The negotiated extensions, as sent in Sec-WebSocket-Extensions.
+   * @default {""}
+   */
+  extensions?: string;
+  /** The URL the connection was opened for (path and query). */
+  url?: URL;
+  /**
+   * The opening handshake's request headers.
+   * @default {new Headers()}
+   */
+  headers?: Headers;
+  /**
+   * Bytes that arrived with the opening handshake, after its head: the first frames.
+   * @default {undefined}
+   */
+  head?: Uint8Array;
+  /**
+   * Milliseconds to wait for the peer's part of the closing handshake (its Close frame, and,
+   * for a client, the server's TCP close) before dropping the connection with 1006.
+   *
+   * Each wait of the closing phase has its own deadline of this length: the peer's answer to
+   * our Close, the closing of the transport, and how long a received Close or a protocol error
+   * may wait for the handler to read the messages that arrived before it.
+   * @default {10_000}
+   */
+  closeTimeout?: number;
+  /**
+   * Milliseconds between heartbeat pings; when nothing at all (not even the pong) arrives
+   * between two of them, the connection is dropped and `closed` reports a `TimeoutError` with
+   * `timeout: "heartbeat"`. 30 s keeps proxies that cut idle connections after about 60 s
+   * from doing so, and finds dead peers within a minute. 0 turns it off.
+   * @default {30_000}
+   */
+  heartbeatInterval?: number;
+  /**
+   * Milliseconds without any data from the peer after which the connection is closed with 1001
+   * (`closed` reports a `TimeoutError` with `timeout: "idle"`). Pongs to heartbeat pings count
+   * as data, so with the heartbeat on only dead peers go idle. 0 turns it off.
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /**
+   * permessage-deflate, when negotiated (rfc7692): the compressor and decompressor of this
+   * connection, and the size below which messages are sent uncompressed.
+   * @default {undefined}
+   */
+  deflate?: ConnectionDeflate;
+  /**
+   * What `send` does when more than `limit` bytes are already waiting to be written (not yet
+   * taken by the socket): `"wait"` (the promise waits until they are written; the message is
+   * kept meanwhile), `"drop"` (the message is dropped and counted in `droppedMessages`) or
+   * `"close"` (the connection is closed with 1008). A message is always accepted when nothing
+   * is waiting, however large.
+   * @default {{ limit: 16_777_216, policy: "wait" }}
+   */
+  sendBuffer?: SendBufferOptions;
+  /**
+   * The budget that bytes held in messages not yet fully received count against; a connection
+   * that would overdraw it is closed with 1013.
+   * @default {PARTIAL_MESSAGE_BUDGET}
+   */
+  partialMessageBudget?: MemoryBudget;
+  /**
+   * Bytes of received messages the handler has not read yet beyond which the socket is no
+   * longer read (so a slow consumer slows the peer down through TCP).
+   * @default {65_536}
+   */
+  readHighWaterMark?: number;
+  /**
+   * Bytes of encoded frames not yet handed to the socket beyond which they are handed over
+   * at once rather than batched.
+   * @default {65_536}
+   */
+  writeHighWaterMark?: number;
+  /**
+   * Where the connection's time comes from: every timer (heartbeat, idle, the closing
+   * deadlines) and the round-trip time of `ping`. A test passes a fake clock to move time on
+   * without waiting.
+   * @default {REAL_CLOCK}
+   */
+  clock?: Clock;
+}
+
+/**
+ * The send-buffer limit and what happens past it; see {@linkcode ConnectionOptions.sendBuffer}.
+ *
+ * @example
+ * ```ts
+ * import type { SendBufferOptions } from "@wsflow/wsflow";
+ * const options: SendBufferOptions = { limit: 1 << 20, policy: "drop" };
+ * console.log(options.policy);
+ * ```
+ */
+export interface SendBufferOptions {
+  /**
+   * Bytes waiting to be written beyond which the policy applies.
+   * @default {16_777_216}
+   */
+  limit?: number;
+  /**
+   * `"wait"`, `"drop"` or `"close"` (1008).
+   * @default {"wait"}
+   */
+  policy?: "wait" | "drop" | "close";
+}

@@ -1,0 +1,155 @@
+/**
+ * Moving a session's encoded frames to the socket: batching, bytes in flight and congestion.
+ *
+ * @module
+ */
+
+import type { Session } from "../protocol/session.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function noop(): void {}
+
+/**
+ * Writes what a {@linkcode Session} has queued to the transport's writer.
+ *
+ * Output is batched: a send schedules one flush (a microtask, or a macrotask while received
+ * messages still wait to be handled, since the handler then flushes when it asks for more), and
+ * everything queued by then goes out in one write. Once the last write completes the session
+ * may reuse its output buffer (`releaseOutgoing`). While the writer applies backpressure,
+ * {@linkcode FrameWriter.prototype.afterWrite} returns a promise that waits for it.
+ *
+ * @example
+ * ```ts ignore
+ * const frames = new FrameWriter(session, stream.writable.getWriter(), 65_536);
+ * session.send("hi");
+ * await frames.afterWrite(false);
+ * ```
+ */
+export class FrameWriter {
+  readonly #session: Session;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #highWaterMark: number;
+  #inFlight = 0;
+  #flushes = 0;
+  #flushScheduled = false;
+  #lastWritten: Promise<void> = RESOLVED;
+  #congested = false;
+  #ready: Promise<void> = RESOLVED;
+  // Set when the connection has ended: what a failed write reports from then on.
+  #endError: Error | undefined;
+
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.flush();
+  };
+
+  /**
+   * Creates the instance.
+   *
+   * @param session Where the frames come from.
+   * @param writer The transport's writer.
+   * @param highWaterMark Bytes queued in the session beyond which a send flushes at once.
+   */
+  constructor(
+    session: Session,
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    highWaterMark: number,
+  ) {
+    this.#session = session;
+    this.#writer = writer;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /**
+   * Bytes queued in the session or handed to the writer and not yet written.
+   *
+   * @returns The count.
+   */
+  get buffered(): number {
+    return this.#session.pendingBytes + this.#inFlight;
+  }
+
+  /**
+   * Settles when the last flush has been written; rejects when that write failed.
+   *
+   * @returns The promise (already handled: awaiting it is optional).
+   */
+  get written(): Promise<void> {
+    return this.#lastWritten;
+  }
+
+  /**
+   * Flushes or schedules a flush after a send, and says when the sender may go on.
+   *
+   * @param handlerBusy Whether received messages wait to be read.
+   * @returns A promise that settles once the writer takes more.
+   */
+  afterWrite(handlerBusy: boolean): Promise<void> {
+    if (this.#session.pendingBytes >= this.#highWaterMark) this.flush();
+    else this.scheduleFlush(handlerBusy);
+    return this.#congested ? this.#ready : RESOLVED;
+  }
+
+  /**
+   * Flushes soon, once.
+   *
+   * @param handlerBusy Whether received messages wait to be read.
+   */
+  scheduleFlush(handlerBusy: boolean): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // While received messages wait to be read, the handler is working through a batch and
+    // flushes when it asks for more; the timer only covers a handler that stops reading. It is
+    // a turn of the event loop, not a deadline, so it does not go through the Clock.
+    if (handlerBusy) setTimeout(this.#flushTask, 0);
+    else queueMicrotask(this.#flushTask);
+  }
+
+  /** Hands everything the session has queued to the writer, in one batch. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const chunks = this.#session.takeOutgoing();
+    if (chunks === undefined) return;
+    const writer = this.#writer;
+    let written: Promise<void> = RESOLVED;
+    let bytes = 0;
+    for (const chunk of chunks) {
+      bytes += chunk.length;
+      written = writer.write(chunk);
+      written.catch(noop); // failures surface through writer.closed
+    }
+    this.#inFlight += bytes;
+    const generation = ++this.#flushes;
+    this.#lastWritten = written.then(() => {
+      this.#inFlight -= bytes;
+      // Once the last write completes (and no later flush happened) the socket holds none of
+      // the session's output buffer any more, so it can be reused rather than reallocated.
+      if (generation === this.#flushes) this.#session.releaseOutgoing();
+    }, (error: unknown) => {
+      this.#inFlight -= bytes;
+      throw this.#endError ?? error;
+    });
+    this.#lastWritten.catch(noop);
+    if (!this.#congested && (writer.desiredSize ?? 1) <= 0) {
+      this.#congested = true;
+      this.#ready = writer.ready.then(() => {
+        this.#congested = false;
+      }, (error: unknown) => {
+        this.#congested = false;
+        throw this.#endError ?? error;
+      });
+      this.#ready.catch(noop);
+    }
+  }
+
+  /**
+   * Marks the connection ended: writes that fail from now on report `error` (the close) rather
+   * than the transport's error.
+   *
+   * @param error What a failed write rejects with.
+   */
+  end(error: Error): void {
+    this.#endError = error;
+  }
+}

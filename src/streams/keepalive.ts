@@ -1,0 +1,145 @@
+/**
+ * Heartbeat and idle timeout: finding peers that are gone, and connections nobody uses.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../protocol/close_code.ts";
+import { TimeoutError } from "../protocol/errors.ts";
+import type { Session } from "../protocol/session.ts";
+import type { Clock } from "./clock.ts";
+import type { FrameWriter } from "./frame_writer.ts";
+
+const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
+
+/**
+ * The two keep-alive timers of a connection.
+ *
+ * - Heartbeat: every `heartbeatInterval` it sends a Ping; when nothing at all arrived during a
+ *   whole interval, not even the Pong to the last Ping, the peer is gone and `onTimeout` gets a
+ *   `TimeoutError` with `timeout: "heartbeat"` (the connection drops with 1006).
+ * - Idle: when no data arrived for `idleTimeout`, `onTimeout` gets a `TimeoutError` with
+ *   `timeout: "idle"` (close code 1001).
+ *
+ * The connection reports arrivals with {@linkcode Keepalive.prototype.heard}, which costs a
+ * store (and a clock read with the idle timeout on) per chunk and no timer work.
+ *
+ * @example
+ * ```ts ignore
+ * const keepalive = new Keepalive(REAL_CLOCK, session, frames, 30_000, 0, connection, (c, error) => {
+ *   console.log(error.timeout); // "heartbeat" or "idle"
+ * });
+ * keepalive.heard(); // on every chunk from the peer
+ * keepalive.stop(); // when the connection ends
+ * ```
+ */
+export class Keepalive<Owner> {
+  readonly #clock: Clock;
+  readonly #session: Session;
+  readonly #frames: FrameWriter;
+  readonly #heartbeatInterval: number;
+  readonly #idleTimeout: number;
+  readonly #owner: Owner;
+  readonly #onTimeout: (owner: Owner, error: TimeoutError) => void;
+  #heartbeatTimer: unknown;
+  #idleTimer: unknown;
+  // Whether anything arrived since the last heartbeat tick, and when the last data arrived.
+  #heardSinceTick = true;
+  #lastHeard: number;
+  #stopped = false;
+
+  readonly #tick = (): void => this.#heartbeat();
+  // Made only with the idle timeout on.
+  readonly #idleCheck: (() => void) | undefined;
+
+  /**
+   * Starts the timers that are on (a value above 0).
+   *
+   * @param clock The connection's clock.
+   * @param session Whose state decides whether the timers act, and which sends the Pings.
+   * @param frames Writes the Pings at once.
+   * @param heartbeatInterval Milliseconds between heartbeat pings; 0 for none.
+   * @param idleTimeout Milliseconds without data before the connection is idle; 0 for none.
+   * @param owner What `onTimeout` is called with.
+   * @param onTimeout Ends the connection. Taking the owner as an argument lets one function
+   *   serve every connection, rather than one closure each.
+   */
+  constructor(
+    clock: Clock,
+    session: Session,
+    frames: FrameWriter,
+    heartbeatInterval: number,
+    idleTimeout: number,
+    owner: Owner,
+    onTimeout: (owner: Owner, error: TimeoutError) => void,
+  ) {
+    this.#clock = clock;
+    this.#session = session;
+    this.#frames = frames;
+    this.#heartbeatInterval = heartbeatInterval;
+    this.#idleTimeout = idleTimeout;
+    this.#owner = owner;
+    this.#onTimeout = onTimeout;
+    this.#lastHeard = clock.now();
+    if (heartbeatInterval > 0) {
+      this.#heartbeatTimer = clock.setTimeout(this.#tick, heartbeatInterval);
+    }
+    if (idleTimeout > 0) {
+      this.#idleCheck = (): void => this.#checkIdle();
+      this.#idleTimer = clock.setTimeout(this.#idleCheck, idleTimeout);
+    }
+  }
+
+  /** Notes that bytes arrived from the peer. */
+  heard(): void {
+    this.#heardSinceTick = true;
+    if (this.#idleTimer !== undefined) this.#lastHeard = this.#clock.now();
+  }
+
+  /** Stops both timers for good. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#heartbeatTimer !== undefined) this.#clock.clearTimeout(this.#heartbeatTimer);
+    if (this.#idleTimer !== undefined) this.#clock.clearTimeout(this.#idleTimer);
+    this.#heartbeatTimer = undefined;
+    this.#idleTimer = undefined;
+  }
+
+  #heartbeat(): void {
+    this.#heartbeatTimer = undefined;
+    if (this.#stopped || this.#session.readyState !== "open") return;
+    if (!this.#heardSinceTick) {
+      // Nothing arrived for a whole interval, not even the pong to the last heartbeat ping.
+      this.#onTimeout(
+        this.#owner,
+        new TimeoutError(
+          "heartbeat",
+          `Cannot keep connection: nothing arrived for ${this.#heartbeatInterval} ms, not even a pong`,
+        ),
+      );
+      return;
+    }
+    this.#heartbeatTimer = this.#clock.setTimeout(this.#tick, this.#heartbeatInterval);
+    this.#heardSinceTick = false;
+    this.#session.ping(HEARTBEAT);
+    this.#frames.flush();
+  }
+
+  #checkIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.#stopped || this.#session.readyState !== "open") return;
+    const quiet = this.#clock.now() - this.#lastHeard;
+    if (quiet < this.#idleTimeout) {
+      this.#idleTimer = this.#clock.setTimeout(this.#idleCheck!, this.#idleTimeout - quiet);
+      return;
+    }
+    this.#onTimeout(
+      this.#owner,
+      new TimeoutError(
+        "idle",
+        `Cannot keep connection: nothing arrived for ${this.#idleTimeout} ms`,
+        CloseCode.GoingAway,
+      ),
+    );
+  }
+}
