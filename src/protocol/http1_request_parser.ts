@@ -160,7 +160,6 @@ export class Http1RequestParser {
   }
 }
 
-
 function allTokenChars(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     if (!isTokenChar(value.charCodeAt(i))) return false;

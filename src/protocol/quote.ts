@@ -9,15 +9,16 @@
  */
 
 /**
- * `value` in double quotes for an error message: cut after `maxLength` characters (with `…`),
- * every character outside printable ASCII written as `\xNN`.
+ * `value` in double quotes for an error message: cut after `maxLength` characters, every
+ * character outside printable ASCII written as `\xNN`. The `…` that marks a cut is escaped like
+ * the rest (`\x2026`), which keeps the message pure ASCII.
  *
  * Internal to layer 0 (not exported from `mod.ts`).
  *
  * @example
  * ```ts
  * console.log(quote("chat\r\nX-Injected: 1")); // "chat\x0d\x0aX-Injected: 1"
- * console.log(quote("abcdef", 3)); // "abc…"
+ * console.log(quote("abcdef", 3)); // "abc\x2026"
  * ```
  * @param value The string to show.
  * @param maxLength How many characters to show at most.
