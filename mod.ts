@@ -54,24 +54,16 @@ export {
   type FrameSerializerOptions,
   serializeFrame,
 } from "./src/protocol/frame_serializer.ts";
+export { acceptKey } from "./src/protocol/accept_key.ts";
 export {
-  acceptKey,
   type ClientHandshake,
   type ClientHandshakeOptions,
   createClientHandshake,
   type ExpectedUpgrade,
-  isUpgradeRequest,
-  refusalResponseHead,
-  serializeResponseHead,
-  type UpgradeRequestInfo,
-  type UpgradeRequestLike,
-  upgradeResponseHead,
   type UpgradeResponseInfo,
   type UpgradeResponseLike,
-  type UpgradeResponseOptions,
-  validateUpgradeRequest,
   validateUpgradeResponse,
-} from "./src/protocol/handshake.ts";
+} from "./src/protocol/client_handshake.ts";
 export {
   type ExtensionOffer,
   formatExtensionList,
@@ -81,6 +73,7 @@ export {
 } from "./src/protocol/header_lists.ts";
 export { type Http1Request, Http1RequestParser } from "./src/protocol/http1_request_parser.ts";
 export { type Http1Response, Http1ResponseParser } from "./src/protocol/http1_response_parser.ts";
+export { refusalResponse, serializeResponseHead } from "./src/protocol/http1_response_writer.ts";
 export {
   acceptServerResponse,
   buildClientOffer,
@@ -101,6 +94,14 @@ export { applyMask, copyMasked, MaskKeySource } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
 export { MessageAssembler } from "./src/protocol/message_assembler.ts";
 export { isControlOpcode, isKnownOpcode, Opcode } from "./src/protocol/opcode.ts";
+export {
+  isUpgradeRequest,
+  type UpgradeRequestInfo,
+  type UpgradeRequestLike,
+  upgradeResponseHead,
+  type UpgradeResponseOptions,
+  validateUpgradeRequest,
+} from "./src/protocol/server_handshake.ts";
 export {
   type CloseEvent,
   type ReadyState,

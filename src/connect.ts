@@ -14,7 +14,7 @@ import {
   createClientHandshake,
   type UpgradeResponseInfo,
   validateUpgradeResponse,
-} from "./protocol/handshake.ts";
+} from "./protocol/client_handshake.ts";
 import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
 import type { Limits } from "./protocol/limits.ts";
 import type { ByteStream } from "./streams/byte_stream.ts";
@@ -27,6 +27,7 @@ import {
   DEFAULT_DEFLATE_THRESHOLD,
   type PerMessageDeflateOptions,
 } from "./protocol/permessage_deflate.ts";
+import { parseWebSocketUrl } from "./protocol/websocket_url.ts";
 
 /**
  * How a client checks the server's certificate on `wss://`.
@@ -220,7 +221,7 @@ export async function connectWith(
     headers: options.headers,
     extensions: deflateOptions === undefined ? undefined : buildClientOffer(deflateOptions),
   });
-  const wsUrl = toWebSocketUrl(url);
+  const wsUrl = parseWebSocketUrl(url);
   const secure = wsUrl.protocol === "wss:";
   // URL keeps an IPv6 host in brackets; sockets want the bare address.
   const hostname = wsUrl.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -341,14 +342,6 @@ async function readResponse(
     "Cannot connect: the server closed the connection without answering (rfc6455#section-4.1)",
     0,
   );
-}
-
-/** The URL as a WebSocket URL: `http:` becomes `ws:`, `https:` becomes `wss:`. */
-function toWebSocketUrl(input: string | URL): URL {
-  const url = new URL(input);
-  if (url.protocol === "http:") url.protocol = "ws:";
-  else if (url.protocol === "https:") url.protocol = "wss:";
-  return url;
 }
 
 function discard(stream: ByteStream): void {

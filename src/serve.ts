@@ -8,17 +8,20 @@
 
 import { WebSocketError } from "./protocol/errors.ts";
 import { HandshakeError } from "./protocol/errors.ts";
+import { acceptKey } from "./protocol/accept_key.ts";
 import {
-  acceptKey,
-  isUpgradeRequest,
-  refusalResponseHead,
+  refusalResponse as writeRefusal,
   serializeResponseHead,
+} from "./protocol/http1_response_writer.ts";
+import {
+  isUpgradeRequest,
   upgradeResponseHead,
   validateUpgradeRequest,
-} from "./protocol/handshake.ts";
+} from "./protocol/server_handshake.ts";
 import { Http1RequestParser } from "./protocol/http1_request_parser.ts";
 import type { Http1Request } from "./protocol/http1_request_parser.ts";
 import type { Limits } from "./protocol/limits.ts";
+import { requestUrl } from "./protocol/request_target.ts";
 import { checkOrigin, type OriginOption } from "./router/origin.ts";
 import { Router, runUpgrade } from "./router/router.ts";
 import type { ByteStream, NetAddr } from "./streams/byte_stream.ts";
@@ -678,55 +681,6 @@ async function refuse(
   }
 }
 
-/**
- * The request's URL from its target and Host, or a 400 `HandshakeError` when either is
- * malformed (rfc7230#section-5.4: a server MUST respond with 400 to a request with an invalid
- * Host header field; rfc7230#section-5.3 for the target forms).
- */
-function requestUrl(head: Http1Request, scheme: "ws:" | "http:"): URL {
-  const host = head.headers.get("host") ?? "";
-  let base: URL;
-  try {
-    base = new URL(`${scheme}//${host}/`);
-  } catch {
-    base = INVALID_URL;
-  }
-  // The whole field must be a host and optional port: no path, query, user info or spaces.
-  if (
-    base === INVALID_URL || host === "" || base.pathname !== "/" || base.search !== "" ||
-    base.hash !== "" || base.username !== "" || base.password !== "" || host.includes(" ") ||
-    host.includes("\\")
-  ) {
-    throw new HandshakeError(
-      `Cannot accept request: Host ${
-        JSON.stringify(host)
-      } is not a host and port (rfc7230#section-5.4)`,
-      400,
-    );
-  }
-  const target = head.target;
-  if (!target.startsWith("/") && !/^https?:\/\/|^wss?:\/\//i.test(target)) {
-    throw new HandshakeError(
-      `Cannot accept request: target ${
-        JSON.stringify(target)
-      } is not a path or an absolute URL (rfc7230#section-5.3)`,
-      400,
-    );
-  }
-  try {
-    return new URL(target, base);
-  } catch {
-    throw new HandshakeError(
-      `Cannot accept request: target ${
-        JSON.stringify(target)
-      } is not a valid URL (rfc7230#section-5.3)`,
-      400,
-    );
-  }
-}
-
-const INVALID_URL = new URL("invalid:");
-
 // The handshake's Request is rebuilt for a handler that asks for it, from what the connection
 // keeps anyway (URL and headers), rather than kept alive for the connection's whole life: a
 // Request costs a few KiB, which adds up over thousands of idle connections.
@@ -748,7 +702,7 @@ function errorText(error: unknown): string {
 }
 
 function refusalResponse(status: number, body: string, headers?: HeadersInit): Uint8Array {
-  return refusalResponseHead(status, headers, body);
+  return writeRefusal(status, headers, body);
 }
 
 /** A fallback handler's `Response` as HTTP/1.1 bytes; the connection closes after it. */

@@ -13,6 +13,7 @@
 import { type ConnectOptions, connectWith, type OpenSocket } from "./connect.ts";
 import { isToken } from "./protocol/header_lists.ts";
 import type { Message } from "./protocol/message.ts";
+import { parseWebSocketUrl as parseUrl } from "./protocol/websocket_url.ts";
 import type { Connection } from "./streams/connection.ts";
 
 /**
@@ -442,6 +443,8 @@ Object.defineProperties(WebSocket.prototype, {
 /**
  * Parses a URL as the WebSocket constructor does: absolute, `ws:` or `wss:` (`http:` and
  * `https:` become those), no fragment.
+ * This is layer 0's `parseWebSocketUrl` (protocol/websocket_url.ts) with its `SyntaxError`
+ * turned into the `DOMException` the WebSocket standard throws.
  *
  * @example
  * ```ts
@@ -454,28 +457,12 @@ Object.defineProperties(WebSocket.prototype, {
  * @see {@link https://websockets.spec.whatwg.org/#dom-websocket-websocket}
  */
 export function parseWebSocketUrl(input: string | URL): URL {
-  let url: URL;
   try {
-    url = new URL(input);
-  } catch {
-    throw new DOMException(`Cannot connect to "${input}": not an absolute URL`, "SyntaxError");
+    return parseUrl(input);
+  } catch (error) {
+    // The WebSocket API names the same failures DOMException "SyntaxError".
+    throw new DOMException((error as Error).message, "SyntaxError");
   }
-  if (url.protocol === "http:") url.protocol = "ws:";
-  else if (url.protocol === "https:") url.protocol = "wss:";
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    throw new DOMException(
-      `Cannot connect to "${url.href}": the scheme is not ws: or wss:`,
-      "SyntaxError",
-    );
-  }
-  // rfc6455#section-3: fragment identifiers MUST NOT be used on WebSocket URIs
-  if (url.href.includes("#")) {
-    throw new DOMException(
-      `Cannot connect to "${url.href}": WebSocket URLs have no fragment (rfc6455#section-3)`,
-      "SyntaxError",
-    );
-  }
-  return url;
 }
 
 /**

@@ -63,10 +63,10 @@ export interface ExtensionOffer {
 
 /**
  * Whether the character code `code` may appear in an RFC 7230 token (rfc7230#section-3.2.6).
+ * Internal to layer 0 (not exported from `mod.ts`); use {@linkcode isToken} for strings.
  *
  * @example
  * ```ts
- * import { isTokenChar } from "@wsflow/wsflow";
  * console.log(isTokenChar(0x41), isTokenChar(0x2c)); // true false: "A" is, "," is not
  * ```
  * @param code A character code or byte.
@@ -124,10 +124,10 @@ export function parseTokenList(value: string): string[] {
 /**
  * Parses the `Upgrade` field: a comma-separated list of `protocol-name ["/" protocol-version]`
  * (rfc7230#section-6.7), such as `websocket` or `HTTP/2.0, websocket`.
+ * Internal to layer 0 (not exported from `mod.ts`).
  *
  * @example
  * ```ts
- * import { parseUpgradeList } from "@wsflow/wsflow";
  * console.log(parseUpgradeList("h2c, WebSocket")); // ["h2c", "WebSocket"]
  * ```
  * @param value The field value.

@@ -15,11 +15,7 @@
  */
 
 import { HandshakeError } from "./errors.ts";
-import {
-  Http1HeadReader,
-  type Http1HeadStatuses,
-  parseHttpVersion,
-} from "./http1_request_parser.ts";
+import { Http1HeadReader, type Http1HeadStatuses, parseHttpVersion } from "./http1_head_reader.ts";
 import type { Limits } from "./limits.ts";
 
 /**

@@ -88,7 +88,7 @@ function maskBytes(
  * import { copyMasked } from "@wsflow/wsflow";
  * const out = new Uint8Array(5);
  * copyMasked(new TextEncoder().encode("Hello"), out, 0, new Uint8Array([0x37, 0xfa, 0x21, 0x3d]));
- * console.log(out[0].toString(16)); // "7f"
+ * console.log(out[0]!.toString(16)); // "7f"
  * ```
  * @param source The plain payload; not changed.
  * @param target Where the masked bytes go.

@@ -24,6 +24,7 @@
 
 import { HandshakeError } from "./errors.ts";
 import { type ExtensionOffer, formatExtensionList } from "./header_lists.ts";
+import { quote } from "./quote.ts";
 
 /**
  * The extension token of permessage-deflate (rfc7692#section-7), compared exactly as written
@@ -546,15 +547,4 @@ function invalid(
 
 function refuse(detail: string, rule = "rfc7692#section-5"): HandshakeError {
   return new HandshakeError(`Cannot connect: ${detail} (${rule})`, 101);
-}
-
-/** A name or value for a message: short, printable. */
-function quote(value: string): string {
-  const short = value.length > 64 ? `${value.slice(0, 64)}…` : value;
-  let out = "";
-  for (let i = 0; i < short.length; i++) {
-    const code = short.charCodeAt(i);
-    out += code >= 0x20 && code < 0x7f ? short[i] : `\\x${code.toString(16).padStart(2, "0")}`;
-  }
-  return `"${out}"`;
 }

@@ -2,7 +2,7 @@
 // client tests that need a server to answer exactly as they choose: a 101 with a wrong accept
 // key, a subprotocol nobody offered, frames glued to the head, or no answer at all.
 import { createServer, type Socket } from "node:net";
-import { acceptKey } from "../../src/protocol/handshake.ts";
+import { acceptKey } from "../../src/protocol/accept_key.ts";
 
 /** A request head as the raw server read it. */
 export interface RawRequest {

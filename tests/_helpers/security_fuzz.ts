@@ -14,7 +14,7 @@
 import fc from "fast-check";
 import { buildClosePayload, parseClosePayload } from "../../src/protocol/close_payload.ts";
 import { HandshakeError, InvalidPayloadError, ProtocolError } from "../../src/protocol/errors.ts";
-import { validateUpgradeRequest } from "../../src/protocol/handshake.ts";
+import { validateUpgradeRequest } from "../../src/protocol/server_handshake.ts";
 import {
   type ExtensionOffer,
   formatExtensionList,

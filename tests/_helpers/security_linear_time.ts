@@ -5,7 +5,7 @@
 // quadratic near 64. The ratio, not an absolute time, is asserted, so a slow or busy machine
 // does not fail it. No test framework here: scripts/fuzz.ts runs the same cases.
 import { HandshakeError } from "../../src/protocol/errors.ts";
-import { validateUpgradeRequest } from "../../src/protocol/handshake.ts";
+import { validateUpgradeRequest } from "../../src/protocol/server_handshake.ts";
 import { parseExtensionList, parseTokenList } from "../../src/protocol/header_lists.ts";
 import { Http1RequestParser } from "../../src/protocol/http1_request_parser.ts";
 import type { Limits } from "../../src/protocol/limits.ts";

@@ -8,17 +8,9 @@ import {
   parseTokenList,
   parseUpgradeList,
 } from "../../src/protocol/header_lists.ts";
+import { thrown } from "../_helpers/thrown.ts";
 
 const KIB_64 = 64 * 1024;
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("Expected an error, none was thrown");
-}
 
 describe("isToken", () => {
   it("rfc7230#section-3.2.6 accepts tchars and refuses separators, controls and non-ASCII", () => {

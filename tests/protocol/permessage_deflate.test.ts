@@ -14,6 +14,7 @@ import {
   PERMESSAGE_DEFLATE,
   type PerMessageDeflateOptions,
 } from "../../src/protocol/permessage_deflate.ts";
+import { thrown } from "../_helpers/thrown.ts";
 
 const DEFAULTS: DeflateParams = {
   serverNoContextTakeover: false,
@@ -24,15 +25,6 @@ const DEFAULTS: DeflateParams = {
 
 function negotiate(header: string, options: PerMessageDeflateOptions = {}) {
   return negotiateServer(parseExtensionList(header), options);
-}
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("Expected an error, none was thrown");
 }
 
 describe("negotiateServer with the offers browsers and libraries send", () => {

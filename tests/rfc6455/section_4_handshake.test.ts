@@ -3,24 +3,26 @@
 // request (4.2.1) and what it answers (4.2.2, 4.4). Heads go through the parsers as bytes, in
 // every chunking (whole, split at every byte boundary, one byte at a time).
 import { describe, expect, it } from "vitest";
-import { HandshakeError } from "../../src/protocol/errors.ts";
+import { acceptKey } from "../../src/protocol/accept_key.ts";
 import {
-  acceptKey,
   createClientHandshake,
   type ExpectedUpgrade,
-  isUpgradeRequest,
-  refusalResponseHead,
-  type UpgradeRequestInfo,
-  upgradeResponseHead,
   type UpgradeResponseInfo,
-  validateUpgradeRequest,
   validateUpgradeResponse,
-} from "../../src/protocol/handshake.ts";
+} from "../../src/protocol/client_handshake.ts";
+import { HandshakeError } from "../../src/protocol/errors.ts";
 import { type Http1Request, Http1RequestParser } from "../../src/protocol/http1_request_parser.ts";
 import {
   type Http1Response,
   Http1ResponseParser,
 } from "../../src/protocol/http1_response_parser.ts";
+import { refusalResponse } from "../../src/protocol/http1_response_writer.ts";
+import {
+  isUpgradeRequest,
+  type UpgradeRequestInfo,
+  upgradeResponseHead,
+  validateUpgradeRequest,
+} from "../../src/protocol/server_handshake.ts";
 
 const encoder = new TextEncoder();
 const RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -650,7 +652,7 @@ describe("rfc6455#section-4.2.1 the server reads the client's handshake", () => 
 
   it("rfc6455#section-4.2.1 server answers a refused handshake with a complete HTTP response", () => {
     const outcome = server(request({ "Sec-WebSocket-Key": null }));
-    const bytes = refusalResponseHead(outcome.status, outcome.headers, `${outcome.message}\n`);
+    const bytes = refusalResponse(outcome.status, outcome.headers, `${outcome.message}\n`);
     const parsed = new Http1ResponseParser().push(bytes)!;
     expect(parsed.status).toBe(400);
     expect(parsed.headers.get("connection")).toBe("close");
