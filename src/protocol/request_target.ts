@@ -84,7 +84,9 @@ export function requestUrl(request: RequestTarget, scheme: "ws:" | "http:"): URL
     );
   }
   try {
-    return new URL(target, base);
+    // An origin-form target is a path, never a reference resolved against the Host: resolving
+    // "//evil/x" would make "evil" the host and override the Host field.
+    return target.startsWith("/") ? new URL(`${scheme}//${base.host}${target}`) : new URL(target);
   } catch {
     throw new HandshakeError(
       `Cannot accept request: target ${

@@ -25,6 +25,14 @@ describe("requestUrl", () => {
     expect(url("/a", "Example.COM").host).toBe("example.com");
   });
 
+  it("rfc7230#section-5.3 an origin-form target that starts with // stays a path: the Host is the authority", () => {
+    const built = url("//evil.example/x?y=1", "app.example:8080");
+    expect(built.host).toBe("app.example:8080");
+    expect(built.pathname).toBe("//evil.example/x");
+    expect(built.search).toBe("?y=1");
+    expect(url("/\\evil.example/x", "app.example").host).toBe("app.example");
+  });
+
   it("rfc7230#section-5.3 keeps the scheme and authority of an absolute-form target", () => {
     expect(url("http://other.example/x", "example.com").href).toBe("http://other.example/x");
     expect(url("WSS://other.example/x", "example.com").href).toBe("wss://other.example/x");
