@@ -59,5 +59,7 @@ if (violations.length > 0) {
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   const summary = [...counts].map(([kind, count]) => `${kind} ${count}`).join(", ");
-  console.log(`check_layers: OK, ${paths.length} files follow the layer rules, no import cycles (${summary})`);
+  console.log(
+    `check_layers: OK, ${paths.length} files follow the layer rules, no import cycles (${summary})`,
+  );
 }
