@@ -9,12 +9,14 @@
  * | layer 2 `src/router/` | layers 0 and 2, and `import type` from layer 1 |
  * | layer 3 `src/server/` | layers 0-2, `src/server/` and `src/*.ts` |
  * | layer 3 `src/client/` | layers 0-2, `src/client/` and `src/*.ts` |
- * | layer 3 `src/pubsub/` | layers 0-2, `src/pubsub/` and `src/*.ts`, and `import type` from `src/server/` |
+ * | layer 3 `src/pubsub/` | layers 0-2, `src/pubsub/` and `src/*.ts`; `import type` from
+ *   `src/server/` |
  * | layer 3 `src/testing/` | layers 0-3 |
  * | layer 3 `src/*.ts` | layers 0-3 except `src/testing/` |
- * | layer 4 `src/adapters/` | layers 0-3 except `src/testing/`, and the shared adapter files; a runtime
- *   adapter (`deno.ts`, `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`)
- *   never imports another runtime's family, and uses its own runtime only |
+ * | layer 4 `src/adapters/` | layers 0-3 except `src/testing/`, and the shared adapter files
+ *   (`listener.ts`, `zlib_*.ts`, any name that is no runtime's); a runtime adapter (`deno.ts`,
+ *   `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never imports
+ *   another runtime's family, and uses its own runtime only |
  * | `mod.ts` (entry `.`) | layers 0-3 except `src/testing/`, never `src/adapters/` |
  * | `testing.ts` (entry `./testing`) | layers 0-3, never `src/adapters/` |
  *
