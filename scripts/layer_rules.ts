@@ -7,15 +7,40 @@
  * | layer 0 `src/protocol/` | layer 0 |
  * | layer 1 `src/streams/` | layers 0-1 |
  * | layer 2 `src/router/` | layers 0 and 2, and `import type` from layer 1 |
- * | layer 3 `src/*.ts`, `src/testing/` | layers 0-3 |
- * | layer 4 `src/adapters/*.ts` | layers 0-3 and the shared adapter files; a runtime adapter
- *   (`deno.ts`, `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never
- *   imports another runtime's adapter, and uses its own runtime only |
- * | `mod.ts`, `testing.ts` | layers 0-3, never `src/adapters/` |
+ * | layer 3 `src/server/` | layers 0-2, `src/server/` and `src/*.ts` |
+ * | layer 3 `src/client/` | layers 0-2, `src/client/` and `src/*.ts` |
+ * | layer 3 `src/pubsub/` | layers 0-2, `src/pubsub/` and `src/*.ts`; `import type` from
+ *   `src/server/` |
+ * | layer 3 `src/testing/` | layers 0-3 |
+ * | layer 3 `src/*.ts` | layers 0-3 except `src/testing/` |
+ * | layer 4 `src/adapters/` | layers 0-3 except `src/testing/`, and the shared adapter files
+ *   (`listener.ts`, `zlib_*.ts`, any name that is no runtime's); a runtime adapter (`deno.ts`,
+ *   `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never imports
+ *   another runtime's family, and uses its own runtime only |
+ * | `mod.ts` (entry `.`) | layers 0-3 except `src/testing/`, never `src/adapters/` |
+ * | `testing.ts` (entry `./testing`) | layers 0-3, never `src/adapters/` |
+ *
+ * Layer 3 is composition. `src/server/` and `src/client/` are siblings: neither imports the
+ * other, what both need goes down into layers 0-2. `src/testing/` is test support (in-memory
+ * pairs, fake clocks) for users' tests: only it and `testing.ts` import it, so production code
+ * never carries it. The files still directly in `src/` are composition not yet sorted into a
+ * folder: every part of layer 3 may import them, and they may import every part but
+ * `src/testing/`.
+ *
+ * A folder's sub-folders belong to its layer (`src/server/http/head.ts` is in `src/server/`;
+ * `src/adapters/node/tls.ts` is in Node's family). Any other folder under `src/` is reported,
+ * with where its files belong. Nothing imports an entry file (`mod.ts`, `testing.ts`).
  *
  * Layers 0-1 also name no `Deno`, `Bun`, `process` or `Buffer`. Relative imports name the `.ts`
  * file. Anything not relative (`node:…`, `bun`, npm packages) is a runtime import or a dependency,
  * and only the matching runtime adapter may have one.
+ *
+ * No import cycles, in any layer: a cycle of imports that are still there at run time (static
+ * and `import("…")` alike) is a violation, and so is a cycle that closes only through
+ * `import type`. The type-only one cannot break module loading, but the files still depend on
+ * each other, so neither can be read, tested or moved alone; today's tree has none, so the check
+ * costs nothing and keeps it that way. Each elementary cycle is reported once, from its first
+ * file in path order, naming every file in import order.
  *
  * Sources are tokenized, not parsed: comments, strings, template literals and regular expressions
  * are told apart from code, which is what keeps a `process` in a comment or an error message from
@@ -37,14 +62,20 @@ export interface Violation {
 /** The JavaScript runtimes that have an adapter. */
 export type Runtime = "deno" | "bun" | "node";
 
+/**
+ * The parts of layer 3, composition: a folder, or `top` for a file directly in `src/` that has
+ * not moved into one yet.
+ */
+export type Area = "server" | "client" | "pubsub" | "testing" | "top";
+
 /** Where a file sits in the layer table. */
 export type Place =
   | { kind: "protocol" }
   | { kind: "streams" }
   | { kind: "router" }
-  | { kind: "top" }
+  | { kind: "composition"; area: Area }
   | { kind: "adapter"; runtime: Runtime | null }
-  | { kind: "mod" };
+  | { kind: "entry"; entry: "mod.ts" | "testing.ts" };
 
 /** One import or re-export found in a source file. */
 export interface ImportRef {
@@ -63,28 +94,34 @@ const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
 /**
  * The place of a repository-relative path, or `null` for a file in no layer (which is itself a
  * violation when it is under `src/`).
+ *
+ * @example
+ * ```ts
+ * console.log(placeOf("src/server/http/head.ts")); // { kind: "composition", area: "server" }
+ * console.log(placeOf("src/adapters/node_http.ts")); // { kind: "adapter", runtime: "node" }
+ * ```
  */
 export function placeOf(path: string): Place | null {
-  // Runtime-free entry points: the main one and the test helpers.
-  if (path === "mod.ts" || path === "testing.ts") return { kind: "mod" };
+  if (path === "mod.ts" || path === "testing.ts") return { kind: "entry", entry: path };
   const parts = path.split("/");
-  if (parts[0] !== "src") return null;
-  if (parts.length === 2) return { kind: "top" };
-  if (parts.length !== 3) return null;
-  const [, folder, file = ""] = parts;
-  switch (folder) {
+  if (parts[0] !== "src" || parts.length < 2) return null;
+  if (parts.length === 2) return { kind: "composition", area: "top" };
+  switch (parts[1]) {
     case "protocol":
       return { kind: "protocol" };
     case "streams":
       return { kind: "streams" };
     case "router":
       return { kind: "router" };
+    case "server":
+    case "client":
+    case "pubsub":
     case "testing":
-      // Test helpers compose connections over in-memory streams: layer 3, like serve.ts.
-      return { kind: "top" };
+      return { kind: "composition", area: parts[1] };
     case "adapters": {
-      const stem = file.replace(/\.ts$/, "");
-      // `node_http.ts` belongs to Node as much as `node.ts` does: same runtime, same rules.
+      // The first name below adapters/ says whose it is: `node.ts`, `node_http.ts` and
+      // `node/…` belong to Node alike (same runtime, same rules); any other name is shared.
+      const stem = parts[2]!.replace(/\.ts$/, "");
       const runtime = RUNTIMES.find((r) => stem === r || stem.startsWith(`${r}_`)) ?? null;
       return { kind: "adapter", runtime };
     }
@@ -101,14 +138,14 @@ function describePlace(place: Place): string {
       return "layer 1 (src/streams/)";
     case "router":
       return "layer 2 (src/router/)";
-    case "top":
-      return "layer 3 (src/*.ts)";
+    case "composition":
+      return place.area === "top" ? "layer 3 (src/*.ts)" : `layer 3 (src/${place.area}/)`;
     case "adapter":
       return place.runtime === null
         ? "layer 4 (src/adapters/, shared file)"
         : `layer 4 (src/adapters/${place.runtime}.ts)`;
-    case "mod":
-      return "mod.ts";
+    case "entry":
+      return place.entry;
   }
 }
 
@@ -120,21 +157,44 @@ function allowedText(place: Place): string {
       return "may import only src/protocol/ and src/streams/";
     case "router":
       return "may import only src/protocol/ and src/router/, and `import type` from src/streams/";
-    case "top":
-      return "may import only layers 0-3 (src/protocol/, src/streams/, src/router/, src/*.ts)";
+    case "composition":
+      switch (place.area) {
+        case "server":
+          return "may import only layers 0-2, src/server/ and src/*.ts (src/client/ is its " +
+            "sibling: what both need goes into layers 0-2)";
+        case "client":
+          return "may import only layers 0-2, src/client/ and src/*.ts (src/server/ is its " +
+            "sibling: what both need goes into layers 0-2)";
+        case "pubsub":
+          return "may import only layers 0-2, src/pubsub/ and src/*.ts, and `import type` " +
+            "from src/server/";
+        case "testing":
+          return "may import only layers 0-3";
+        case "top":
+          return "may import only layers 0-3 (src/protocol/, src/streams/, src/router/, " +
+            "src/server/, src/client/, src/pubsub/, src/*.ts), not src/testing/";
+      }
+      break;
     case "adapter":
       return place.runtime === null
         ? "may import only layers 0-3 and shared adapter files (runtime adapters only by import())"
         : "may import only layers 0-3, shared adapter files and its own runtime's files, " +
           "never another runtime's adapter";
-    case "mod":
-      return "re-exports only the runtime-free layers 0-3, never src/adapters/";
+    case "entry":
+      return place.entry === "mod.ts"
+        ? "re-exports only the runtime-free layers 0-3, never src/adapters/ (nor src/testing/: " +
+          "that is testing.ts's)"
+        : "re-exports only layers 0-3, never src/adapters/";
   }
+}
+
+function isTesting(place: Place): boolean {
+  return place.kind === "composition" && place.area === "testing";
 }
 
 /** Whether `from` may import `to`; `typeOnly` and `dynamic` describe the import. */
 function mayImport(from: Place, to: Place, ref: ImportRef): boolean {
-  if (to.kind === "mod") return false;
+  if (to.kind === "entry") return false;
   switch (from.kind) {
     case "protocol":
       return to.kind === "protocol";
@@ -143,10 +203,14 @@ function mayImport(from: Place, to: Place, ref: ImportRef): boolean {
     case "router":
       return to.kind === "protocol" || to.kind === "router" ||
         (to.kind === "streams" && ref.typeOnly);
-    case "top":
-    case "mod":
-      return to.kind !== "adapter";
+    case "composition":
+      if (to.kind === "adapter") return false;
+      if (to.kind !== "composition") return true;
+      return mayCompose(from.area, to.area, ref);
+    case "entry":
+      return to.kind !== "adapter" && (from.entry === "testing.ts" || !isTesting(to));
     case "adapter":
+      if (isTesting(to)) return false;
       if (to.kind !== "adapter") return true;
       if (to.runtime === null) return true;
       // Files of one runtime's family (`node.ts`, `node_http.ts`) run on the same runtime.
@@ -154,6 +218,23 @@ function mayImport(from: Place, to: Place, ref: ImportRef): boolean {
       // A shared file (say, one that picks the adapter for the running runtime) may load a
       // runtime adapter lazily; nothing may load one eagerly, or every runtime would load it.
       return from.runtime === null && ref.dynamic;
+  }
+}
+
+/** Within layer 3: whether a file of `from` may import one of `to`. */
+function mayCompose(from: Area, to: Area, ref: ImportRef): boolean {
+  if (from === to || from === "testing") return true;
+  switch (to) {
+    case "top":
+      return true; // not yet sorted into a folder: every part of layer 3 may still use it
+    case "testing":
+      return false; // test support stays out of production code
+    case "server":
+      // Topics hang off a server's connections and name its types, but never run its code.
+      return from === "top" || (from === "pubsub" && ref.typeOnly);
+    case "client":
+    case "pubsub":
+      return from === "top";
   }
 }
 
@@ -202,9 +283,10 @@ function forbiddenNames(place: Place): { names: ReadonlySet<string>; why: string
 }
 
 /**
- * Checks every rule on `files` (repository-relative path → source). Paths outside `src/` other
- * than `mod.ts` are ignored. Relative imports are resolved against the map, so pass every file of
- * `src/` for the "no such file" check to be meaningful.
+ * Checks every rule on `files` (repository-relative path → source), import cycles included.
+ * Paths outside `src/` other than the entry files `mod.ts` and `testing.ts` are ignored. Relative
+ * imports are resolved against the map, so pass every file of `src/` for the "no such file" and
+ * cycle checks to be meaningful.
  *
  * @example A protocol file that reaches up into streams
  * ```ts
@@ -217,23 +299,19 @@ function forbiddenNames(place: Place): { names: ReadonlySet<string>; why: string
  */
 export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
   const violations: Violation[] = [];
+  const graph: ImportGraph = new Map();
   for (const [file, source] of files) {
     const place = placeOf(file);
-    if (place === null) {
-      if (file.startsWith("src/")) {
-        violations.push({
-          file,
-          line: 1,
-          message:
-            "File is in no layer: move it into src/{protocol,streams,router,testing,adapters}/ or " +
-            "src/, or add its folder to scripts/layer_rules.ts and STYLE.md",
-        });
-      }
-      continue;
-    }
+    if (place === null && !file.startsWith("src/")) continue;
     const tokens = tokenize(source);
     const lines = lineStarts(source);
-    for (const ref of findImports(tokens, lines)) {
+    const refs = findImports(tokens, lines);
+    addEdges(graph, file, refs, files);
+    if (place === null) {
+      violations.push({ file, line: 1, message: noLayerMessage(file) });
+      continue;
+    }
+    for (const ref of refs) {
       const message = checkImport(file, place, ref, files);
       if (message !== null) violations.push({ file, line: ref.line, message });
     }
@@ -248,7 +326,17 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
       }
     }
   }
+  violations.push(...cycleViolations(graph));
   return violations.sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
+}
+
+function noLayerMessage(file: string): string {
+  const folder = file.split("/").slice(0, 2).join("/");
+  return `Folder ${folder}/ is in no layer: put RFC 6455 rules (no I/O) in src/protocol/, ` +
+    "streams, timers and backpressure in src/streams/, routing in src/router/, the wiring of a " +
+    "server, a client, pub/sub or test support in src/server/, src/client/, src/pubsub/ or " +
+    "src/testing/, and code that touches a runtime in src/adapters/ (or add the folder to " +
+    "scripts/layer_rules.ts and STYLE.md)";
 }
 
 function checkImport(
@@ -275,16 +363,28 @@ function checkImport(
   const targetPlace = placeOf(target);
   if (targetPlace === null) {
     if (target.startsWith("src/")) return null; // that file gets its own "in no layer" report
-    return `Cannot import "${spec}" in ${where}: it is outside src/ and mod.ts`;
+    return `Cannot import "${spec}" in ${where}: it is outside src/ and the entry files`;
   }
   if (!files.has(target)) return `Cannot import "${spec}": no such file (${target})`;
   if (mayImport(place, targetPlace, ref)) return null;
-  if (targetPlace.kind === "mod") {
-    return `Cannot import "${spec}" in ${where}: mod.ts only re-exports, nothing imports it`;
+  if (targetPlace.kind === "entry") {
+    return `Cannot import "${spec}" in ${where}: ${targetPlace.entry} is an entry point, it ` +
+      "only re-exports and nothing imports it";
   }
   if (place.kind === "router" && targetPlace.kind === "streams") {
     return `Cannot import "${spec}" at run time in ${where}: ` +
       "src/streams/ may be used here only through `import type`";
+  }
+  if (
+    place.kind === "composition" && place.area === "pubsub" &&
+    targetPlace.kind === "composition" && targetPlace.area === "server"
+  ) {
+    return `Cannot import "${spec}" at run time in ${where}: ` +
+      "src/server/ may be used here only through `import type`";
+  }
+  if (isTesting(targetPlace)) {
+    return `Cannot import "${spec}" in ${where}: src/testing/ is test support, which only ` +
+      "src/testing/ and testing.ts import";
   }
   return `Cannot import "${spec}" in ${where}: it ${allowedText(place)}`;
 }
@@ -302,6 +402,154 @@ function resolve(from: string, specifier: string): string | null {
     }
   }
   return parts.join("/");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import cycles
+
+/** How one file imports another: the first import's line, and whether any survives run time. */
+interface Edge {
+  /** Line of the first import that survives run time, or of the first import if none does. */
+  line: number;
+  /** Some import of the pair is a value import (static or `import("…")`), not `import type`. */
+  value: boolean;
+}
+
+/** Importing file → imported file → how. */
+type ImportGraph = Map<string, Map<string, Edge>>;
+
+// Past this many, the list is noise: break these first and the rest shows on the next run.
+const MAX_CYCLES = 50;
+
+function addEdges(
+  graph: ImportGraph,
+  file: string,
+  refs: readonly ImportRef[],
+  files: ReadonlyMap<string, string>,
+): void {
+  let edges = graph.get(file);
+  if (edges === undefined) graph.set(file, edges = new Map());
+  for (const ref of refs) {
+    if (!ref.specifier.startsWith("./") && !ref.specifier.startsWith("../")) continue;
+    const target = resolve(file, ref.specifier);
+    if (target === null || !files.has(target)) continue; // reported as a broken import
+    const edge = edges.get(target);
+    if (edge === undefined) edges.set(target, { line: ref.line, value: !ref.typeOnly });
+    else if (!edge.value && !ref.typeOnly) edges.set(target, { line: ref.line, value: true });
+  }
+}
+
+/**
+ * One violation per elementary cycle of `graph`, at the import that leaves the cycle's first
+ * file (in path order). A cycle through `import type` only is reported as such.
+ */
+function cycleViolations(graph: ImportGraph): Violation[] {
+  const cycles = elementaryCycles(graph, MAX_CYCLES + 1);
+  const violations: Violation[] = [];
+  for (const cycle of cycles.slice(0, MAX_CYCLES)) {
+    const steps = cycle.map((file, i) => {
+      const next = cycle[(i + 1) % cycle.length]!;
+      return { file, next, edge: graph.get(file)!.get(next)! };
+    });
+    const path = [...cycle, cycle[0]].join(" -> ");
+    const typeSteps = steps.filter((s) => !s.edge.value);
+    const message = typeSteps.length === 0
+      ? `Import cycle ${path}: no file may depend on itself through others; move what they ` +
+        "share into a file that they both import"
+      : `Type-only import cycle ${path} (${
+        typeSteps.map((s) => `${s.file} -> ${s.next}`).join(", ")
+      } only \`import type\`): erased at run time, but the files still depend on each other; ` +
+        "move the shared types into a file that they both import";
+    violations.push({ file: cycle[0]!, line: steps[0]!.edge.line, message });
+  }
+  const more = cycles[MAX_CYCLES];
+  if (more !== undefined) {
+    violations.push({
+      file: more[0]!,
+      line: 1,
+      message: `More import cycles than the ${MAX_CYCLES} listed: break those first`,
+    });
+  }
+  return violations;
+}
+
+/**
+ * The elementary cycles of `graph` (at most `limit`), each as its files in import order starting
+ * from its first file in path order, found with Johnson's algorithm ("Finding all the elementary
+ * circuits of a directed graph", 1975): time linear in the size of the graph per cycle found, so
+ * a tangle of many files cannot make the check hang.
+ */
+function elementaryCycles(graph: ImportGraph, limit: number): string[][] {
+  const nodes = [...graph.keys()].sort();
+  const order = new Map(nodes.map((file, i) => [file, i]));
+  const successors = new Map<string, string[]>();
+  const predecessors = new Map<string, string[]>(nodes.map((file) => [file, []]));
+  for (const file of nodes) {
+    const next = [...graph.get(file)!.keys()].filter((t) => order.has(t)).sort();
+    successors.set(file, next);
+    for (const t of next) predecessors.get(t)!.push(file);
+  }
+  // Files reachable from `start` through files that do not come before it.
+  const reach = (start: string, step: Map<string, string[]>, min: number): Set<string> => {
+    const seen = new Set([start]);
+    const queue = [start];
+    for (let q = queue.pop(); q !== undefined; q = queue.pop()) {
+      for (const t of step.get(q)!) {
+        if (order.get(t)! >= min && !seen.has(t)) {
+          seen.add(t);
+          queue.push(t);
+        }
+      }
+    }
+    return seen;
+  };
+
+  const cycles: string[][] = [];
+  for (const [i, start] of nodes.entries()) {
+    if (cycles.length >= limit) break;
+    // Every cycle whose first file is `start` runs inside start's strongly connected part of
+    // the graph without the files before it.
+    const backward = reach(start, predecessors, i);
+    const part = new Set([...reach(start, successors, i)].filter((f) => backward.has(f)));
+    const blocked = new Set<string>();
+    const blockedBy = new Map<string, Set<string>>();
+    const stack: string[] = [];
+    const unblock = (file: string): void => {
+      blocked.delete(file);
+      const waiting = blockedBy.get(file);
+      if (waiting === undefined) return;
+      blockedBy.delete(file);
+      for (const w of waiting) if (blocked.has(w)) unblock(w);
+    };
+    const circuit = (file: string): boolean => {
+      let found = false;
+      stack.push(file);
+      blocked.add(file);
+      for (const next of successors.get(file)!) {
+        if (!part.has(next) || cycles.length >= limit) continue;
+        if (next === start) {
+          cycles.push([...stack]);
+          found = true;
+        } else if (!blocked.has(next) && circuit(next)) {
+          found = true;
+        }
+      }
+      if (found) {
+        unblock(file);
+      } else {
+        for (const next of successors.get(file)!) {
+          if (!part.has(next)) continue;
+          let waiting = blockedBy.get(next);
+          if (waiting === undefined) blockedBy.set(next, waiting = new Set());
+          waiting.add(file);
+        }
+      }
+      stack.pop();
+      return found;
+    };
+    circuit(start);
+  }
+  return cycles;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ const PINNED: Record<string, readonly string[]> = {
     "type ClientHandshake",
     "type ClientHandshakeOptions",
     "type ClientTlsOptions",
+    "type Clock",
     "CloseCode",
     "type CloseEvent",
     "type CloseInfo",
@@ -95,7 +96,8 @@ const PINNED: Record<string, readonly string[]> = {
     "PolicyViolationError",
     "ProtocolError",
     "type ReadyState",
-    "refusalResponseHead",
+    "REAL_CLOCK",
+    "refusalResponse",
     "resolveLimits",
     "type Role",
     "type Route",
@@ -201,8 +203,15 @@ const PINNED: Record<string, readonly string[]> = {
     "zlibQueueState",
     "type ZlibQueueState",
   ],
+  "./testing": [
+    "type ByteStream",
+    "byteStreamPair",
+    "connectedPair",
+    "type ConnectedPair",
+    "type ConnectedPairOptions",
+    "FakeClock",
+  ],
 };
-
 const ENTRY_POINTS = JSON.parse(readFileSync(join(REPO_ROOT, "deno.json"), "utf8"))
   .exports as Record<
     string,

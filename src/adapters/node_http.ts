@@ -19,7 +19,7 @@ import type { Router } from "../router/router.ts";
 import { handleStream, type ServeOptions, type WebSocketHandler } from "../serve.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
-import { socketToByteStream } from "./node.ts";
+import { socketToByteStream } from "./node_socket.ts";
 
 /**
  * A listener for the `upgrade` event of a `node:http` or `node:https` server.

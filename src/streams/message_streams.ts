@@ -6,7 +6,17 @@
 
 import { CloseCode } from "../protocol/close_code.ts";
 import type { Message } from "../protocol/message.ts";
-import type { Connection } from "./connection.ts";
+
+/**
+ * What these streams need of a connection: its message iterator, `send` and `close`. A shape of
+ * its own, so that this file and `connection.ts` do not import each other.
+ */
+export interface MessageEndpoint extends AsyncIterable<Message> {
+  /** Sends one message, resolving when it may be followed by another. */
+  send(message: Message): Promise<void>;
+  /** Starts the closing handshake. */
+  close(code?: number): Promise<unknown>;
+}
 
 /**
  * Received messages as a stream, read through the connection's async iterator (so it shares one
@@ -21,7 +31,7 @@ import type { Connection } from "./connection.ts";
  * @param connection The connection.
  * @returns The stream of messages.
  */
-export function messageReadable(connection: Connection): ReadableStream<Message> {
+export function messageReadable(connection: MessageEndpoint): ReadableStream<Message> {
   const messages = connection[Symbol.asyncIterator]();
   return new ReadableStream<Message>({
     pull: async (controller): Promise<void> => {
@@ -47,7 +57,7 @@ export function messageReadable(connection: Connection): ReadableStream<Message>
  * @param connection The connection.
  * @returns The stream.
  */
-export function messageWritable(connection: Connection): WritableStream<Message> {
+export function messageWritable(connection: MessageEndpoint): WritableStream<Message> {
   return new WritableStream<Message>({
     write: (chunk): Promise<void> => connection.send(chunk),
     close: async (): Promise<void> => {
