@@ -80,7 +80,6 @@ const COLON = 0x3a;
  *
  * @example
  * ```ts
- * import { splitPath } from "@wsflow/wsflow";
  * console.log(splitPath("/rooms/caf%C3%A9")); // ["rooms", "café"]
  * console.log(splitPath("/bad/%E0%A4")); // null: malformed percent-encoding
  * ```
@@ -188,7 +187,7 @@ export class RoutePattern<P extends string = string> {
    *
    * @example
    * ```ts
-   * import { RoutePattern, splitPath } from "@wsflow/wsflow";
+   * import { RoutePattern } from "@wsflow/wsflow";
    * const segments = splitPath("/rooms/lobby")!;
    * console.log(new RoutePattern("/rooms/:id").matchSegments(segments)); // { id: "lobby" }
    * ```
