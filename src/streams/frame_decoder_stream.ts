@@ -1,15 +1,20 @@
 /**
- * A TransformStream from bytes to frames.
+ * A TransformStream from bytes to frames: a standalone tool for frame-level work (a proxy, a
+ * recorder, a test peer). A `Connection` does not use it: it drives the same `FrameParser`
+ * directly from its read loop, which saves a stream hop and a promise per frame.
  *
  * @module
  */
 
 import type { Frame } from "../protocol/frame.ts";
 import { FrameParser, type FrameParserOptions } from "../protocol/frame_parser.ts";
+import { WebSocketError } from "../protocol/errors.ts";
 
 /**
  * Decodes WebSocket frames from a byte stream, one frame per output chunk. Protocol errors
- * error the stream with the typed {@linkcode WebSocketError} (its `closeCode` says how to close).
+ * error the stream with the typed {@linkcode WebSocketError} (its `closeCode` says how to close);
+ * bytes that end inside a frame error it with a `WebSocketError` of code 1006 (abnormal closure,
+ * rfc6455#section-7.1.5).
  *
  * It takes ownership of the chunks written to it: payloads are views of them, unmasked in place.
  *
@@ -34,7 +39,10 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Frame> {
       },
       flush(controller): void {
         if (!parser.idle) {
-          controller.error(new TypeError("Cannot decode frame: the stream ended inside a frame"));
+          // rfc6455#section-7.1.5: the connection ended without a Close frame
+          controller.error(
+            new WebSocketError("Cannot decode frame: the stream ended inside a frame", 1006),
+          );
         }
       },
     });

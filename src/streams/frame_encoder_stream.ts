@@ -1,5 +1,7 @@
 /**
- * A TransformStream from frames to bytes.
+ * A TransformStream from frames to bytes: a standalone tool, like `FrameDecoderStream`. A
+ * `Connection` writes through its own frame writer, which batches the frames of one event-loop
+ * turn into one socket write.
  *
  * @module
  */
