@@ -10,9 +10,9 @@
  */
 
 import { type ConnectOptions, connectWith, type OpenSocket } from "./connect.ts";
-import { ConnectionClosedError } from "./protocol/errors.ts";
-import type { Message } from "./protocol/message.ts";
-import type { Connection } from "./streams/connection.ts";
+import { ConnectionClosedError } from "../protocol/errors.ts";
+import type { Message } from "../protocol/message.ts";
+import type { Connection } from "../streams/connection.ts";
 import { checkProtocols, parseWebSocketUrl, toMessage } from "./websocket.ts";
 
 /**

@@ -11,10 +11,10 @@
  */
 
 import { type ConnectOptions, connectWith, type OpenSocket } from "./connect.ts";
-import { isToken } from "./protocol/header_lists.ts";
-import type { Message } from "./protocol/message.ts";
-import { parseWebSocketUrl as parseUrl } from "./protocol/websocket_url.ts";
-import type { Connection } from "./streams/connection.ts";
+import { isToken } from "../protocol/header_lists.ts";
+import type { Message } from "../protocol/message.ts";
+import { parseWebSocketUrl as parseUrl } from "../protocol/websocket_url.ts";
+import type { Connection } from "../streams/connection.ts";
 
 /**
  * Options of {@linkcode WebSocket} beyond the standard constructor's: the transport, and what

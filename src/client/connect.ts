@@ -9,25 +9,25 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.1}
  */
 
-import { HandshakeError } from "./protocol/errors.ts";
+import { HandshakeError } from "../protocol/errors.ts";
 import {
   createClientHandshake,
   type UpgradeResponseInfo,
   validateUpgradeResponse,
-} from "./protocol/client_handshake.ts";
-import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
-import type { Limits } from "./protocol/limits.ts";
-import type { ByteStream } from "./streams/byte_stream.ts";
-import { Connection } from "./streams/connection.ts";
-import type { SendBufferOptions } from "./streams/connection_options.ts";
-import type { ConnectionDeflate, DeflateEngine } from "./streams/deflate_engine.ts";
+} from "../protocol/client_handshake.ts";
+import { type Http1Response, Http1ResponseParser } from "../protocol/http1_response_parser.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { ByteStream } from "../streams/byte_stream.ts";
+import { Connection } from "../streams/connection.ts";
+import type { SendBufferOptions } from "../streams/connection_options.ts";
+import type { ConnectionDeflate, DeflateEngine } from "../streams/deflate_engine.ts";
 import {
   acceptServerResponse,
   buildClientOffer,
   DEFAULT_DEFLATE_THRESHOLD,
   type PerMessageDeflateOptions,
-} from "./protocol/permessage_deflate.ts";
-import { parseWebSocketUrl } from "./protocol/websocket_url.ts";
+} from "../protocol/permessage_deflate.ts";
+import { parseWebSocketUrl } from "../protocol/websocket_url.ts";
 
 /**
  * How a client checks the server's certificate on `wss://`.
