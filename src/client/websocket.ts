@@ -4,7 +4,8 @@
  *
  * It is runtime-free: it needs a socket opener. Each adapter exports a `WebSocket` bound to its
  * own (`import { WebSocket } from "@wsflow/wsflow/node"`); this one takes it as
- * `options.openSocket`.
+ * `options.openSocket`. The checks it shares with `WebSocketStream` (URL, subprotocols, `close`
+ * arguments) are in `web_api.ts`.
  *
  * @module
  * @see {@link https://websockets.spec.whatwg.org/#the-websocket-interface}

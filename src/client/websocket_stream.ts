@@ -3,7 +3,8 @@
  * readable and a writable stream, with backpressure both ways.
  *
  * Runtime-free like {@linkcode WebSocket}: each adapter exports a `WebSocketStream` bound to
- * its socket opener; this one takes it as `options.openSocket`.
+ * its socket opener; this one takes it as `options.openSocket`. Its checks are `WebSocket`'s
+ * (`web_api.ts`), its writable is `Connection.writable`'s (`messageWritable`).
  *
  * @module
  * @see {@link https://websockets.spec.whatwg.org/#the-websocketstream-interface}
