@@ -172,11 +172,15 @@ export {
   connectWith,
   type OpenSocket,
   type SocketTarget,
-} from "./src/connect.ts";
-export { WebSocket, type WebSocketBinaryType, type WebSocketOptions } from "./src/websocket.ts";
+} from "./src/client/connect.ts";
+export {
+  WebSocket,
+  type WebSocketBinaryType,
+  type WebSocketOptions,
+} from "./src/client/websocket.ts";
 export {
   type WebSocketCloseInfo,
   type WebSocketOpenInfo,
   WebSocketStream,
   type WebSocketStreamOptions,
-} from "./src/websocket_stream.ts";
+} from "./src/client/websocket_stream.ts";

@@ -10,14 +10,14 @@ import type { ByteStream } from "../streams/byte_stream.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
-import { type ConnectOptions, connectWith, type SocketTarget } from "../connect.ts";
+import { type ConnectOptions, connectWith, type SocketTarget } from "../client/connect.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 import type { Connection } from "../streams/connection.ts";
-import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../websocket.ts";
+import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../client/websocket.ts";
 import {
   WebSocketStream as BaseWebSocketStream,
   type WebSocketStreamOptions,
-} from "../websocket_stream.ts";
+} from "../client/websocket_stream.ts";
 
 // conn.readable gives every pending read a 64 KiB buffer, so each idle connection held about
 // 100 KiB. Reading with conn.read lets the buffer start small and grow only while reads fill it.

@@ -13,14 +13,14 @@ import { socketToByteStream } from "./node_socket.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
-import { type ConnectOptions, connectWith, type SocketTarget } from "../connect.ts";
+import { type ConnectOptions, connectWith, type SocketTarget } from "../client/connect.ts";
 import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 import type { Connection } from "../streams/connection.ts";
-import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../websocket.ts";
+import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../client/websocket.ts";
 import {
   WebSocketStream as BaseWebSocketStream,
   type WebSocketStreamOptions,
-} from "../websocket_stream.ts";
+} from "../client/websocket_stream.ts";
 
 /**
  * Listens for TCP connections with `node:net`, or for TLS connections with `node:tls` when

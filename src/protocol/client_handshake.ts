@@ -1,7 +1,8 @@
 /**
  * The client's side of the opening handshake, without I/O (rfc6455#section-4.1):
  * {@linkcode createClientHandshake} writes the request and {@linkcode validateUpgradeResponse}
- * checks the server's answer. The URL is read by `parseWebSocketUrl` (websocket_url.ts), the
+ * checks the server's answer; {@linkcode checkProtocolOffer} is the subprotocol check they share
+ * with the WebSocket API. The URL is read by `parseWebSocketUrl` (websocket_url.ts), the
  * expected `Sec-WebSocket-Accept` computed by `acceptKey` (accept_key.ts).
  *
  * Every header value written is checked first: a CR or LF in a value would let a caller's string
@@ -184,21 +185,7 @@ export interface UpgradeResponseInfo {
 export function createClientHandshake(options: ClientHandshakeOptions): ClientHandshake {
   const url = parseWebSocketUrl(options.url);
   const protocols = [...(options.protocols ?? [])];
-  const seen = new Set<string>();
-  for (const protocol of protocols) {
-    // rfc6455#section-4.1: elements MUST be non-empty tokens and MUST all be unique strings
-    if (!isToken(protocol)) {
-      throw new SyntaxError(
-        `Cannot connect: subprotocol ${quote(protocol)} is not a token (rfc6455#section-4.1)`,
-      );
-    }
-    if (seen.has(protocol)) {
-      throw new SyntaxError(
-        `Cannot connect: subprotocol ${quote(protocol)} is offered twice (rfc6455#section-4.1)`,
-      );
-    }
-    seen.add(protocol);
-  }
+  checkProtocolOffer(protocols);
   const extensionsOffered = options.extensions ?? "";
   if (extensionsOffered !== "") parseExtensionList(extensionsOffered);
 
@@ -217,6 +204,41 @@ export function createClientHandshake(options: ClientHandshakeOptions): ClientHa
   if (extensionsOffered !== "") pushField(lines, "Sec-WebSocket-Extensions", extensionsOffered);
   pushHeaders(lines, new Headers(options.headers), CLIENT_OWNED_FIELDS);
   return { key, protocols, extensionsOffered, requestBytes: encodeHead(lines) };
+}
+
+/**
+ * Checks the subprotocols a client offers (rfc6455#section-4.1): each a non-empty token, none
+ * repeated; names are compared exactly, so `chat` and `Chat` are two. The one check behind
+ * {@linkcode createClientHandshake} and the WebSocket API's constructors (which throw its
+ * failure as a `DOMException` named `SyntaxError`).
+ *
+ * Internal (not exported from `mod.ts`).
+ *
+ * @example
+ * ```ts ignore
+ * checkProtocolOffer(["chat", "superchat"]); // fine
+ * checkProtocolOffer(["chat", "chat"]); // throws SyntaxError
+ * ```
+ * @param protocols The subprotocols to offer, in order of preference.
+ * @throws {SyntaxError} When one is not a token or is repeated.
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.1}
+ */
+export function checkProtocolOffer(protocols: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const protocol of protocols) {
+    // rfc6455#section-4.1: elements MUST be non-empty tokens and MUST all be unique strings
+    if (!isToken(protocol)) {
+      throw new SyntaxError(
+        `Cannot offer subprotocol ${quote(protocol)}: not a token (rfc6455#section-4.1)`,
+      );
+    }
+    if (seen.has(protocol)) {
+      throw new SyntaxError(
+        `Cannot offer subprotocol ${quote(protocol)} twice (rfc6455#section-4.1)`,
+      );
+    }
+    seen.add(protocol);
+  }
 }
 
 /**

@@ -327,7 +327,8 @@ export class Connection implements AsyncIterable<Message> {
 
   /**
    * A sink for messages (WebSocketStream's shape): each chunk is sent as one message, with
-   * backpressure; closing it closes the connection with 1000.
+   * backpressure; closing or aborting it starts the closing handshake without a code (the peer
+   * sees 1005), as WebSocketStream's writable does.
    *
    * @returns The stream.
    */

@@ -4,19 +4,25 @@
  * @module
  */
 
-import { CloseCode } from "../protocol/close_code.ts";
 import type { Message } from "../protocol/message.ts";
 
 /**
- * What these streams need of a connection: its message iterator, `send` and `close`. A shape of
- * its own, so that this file and `connection.ts` do not import each other.
+ * Where {@linkcode messageWritable} puts its chunks: `send` each, `close` to end. `T` is what the
+ * writable accepts: a `Message` for a connection, any binary data for WebSocketStream, which
+ * copies it into one.
  */
-export interface MessageEndpoint extends AsyncIterable<Message> {
-  /** Sends one message, resolving when it may be followed by another. */
-  send(message: Message): Promise<void>;
+export interface MessageSink<T> {
+  /** Sends one chunk as one message, resolving when it may be followed by another. */
+  send(chunk: T): Promise<void>;
   /** Starts the closing handshake. */
-  close(code?: number): Promise<unknown>;
+  close(): Promise<unknown>;
 }
+
+/**
+ * What {@linkcode messageReadable} needs of a connection: its message iterator, and `close`. A
+ * shape of its own, so that this file and `connection.ts` do not import each other.
+ */
+export interface MessageEndpoint extends AsyncIterable<Message>, MessageSink<Message> {}
 
 /**
  * Received messages as a stream, read through the connection's async iterator (so it shares one
@@ -46,25 +52,30 @@ export function messageReadable(connection: MessageEndpoint): ReadableStream<Mes
 }
 
 /**
- * A sink that sends each chunk as one message, with the backpressure of `send`; closing or
- * aborting it closes the connection with 1000.
+ * A stream that sends each chunk as one message, with the backpressure of `send`. Closing or
+ * aborting it starts the closing handshake without a code (the peer sees 1005), as cancelling
+ * {@linkcode messageReadable} does and as WebSocketStream's writable does; an application that
+ * wants a code or a reason calls `close(code, reason)` instead.
+ *
+ * The one writable of both `Connection.writable` and WebSocketStream's `writable`.
  *
  * @example
  * ```ts ignore
  * const writer = messageWritable(connection).getWriter();
  * await writer.write("hello");
+ * await writer.close(); // Close frame without a code
  * ```
- * @param connection The connection.
+ * @param sink Where the chunks go: a connection, or a wrapper that converts them first.
  * @returns The stream.
  */
-export function messageWritable(connection: MessageEndpoint): WritableStream<Message> {
-  return new WritableStream<Message>({
-    write: (chunk): Promise<void> => connection.send(chunk),
+export function messageWritable<T>(sink: MessageSink<T>): WritableStream<T> {
+  return new WritableStream<T>({
+    write: (chunk): Promise<void> => sink.send(chunk),
     close: async (): Promise<void> => {
-      await connection.close(CloseCode.NormalClosure);
+      await sink.close();
     },
     abort: async (): Promise<void> => {
-      await connection.close(CloseCode.NormalClosure);
+      await sink.close();
     },
   });
 }

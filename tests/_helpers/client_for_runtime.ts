@@ -1,9 +1,9 @@
 // The client side of the current runtime's adapter, so one test file exercises each runtime's
 // own sockets. Only that runtime's adapter is loaded: the others name globals it lacks.
-import type { ConnectOptions, OpenSocket } from "../../src/connect.ts";
+import type { ConnectOptions, OpenSocket } from "../../src/client/connect.ts";
 import type { Connection } from "../../src/streams/connection.ts";
-import type { WebSocket } from "../../src/websocket.ts";
-import type { WebSocketStream } from "../../src/websocket_stream.ts";
+import type { WebSocket } from "../../src/client/websocket.ts";
+import type { WebSocketStream } from "../../src/client/websocket_stream.ts";
 import { runtime } from "./adapter_for_runtime.ts";
 
 /** What every adapter exports for clients. */

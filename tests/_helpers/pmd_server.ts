@@ -2,7 +2,7 @@
 // adapter: an echo server (or a Router) with chosen perMessageDeflate options, and the
 // adapter's `connect`.
 import type { ListenOptions } from "../../src/adapters/listener.ts";
-import type { ConnectOptions } from "../../src/connect.ts";
+import type { ConnectOptions } from "../../src/client/connect.ts";
 import type { Limits } from "../../src/protocol/limits.ts";
 import type { Router } from "../../src/router/router.ts";
 import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";

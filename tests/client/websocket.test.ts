@@ -4,7 +4,7 @@
 // attributes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Server } from "../../src/serve.ts";
-import { WebSocket as RuntimeFreeWebSocket } from "../../src/websocket.ts";
+import { WebSocket as RuntimeFreeWebSocket } from "../../src/client/websocket.ts";
 import { runtime, serveForRuntime } from "../_helpers/adapter_for_runtime.ts";
 import { type ClientAdapter, loadClient } from "../_helpers/client_for_runtime.ts";
 import { startRawServer, switchingProtocols } from "../_helpers/raw_server.ts";

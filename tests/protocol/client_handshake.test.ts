@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { acceptKey } from "../../src/protocol/accept_key.ts";
 import {
+  checkProtocolOffer,
   createClientHandshake,
   type UpgradeResponseLike,
   validateUpgradeResponse,
@@ -200,5 +201,32 @@ describe("the whole handshake, bytes in and out", () => {
     const accepted = await validateUpgradeResponse(response!, client);
     expect(accepted.protocol).toBe("v1.chat");
     expect(accepted.extensions).toBe("permessage-deflate");
+  });
+});
+
+describe("checkProtocolOffer", () => {
+  it("rfc6455#section-4.1 takes non-empty tokens, each once, compared exactly", () => {
+    checkProtocolOffer([]);
+    checkProtocolOffer(["chat", "Chat", "v2.json"]);
+  });
+
+  it("rfc6455#section-4.1 throws SyntaxError naming the subprotocol that is not a token or is repeated", () => {
+    const notToken = thrown(() => checkProtocolOffer(["chat", "a b"]));
+    expect(notToken).toBeInstanceOf(SyntaxError);
+    expect((notToken as Error).message).toBe(
+      'Cannot offer subprotocol "a b": not a token (rfc6455#section-4.1)',
+    );
+    const twice = thrown(() => checkProtocolOffer(["chat", "chat"]));
+    expect(twice).toBeInstanceOf(SyntaxError);
+    expect((twice as Error).message).toBe(
+      'Cannot offer subprotocol "chat" twice (rfc6455#section-4.1)',
+    );
+  });
+
+  it("is the check createClientHandshake runs", () => {
+    const error = thrown(() => createClientHandshake({ url: "ws://a/", protocols: ["x", "x"] }));
+    expect((error as Error).message).toBe(
+      (thrown(() => checkProtocolOffer(["x", "x"])) as Error).message,
+    );
   });
 });

@@ -3,17 +3,20 @@
  * readable and a writable stream, with backpressure both ways.
  *
  * Runtime-free like {@linkcode WebSocket}: each adapter exports a `WebSocketStream` bound to
- * its socket opener; this one takes it as `options.openSocket`.
+ * its socket opener; this one takes it as `options.openSocket`. Its checks are `WebSocket`'s
+ * (`web_api.ts`), its writable is `Connection.writable`'s (`messageWritable`).
  *
  * @module
  * @see {@link https://websockets.spec.whatwg.org/#the-websocketstream-interface}
  */
 
+import { ConnectionClosedError } from "../protocol/errors.ts";
+import type { Message } from "../protocol/message.ts";
+import type { Connection } from "../streams/connection.ts";
+import { messageWritable } from "../streams/message_streams.ts";
+import { noop } from "../streams/noop.ts";
 import { type ConnectOptions, connectWith, type OpenSocket } from "./connect.ts";
-import { ConnectionClosedError } from "./protocol/errors.ts";
-import type { Message } from "./protocol/message.ts";
-import type { Connection } from "./streams/connection.ts";
-import { checkProtocols, parseWebSocketUrl, toMessage } from "./websocket.ts";
+import { checkCloseArguments, checkProtocols, parseUrl, toMessage } from "./web_api.ts";
 
 /**
  * Options of {@linkcode WebSocketStream}: the standard's `protocols` and `signal`, the socket
@@ -119,7 +122,7 @@ export class WebSocketStream {
    * @throws {TypeError} When no `openSocket` is given.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
-    this.url = parseWebSocketUrl(url).href;
+    this.url = parseUrl(url).href;
     const { openSocket, signal, ...connectOptions } = options;
     checkProtocols(options.protocols ?? []);
     if (openSocket === undefined) {
@@ -172,21 +175,7 @@ export class WebSocketStream {
    */
   close(closeInfo: WebSocketCloseInfo = {}): void {
     const { closeCode, reason } = closeInfo;
-    if (
-      closeCode !== undefined && closeCode !== 1000 && !(closeCode >= 3000 && closeCode <= 4999)
-    ) {
-      throw new DOMException(
-        `Cannot close with code ${closeCode}: use 1000 or 3000-4999`,
-        "InvalidAccessError",
-      );
-    }
-    if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
-      // rfc6455#section-5.5: a control frame's payload, code included, is at most 125 bytes
-      throw new DOMException(
-        "Cannot close: the reason is longer than 123 bytes of UTF-8 (rfc6455#section-5.5)",
-        "SyntaxError",
-      );
-    }
+    checkCloseArguments(closeCode, reason);
     if (this.#connection === undefined) {
       this.#attempt.abort(new DOMException("close() was called while connecting", "AbortError"));
       return;
@@ -195,18 +184,13 @@ export class WebSocketStream {
   }
 }
 
+// The connection's writable, taking what WebSocketStream takes: any binary data, copied.
 function writableFor(
   connection: Connection,
 ): WritableStream<string | ArrayBufferLike | ArrayBufferView> {
-  return new WritableStream({
-    write: (chunk): Promise<void> => connection.send(toMessage(chunk)),
-    close: async (): Promise<void> => {
-      await connection.close();
-    },
-    abort: async (): Promise<void> => {
-      await connection.close();
-    },
+  return messageWritable({
+    send: (chunk: string | ArrayBufferLike | ArrayBufferView): Promise<void> =>
+      connection.send(toMessage(chunk)),
+    close: (): Promise<unknown> => connection.close(),
   });
 }
-
-function noop(): void {}

@@ -4,17 +4,18 @@
  *
  * It is runtime-free: it needs a socket opener. Each adapter exports a `WebSocket` bound to its
  * own (`import { WebSocket } from "@wsflow/wsflow/node"`); this one takes it as
- * `options.openSocket`.
+ * `options.openSocket`. The checks it shares with `WebSocketStream` (URL, subprotocols, `close`
+ * arguments) are in `web_api.ts`.
  *
  * @module
  * @see {@link https://websockets.spec.whatwg.org/#the-websocket-interface}
  */
 
+import type { Message } from "../protocol/message.ts";
+import type { Connection } from "../streams/connection.ts";
+import { noop } from "../streams/noop.ts";
 import { type ConnectOptions, connectWith, type OpenSocket } from "./connect.ts";
-import { isToken } from "./protocol/header_lists.ts";
-import type { Message } from "./protocol/message.ts";
-import { parseWebSocketUrl as parseUrl } from "./protocol/websocket_url.ts";
-import type { Connection } from "./streams/connection.ts";
+import { checkCloseArguments, checkProtocols, parseUrl, toMessage } from "./web_api.ts";
 
 /**
  * Options of {@linkcode WebSocket} beyond the standard constructor's: the transport, and what
@@ -147,7 +148,7 @@ export class WebSocket extends EventTarget {
     options: WebSocketOptions = {},
   ) {
     super();
-    const parsed = parseWebSocketUrl(url);
+    const parsed = parseUrl(url);
     const offered = typeof protocols === "string" ? [protocols] : [...(protocols ?? [])];
     checkProtocols(offered);
     const { openSocket, ...connectOptions } = options;
@@ -294,25 +295,13 @@ export class WebSocket extends EventTarget {
    * with `error` and a `close` of 1006). Does nothing once closing or closed.
    *
    * @param code 1000, or 3000-4999 for the application's own codes.
-   * @param reason At most 123 bytes of UTF-8.
+   * @param reason At most 123 bytes of UTF-8 (`MAX_CLOSE_REASON_BYTES`).
    * @throws {DOMException} `InvalidAccessError` for any other code; `SyntaxError` for a
    * longer reason.
    * @see {@link https://websockets.spec.whatwg.org/#dom-websocket-close}
    */
   close(code?: number, reason?: string): void {
-    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
-      throw new DOMException(
-        `Cannot close with code ${code}: use 1000 or 3000-4999`,
-        "InvalidAccessError",
-      );
-    }
-    if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
-      // rfc6455#section-5.5: a control frame's payload, code included, is at most 125 bytes
-      throw new DOMException(
-        "Cannot close: the reason is longer than 123 bytes of UTF-8 (rfc6455#section-5.5)",
-        "SyntaxError",
-      );
-    }
+    checkCloseArguments(code, reason);
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     const connecting = this.#readyState === CONNECTING;
     this.#readyState = CLOSING;
@@ -440,90 +429,6 @@ Object.defineProperties(WebSocket.prototype, {
   CLOSED: { value: CLOSED, enumerable: true },
 });
 
-/**
- * Parses a URL as the WebSocket constructor does: absolute, `ws:` or `wss:` (`http:` and
- * `https:` become those), no fragment.
- * This is layer 0's `parseWebSocketUrl` (protocol/websocket_url.ts) with its `SyntaxError`
- * turned into the `DOMException` the WebSocket standard throws.
- *
- * @example
- * ```ts
- * import { parseWebSocketUrl } from "@wsflow/wsflow";
- * console.log(parseWebSocketUrl("https://example.com/chat").href); // "wss://example.com/chat"
- * ```
- * @param input The URL.
- * @returns The parsed URL.
- * @throws {DOMException} `SyntaxError` when the URL is not valid for a WebSocket.
- * @see {@link https://websockets.spec.whatwg.org/#dom-websocket-websocket}
- */
-export function parseWebSocketUrl(input: string | URL): URL {
-  try {
-    return parseUrl(input);
-  } catch (error) {
-    // The WebSocket API names the same failures DOMException "SyntaxError".
-    throw new DOMException((error as Error).message, "SyntaxError");
-  }
-}
-
-/**
- * Checks subprotocols as the WebSocket constructor does: tokens, none repeated.
- *
- * @example
- * ```ts
- * import { checkProtocols } from "@wsflow/wsflow";
- * checkProtocols(["chat", "superchat"]); // fine
- * try {
- *   checkProtocols(["chat", "chat"]);
- * } catch (error) {
- *   console.log((error as DOMException).name); // "SyntaxError"
- * }
- * ```
- * @param protocols The subprotocols to offer.
- * @throws {DOMException} `SyntaxError` when one is not a token or is repeated.
- * @see {@link https://websockets.spec.whatwg.org/#dom-websocket-websocket}
- */
-export function checkProtocols(protocols: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const protocol of protocols) {
-    // rfc6455#section-4.1: elements MUST be non-empty tokens and MUST all be unique strings
-    if (!isToken(protocol)) {
-      throw new DOMException(
-        `Cannot offer subprotocol "${protocol}": not a token (rfc6455#section-4.1)`,
-        "SyntaxError",
-      );
-    }
-    if (seen.has(protocol)) {
-      throw new DOMException(
-        `Cannot offer subprotocol "${protocol}" twice (rfc6455#section-4.1)`,
-        "SyntaxError",
-      );
-    }
-    seen.add(protocol);
-  }
-}
-
-/**
- * Copies binary data into a `Uint8Array` the caller cannot change any more; text stays text.
- *
- * @example
- * ```ts
- * import { toMessage } from "@wsflow/wsflow";
- * const source = new Uint8Array([1, 2, 3]);
- * const message = toMessage(source.subarray(1));
- * source[1] = 9;
- * console.log(message); // Uint8Array [2, 3]
- * ```
- * @param data Text, or binary data of any kind.
- * @returns The message to send.
- */
-export function toMessage(data: string | ArrayBufferLike | ArrayBufferView): Message {
-  if (typeof data === "string") return data;
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  }
-  return new Uint8Array(data).slice();
-}
-
 function utf8Length(text: string): number {
   let length = text.length;
   for (let i = 0; i < text.length; i++) {
@@ -532,5 +437,3 @@ function utf8Length(text: string): number {
   }
   return length;
 }
-
-function noop(): void {}

@@ -9,25 +9,22 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.1}
  */
 
-import { HandshakeError } from "./protocol/errors.ts";
-import {
-  createClientHandshake,
-  type UpgradeResponseInfo,
-  validateUpgradeResponse,
-} from "./protocol/client_handshake.ts";
-import { type Http1Response, Http1ResponseParser } from "./protocol/http1_response_parser.ts";
-import type { Limits } from "./protocol/limits.ts";
-import type { ByteStream } from "./streams/byte_stream.ts";
-import { Connection } from "./streams/connection.ts";
-import type { SendBufferOptions } from "./streams/connection_options.ts";
-import type { ConnectionDeflate, DeflateEngine } from "./streams/deflate_engine.ts";
+import { createClientHandshake, validateUpgradeResponse } from "../protocol/client_handshake.ts";
+import { HandshakeError } from "../protocol/errors.ts";
+import type { Limits } from "../protocol/limits.ts";
 import {
   acceptServerResponse,
   buildClientOffer,
-  DEFAULT_DEFLATE_THRESHOLD,
   type PerMessageDeflateOptions,
-} from "./protocol/permessage_deflate.ts";
-import { parseWebSocketUrl } from "./protocol/websocket_url.ts";
+} from "../protocol/permessage_deflate.ts";
+import { parseWebSocketUrl } from "../protocol/websocket_url.ts";
+import type { ByteStream } from "../streams/byte_stream.ts";
+import { Connection } from "../streams/connection.ts";
+import type { ConnectionOptions, SendBufferOptions } from "../streams/connection_options.ts";
+import { type AgreedDeflate, connectionOptionsFrom } from "../streams/connection_setup.ts";
+import type { DeflateEngine } from "../streams/deflate_engine.ts";
+import { noop } from "../streams/noop.ts";
+import { readResponse } from "./read_response.ts";
 
 /**
  * How a client checks the server's certificate on `wss://`.
@@ -277,23 +274,26 @@ export async function connectWith(
 
     const reader = stream.readable.getReader();
     const writer = stream.writable.getWriter();
-    let response: Http1Response;
-    let accepted: UpgradeResponseInfo;
-    let deflate: ConnectionDeflate | undefined;
+    let connectionOptions: ConnectionOptions;
     try {
       await Promise.race([writer.write(handshake.requestBytes), ended]);
-      response = await readResponse(reader, new Http1ResponseParser(options.limits), ended);
-      accepted = await validateUpgradeResponse(response, handshake);
+      const response = await readResponse(reader, options.limits, ended);
+      const accepted = await validateUpgradeResponse(response, handshake);
+      let deflate: AgreedDeflate | undefined;
       // rfc7692#section-7.1: the server accepted the offer; its parameters must fit it
       if (deflateOptions !== undefined && accepted.extensionList.length > 0) {
-        const params = acceptServerResponse(accepted.extensionList, deflateOptions);
-        const engine = options.deflateEngine!;
         deflate = {
-          deflater: engine.deflater(params, "client"),
-          inflater: engine.inflater(params, "client"),
-          threshold: deflateOptions.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+          params: acceptServerResponse(accepted.extensionList, deflateOptions),
+          threshold: deflateOptions.threshold,
         };
       }
+      connectionOptions = connectionOptionsFrom(options, "client", {
+        protocol: accepted.protocol,
+        extensions: accepted.extensions,
+        url: wsUrl,
+        rest: response.rest,
+        deflate,
+      });
     } catch (error) {
       // rfc6455#section-4.1: if the server's response is not valid, the client MUST _Fail the
       // WebSocket Connection_; with no WebSocket yet, that is closing the socket.
@@ -303,50 +303,14 @@ export async function connectWith(
     }
     reader.releaseLock();
     writer.releaseLock();
-    return new Connection(stream, {
-      role: "client",
-      protocol: accepted.protocol,
-      extensions: accepted.extensions,
-      ...(deflate === undefined ? {} : { deflate }),
-      url: wsUrl,
-      head: response.rest,
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.closeTimeout === undefined ? {} : { closeTimeout: options.closeTimeout }),
-      ...(options.heartbeatInterval === undefined
-        ? {}
-        : { heartbeatInterval: options.heartbeatInterval }),
-      ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
-      ...(options.sendBuffer === undefined ? {} : { sendBuffer: options.sendBuffer }),
-    });
+    return new Connection(stream, connectionOptions);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
 }
 
-async function readResponse(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  parser: Http1ResponseParser,
-  ended: Promise<never>,
-): Promise<Http1Response> {
-  let received = false;
-  while (true) {
-    const { value, done } = await Promise.race([reader.read(), ended]);
-    if (done) break;
-    received = true;
-    const response = parser.push(value);
-    if (response !== null) return response;
-  }
-  if (received) parser.end(); // throws: the head is incomplete
-  throw new HandshakeError(
-    "Cannot connect: the server closed the connection without answering (rfc6455#section-4.1)",
-    0,
-  );
-}
-
 function discard(stream: ByteStream): void {
   stream.readable.cancel().catch(noop);
   stream.writable.abort().catch(noop);
 }
-
-function noop(): void {}
