@@ -2,8 +2,8 @@
  * What every runtime adapter binds the same way: given a runtime's `listen` and `openSocket`,
  * the server (`serve`), the client (`connect`) and the options of the WHATWG classes
  * (`WebSocket`, `WebSocketStream`) on its sockets, each with the adapter's defaults (its
- * deflate engine) under the caller's options. It names no runtime, so one copy serves `deno.ts`, `bun.ts` and
- * `node.ts`: a client or server feature is one edit here, not three there.
+ * deflate engine) under the caller's options. It names no runtime, so one copy serves
+ * `deno.ts`, `bun.ts` and `node.ts`: a client or server feature is one edit here, not three.
  *
  * @module
  */
@@ -122,7 +122,7 @@ export type BindOptions = <T extends object>(
  * ```ts ignore
  * const bind = optionsOn(openSocket, { deflateEngine: zlibDeflateEngine });
  * export class WebSocket extends BaseWebSocket {
- *   constructor(url: string | URL, protocols?: string | readonly string[], options?: WebSocketOptions) {
+ *   constructor(url: string | URL, protocols?: string[], options?: WebSocketOptions) {
  *     super(url, protocols, bind(options));
  *   }
  * }
