@@ -1,116 +1,28 @@
 /**
- * The Deno adapter: Deno's TCP and TLS connections as byte streams (they already are web
- * streams), accepted (`Deno.listen`, `Deno.listenTls`) or opened (`Deno.connect`,
- * `Deno.startTls`).
+ * The Deno adapter: wsflow's server and client on Deno's TCP and TLS sockets
+ * (`deno_socket.ts`), bound by `bind_runtime.ts`, with the `node:zlib` deflate engine.
  *
  * @module
  */
 
-import type { ByteStream } from "../streams/byte_stream.ts";
-import type { Listener, ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
-import { zlibDeflateEngine } from "./zlib_deflate.ts";
-import { type ConnectOptions, connectWith, type SocketTarget } from "../client/connect.ts";
-import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 import type { Connection } from "../streams/connection.ts";
+import type { ConnectOptions } from "../client/connect.ts";
+import type { ServeOptions, Server, WebSocketHandler } from "../serve.ts";
 import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../client/websocket.ts";
 import {
   WebSocketStream as BaseWebSocketStream,
   type WebSocketStreamOptions,
 } from "../client/websocket_stream.ts";
+import { type AdapterDefaults, connectOn, optionsOn, serveOn } from "./bind_runtime.ts";
+import { listen, openSocket } from "./deno_socket.ts";
+import type { ListenOptions } from "./listener.ts";
+import { zlibDeflateEngine } from "./zlib_deflate.ts";
 
-// conn.readable gives every pending read a 64 KiB buffer, so each idle connection held about
-// 100 KiB. Reading with conn.read lets the buffer start small and grow only while reads fill it.
-const MIN_READ = 4 * 1024;
-const MAX_READ = 64 * 1024;
-
-function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
-  let size = MIN_READ;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      const buffer = new Uint8Array(size);
-      let read: number | null;
-      try {
-        read = await conn.read(buffer);
-      } catch (error) {
-        controller.error(error);
-        return;
-      }
-      if (read === null) {
-        controller.close();
-        return;
-      }
-      if (read === size && size < MAX_READ) size *= 2;
-      else if (read < size >> 2 && size > MIN_READ) size >>= 1;
-      controller.enqueue(buffer.subarray(0, read));
-    },
-    cancel(): void {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    },
-  }, { highWaterMark: 0 });
-}
-
-/**
- * Listens for TCP connections with `Deno.listen`, or for TLS connections with `Deno.listenTls`
- * when `options.tls` is given.
- *
- * @example
- * ```ts ignore
- * import { listen } from "@wsflow/wsflow/deno";
- * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * console.log(listener.addr.port);
- * await listener.close();
- * ```
- * @param options Address, port and TLS certificate.
- * @returns The listener.
- */
-export function listen(options: ListenOptions = {}): Promise<Listener> {
-  const address = {
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 8080,
-    transport: "tcp",
-  } as const;
-  const listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr> =
-    options.tls === undefined
-      ? Deno.listen(address)
-      : Deno.listenTls({ ...address, cert: options.tls.cert, key: options.tls.key });
-  const addr = listener.addr;
-  let closed = false;
-  async function* accept(): AsyncGenerator<ByteStream> {
-    while (true) {
-      let conn: Deno.TcpConn | Deno.TlsConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closed || error instanceof Deno.errors.BadResource) return;
-        continue; // a connection that failed while being accepted
-      }
-      if ("setNoDelay" in conn) conn.setNoDelay(true);
-      const remote = conn.remoteAddr;
-      yield {
-        readable: readableOf(conn),
-        writable: conn.writable,
-        remoteAddr: { hostname: remote.hostname, port: remote.port },
-        localAddr: { hostname: addr.hostname, port: addr.port },
-      };
-    }
-  }
-  return Promise.resolve({
-    addr: { hostname: addr.hostname, port: addr.port },
-    close(): Promise<void> {
-      if (!closed) {
-        closed = true;
-        listener.close();
-      }
-      return Promise.resolve();
-    },
-    [Symbol.asyncIterator]: accept,
-  });
-}
+const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine };
+const serving = serveOn(listen, DEFAULTS);
+const connecting = connectOn(openSocket, DEFAULTS);
+const bindOptions = optionsOn(openSocket, DEFAULTS);
 
 /**
  * Serves WebSocket connections on Deno.
@@ -128,66 +40,11 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * @param options Address, port, TLS certificate, limits, timeouts and hooks.
  * @returns The running server.
  */
-export async function serve(
+export function serve(
   handler: WebSocketHandler | Router,
-  options: ServeOptions & ListenOptions = {},
+  options?: ServeOptions & ListenOptions,
 ): Promise<Server> {
-  return serveListener(await listen(options), handler, {
-    deflateEngine: zlibDeflateEngine,
-    ...options,
-  });
-}
-
-/**
- * Opens a TCP connection with `Deno.connect`, upgraded to TLS with `Deno.startTls` when
- * `target.tls` is given, as a byte stream: the socket opener of {@linkcode connect}. The TLS
- * handshake completes (and the certificate is checked) before it resolves.
- *
- * @example
- * ```ts ignore
- * import { openSocket } from "@wsflow/wsflow/deno";
- * const stream = await openSocket({ hostname: "127.0.0.1", port: 8080 });
- * ```
- * @param target Host, port, TLS options and abort signal.
- * @returns The connected socket's byte stream.
- */
-export async function openSocket(target: SocketTarget): Promise<ByteStream> {
-  const { hostname, port, tls, signal } = target;
-  const tcp = await Deno.connect({ hostname, port, ...(signal === undefined ? {} : { signal }) });
-  tcp.setNoDelay(true);
-  let conn: Deno.Conn = tcp;
-  if (tls !== undefined) {
-    // startTls rather than connectTls: its hostname is the name checked, which may differ from
-    // the address connected to.
-    const secure = await Deno.startTls(tcp, {
-      hostname: tls.serverName ?? hostname,
-      ...(tls.ca === undefined
-        ? {}
-        : { caCerts: typeof tls.ca === "string" ? [tls.ca] : [...tls.ca] }),
-    }).catch((error: unknown) => {
-      tcp.close();
-      throw error;
-    });
-    conn = secure;
-    const onAbort = (): void => secure.close();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      await secure.handshake();
-    } catch (error) {
-      if (!signal?.aborted) secure.close();
-      throw error;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-  const remote = tcp.remoteAddr;
-  const local = tcp.localAddr;
-  return {
-    readable: readableOf(conn),
-    writable: conn.writable,
-    remoteAddr: { hostname: remote.hostname, port: remote.port },
-    localAddr: { hostname: local.hostname, port: local.port },
-  };
+  return serving(handler, options);
 }
 
 /**
@@ -205,7 +62,7 @@ export async function openSocket(target: SocketTarget): Promise<ByteStream> {
  * @returns The open connection.
  */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection> {
-  return connectWith(openSocket, url, { deflateEngine: zlibDeflateEngine, ...options });
+  return connecting(url, options);
 }
 
 /**
@@ -233,7 +90,7 @@ export class WebSocket extends BaseWebSocket {
     protocols?: string | readonly string[],
     options?: WebSocketOptions,
   ) {
-    super(url, protocols, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
+    super(url, protocols, bindOptions(options));
   }
 }
 
@@ -255,10 +112,11 @@ export class WebSocketStream extends BaseWebSocketStream {
    * @param options Subprotocols, abort signal, and wsflow's additions.
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
-    super(url, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
+    super(url, bindOptions(options));
   }
 }
 
+export { listen, openSocket } from "./deno_socket.ts";
 export type { Listener } from "./listener.ts";
 export {
   createZlibDeflateEngine,

@@ -1,72 +1,29 @@
 /**
- * The Node adapter: `node:net` and `node:tls` sockets as web byte streams, through the small
- * bridge in `node_socket.ts` that keeps backpressure both ways and hands on plain `Uint8Array`
- * views rather than `Buffer`s. The same bridge serves accepted sockets and the client's.
+ * The Node adapter: wsflow's server and client on `node:net` and `node:tls` sockets
+ * (`node_socket.ts`), bound by `bind_runtime.ts`, with the `node:zlib` deflate engine, and
+ * `handleUpgrade` for a `node:http` server's upgrade requests (`node_http.ts`).
  *
  * @module
  */
 
-import { connect as netConnect, createServer, type Socket } from "node:net";
-import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
-import type { ByteStream } from "../streams/byte_stream.ts";
-import { socketToByteStream } from "./node_socket.ts";
-import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
-import { zlibDeflateEngine } from "./zlib_deflate.ts";
-import { type ConnectOptions, connectWith, type SocketTarget } from "../client/connect.ts";
-import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
 import type { Connection } from "../streams/connection.ts";
+import type { ConnectOptions } from "../client/connect.ts";
+import type { ServeOptions, Server, WebSocketHandler } from "../serve.ts";
 import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../client/websocket.ts";
 import {
   WebSocketStream as BaseWebSocketStream,
   type WebSocketStreamOptions,
 } from "../client/websocket_stream.ts";
+import { type AdapterDefaults, connectOn, optionsOn, serveOn } from "./bind_runtime.ts";
+import { listen, openSocket } from "./node_socket.ts";
+import type { ListenOptions } from "./listener.ts";
+import { zlibDeflateEngine } from "./zlib_deflate.ts";
 
-/**
- * Listens for TCP connections with `node:net`, or for TLS connections with `node:tls` when
- * `options.tls` is given.
- *
- * @example
- * ```ts ignore
- * import { listen } from "@wsflow/wsflow/node";
- * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * console.log(listener.addr.port);
- * await listener.close();
- * ```
- * @param options Address, port and TLS certificate.
- * @returns The listener.
- */
-export function listen(options: ListenOptions = {}): Promise<Listener> {
-  const accepted = new AcceptQueue();
-  const onSocket = (socket: Socket): void => {
-    accepted.push(socketToByteStream(socket));
-  };
-  // A TLSSocket is a net.Socket: the same bridge serves both.
-  const server = options.tls === undefined
-    ? createServer({ noDelay: true }, onSocket)
-    : createTlsServer({ noDelay: true, cert: options.tls.cert, key: options.tls.key }, onSocket);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 8080, options.hostname ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      const address = server.address();
-      const addr = typeof address === "object" && address !== null
-        ? { hostname: address.address, port: address.port }
-        : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 8080 };
-      resolve({
-        addr,
-        close(): Promise<void> {
-          // server.close's callback waits for every open connection; stopping to accept is
-          // all this promises.
-          accepted.end();
-          server.close();
-          return Promise.resolve();
-        },
-        [Symbol.asyncIterator]: () => accepted[Symbol.asyncIterator](),
-      });
-    });
-  });
-}
+const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine };
+const serving = serveOn(listen, DEFAULTS);
+const connecting = connectOn(openSocket, DEFAULTS);
+const bindOptions = optionsOn(openSocket, DEFAULTS);
 
 /**
  * Serves WebSocket connections on Node.
@@ -84,52 +41,11 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * @param options Address, port, TLS certificate, limits, timeouts and hooks.
  * @returns The running server.
  */
-export async function serve(
+export function serve(
   handler: WebSocketHandler | Router,
-  options: ServeOptions & ListenOptions = {},
+  options?: ServeOptions & ListenOptions,
 ): Promise<Server> {
-  return serveListener(await listen(options), handler, {
-    deflateEngine: zlibDeflateEngine,
-    ...options,
-  });
-}
-
-/**
- * Opens a TCP connection with `node:net`, or a TLS one with `node:tls` when `target.tls` is
- * given, as a byte stream: the socket opener of {@linkcode connect}.
- *
- * @example
- * ```ts ignore
- * import { openSocket } from "@wsflow/wsflow/node";
- * const stream = await openSocket({ hostname: "127.0.0.1", port: 8080 });
- * ```
- * @param target Host, port, TLS options and abort signal.
- * @returns The connected socket's byte stream.
- */
-export function openSocket(target: SocketTarget): Promise<ByteStream> {
-  const { hostname: host, port, tls, signal } = target;
-  const socket = tls === undefined ? netConnect({ host, port }) : tlsConnect({
-    host,
-    port,
-    ...(tls.ca === undefined ? {} : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
-    ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
-  });
-  return new Promise((resolve, reject) => {
-    const fail = (error: unknown): void => {
-      socket.destroy();
-      reject(error);
-    };
-    const onAbort = (): void => fail(signal?.reason);
-    socket.once("error", fail);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    // A TLS socket is ready once its handshake is done and the certificate checked.
-    socket.once(tls === undefined ? "connect" : "secureConnect", () => {
-      socket.off("error", fail);
-      signal?.removeEventListener("abort", onAbort);
-      socket.setNoDelay(true);
-      resolve(socketToByteStream(socket));
-    });
-  });
+  return serving(handler, options);
 }
 
 /**
@@ -147,7 +63,7 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
  * @returns The open connection.
  */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection> {
-  return connectWith(openSocket, url, { deflateEngine: zlibDeflateEngine, ...options });
+  return connecting(url, options);
 }
 
 /**
@@ -175,7 +91,7 @@ export class WebSocket extends BaseWebSocket {
     protocols?: string | readonly string[],
     options?: WebSocketOptions,
   ) {
-    super(url, protocols, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
+    super(url, protocols, bindOptions(options));
   }
 }
 
@@ -197,13 +113,12 @@ export class WebSocketStream extends BaseWebSocketStream {
    * @param options Subprotocols, abort signal, and wsflow's additions.
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
-    super(url, { deflateEngine: zlibDeflateEngine, ...options, openSocket });
+    super(url, bindOptions(options));
   }
 }
 
 export { handleUpgrade, type UpgradeListener } from "./node_http.ts";
-export { socketToByteStream } from "./node_socket.ts";
-
+export { listen, openSocket, socketToByteStream } from "./node_socket.ts";
 export type { Listener } from "./listener.ts";
 export {
   createZlibDeflateEngine,

@@ -33,16 +33,22 @@
  * in call order, so they need not be awaited one by one; the bytes given to a call must not
  * change until its promise settles (zlib may read them on another thread).
  *
+ * This file holds the engine and its two codecs; the parts they share have files of their own:
+ * `zlib_limiter.ts` (the process-wide queue), `zlib_stream.ts` (one zlib stream, one message at
+ * a time) and `zlib_pool.ts` (the reset streams of `no_context_takeover` directions).
+ *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc7692#section-7.2}
  */
 
 import { constants, createDeflateRaw, createInflateRaw } from "node:zlib";
-import type { DeflateRaw, InflateRaw } from "node:zlib";
-import { InvalidPayloadError, MessageTooBigError, WebSocketError } from "../protocol/errors.ts";
+import { InvalidPayloadError, WebSocketError } from "../protocol/errors.ts";
 import type { Role } from "../protocol/frame.ts";
 import type { DeflateParams } from "../protocol/permessage_deflate.ts";
 import type { DeflateEngine, MessageDeflater, MessageInflater } from "../streams/deflate_engine.ts";
+import { Limiter } from "./zlib_limiter.ts";
+import { StreamPools, type StreamRecipe } from "./zlib_pool.ts";
+import { type Pass, ZlibStream } from "./zlib_stream.ts";
 
 export type { MessageDeflater, MessageInflater };
 
@@ -185,9 +191,7 @@ export const zlibDeflateEngine: DeflateEngine = createZlibDeflateEngine();
 export function setZlibConcurrency(limit: number): void {
   checkInteger("concurrency", limit, 1, Number.MAX_SAFE_INTEGER);
   limiter.setLimit(limit);
-  for (const pool of pools.values()) {
-    while (pool.length > limit) pool.pop()!.close(undefined);
-  }
+  pools.setMaxIdle(limit);
 }
 
 /**
@@ -222,241 +226,13 @@ export interface ZlibQueueState {
  * @returns The current state.
  */
 export function zlibQueueState(): ZlibQueueState {
-  let pooled = 0;
-  for (const pool of pools.values()) pooled += pool.length;
-  return { limit: limiter.limit, running: limiter.running, waiting: limiter.waiting, pooled };
+  const { limit, running, waiting } = limiter;
+  return { limit, running, waiting, pooled: pools.idle };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Concurrency
-
-/** At most `limit` tasks at once; the others wait first in, first out. */
-class Limiter {
-  #limit: number;
-  #running = 0;
-  #queue: (() => void)[] = [];
-  #head = 0;
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  get limit(): number {
-    return this.#limit;
-  }
-
-  get running(): number {
-    return this.#running;
-  }
-
-  get waiting(): number {
-    return this.#queue.length - this.#head;
-  }
-
-  setLimit(limit: number): void {
-    this.#limit = limit;
-    while (this.#running < this.#limit && this.waiting > 0) {
-      this.#running++;
-      this.#shift()();
-    }
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#running < this.#limit) {
-      this.#running++;
-    } else {
-      // The place is handed over by #release, which leaves #running as it is.
-      await new Promise<void>((resolve) => this.#queue.push(resolve));
-    }
-    try {
-      return await task();
-    } finally {
-      this.#release();
-    }
-  }
-
-  #release(): void {
-    if (this.#running <= this.#limit && this.waiting > 0) this.#shift()();
-    else this.#running--;
-  }
-
-  #shift(): () => void {
-    const next = this.#queue[this.#head]!;
-    this.#head++;
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return next;
-  }
-}
-
+// The process-wide state: one queue for all zlib work, one set of pools for all codecs.
 const limiter = new Limiter(DEFAULT_ZLIB_CONCURRENCY);
-
-// ---------------------------------------------------------------------------------------------
-// One zlib stream, one operation at a time
-
-type ZlibStreamLike = DeflateRaw | InflateRaw;
-
-/** What one write produced. */
-interface Pass {
-  chunks: Uint8Array[];
-  length: number;
-  /** Input bytes zlib took; fewer than written when the DEFLATE stream ended (BFINAL). */
-  consumed: number;
-  /** The DEFLATE stream ended: the zlib stream cannot take more input. */
-  ended: boolean;
-}
-
-interface Pending {
-  chunks: Uint8Array[];
-  length: number;
-  maxBytes: number;
-  resolve: (pass: Pass) => void;
-  reject: (error: unknown) => void;
-}
-
-/**
- * A zlib stream with its listeners attached for life, running one write at a time and routing
- * its output, errors and end to that write's promise. Whatever settles first (the write's
- * callback, an `error` event, the output limit, `close`) wins; the rest are ignored. The runtimes
- * differ in order: Node and Bun emit `error` and never call back, Deno calls back first.
- */
-class ZlibStream {
-  readonly #stream: ZlibStreamLike;
-  #pending: Pending | undefined;
-  #broken = false;
-
-  constructor(stream: ZlibStreamLike) {
-    this.#stream = stream;
-    stream.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    stream.on("error", (error: Error) => this.#fail(error));
-  }
-
-  /** Whether the stream can take another message after a reset. */
-  get reusable(): boolean {
-    const stream = this.#stream;
-    return !this.#broken && !stream.destroyed && !stream.readableEnded;
-  }
-
-  /**
-   * Writes `input` (then `tail`, if any) and resolves with the output once zlib has taken it
-   * all; rejects with `MessageTooBigError` as soon as the output passes `maxBytes`.
-   */
-  run(input: Uint8Array, tail: Uint8Array | undefined, maxBytes: number): Promise<Pass> {
-    return new Promise<Pass>((resolve, reject) => {
-      const stream = this.#stream;
-      const pending: Pending = { chunks: [], length: 0, maxBytes, resolve, reject };
-      this.#pending = pending;
-      const before = stream.bytesWritten;
-      const written = input.length + (tail?.length ?? 0);
-      const done = (error?: Error | null): void => {
-        if (this.#pending !== pending) return;
-        // Deno calls back before it emits `error`, with `errored` already set.
-        const failure = error ?? stream.errored;
-        if (failure) {
-          this.#fail(failure);
-          return;
-        }
-        this.#pending = undefined;
-        const consumed = stream.bytesWritten - before;
-        resolve({
-          chunks: pending.chunks,
-          length: pending.length,
-          consumed,
-          ended: consumed < written || stream.readableEnded,
-        });
-      };
-      try {
-        if (tail !== undefined) stream.write(input);
-        stream.write(tail ?? input, done);
-      } catch (error) {
-        this.#fail(error);
-      }
-    });
-  }
-
-  /** Empties the LZ77 window and state, for the next message to start afresh. */
-  reset(): void {
-    this.#stream.reset();
-  }
-
-  /** Destroys the stream; a pending write rejects with `reason`. */
-  close(reason: unknown): void {
-    this.#fail(reason);
-  }
-
-  #onData(chunk: Uint8Array): void {
-    const pending = this.#pending;
-    if (pending === undefined) return;
-    pending.length += chunk.length;
-    if (pending.length > pending.maxBytes) {
-      // Checked per output chunk: zlib is stopped before it inflates any further.
-      this.#fail(
-        new MessageTooBigError(
-          `Cannot accept message: it inflates to more than ${pending.maxBytes} bytes, ` +
-            `stopped at ${pending.length} (rfc6455#section-10.4)`,
-        ),
-      );
-      return;
-    }
-    pending.chunks.push(chunk);
-  }
-
-  #fail(error: unknown): void {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (!this.#broken) {
-      this.#broken = true;
-      this.#stream.close();
-    }
-    pending?.reject(error);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pools of reset streams, for directions without context takeover
-
-const pools = new Map<string, ZlibStream[]>();
-
-function borrow(key: string, create: () => ZlibStreamLike): ZlibStream {
-  return pools.get(key)?.pop() ?? new ZlibStream(create());
-}
-
-function giveBack(key: string, stream: ZlibStream, reusable: boolean): void {
-  if (!reusable || !stream.reusable) {
-    stream.close(undefined);
-    return;
-  }
-  // rfc7692#section-7.2.1: without context takeover, each message starts with an empty window
-  try {
-    stream.reset();
-  } catch (error) {
-    stream.close(error);
-    return;
-  }
-  let pool = pools.get(key);
-  if (pool === undefined) {
-    pool = [];
-    pools.set(key, pool);
-  }
-  if (pool.length < limiter.limit) pool.push(stream);
-  else stream.close(undefined);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Deflater and inflater
-
-interface StreamSource {
-  /** Pool key: streams with equal keys are interchangeable once reset. */
-  key: string;
-  create: () => ZlibStreamLike;
-  /** `no_context_takeover` for this direction: borrow a reset stream per message. */
-  resetEachMessage: boolean;
-}
+const pools = new StreamPools(DEFAULT_ZLIB_CONCURRENCY);
 
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 // Below this, payload and tail are copied into one write: a second write costs a second trip
@@ -468,15 +244,15 @@ const noop = (): void => {};
 abstract class MessageCodec {
   /** What the codec does, for messages: "compress" or "decompress". */
   protected abstract readonly verb: string;
-  readonly #source: StreamSource;
+  readonly #recipe: StreamRecipe;
   #own: ZlibStream | undefined;
   #active: ZlibStream | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
   #failure: unknown;
 
-  constructor(source: StreamSource) {
-    this.#source = source;
+  constructor(recipe: StreamRecipe) {
+    this.#recipe = recipe;
   }
 
   /** Runs `work` after every earlier call of this codec, within the process-wide limit. */
@@ -498,10 +274,10 @@ abstract class MessageCodec {
     tail: Uint8Array | undefined,
     maxBytes: number,
   ): Promise<Pass> {
-    const source = this.#source;
-    const stream = source.resetEachMessage
-      ? borrow(source.key, source.create)
-      : (this.#own ??= new ZlibStream(source.create()));
+    const recipe = this.#recipe;
+    const stream = recipe.resetEachMessage
+      ? pools.borrow(recipe)
+      : (this.#own ??= new ZlibStream(recipe.create()));
     this.#active = stream;
     let reusable = false;
     try {
@@ -512,8 +288,8 @@ abstract class MessageCodec {
       return pass;
     } finally {
       this.#active = undefined;
-      if (source.resetEachMessage) {
-        giveBack(source.key, stream, reusable);
+      if (recipe.resetEachMessage) {
+        pools.giveBack(recipe, stream, reusable);
       } else if (!reusable) {
         stream.close(undefined);
         this.#own = undefined;

@@ -1,0 +1,141 @@
+/**
+ * What every runtime adapter binds the same way: given a runtime's `listen` and `openSocket`,
+ * the server (`serve`), the client (`connect`) and the options of the WHATWG classes
+ * (`WebSocket`, `WebSocketStream`) on its sockets, each with the adapter's defaults (its
+ * deflate engine) under the caller's options. It names no runtime, so one copy serves
+ * `deno.ts`, `bun.ts` and `node.ts`: a client or server feature is one edit here, not three.
+ *
+ * @module
+ */
+
+import type { Router } from "../router/router.ts";
+import type { Connection } from "../streams/connection.ts";
+import type { DeflateEngine } from "../streams/deflate_engine.ts";
+import { type ConnectOptions, connectWith, type OpenSocket } from "../client/connect.ts";
+import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
+import type { Listener, ListenOptions } from "./listener.ts";
+
+/**
+ * What an adapter supplies unless the caller's options say otherwise.
+ *
+ * @example
+ * ```ts ignore
+ * import { zlibDeflateEngine } from "./zlib_deflate.ts";
+ * const defaults: AdapterDefaults = { deflateEngine: zlibDeflateEngine };
+ * ```
+ */
+export interface AdapterDefaults {
+  /** The permessage-deflate engine servers and clients use by default. */
+  deflateEngine?: DeflateEngine;
+}
+
+/**
+ * A runtime's listener: accepted connections as byte streams.
+ *
+ * @example
+ * ```ts ignore
+ * const listen: Listen = (options) => myRuntime.listen(options);
+ * ```
+ */
+export type Listen = (options: ListenOptions) => Promise<Listener>;
+
+/**
+ * An adapter's `serve`.
+ *
+ * @example
+ * ```ts ignore
+ * const serve: Serve = serveOn(listen, {});
+ * ```
+ */
+export type Serve = (
+  handler: WebSocketHandler | Router,
+  options?: ServeOptions & ListenOptions,
+) => Promise<Server>;
+
+/**
+ * An adapter's `connect`.
+ *
+ * @example
+ * ```ts ignore
+ * const connect: Connect = connectOn(openSocket, {});
+ * ```
+ */
+export type Connect = (url: string | URL, options?: ConnectOptions) => Promise<Connection>;
+
+/**
+ * Binds `serve` to a runtime's listener: listens with the caller's options, then serves the
+ * accepted streams with the defaults under those options.
+ *
+ * @example
+ * ```ts ignore
+ * const serve = serveOn(listen, { deflateEngine: zlibDeflateEngine });
+ * const server = await serve(async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * }, { port: 0 });
+ * ```
+ * @param listen The runtime's listener.
+ * @param defaults What the caller's options override.
+ * @returns The runtime's `serve`.
+ */
+export function serveOn(listen: Listen, defaults: AdapterDefaults): Serve {
+  return async (handler, options = {}) =>
+    serveListener(await listen(options), handler, { ...defaults, ...options });
+}
+
+/**
+ * Binds `connect` to a runtime's socket opener, with the defaults under the caller's options.
+ *
+ * @example
+ * ```ts ignore
+ * const connect = connectOn(openSocket, { deflateEngine: zlibDeflateEngine });
+ * const ws = await connect("ws://127.0.0.1:8080/chat");
+ * ```
+ * @param openSocket The runtime's socket opener.
+ * @param defaults What the caller's options override.
+ * @returns The runtime's `connect`.
+ */
+export function connectOn(openSocket: OpenSocket, defaults: AdapterDefaults): Connect {
+  return (url, options) => connectWith(openSocket, url, { ...defaults, ...options });
+}
+
+/**
+ * Options for the WHATWG classes on a runtime: the adapter's defaults under the caller's
+ * options, and the runtime's socket opener over any `options.openSocket`.
+ *
+ * @example
+ * ```ts ignore
+ * const bind: BindOptions = optionsOn(openSocket, {});
+ * new WebSocket("ws://127.0.0.1:8080/echo", [], bind({ handshakeTimeout: 5_000 }));
+ * ```
+ */
+export type BindOptions = <T extends object>(
+  options: T | undefined,
+) => T & { openSocket: OpenSocket };
+
+/**
+ * Binds the options of the adapter's `WebSocket` and `WebSocketStream` to a runtime's socket
+ * opener. The classes themselves stay in each entry file, extending the public base classes by
+ * name: so they remain classes users can `new`, subclass and test with `instanceof`, and their
+ * documentation shows the base they extend.
+ *
+ * @example
+ * ```ts ignore
+ * const bind = optionsOn(openSocket, { deflateEngine: zlibDeflateEngine });
+ * export class WebSocket extends BaseWebSocket {
+ *   constructor(url: string | URL, protocols?: string[], options?: WebSocketOptions) {
+ *     super(url, protocols, bind(options));
+ *   }
+ * }
+ * ```
+ * @param openSocket The runtime's socket opener.
+ * @param defaults What the caller's options override.
+ * @returns What the classes' constructors pass on to their base.
+ */
+export function optionsOn(openSocket: OpenSocket, defaults: AdapterDefaults): BindOptions {
+  // Spreading undefined adds nothing, so `options` may be absent.
+  return <T extends object>(options: T | undefined): T & { openSocket: OpenSocket } => ({
+    ...defaults,
+    ...options as T,
+    openSocket,
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * Bun's sockets as byte streams: `Bun.listen` and `Bun.connect` socket handlers, TCP or TLS,
+ * turned into a readable and a writable with backpressure both ways (the socket is paused while
+ * the readable is full; writes wait for `drain`). Accepted and opened sockets share one bridge.
+ * `bun.ts` binds them to the server and client.
+ *
+ * @module
+ */
+
+import type { ByteStream } from "../streams/byte_stream.ts";
+import type { SocketTarget } from "../client/connect.ts";
+import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
+
+const READ_HIGH_WATER_MARK = 65_536;
+
+interface SocketState {
+  readable: ReadableStreamDefaultController<Uint8Array>;
+  paused: boolean;
+  ended: boolean;
+  pending: Uint8Array | undefined;
+  drained: (() => void) | undefined;
+  failed: (error: Error) => void;
+}
+
+type BunSocket = Bun.Socket<SocketState>;
+
+// The socket→byte-stream bridge, shared by accepted and opened sockets: each side adds its
+// own `open`. A socket whose TLS handshake failed closes before it has any state; the bridge
+// ignores it, and an opener reports it.
+const bridge = {
+  data(socket: BunSocket, data: Uint8Array): void {
+    const state = socket.data;
+    if (state.ended) return;
+    // Each data event brings a fresh buffer (checked: distinct, unpooled, unchanged by later
+    // reads), so the protocol layer may keep views of it; a plain Uint8Array view, not a Buffer.
+    state.readable.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if ((state.readable.desiredSize ?? 1) <= 0 && !state.paused) {
+      state.paused = true;
+      socket.pause();
+    }
+  },
+  drain(socket: BunSocket): void {
+    writePending(socket);
+  },
+  end(socket: BunSocket): void {
+    endReadable(socket.data);
+  },
+  close(socket: BunSocket, error?: Error): void {
+    const state = socket.data as SocketState | undefined;
+    if (state === undefined) return; // a TLS handshake that failed before `open`
+    if (error) state.failed(error);
+    endReadable(state);
+    state.drained?.();
+  },
+  error(socket: BunSocket, error: Error): void {
+    (socket.data as SocketState | undefined)?.failed(error);
+  },
+} satisfies Bun.SocketHandler<SocketState>;
+
+/**
+ * Listens for TCP connections with `Bun.listen`, or for TLS connections when `options.tls` is
+ * given.
+ *
+ * @example
+ * ```ts ignore
+ * import { listen } from "@wsflow/wsflow/bun";
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * console.log(listener.addr.port);
+ * await listener.close();
+ * ```
+ * @param options Address, port and TLS certificate.
+ * @returns The listener.
+ */
+export function listen(options: ListenOptions = {}): Promise<Listener> {
+  const accepted = new AcceptQueue();
+  const server = Bun.listen<SocketState>({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 8080,
+    ...(options.tls === undefined ? {} : { tls: { cert: options.tls.cert, key: options.tls.key } }),
+    socket: {
+      ...bridge,
+      open(socket): void {
+        socket.setNoDelay(true);
+        accepted.push(toByteStream(socket));
+      },
+    },
+  });
+  return Promise.resolve({
+    addr: { hostname: server.hostname, port: server.port },
+    close(): Promise<void> {
+      server.stop(false);
+      accepted.end();
+      return Promise.resolve();
+    },
+    [Symbol.asyncIterator]: () => accepted[Symbol.asyncIterator](),
+  });
+}
+
+/**
+ * Opens a TCP or TLS connection with `Bun.connect` as a byte stream: the socket opener of
+ * {@linkcode connect}. A TLS connection resolves once its handshake is done and the
+ * certificate checked.
+ *
+ * @example
+ * ```ts ignore
+ * import { openSocket } from "@wsflow/wsflow/bun";
+ * const stream = await openSocket({ hostname: "127.0.0.1", port: 8080 });
+ * ```
+ * @param target Host, port, TLS options and abort signal.
+ * @returns The connected socket's byte stream.
+ */
+export function openSocket(target: SocketTarget): Promise<ByteStream> {
+  const { hostname, port, tls, signal } = target;
+  return new Promise((resolve, reject) => {
+    let opened: BunSocket | undefined;
+    const onAbort = (): void => {
+      opened?.terminate();
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = (): void => signal?.removeEventListener("abort", onAbort);
+    const failed = (error: unknown): void => {
+      settle();
+      reject(error);
+    };
+    const ready = (socket: BunSocket): void => {
+      settle();
+      if (signal?.aborted) {
+        socket.terminate();
+        return;
+      }
+      socket.setNoDelay(true);
+      resolve(toByteStream(socket));
+    };
+    Bun.connect<SocketState>({
+      hostname,
+      port,
+      ...(tls === undefined ? {} : {
+        tls: {
+          ...(tls.ca === undefined
+            ? {}
+            : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
+          ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+        },
+      }),
+      socket: {
+        ...bridge,
+        open(socket): void {
+          // A TLS socket is ready once `handshake` has checked the certificate.
+          if (tls === undefined) ready(socket);
+        },
+        handshake(socket, success, authorizationError): void {
+          if (success && authorizationError == null) ready(socket);
+          else {
+            failed(authorizationError);
+            socket.terminate();
+          }
+        },
+        // Once the stream is handed out, these reach it through the bridge, and `failed` has
+        // no effect: the promise has settled.
+        close(socket, error): void {
+          failed(error ?? new Error("Cannot connect: the connection closed while opening"));
+          bridge.close(socket, error);
+        },
+        error(socket, error): void {
+          failed(error);
+          bridge.error(socket, error);
+        },
+        connectError(_socket, error): void {
+          failed(error);
+        },
+      },
+    }).then((socket) => {
+      opened = socket;
+    }, failed);
+  });
+}
+
+function endReadable(state: SocketState): void {
+  if (state.ended) return;
+  state.ended = true;
+  try {
+    state.readable.close();
+  } catch {
+    // already errored or cancelled
+  }
+}
+
+function writePending(socket: BunSocket): void {
+  const state = socket.data;
+  const pending = state.pending;
+  if (pending === undefined) return;
+  const written = socket.write(pending);
+  if (written < pending.length) {
+    state.pending = pending.subarray(Math.max(written, 0));
+    return;
+  }
+  state.pending = undefined;
+  const drained = state.drained;
+  state.drained = undefined;
+  drained?.();
+}
+
+function toByteStream(socket: BunSocket): ByteStream {
+  let failure: Error | undefined;
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller): void {
+      socket.data = {
+        readable: controller,
+        paused: false,
+        ended: false,
+        pending: undefined,
+        drained: undefined,
+        failed(error: Error): void {
+          failure = error;
+          if (!socket.data.ended) {
+            socket.data.ended = true;
+            controller.error(error);
+          }
+        },
+      };
+    },
+    pull(): void {
+      if (socket.data.paused) {
+        socket.data.paused = false;
+        socket.resume();
+      }
+    },
+    cancel(): void {
+      socket.data.ended = true;
+      socket.end();
+    },
+  }, { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk?.byteLength ?? 0 });
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk): Promise<void> | undefined {
+      if (failure !== undefined) throw failure;
+      const state = socket.data;
+      const written = socket.write(chunk);
+      if (written === chunk.length) return undefined;
+      if (written < 0) throw new Error("Cannot write: the socket is closed");
+      // Keep the rest and let `drain` finish it; the stream holds further writes meanwhile.
+      state.pending = chunk.subarray(written);
+      return new Promise<void>((resolve) => {
+        state.drained = resolve;
+      });
+    },
+    close(): void {
+      socket.end();
+    },
+    abort(): void {
+      socket.terminate();
+    },
+  });
+  return {
+    readable,
+    writable,
+    remoteAddr: { hostname: socket.remoteAddress, port: remotePort(socket) },
+  };
+}
+
+function remotePort(socket: BunSocket): number {
+  return (socket as unknown as { remotePort?: number }).remotePort ?? 0;
+}
