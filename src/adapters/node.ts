@@ -14,7 +14,9 @@ import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
 import type { Router } from "../router/router.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { type ConnectOptions, connectWith, type SocketTarget } from "../connect.ts";
-import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
+import type { WebSocketHandler } from "../router/handler.ts";
+import type { ServeOptions, Server } from "../server/options.ts";
+import { serveListener } from "../server/serve_listener.ts";
 import type { Connection } from "../streams/connection.ts";
 import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../websocket.ts";
 import {
