@@ -37,7 +37,7 @@ export interface HandlerContext {
  * Runs once per WebSocket connection: the handler given to `serve` for every path. If it
  * throws (or rejects), the connection is closed with 1011 and the error goes to `onError`; the
  * server keeps running. Returning does not close the connection: it lives until either side
- * closes it.
+ * closes it. What it resolves to is ignored, so `(ws) => ws.close()` is a handler.
  *
  * @example
  * ```ts
@@ -51,7 +51,7 @@ export interface HandlerContext {
 export type WebSocketHandler = (
   connection: Connection,
   context: HandlerContext,
-) => void | Promise<void>;
+) => void | Promise<unknown>;
 
 /**
  * What a route's handler is told besides the connection itself: everything a
