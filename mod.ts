@@ -126,18 +126,14 @@ export {
   FrameEncoderStream,
   type FrameEncoderStreamOptions,
 } from "./src/streams/frame_encoder_stream.ts";
+export { handleStream } from "./src/server/handle_stream.ts";
 export {
-  type ErrorContext,
-  type HandlerContext,
-  handleStream,
+  type Listener,
+  type Listener as StreamSource,
   type ListenOptions,
-  serveListener,
-  type ServeOptions,
-  type Server,
-  type ShutdownOptions,
-  type StreamSource,
-  type WebSocketHandler,
-} from "./src/serve.ts";
+} from "./src/server/listener.ts";
+export type { ErrorContext, ServeOptions, Server, ShutdownOptions } from "./src/server/options.ts";
+export { serveListener } from "./src/server/serve_listener.ts";
 export {
   checkOrigin,
   type OriginCheck,
@@ -149,10 +145,14 @@ export {
   type RouteParams,
   RoutePattern,
 } from "./src/router/route_pattern.ts";
+export type {
+  Handler,
+  HandlerContext,
+  RouteContext,
+  WebSocketHandler,
+} from "./src/router/handler.ts";
 export {
-  type Handler,
   type Route,
-  type RouteContext,
   type RouteFound,
   type RouteMatch,
   type RouteOptions,

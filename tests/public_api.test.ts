@@ -68,6 +68,7 @@ const PINNED: Record<string, readonly string[]> = {
     "isUpgradeRequest",
     "isValidUtf8",
     "type Limits",
+    "type Listener",
     "type ListenOptions",
     "MandatoryExtensionError",
     "MaskKeySource",

@@ -12,7 +12,9 @@ import type { Router } from "../router/router.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { type ConnectOptions, connectWith, type OpenSocket } from "../client/connect.ts";
-import { serveListener, type ServeOptions, type Server, type WebSocketHandler } from "../serve.ts";
+import type { WebSocketHandler } from "../router/handler.ts";
+import type { ServeOptions, Server } from "../server/options.ts";
+import { serveListener } from "../server/serve_listener.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
 
 /**

@@ -8,7 +8,8 @@
 import type { Router } from "../router/router.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { ConnectOptions } from "../client/connect.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../serve.ts";
+import type { WebSocketHandler } from "../router/handler.ts";
+import type { ServeOptions, Server } from "../server/options.ts";
 import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../client/websocket.ts";
 import {
   WebSocketStream as BaseWebSocketStream,

@@ -1,19 +1,14 @@
 /**
- * What every adapter's `listen` returns.
+ * What every adapter's `listen` builds on: the accept queue. `Listener` and `ListenOptions`
+ * live in layer 3 (`src/server/listener.ts`), where `serveListener` takes them; they are
+ * re-exported here for the adapters.
  *
  * @module
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
-import type { ListenOptions, StreamSource } from "../serve.ts";
 
-/**
- * A listening socket: accepted connections as byte streams (the adapters' name for
- * {@linkcode StreamSource}).
- */
-export type Listener = StreamSource;
-
-export type { ListenOptions };
+export type { Listener, ListenOptions } from "../server/listener.ts";
 
 /**
  * Turns a callback-driven accept loop into an async iterable of byte streams, so every

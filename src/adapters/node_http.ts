@@ -4,9 +4,10 @@
  * to wsflow, like `ws`'s `noServer` mode.
  *
  * Node has already parsed the request head when it emits `upgrade`. wsflow does not trust that
- * parse to match its own rules, so the head is written back out as bytes (request line, the
- * header lines exactly as received, then the bytes that followed the head) and the socket goes
- * through the same handshake path as a socket of wsflow's own listener, with the same limits,
+ * parse to have applied its own rules, so the head as Node split it (request line, the header
+ * lines as received, in order) is held to the same rules and limits as a head wsflow parses
+ * itself (`checkRequestHead`), then goes the same way as a head read from wsflow's own
+ * listener: Host and target checks, the upgrade's `Request`, `acceptUpgrade`, with the same
  * refusals and Origin policy.
  *
  * @module
@@ -15,9 +16,14 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { Http1Request } from "../protocol/http1_request_parser.ts";
+import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
-import { handleStream, type ServeOptions, type WebSocketHandler } from "../serve.ts";
-import type { ByteStream } from "../streams/byte_stream.ts";
+import { serveRequestHead } from "../server/handle_stream.ts";
+import type { ServeOptions } from "../server/options.ts";
+import { checkRequestHead } from "../server/parsed_request_head.ts";
+import { refuseHandshake } from "../server/refuse.ts";
+import { createServerContext } from "../server/server_context.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { socketToByteStream } from "./node_socket.ts";
 
@@ -77,12 +83,15 @@ export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: U
  *   route's handler by path and subprotocol.
  * @param options Limits, timeouts, subprotocols, the Origin policy and hooks, as for `serve`.
  * @returns The `upgrade` listener.
+ * @throws {TypeError} When the options do not fit the handler (`protocols` with a `Router`, a
+ *   protocol that is not a token, malformed `origins`).
  */
 export function handleUpgrade(
   handler: WebSocketHandler | Router,
   options: ServeOptions = {},
 ): UpgradeListener {
-  return (request, socket, head) => {
+  const server = createServerContext(handler, { deflateEngine: zlibDeflateEngine, ...options });
+  return (message, socket, rest) => {
     // The `upgrade` socket of a node:http(s) server is a net.Socket (a TLSSocket for https).
     const tcp = socket as Socket;
     // The server may have armed its idle timeout (`server.setTimeout`) on the socket; Node stops
@@ -91,50 +100,27 @@ export function handleUpgrade(
     tcp.setTimeout(0);
     tcp.setNoDelay(true);
     const stream = socketToByteStream(tcp);
-    void handleStream(prepend(stream, requestHead(request), head), handler, {
-      deflateEngine: zlibDeflateEngine,
-      ...options,
-    });
+    let head: Http1Request;
+    try {
+      head = checkRequestHead({
+        method: message.method ?? "",
+        target: message.url ?? "",
+        version: `HTTP/${message.httpVersion}`,
+        fields: fieldsOf(message.rawHeaders),
+        // A plain copy: a Buffer may be a view into Node's shared pool.
+        rest: new Uint8Array(rest),
+      }, server.options.limits);
+    } catch (error) {
+      void refuseHandshake(stream, error, server);
+      return;
+    }
+    void serveRequestHead(head, stream, server);
   };
 }
 
-/** The request head as it came in: request line and header lines in their order and case. */
-function requestHead(request: IncomingMessage): Uint8Array {
-  const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
-  const raw = request.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-  lines.push("", "");
-  // Node decodes header bytes as latin1, one char per byte: encode them back the same way, so
-  // wsflow's parser sees the bytes the client sent (TextEncoder would turn them into UTF-8).
-  const text = lines.join("\r\n");
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
-  return bytes;
-}
-
-/** `stream` with `head` and `rest` read before its own bytes. */
-function prepend(stream: ByteStream, head: Uint8Array, rest: Uint8Array): ByteStream {
-  const reader = stream.readable.getReader();
-  const first: Uint8Array[] = rest.length === 0 ? [head] : [head, copy(rest)];
-  const readable = new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      const chunk = first.shift();
-      if (chunk !== undefined) {
-        controller.enqueue(chunk);
-        return;
-      }
-      const { value, done } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel(reason): Promise<void> {
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  return { ...stream, readable };
-}
-
-/** A plain `Uint8Array` copy of a `Buffer` (which may be a view into Node's shared pool). */
-function copy(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
+/** Node's `rawHeaders` (name, value, name, value…) as pairs, in the order they came. */
+function fieldsOf(raw: readonly string[]): [string, string][] {
+  const fields: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i]!, raw[i + 1]!]);
+  return fields;
 }

@@ -6,7 +6,8 @@
  * beats `/rooms/:id`, which beats `/rooms/*`, which beats `*`; and `/a/b/:x` beats `/a/:y/c` on
  * `/a/b/c`. Routes whose patterns match the same paths (`/rooms/:id` and `/rooms/:name`) share
  * that path, in the order they were added; there is no falling through to a less specific
- * pattern.
+ * pattern. A route for `*` takes every path, even one whose percent-encoding is malformed
+ * (which no other pattern matches; its `*` param is then the path as it arrived).
  *
  * **Which route and subprotocol** (rfc6455#section-4.2.2). Among the routes of that path, the
  * first protocol in the client's `Sec-WebSocket-Protocol` offer that some route speaks is chosen,
@@ -22,7 +23,7 @@
 import { HandshakeError } from "../protocol/errors.ts";
 import { isToken } from "../protocol/header_lists.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
-import type { Connection } from "../streams/connection.ts";
+import type { Handler, RouteContext } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
 
@@ -43,54 +44,6 @@ export interface UpgradeContext<Params> {
   /** The subprotocol that will be selected, or `""` for none. */
   readonly protocol: string;
 }
-
-/**
- * What a route's handler is told besides the connection itself.
- *
- * @example
- * ```ts
- * import type { RouteContext } from "@wsflow/wsflow";
- * function describe(ctx: RouteContext<{ room: string }, { user: string }>): string {
- *   return `${ctx.data.user} in ${ctx.params.room} over ${ctx.protocol || "no subprotocol"}`;
- * }
- * console.log(describe({
- *   request: new Request("http://localhost/rooms/lobby"),
- *   params: { room: "lobby" }, protocol: "", data: { user: "ada" },
- * })); // "ada in lobby over no subprotocol"
- * ```
- * @typeParam Params The route's params, from its pattern.
- * @typeParam Data What the upgrade hook accepted the connection with.
- */
-export interface RouteContext<Params, Data> {
-  /** The opening handshake as a web `Request` (method, URL with query, headers). */
-  readonly request: Request;
-  /** The path params, percent-decoded. */
-  readonly params: Params;
-  /** The negotiated subprotocol, or `""`. */
-  readonly protocol: string;
-  /** The `data` the upgrade hook returned; `undefined` without a hook or without `data`. */
-  readonly data: Data;
-}
-
-/**
- * Runs once per connection on its route. If it throws or rejects, the server closes the
- * connection with 1011; returning does not close it.
- *
- * @example
- * ```ts
- * import type { Handler } from "@wsflow/wsflow";
- * const echo: Handler<Record<string, string>, undefined> = async (ws) => {
- *   for await (const message of ws) await ws.send(message);
- * };
- * console.log(typeof echo); // "function"
- * ```
- * @typeParam Params The route's params, from its pattern.
- * @typeParam Data What the upgrade hook accepted the connection with.
- */
-export type Handler<Params, Data> = (
-  connection: Connection,
-  ctx: RouteContext<Params, Data>,
-) => void | Promise<unknown>;
 
 /**
  * The upgrade hook's way to accept: per-connection data for the handler, and header fields for
@@ -342,6 +295,9 @@ export type UpgradeDecision =
     readonly error: HandshakeError;
   };
 
+/** The key of the patterns that match every path: `*` and `/*`. */
+const CATCH_ALL_KEY: string = new RoutePattern("*").key;
+
 /** The routes whose patterns match the same paths, in the order they were added. */
 interface PathGroup {
   readonly pattern: RoutePattern;
@@ -485,10 +441,10 @@ export class Router {
     // client lists them in its order of preference, so the first one any route speaks wins
     for (const protocol of offeredProtocols) {
       const route = group.routes.find((candidate) => candidate.protocols.includes(protocol));
-      if (route !== undefined) return foundRoute(route, segments, protocol);
+      if (route !== undefined) return foundRoute(route, segments, pathname, protocol);
     }
     const fallback = group.routes.find((candidate) => !candidate.protocolRequired);
-    if (fallback !== undefined) return foundRoute(fallback, segments, "");
+    if (fallback !== undefined) return foundRoute(fallback, segments, pathname, "");
     const supported = group.routes.flatMap((route) => route.protocols);
     const offered = offeredProtocols.length === 0 ? "none" : offeredProtocols.join(", ");
     return {
@@ -520,9 +476,16 @@ export class Router {
   }
 
   /** The most specific group matching the path, with the path's decoded segments. */
-  #find(pathname: string): { group: PathGroup; segments: string[] } | null {
+  #find(pathname: string): { group: PathGroup; segments: string[] | null } | null {
     const segments = splitPath(pathname);
-    if (segments === null) return null;
+    if (segments === null) {
+      // Malformed percent-encoding: no pattern's segments can be compared, but a route for
+      // every path (`*`, which a server's plain handler runs as) still takes the request.
+      const all = this.#groups.find((candidate) => candidate.pattern.key === CATCH_ALL_KEY);
+      return all === undefined || pathname.charCodeAt(0) !== 0x2f
+        ? null
+        : { group: all, segments: null };
+    }
     // The groups are sorted most specific first, so the first match is the best one.
     const group = this.#groups.find((candidate) => candidate.pattern.matchSegments(segments));
     return group === undefined ? null : { group, segments };
@@ -583,9 +546,17 @@ export async function runUpgrade(
   };
 }
 
-function foundRoute(route: Route, segments: readonly string[], protocol: string): RouteFound {
+function foundRoute(
+  route: Route,
+  segments: readonly string[] | null,
+  pathname: string,
+  protocol: string,
+): RouteFound {
   // Routes of one group may name their params differently (`:id`, `:name`): use the chosen one's.
-  const params = route.pattern.matchSegments(segments) ?? {};
+  // A path that could not be decoded is the catch-all's rest as it arrived.
+  const params = segments === null
+    ? { "*": pathname.slice(1) }
+    : route.pattern.matchSegments(segments) ?? {};
   return { kind: "found", route, params, protocol };
 }
 

@@ -1,7 +1,8 @@
 // Picks the adapter of the runtime the tests run on, so one test file serves each runtime with
 // its own sockets. Only that runtime's adapter is loaded: the others name globals it lacks.
-import type { ListenOptions } from "../../src/adapters/listener.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
+import type { ListenOptions } from "../../src/server/listener.ts";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { ServeOptions, Server } from "../../src/server/options.ts";
 
 /** The runtimes the suite runs under. */
 export type RuntimeName = "deno" | "bun" | "node";

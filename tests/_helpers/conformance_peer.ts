@@ -4,7 +4,7 @@
 // Frames are encoded by hand (raw_client.ts), independently of the library's serializer.
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { Frame } from "../../src/protocol/frame.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { bytesDiff } from "./bytes.ts";
 import { startEchoServer } from "./echo_server.ts";
 import { encodeFrame, RawClient } from "./raw_client.ts";

@@ -2,7 +2,8 @@
 // current runtime's adapter on a free port. (examples/echo.ts itself listens on import, so the
 // handler and limits are restated here; keep them in step.)
 import type { Limits } from "../../src/protocol/limits.ts";
-import type { Server, WebSocketHandler } from "../../src/serve.ts";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { Server } from "../../src/server/options.ts";
 import { serveForRuntime } from "./adapter_for_runtime.ts";
 
 /** examples/echo.ts's limits: 64 MiB frames and messages, 131,072 fragments per message. */

@@ -10,7 +10,7 @@
 // check the server's side of a closing handshake.
 import { afterAll, beforeAll } from "vitest";
 import type { CloseEvent } from "../../src/protocol/session.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { serveForRuntime } from "./adapter_for_runtime.ts";
 import { withTimeout } from "./with_timeout.ts";
 

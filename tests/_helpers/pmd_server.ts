@@ -1,11 +1,12 @@
 // wsflow servers and clients for the permessage-deflate tests, on the current runtime's own
 // adapter: an echo server (or a Router) with chosen perMessageDeflate options, and the
 // adapter's `connect`.
-import type { ListenOptions } from "../../src/adapters/listener.ts";
+import type { ListenOptions } from "../../src/server/listener.ts";
 import type { ConnectOptions } from "../../src/client/connect.ts";
 import type { Limits } from "../../src/protocol/limits.ts";
 import type { Router } from "../../src/router/router.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { ServeOptions, Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { runtime } from "./adapter_for_runtime.ts";
 import { withTimeout } from "./with_timeout.ts";

@@ -3,8 +3,9 @@
 // runs, process memory, and the byte-level attacks several files send. Every wait is bounded.
 import process from "node:process";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import type { ListenOptions } from "../../src/adapters/listener.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
+import type { ListenOptions } from "../../src/server/listener.ts";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { ServeOptions, Server } from "../../src/server/options.ts";
 import { runtime, serveForRuntime } from "./adapter_for_runtime.ts";
 import { Op, Peer, utf8 } from "./conformance_peer.ts";
 import { echoHandler } from "./echo_server.ts";

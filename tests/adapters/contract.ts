@@ -1,9 +1,10 @@
 // The adapter contract: one suite, run under each runtime against its own adapter over real
 // loopback sockets, with a raw client that sends exactly the bytes each case needs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ListenOptions } from "../../src/adapters/listener.ts";
+import type { ListenOptions } from "../../src/server/listener.ts";
 import type { CloseEvent } from "../../src/protocol/session.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../../src/serve.ts";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { ServeOptions, Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { encodeFrame, EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";

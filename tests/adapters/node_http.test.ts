@@ -198,6 +198,42 @@ function runNodeHttpSuite(WebSocketClass: WsClass): void {
         client.close();
       }
     });
+
+    // Node parsed these heads; wsflow holds them to its own rules anyway (checkRequestHead),
+    // without writing them back out as bytes.
+    async function statusOf(lines: string[]): Promise<number> {
+      const client = await RawClient.open(port);
+      try {
+        const request = [...lines, "", ""].join("\r\n");
+        const response = await withTimeout(client.sendHandshake({ request }), 5_000, "a refusal");
+        return response.status;
+      } finally {
+        client.close();
+      }
+    }
+    const upgradeLines = (host: string): string[] => [
+      "GET /echo HTTP/1.1",
+      `Host: ${host}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version: 13",
+    ];
+
+    it("rfc7230#section-3.2.5 applies wsflow's header count limit to Node's parsed head (431)", async () => {
+      const extra = Array.from({ length: 100 }, (_, i) => `X-Filler-${i}: x`);
+      expect(await statusOf([...upgradeLines("127.0.0.1"), ...extra])).toBe(431);
+    });
+
+    it("rfc7230#section-5.4 refuses a malformed Host that Node let through with 400", async () => {
+      expect(await statusOf(upgradeLines("a b"))).toBe(400);
+    });
+
+    it("rfc7230#section-5.4 refuses a repeated Host with 400", async () => {
+      const lines = upgradeLines("127.0.0.1");
+      lines.splice(2, 0, "Host: other");
+      expect(await statusOf(lines)).toBe(400);
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 // Each runtime's adapter serving wss://: the `tls` listen option, checked with a raw node:tls
 // client that trusts a CA made by openssl for this run and speaks the protocol byte by byte.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { runtime, serveForRuntime } from "../_helpers/adapter_for_runtime.ts";
 import { EXPECTED_ACCEPT, RawClient } from "../_helpers/raw_client.ts";
 import { makeTestCerts, type TestCerts } from "../_helpers/test_certs.ts";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import { Router } from "../../src/router/router.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { loadServe, runtime } from "../_helpers/adapter_for_runtime.ts";
 import { type ClientAdapter, loadClient } from "../_helpers/client_for_runtime.ts";
 import {

@@ -3,7 +3,7 @@
 // checks stay on: the client trusts the test CA through `tls.ca`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandshakeError } from "../../src/protocol/errors.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { runtime, serveForRuntime } from "../_helpers/adapter_for_runtime.ts";
 import { type ClientAdapter, loadClient } from "../_helpers/client_for_runtime.ts";

@@ -3,7 +3,7 @@
 // (open, message*, error?, close), binaryType, what send() accepts, and event handler
 // attributes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { WebSocket as RuntimeFreeWebSocket } from "../../src/client/websocket.ts";
 import { runtime, serveForRuntime } from "../_helpers/adapter_for_runtime.ts";
 import { type ClientAdapter, loadClient } from "../_helpers/client_for_runtime.ts";

@@ -2,7 +2,7 @@
 // of messages both ways, close info, and the ways the promises reject.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectionClosedError, HandshakeError } from "../../src/protocol/errors.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { runtime, serveForRuntime } from "../_helpers/adapter_for_runtime.ts";
 import { type ClientAdapter, loadClient } from "../_helpers/client_for_runtime.ts";
 import { startRawServer, switchingProtocols } from "../_helpers/raw_server.ts";

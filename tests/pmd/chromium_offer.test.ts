@@ -3,7 +3,7 @@
 // client compresses itself with node:zlib (a fresh window each, sync flush, tail removed, RSV1
 // on the first frame) must come back as exact echoes, compressed (RSV1) from the threshold on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import {
   deflateMessage,

@@ -4,7 +4,7 @@
 // the same 10 KiB message sent twice is much smaller the second time when the window is kept,
 // and byte for byte the same when it is reset.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import {

@@ -4,7 +4,7 @@
 // 1007 (rfc6455#section-7.4.1), as `ws` does. The server must stay up, and nothing of the bad
 // message reaches the handler. The same on the client side, for a raw server's bad message.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import {

@@ -4,7 +4,7 @@
 // inflating it all, and the server stays up. The limit is exact: inflating to maxMessageSize
 // passes, one byte more fails.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { deflateMessage, inflateMessage, jsonish, utf8 } from "../_helpers/pmd_codec.ts";

@@ -3,7 +3,7 @@
 // frame, on a control frame, or on a connection that did not negotiate the extension fails the
 // connection with 1002 (rfc6455#section-5.2), and the server stays up.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { deflateMessage, inflateMessage, join, jsonish, utf8 } from "../_helpers/pmd_codec.ts";
 import { encodeFrame } from "../_helpers/raw_client.ts";

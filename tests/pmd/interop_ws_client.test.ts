@@ -12,7 +12,7 @@
 // other side's inflater fail on a distance too far back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PerMessageDeflateOptions } from "../../src/protocol/permessage_deflate.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { runtime } from "../_helpers/adapter_for_runtime.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { jsonish, type PmdResponse, readPmdResponse, utf8 } from "../_helpers/pmd_codec.ts";

@@ -3,7 +3,7 @@
 // wsflow's connect and a wsflow echo server (each on this runtime's adapter, 64 MiB limits),
 // and against the real `ws` package both ways. Every echo must be exact.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { runtime } from "../_helpers/adapter_for_runtime.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";

@@ -3,7 +3,7 @@
 // routes without it follow the server, all on the same server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Router } from "../../src/router/router.ts";
-import type { Server } from "../../src/serve.ts";
+import type { Server } from "../../src/server/options.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import {
   ContextInflater,

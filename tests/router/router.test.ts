@@ -3,13 +3,8 @@ import { HandshakeError } from "../../src/protocol/errors.ts";
 import { parseTokenList } from "../../src/protocol/header_lists.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { OriginPolicy } from "../../src/router/origin.ts";
-import {
-  type Handler,
-  type RouteFound,
-  type RouteMatch,
-  Router,
-  runUpgrade,
-} from "../../src/router/router.ts";
+import type { Handler } from "../../src/router/handler.ts";
+import { type RouteFound, type RouteMatch, Router, runUpgrade } from "../../src/router/router.ts";
 
 const noop: Handler<unknown, unknown> = () => {};
 

@@ -6,7 +6,7 @@
 // (the server answers every ping, rfc6455#section-5.5.2, so it must stop reading or give up).
 // After each case a fresh client still gets an echo.
 import { describe, expect, it } from "vitest";
-import type { WebSocketHandler } from "../../src/serve.ts";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
 import { Op } from "../_helpers/conformance_peer.ts";
 import { echoHandler } from "../_helpers/echo_server.ts";
 import {

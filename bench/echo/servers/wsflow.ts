@@ -10,8 +10,9 @@
 // threshold: 1024 }`, which are the defaults, with the runtime adapter's node:zlib engine at its
 // defaults (level 6, memLevel 8, 16 KiB chunks, 10 zlib operations at once per process).
 import process from "node:process";
-import type { ListenOptions } from "../../../src/adapters/listener.ts";
-import type { ServeOptions, Server, WebSocketHandler } from "../../../src/serve.ts";
+import type { ListenOptions } from "../../../src/server/listener.ts";
+import type { WebSocketHandler } from "../../../src/router/handler.ts";
+import type { ServeOptions, Server } from "../../../src/server/options.ts";
 
 type Serve = (handler: WebSocketHandler, options?: ServeOptions & ListenOptions) => Promise<Server>;
 

@@ -1,0 +1,217 @@
+/**
+ * The server's one way in for a WebSocket upgrade, whatever carried it: a request already
+ * parsed into a web `Request`, and the byte stream that follows it. Serving a byte stream
+ * (`handleStream`, every adapter's `serve`) reads and parses the head and enters here; so does
+ * node:http's `upgrade` event, with the head Node parsed; so would an HTTP/2 transport.
+ *
+ * One dispatch path: the server's `Router` (a plain handler is its catch-all route) picks the
+ * route and subprotocol, `runUpgrade` checks the Origin and runs the route's hook, then the 101
+ * goes out and the route's handler runs on the new `Connection`.
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
+ */
+
+import { acceptKey } from "../protocol/accept_key.ts";
+import type { ExtensionOffer } from "../protocol/header_lists.ts";
+import {
+  negotiateServer,
+  type PerMessageDeflateOptions,
+  type ServerNegotiation,
+} from "../protocol/permessage_deflate.ts";
+import {
+  type UpgradeRequestLike,
+  upgradeResponseHead,
+  validateUpgradeRequest,
+} from "../protocol/server_handshake.ts";
+import type { Handler, RouteContext } from "../router/handler.ts";
+import { runUpgrade } from "../router/router.ts";
+import type { ByteStream } from "../streams/byte_stream.ts";
+import { Connection } from "../streams/connection.ts";
+import type { DeflateEngine } from "../streams/deflate_engine.ts";
+import { refusal, refuse, refuseHandshake } from "./refuse.ts";
+import { responseBytes } from "./response_bytes.ts";
+import { connectionOptionsFrom } from "../streams/connection_setup.ts";
+import type { ConnectionOptions } from "../streams/connection_options.ts";
+import { reportError, type ServerContext } from "./server_context.ts";
+
+/**
+ * What {@linkcode acceptUpgrade} is told besides the request and the stream.
+ *
+ * @example
+ * ```ts ignore
+ * const context: AcceptUpgradeContext = { server, handshake: head, rest: head.rest };
+ * ```
+ */
+export interface AcceptUpgradeContext {
+  /** The server the request came to: its dispatch, options and admission. */
+  readonly server: ServerContext;
+  /**
+   * The head as the transport received it, for what a web `Request` cannot carry: the method
+   * as sent (a `Request` uppercases `get`), the HTTP version, and the header lines one by one
+   * (to find a repeated `Host` or `Sec-WebSocket-Key`). An `Http1Request` fits.
+   * @default {the request}
+   */
+  readonly handshake?: UpgradeRequestLike | undefined;
+  /**
+   * Bytes that arrived after the head: the client's first frames.
+   * @default {undefined}
+   */
+  readonly rest?: Uint8Array | undefined;
+}
+
+/** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
+const DEFAULT_SERVER_DEFLATE: PerMessageDeflateOptions = Object.freeze({
+  serverNoContextTakeover: true,
+});
+
+/**
+ * Takes a WebSocket upgrade request through the opening handshake and runs its connection:
+ * validates it (rfc6455#section-4.2.1), lets the server's router pick the route and
+ * subprotocol, checks the Origin and runs the route's upgrade hook, negotiates
+ * permessage-deflate, writes the 101, then runs the route's handler on the new `Connection`.
+ * A failure on the way writes the refusal instead (400, 403, 404, 405, 426…, or the hook's
+ * `Response`), and a server that is shutting down answers 503.
+ *
+ * The `Request` is the one the route's hook and handler are given. Nothing in the server keeps
+ * it once the handler has been called, so it lives only as long as the handler keeps its
+ * context.
+ *
+ * @example
+ * ```ts ignore
+ * const server = createServerContext(async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * }, {});
+ * await acceptUpgrade(request, stream, { server });
+ * ```
+ * @param request The upgrade request, its URL `http:` or `https:` with the path and query.
+ * @param stream The byte stream after the request head; not locked.
+ * @param context The server, and what the transport knows beyond the `Request`.
+ * @returns Resolves when the stream is done with: refused, or its connection has closed. Never
+ * rejects: every failure becomes a refusal, a close code or an `onError` report.
+ */
+export async function acceptUpgrade(
+  request: Request,
+  stream: ByteStream,
+  context: AcceptUpgradeContext,
+): Promise<void> {
+  const { server } = context;
+  const options = server.options;
+  let response: Uint8Array;
+  let handler: Handler<Record<string, string>, unknown>;
+  let handlerContext: RouteContext<Record<string, string>, unknown>;
+  let protocol: string;
+  let connectionOptions: ConnectionOptions;
+  try {
+    const info = validateUpgradeRequest(context.handshake ?? request);
+    const match = server.router.match(request, info.protocols);
+    if (match.kind !== "found") throw match.error;
+    const decision = await runUpgrade(match, request, { origins: server.origins });
+    if (decision.kind === "forbidden") throw decision.error;
+    if (decision.kind === "refused") {
+      await refuse(stream, await responseBytes(decision.response, false));
+      return;
+    }
+    protocol = match.protocol;
+    handler = match.route.handler;
+    handlerContext = decision.context;
+    const deflate = negotiateDeflate(
+      info.extensions,
+      match.route.perMessageDeflate ?? options.perMessageDeflate,
+      options.deflateEngine,
+    );
+    // Built before the 101 is written: a deflate engine that fails is still refused with 400.
+    connectionOptions = connectionOptionsFrom(options, "server", {
+      protocol,
+      extensions: deflate?.response ?? "",
+      url: webSocketUrl(request.url),
+      headers: request.headers,
+      rest: context.rest ?? EMPTY,
+      deflate: deflate && { params: deflate.params, threshold: deflate.threshold },
+    });
+    response = upgradeResponseHead({
+      accept: await acceptKey(info.key),
+      protocol,
+      headers: decision.headers,
+      extensions: deflate?.response,
+    });
+  } catch (error) {
+    await refuseHandshake(stream, error, server);
+    return;
+  }
+
+  if (server.admission?.shuttingDown) {
+    await refuse(stream, refusal(503, "The server is shutting down\n"));
+    return;
+  }
+  const writer = stream.writable.getWriter();
+  writer.write(response).catch(() => {});
+  writer.releaseLock();
+  const connection = new Connection(stream, connectionOptions);
+  server.admission?.track(connection);
+  return runHandler(connection, handler, handlerContext, server, stream);
+}
+
+/** permessage-deflate as this server agreed it, with the threshold its options set. */
+interface NegotiatedDeflate extends ServerNegotiation {
+  readonly threshold: number | undefined;
+}
+
+/** rfc7692#section-5: accepts the first permessage-deflate offer this server can honour. */
+function negotiateDeflate(
+  offers: readonly ExtensionOffer[],
+  configured: PerMessageDeflateOptions | false | undefined,
+  engine: DeflateEngine | undefined,
+): NegotiatedDeflate | undefined {
+  if (configured === false || engine === undefined) return undefined;
+  const parameters = configured ?? DEFAULT_SERVER_DEFLATE;
+  const negotiated = negotiateServer(offers, parameters);
+  if (negotiated === undefined) return undefined;
+  return { ...negotiated, threshold: parameters.threshold };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The connection's URL: the request's, with `ws:` for `http:` and `wss:` for `https:`. */
+function webSocketUrl(href: string): URL {
+  const url = new URL(href);
+  url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
+  return url;
+}
+
+/**
+ * Calls the handler, then waits for the connection to close. The call is made here, outside
+ * the async function that waits, so no suspended frame of the server's holds the handler's
+ * context (and its `Request`) for the connection's lifetime: only the handler decides that.
+ */
+function runHandler(
+  connection: Connection,
+  handler: Handler<Record<string, string>, unknown>,
+  context: RouteContext<Record<string, string>, unknown>,
+  server: ServerContext,
+  stream: ByteStream,
+): Promise<void> {
+  let running: void | Promise<unknown>;
+  try {
+    running = handler(connection, context);
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  return settle(connection, running, server, stream);
+}
+
+async function settle(
+  connection: Connection,
+  running: void | Promise<unknown>,
+  server: ServerContext,
+  stream: ByteStream,
+): Promise<void> {
+  try {
+    await running;
+  } catch (error) {
+    reportError(server, error, "handler", stream.remoteAddr);
+    // rfc6455#section-7.4.1: 1011, the server met an unexpected condition
+    connection.close(1011).catch(() => {});
+  }
+  await connection.closed;
+}

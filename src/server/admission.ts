@@ -1,0 +1,72 @@
+/**
+ * A server's admission control: how many sockets it holds, in all and per remote address, and
+ * which WebSocket connections are open (for `Server.connections` and `Server.shutdown`).
+ *
+ * @module
+ */
+
+import type { Connection } from "../streams/connection.ts";
+import type { ServeOptions } from "./options.ts";
+
+/**
+ * Counts a server's sockets and holds its open connections. A socket is admitted before
+ * anything is read from it and released when it is done with (refused, or its connection has
+ * closed), so a client that never finishes its handshake still counts.
+ *
+ * @example
+ * ```ts ignore
+ * const admission = new Admission({ maxConnections: 2, maxConnectionsPerAddress: 1 });
+ * admission.admit("10.0.0.1"); // true
+ * admission.admit("10.0.0.1"); // false: one per address
+ * admission.release("10.0.0.1");
+ * ```
+ */
+export class Admission {
+  /** The WebSocket connections open now. */
+  readonly connections: Set<Connection> = new Set();
+  /** Set by `shutdown`: handshakes that finish from now on are refused with 503. */
+  shuttingDown = false;
+  readonly #maxTotal: number;
+  readonly #maxPerAddress: number;
+  #total = 0;
+  readonly #perAddress = new Map<string, number>();
+
+  /** @param options `maxConnections` and `maxConnectionsPerAddress`. */
+  constructor(options: ServeOptions) {
+    this.#maxTotal = options.maxConnections ?? 65_536;
+    this.#maxPerAddress = options.maxConnectionsPerAddress ?? 1024;
+  }
+
+  /**
+   * Counts one more socket from `address`, unless a limit is reached.
+   * @param address The remote address (`""` when the transport has none).
+   * @returns `false` when the socket must be refused (503).
+   */
+  admit(address: string): boolean {
+    const count = this.#perAddress.get(address) ?? 0;
+    if (this.#total >= this.#maxTotal || count >= this.#maxPerAddress) return false;
+    this.#total++;
+    this.#perAddress.set(address, count + 1);
+    return true;
+  }
+
+  /**
+   * Counts one socket from `address` less.
+   * @param address The address `admit` was given.
+   */
+  release(address: string): void {
+    this.#total--;
+    const count = (this.#perAddress.get(address) ?? 1) - 1;
+    if (count === 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, count);
+  }
+
+  /**
+   * Holds `connection` in {@linkcode connections} until it has closed.
+   * @param connection A connection that has just opened.
+   */
+  track(connection: Connection): void {
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Serving one byte stream: read and parse its request head, then answer a plain HTTP request
+ * (the fallback, 426 or 404) or take a WebSocket upgrade to {@linkcode acceptUpgrade}.
+ * node:http's `upgrade` event, whose head Node has parsed, enters at the second step
+ * ({@linkcode serveRequestHead}).
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
+ */
+
+import type { Http1Request } from "../protocol/http1_request_parser.ts";
+import { requestUrl } from "../protocol/request_target.ts";
+import { isUpgradeRequest } from "../protocol/server_handshake.ts";
+import type { WebSocketHandler } from "../router/handler.ts";
+import type { Router } from "../router/router.ts";
+import type { ByteStream } from "../streams/byte_stream.ts";
+import { acceptUpgrade } from "./accept_upgrade.ts";
+import { plainResponse } from "./http_fallback.ts";
+import type { ServeOptions } from "./options.ts";
+import { readRequestHead } from "./read_request_head.ts";
+import { refuse, refuseHandshake } from "./refuse.ts";
+import { createServerContext, type ServerContext } from "./server_context.ts";
+
+/**
+ * Runs one byte stream through the opening handshake and, if it is a valid WebSocket upgrade,
+ * the handler. Never rejects: every failure becomes an HTTP refusal, a close code or an
+ * `onError` report.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleStream } from "@wsflow/wsflow";
+ * await handleStream(byteStream, async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * });
+ * ```
+ * @param stream One accepted byte stream.
+ * @param handler Runs if the upgrade succeeds, or a {@linkcode Router} that picks a route's
+ *   handler by path and subprotocol.
+ * @param options Limits, timeouts, subprotocols and hooks.
+ * @returns Resolves when the stream is done with: refused, or its connection has closed.
+ * @throws {TypeError} At once, not through the promise, when the options do not fit the
+ *   handler: `protocols` with a `Router`, a protocol that is not a token, malformed `origins`.
+ */
+export function handleStream(
+  stream: ByteStream,
+  handler: WebSocketHandler | Router,
+  options: ServeOptions = {},
+): Promise<void> {
+  return serveStream(stream, createServerContext(handler, options));
+}
+
+/**
+ * {@linkcode handleStream} for a server made once: reads the head within the handshake
+ * timeout, then {@linkcode serveRequestHead}. Never rejects.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const stream of listener) void serveStream(stream, server);
+ * ```
+ * @param stream One accepted byte stream; not locked.
+ * @param server The server it came to.
+ * @returns Resolves when the stream is done with.
+ */
+export async function serveStream(stream: ByteStream, server: ServerContext): Promise<void> {
+  const reader = stream.readable.getReader();
+  let head: Http1Request;
+  try {
+    head = await readRequestHead(reader, server.options);
+  } catch (error) {
+    // The reader stays ours: after a timeout, a read is still pending on it.
+    await refuseHandshake(stream, error, server, reader);
+    return;
+  }
+  reader.releaseLock();
+  return serveRequestHead(head, stream, server);
+}
+
+/**
+ * Answers a parsed request head: checks its Host and target (rfc7230#section-5.4, 400) and
+ * makes its URL, then answers a plain request (`fetch`, else 426 or 404), or builds the
+ * upgrade's `Request`, once, and enters {@linkcode acceptUpgrade}. Never rejects.
+ *
+ * @example
+ * ```ts ignore
+ * await serveRequestHead(head, stream, server);
+ * ```
+ * @param head The request head, with the bytes that followed it as `rest`.
+ * @param stream The byte stream after the head; not locked.
+ * @param server The server it came to.
+ * @returns Resolves when the stream is done with.
+ */
+export async function serveRequestHead(
+  head: Http1Request,
+  stream: ByteStream,
+  server: ServerContext,
+): Promise<void> {
+  let url: URL;
+  try {
+    url = httpUrl(requestUrl(head, "http:"));
+  } catch (error) {
+    await refuseHandshake(stream, error, server);
+    return;
+  }
+  if (!isUpgradeRequest(head)) {
+    const reader = stream.readable.getReader();
+    await refuse(
+      stream,
+      await plainResponse(head, url, reader, server, stream.remoteAddr),
+      reader,
+    );
+    return;
+  }
+  const request = new Request(url, {
+    // A web Request cannot carry every method; the handshake's own is checked from `head`.
+    method: head.method === "GET" || head.method === "HEAD" ? head.method : "POST",
+    headers: head.headers,
+  });
+  return acceptUpgrade(request, stream, { server, handshake: head, rest: head.rest });
+}
+
+/**
+ * `url` with an `http:` or `https:` scheme: an absolute-form target may name `ws:` or `wss:`,
+ * and a web `Request` (and a `fetch` handler) speaks HTTP.
+ */
+function httpUrl(url: URL): URL {
+  if (url.protocol === "ws:") url.protocol = "http:";
+  else if (url.protocol === "wss:") url.protocol = "https:";
+  return url;
+}

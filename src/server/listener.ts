@@ -1,0 +1,60 @@
+/**
+ * The accepting side of a transport, as a server takes it: byte streams and the address they
+ * arrive on, and where to listen. Every adapter's `listen` takes {@linkcode ListenOptions} and
+ * returns a {@linkcode Listener}; `serveListener` serves any `Listener`.
+ *
+ * @module
+ */
+
+import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
+
+/**
+ * A listening socket: accepted connections as byte streams, and the address they arrive on.
+ * (`StreamSource` is its former name, still exported from the main entry point.)
+ *
+ * @example
+ * ```ts ignore
+ * import type { Listener } from "@wsflow/wsflow";
+ * async function acceptOne(listener: Listener): Promise<void> {
+ *   for await (const stream of listener) {
+ *     console.log("accepted from", stream.remoteAddr, "on", listener.addr.port);
+ *     break;
+ *   }
+ * }
+ * ```
+ */
+export interface Listener extends AsyncIterable<ByteStream> {
+  /** The bound address. */
+  readonly addr: NetAddr;
+  /** Stops accepting. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where an adapter listens.
+ *
+ * @example
+ * ```ts
+ * import type { ListenOptions } from "@wsflow/wsflow";
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
+ * console.log(options.port);
+ * ```
+ */
+export interface ListenOptions {
+  /**
+   * Address to bind.
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * Port to bind; 0 picks a free one (read it back from `addr`).
+   * @default {8080}
+   */
+  port?: number;
+  /**
+   * Serve `wss://`: the certificate chain and its private key, both PEM text. Without it the
+   * server speaks plain TCP (`ws://`).
+   * @default {undefined}
+   */
+  tls?: { cert: string; key: string } | undefined;
+}

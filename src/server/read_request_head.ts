@@ -1,0 +1,52 @@
+/**
+ * Reading an HTTP/1.1 request head from a byte stream, within the handshake timeout.
+ *
+ * @module
+ */
+
+import { HandshakeError } from "../protocol/errors.ts";
+import { type Http1Request, Http1RequestParser } from "../protocol/http1_request_parser.ts";
+import type { ServeOptions } from "./options.ts";
+
+/**
+ * Reads until the request head is complete. The head limits of `options.limits` apply as the
+ * bytes arrive (431, 414, 400, 505); a head not complete within `options.handshakeTimeout` is
+ * a 408, and a stream that ends first a 400.
+ *
+ * @example
+ * ```ts ignore
+ * const reader = stream.readable.getReader();
+ * const head = await readRequestHead(reader, { handshakeTimeout: 5_000 });
+ * console.log(head.method, head.target, head.rest.length);
+ * ```
+ * @param reader The stream's reader; left locked.
+ * @param options `limits` and `handshakeTimeout`.
+ * @returns The parsed head, with the bytes that followed it as `rest`.
+ * @throws {HandshakeError} With the status to refuse with.
+ */
+export async function readRequestHead(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  options: ServeOptions,
+): Promise<Http1Request> {
+  const parser = new Http1RequestParser(options.limits);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HandshakeError("Cannot read request: the handshake took too long", 408)),
+      options.handshakeTimeout ?? 10_000,
+    );
+  });
+  try {
+    while (true) {
+      const { value, done } = await Promise.race([reader.read(), timeout]);
+      if (done) {
+        parser.end();
+        throw new HandshakeError("Cannot read request: the connection ended", 400);
+      }
+      const request = parser.push(value);
+      if (request !== null) return request;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}

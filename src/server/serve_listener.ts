@@ -1,0 +1,95 @@
+/**
+ * A server over any {@linkcode Listener}: the accept loop with its admission limits, and
+ * shutdown. Each adapter's `serve` is this over its own listener.
+ *
+ * @module
+ */
+
+import type { WebSocketHandler } from "../router/handler.ts";
+import type { Router } from "../router/router.ts";
+import { Admission } from "./admission.ts";
+import { serveStream } from "./handle_stream.ts";
+import type { Listener } from "./listener.ts";
+import type { ServeOptions, Server, ShutdownOptions } from "./options.ts";
+import { refusal, refuse } from "./refuse.ts";
+import { createServerContext, type ServerContext } from "./server_context.ts";
+
+/**
+ * Serves WebSocket connections from any source of byte streams: each adapter's `serve` is
+ * this over its own listener.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveListener } from "@wsflow/wsflow";
+ * import { listen } from "@wsflow/wsflow/deno";
+ * const server = serveListener(await listen({ port: 0 }), (ws) => ws.close());
+ * ```
+ * @param listener Accepted byte streams.
+ * @param handler Runs once per WebSocket connection, or a {@linkcode Router} that picks a
+ *   route's handler by path and subprotocol.
+ * @param options Limits, timeouts, subprotocols and hooks.
+ * @returns The running server.
+ * @throws {TypeError} When the options do not fit the handler (`protocols` with a `Router`, a
+ *   protocol that is not a token, malformed `origins`); the listener is closed first.
+ */
+export function serveListener(
+  listener: Listener,
+  handler: WebSocketHandler | Router,
+  options: ServeOptions = {},
+): Server {
+  const admission = new Admission(options);
+  let server: ServerContext;
+  try {
+    server = createServerContext(handler, options, admission);
+  } catch (error) {
+    // The caller (an adapter's `serve`) has already bound the port: do not leave it bound.
+    listener.close().catch(() => {});
+    throw error;
+  }
+  void accept(listener, server, admission);
+  return {
+    addr: listener.addr,
+    connections: admission.connections,
+    close: (): Promise<void> => listener.close(),
+    shutdown: (shutdown?: ShutdownOptions): Promise<void> =>
+      shutDown(listener, admission, shutdown),
+  };
+}
+
+async function accept(
+  listener: Listener,
+  server: ServerContext,
+  admission: Admission,
+): Promise<void> {
+  for await (const stream of listener) {
+    const address = stream.remoteAddr?.hostname ?? "";
+    if (!admission.admit(address)) {
+      // Over a connection limit: refused before reading anything.
+      void refuse(stream, refusal(503, "Too many connections\n"));
+      continue;
+    }
+    void serveStream(stream, server).finally(() => admission.release(address));
+  }
+}
+
+async function shutDown(
+  listener: Listener,
+  admission: Admission,
+  shutdown: ShutdownOptions = {},
+): Promise<void> {
+  admission.shuttingDown = true;
+  await listener.close();
+  const open = [...admission.connections];
+  const code = shutdown.code ?? 1001;
+  const reason = shutdown.reason ?? "";
+  for (const connection of open) connection.close(code, reason).catch(() => {});
+  const all = Promise.all(open.map((connection) => connection.closed));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, shutdown.timeout ?? 10_000);
+  });
+  await Promise.race([all, deadline]);
+  clearTimeout(timer);
+  for (const connection of open) connection.terminate();
+  await all;
+}

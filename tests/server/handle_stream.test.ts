@@ -1,0 +1,112 @@
+// handleStream: one byte stream through head parsing to a plain answer or acceptUpgrade, over
+// an in-memory pair.
+import { describe, expect, it } from "vitest";
+import type { WebSocketHandler } from "../../src/router/handler.ts";
+import { Router } from "../../src/router/router.ts";
+import type { ByteStream } from "../../src/streams/byte_stream.ts";
+import { handleStream } from "../../src/server/handle_stream.ts";
+import type { ServeOptions } from "../../src/server/options.ts";
+import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
+import { TEXT } from "../_helpers/memory_peer.ts";
+import {
+  peerAfter,
+  readAnswer,
+  readBody,
+  upgradeHead,
+  writeText,
+} from "../_helpers/memory_upgrade.ts";
+
+const echo: WebSocketHandler = async (ws) => {
+  for await (const message of ws) await ws.send(message);
+};
+
+function serve(
+  handler: WebSocketHandler | Router,
+  options: ServeOptions = {},
+): { client: ByteStream; done: Promise<void> } {
+  const [server, client] = byteStreamPair();
+  return { client, done: handleStream(server, handler, options) };
+}
+
+async function statusFor(
+  head: string,
+  handler: WebSocketHandler | Router,
+  options: ServeOptions = {},
+): Promise<number> {
+  const { client, done } = serve(handler, options);
+  await writeText(client, head);
+  const answer = await readAnswer(client);
+  if (answer.response.status === 101) peerAfter(answer).closeTransport();
+  else await readBody(answer);
+  await done;
+  return answer.response.status;
+}
+
+describe("handleStream", () => {
+  it("rfc6455#section-4.2.2 upgrades a valid head and echoes, frames in the same chunk included", async () => {
+    const { client, done } = serve(echo);
+    // The head and a masked text frame "hi" (rfc6455#section-5.7) in one write.
+    const frame = "\x81\x82\x37\xfa\x21\x3d\x5f\x93";
+    await writeText(client, upgradeHead("/") + frame);
+    const answer = await readAnswer(client);
+    expect(answer.response.status).toBe(101);
+    const peer = peerAfter(answer);
+    expect(new TextDecoder().decode((await peer.nextFrame())?.payload)).toBe("hi");
+    peer.send(TEXT, "again");
+    expect(new TextDecoder().decode((await peer.nextFrame())?.payload)).toBe("again");
+    peer.sendClose(1000);
+    await peer.nextFrame();
+    await done;
+  });
+
+  it("answers a plain request with 426 and Upgrade: websocket", async () => {
+    const { client, done } = serve(echo);
+    await writeText(client, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const answer = await readAnswer(client);
+    expect(answer.response.status).toBe(426);
+    expect(answer.response.headers.get("upgrade")).toBe("websocket");
+    await readBody(answer);
+    await done;
+  });
+
+  it("with a Router, answers a plain request on an unknown path with 404, on a route's with 426", async () => {
+    const router = new Router().route("/chat", { handler: echo });
+    expect(await statusFor("GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n", router)).toBe(404);
+    expect(await statusFor("GET /chat HTTP/1.1\r\nHost: localhost\r\n\r\n", router)).toBe(426);
+    expect(await statusFor(upgradeHead("/nope"), router)).toBe(404);
+    expect(await statusFor(upgradeHead("/chat"), router)).toBe(101);
+  });
+
+  it("rfc7230#section-5.4 refuses a malformed Host with 400", async () => {
+    expect(await statusFor(upgradeHead("/", { Host: "a b" }), echo)).toBe(400);
+  });
+
+  it("rfc6455#section-4.2.1 checks the method as sent, not as a Request would normalize it", async () => {
+    expect(await statusFor(upgradeHead("/").replace("GET", "get"), echo)).toBe(405);
+  });
+
+  it("rfc7230#section-5.4 refuses a repeated Host, which only the head's lines show", async () => {
+    const head = upgradeHead("/").replace("Host: localhost", "Host: localhost\r\nHost: other");
+    expect(await statusFor(head, echo)).toBe(400);
+  });
+
+  it("a plain handler upgrades on every path, even one with malformed percent-encoding", async () => {
+    expect(await statusFor(upgradeHead("/%E0"), echo)).toBe(101);
+    expect(await statusFor(upgradeHead("/any/where?x=1"), echo)).toBe(101);
+  });
+
+  it("answers 408 when the head does not arrive within handshakeTimeout", async () => {
+    const { client, done } = serve(echo, { handshakeTimeout: 20 });
+    await writeText(client, "GET / HTTP/1.1\r\n");
+    const answer = await readAnswer(client);
+    expect(answer.response.status).toBe(408);
+    await readBody(answer);
+    await done;
+  });
+
+  it("throws at once when protocols is given with a Router", () => {
+    const [server] = byteStreamPair();
+    const router = new Router().route("/chat", { handler: echo });
+    expect(() => handleStream(server, router, { protocols: ["chat"] })).toThrow(TypeError);
+  });
+});
