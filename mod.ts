@@ -83,11 +83,7 @@ export {
   type PerMessageDeflateOptions,
   type ServerNegotiation,
 } from "./src/protocol/permessage_deflate.ts";
-export {
-  DEFAULT_LIMITS,
-  type Limits,
-  MAX_HEADER_COUNT,
-} from "./src/protocol/limits.ts";
+export { DEFAULT_LIMITS, type Limits, MAX_HEADER_COUNT } from "./src/protocol/limits.ts";
 export { applyMask, copyMasked } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
 export { MessageAssembler } from "./src/protocol/message_assembler.ts";
