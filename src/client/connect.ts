@@ -201,7 +201,6 @@ export interface ConnectOptions {
  * const url = `ws://127.0.0.1:${server.addr.port}/chat?room=1`;
  * const ws = await connectWith(openSocket, url, { protocols: ["chat"] });
  * console.log(ws.protocol); // chat
- * for await (const message of ws) console.log(message); // (none: the server closes)
  * console.log((await ws.closed).reason); // room 1
  * await server.close();
  * ```

@@ -25,7 +25,7 @@ import { checkCloseArguments, checkProtocols, parseUrl, toMessage } from "./web_
  * ```ts
  * import type { WebSocketOptions } from "@wsflow/wsflow";
  * const options: WebSocketOptions = { headers: { authorization: "Bearer abc" } };
- * console.log(options.headers);
+ * console.log(options.headers); // { authorization: "Bearer abc" }
  * ```
  */
 export interface WebSocketOptions extends Omit<ConnectOptions, "protocols" | "signal"> {
@@ -43,7 +43,7 @@ export interface WebSocketOptions extends Omit<ConnectOptions, "protocols" | "si
  * ```ts
  * import type { WebSocketBinaryType } from "@wsflow/wsflow";
  * const type: WebSocketBinaryType = "arraybuffer";
- * console.log(type);
+ * console.log(type); // arraybuffer
  * ```
  */
 export type WebSocketBinaryType = "blob" | "arraybuffer";

@@ -45,7 +45,7 @@ export interface Listener extends AsyncIterable<ByteStream> {
  * ```ts
  * import type { ListenOptions } from "@wsflow/wsflow";
  * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
- * console.log(options.port);
+ * console.log(options.port); // 0
  * ```
  */
 export interface ListenOptions {

@@ -22,7 +22,7 @@ import type { MemoryBudget } from "../streams/memory_budget.ts";
  * ```ts
  * import type { ErrorContext } from "@wsflow/wsflow";
  * const onError = (error: unknown, ctx: ErrorContext): void => console.error(ctx.phase, error);
- * onError(new Error("example"), { phase: "handler", remoteAddr: undefined });
+ * onError(new Error("example"), { phase: "handler", remoteAddr: undefined }); // handler Error: example…
  * ```
  */
 export interface ErrorContext {
