@@ -11,7 +11,7 @@
  * import { FrameParser } from "@wsflow/wsflow";
  * const parser = new FrameParser({ role: "client" });
  * parser.push(new Uint8Array([0x81, 0x02, 0x68, 0x69]), (frame) => {
- *   console.log(new TextDecoder().decode(frame.payload)); // "hi"
+ *   console.log(new TextDecoder().decode(frame.payload)); // hi
  * });
  * ```
  *
@@ -49,7 +49,6 @@ export {
   type FrameSink,
 } from "./src/protocol/frame_parser.ts";
 export {
-  firstByte,
   FrameSerializer,
   type FrameSerializerOptions,
   serializeFrame,
@@ -84,13 +83,8 @@ export {
   type PerMessageDeflateOptions,
   type ServerNegotiation,
 } from "./src/protocol/permessage_deflate.ts";
-export {
-  DEFAULT_LIMITS,
-  type Limits,
-  MAX_HEADER_COUNT,
-  resolveLimits,
-} from "./src/protocol/limits.ts";
-export { applyMask, copyMasked, MaskKeySource } from "./src/protocol/mask.ts";
+export { DEFAULT_LIMITS, type Limits, MAX_HEADER_COUNT } from "./src/protocol/limits.ts";
+export { applyMask, copyMasked } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
 export { MessageAssembler } from "./src/protocol/message_assembler.ts";
 export { isControlOpcode, isKnownOpcode, Opcode } from "./src/protocol/opcode.ts";

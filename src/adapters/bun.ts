@@ -29,12 +29,18 @@ const bindOptions = optionsOn(openSocket, DEFAULTS);
  * Serves WebSocket connections on Bun.
  *
  * @example Echo server
- * ```ts ignore
- * import { serve } from "@wsflow/wsflow/bun";
+ * ```ts
+ * import { connect, serve } from "@wsflow/wsflow/bun";
  * const server = await serve(async (ws) => {
  *   for await (const message of ws) await ws.send(message);
- * }, { port: 0 });
- * console.log(`LISTENING ws://${server.addr.hostname}:${server.addr.port}`);
+ * }, { hostname: "127.0.0.1", port: 0 });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/`);
+ * await ws.send("hello");
+ * for await (const message of ws) {
+ *   console.log(message); // hello
+ *   await ws.close(1000);
+ * }
+ * await server.shutdown();
  * ```
  * @param handler Runs once per accepted WebSocket connection, or a `Router` that picks a
  *   route's handler by path and subprotocol.
@@ -52,11 +58,19 @@ export function serve(
  * Opens a WebSocket connection on Bun: `ws://` and `wss://` over `Bun.connect`.
  *
  * @example
- * ```ts ignore
- * import { connect } from "@wsflow/wsflow/bun";
- * const ws = await connect("ws://127.0.0.1:8080/chat", { protocols: ["chat"] });
- * await ws.send("hello");
- * for await (const message of ws) console.log(message);
+ * ```ts
+ * import { connect, serve } from "@wsflow/wsflow/bun";
+ * const server = await serve((ws) => ws.send(`hello ${ws.protocol}`), {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   protocols: ["chat"],
+ * });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/chat`, { protocols: ["chat"] });
+ * for await (const message of ws) {
+ *   console.log(message); // hello chat
+ *   await ws.close(1000);
+ * }
+ * await server.shutdown();
  * ```
  * @param url The `ws:` or `wss:` URL.
  * @param options Subprotocols, headers, abort signal, timeouts, TLS and limits.
@@ -71,11 +85,19 @@ export function connect(url: string | URL, options?: ConnectOptions): Promise<Co
  * Bun's built-in one with wsflow's limits, timeouts and TLS options).
  *
  * @example
- * ```ts ignore
- * import { WebSocket } from "@wsflow/wsflow/bun";
- * const ws = new WebSocket("ws://127.0.0.1:8080/echo");
+ * ```ts
+ * import { serve, WebSocket } from "@wsflow/wsflow/bun";
+ * const server = await serve(async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * }, { hostname: "127.0.0.1", port: 0 });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/echo`);
  * ws.onopen = () => ws.send("hello");
- * ws.onmessage = (event) => console.log(event.data);
+ * ws.onmessage = (event) => {
+ *   console.log(event.data); // hello
+ *   ws.close(1000);
+ * };
+ * await new Promise((resolve) => ws.onclose = resolve);
+ * await server.shutdown();
  * ```
  */
 export class WebSocket extends BaseWebSocket {
@@ -99,10 +121,19 @@ export class WebSocket extends BaseWebSocket {
  * The WHATWG `WebSocketStream` proposal over Bun's sockets.
  *
  * @example
- * ```ts ignore
- * import { WebSocketStream } from "@wsflow/wsflow/bun";
- * const wss = new WebSocketStream("ws://127.0.0.1:8080/echo");
+ * ```ts
+ * import { serve, WebSocketStream } from "@wsflow/wsflow/bun";
+ * const server = await serve(async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * }, { hostname: "127.0.0.1", port: 0 });
+ * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/echo`);
  * const { readable, writable } = await wss.opened;
+ * await writable.getWriter().write("hello");
+ * for await (const message of readable) {
+ *   console.log(message); // hello
+ *   wss.close({ closeCode: 1000 });
+ * }
+ * await server.shutdown();
  * ```
  */
 export class WebSocketStream extends BaseWebSocketStream {

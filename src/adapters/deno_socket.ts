@@ -50,10 +50,10 @@ function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
  * when `options.tls` is given.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { listen } from "@wsflow/wsflow/deno";
  * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * console.log(listener.addr.port);
+ * console.log(listener.addr.hostname, listener.addr.port > 0); // 127.0.0.1 true
  * await listener.close();
  * ```
  * @param options Address, port and TLS certificate.
@@ -109,9 +109,19 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * handshake completes (and the certificate is checked) before it resolves.
  *
  * @example
- * ```ts ignore
- * import { openSocket } from "@wsflow/wsflow/deno";
- * const stream = await openSocket({ hostname: "127.0.0.1", port: 8080 });
+ * ```ts
+ * import { listen, openSocket } from "@wsflow/wsflow/deno";
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepting = listener[Symbol.asyncIterator]().next();
+ * const stream = await openSocket({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const { value: accepted } = await accepting;
+ * await stream.writable.getWriter().write(new TextEncoder().encode("hi"));
+ * const reader = accepted!.readable.getReader();
+ * const { value } = await reader.read();
+ * console.log(new TextDecoder().decode(value)); // hi
+ * await reader.cancel();
+ * await stream.readable.cancel();
+ * await listener.close();
  * ```
  * @param target Host, port, TLS options and abort signal.
  * @returns The connected socket's byte stream.

@@ -31,11 +31,12 @@ import { socketToByteStream } from "./node_socket.ts";
  * A listener for the `upgrade` event of a `node:http` or `node:https` server.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createServer } from "node:http";
  * import { handleUpgrade, type UpgradeListener } from "@wsflow/wsflow/node";
  * const onUpgrade: UpgradeListener = handleUpgrade((ws) => ws.close());
- * createServer().on("upgrade", onUpgrade).listen(8080);
+ * const server = createServer().on("upgrade", onUpgrade);
+ * server.close();
  * ```
  */
 export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Uint8Array) => void;
@@ -52,10 +53,11 @@ export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: U
  * `request` handler), so `options.fetch` is not needed.
  *
  * @example Plain `node:http` and WebSockets on one port
- * ```ts ignore
+ * ```ts
  * import { createServer } from "node:http";
+ * import type { AddressInfo } from "node:net";
  * import { Router } from "@wsflow/wsflow";
- * import { handleUpgrade } from "@wsflow/wsflow/node";
+ * import { connect, handleUpgrade } from "@wsflow/wsflow/node";
  *
  * const router = new Router().route("/echo", {
  *   async handler(ws) {
@@ -64,20 +66,31 @@ export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: U
  * });
  * const server = createServer((_request, response) => response.end("hello"));
  * server.on("upgrade", handleUpgrade(router, { origins: ["https://app.example.com"] }));
- * server.listen(8080);
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as AddressInfo;
+ *
+ * console.log(await (await fetch(`http://127.0.0.1:${port}/`)).text()); // hello
+ * const ws = await connect(`ws://127.0.0.1:${port}/echo`);
+ * await ws.send("hi");
+ * for await (const message of ws) {
+ *   console.log(message); // hi
+ *   await ws.close(1000);
+ * }
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  * @example Only some paths: leave the others to another library
- * ```ts ignore
+ * ```ts
  * import { createServer } from "node:http";
  * import { handleUpgrade } from "@wsflow/wsflow/node";
  *
  * const wsflow = handleUpgrade(async (ws) => {
  *   for await (const message of ws) await ws.send(message);
  * });
- * createServer().on("upgrade", (request, socket, head) => {
+ * const server = createServer().on("upgrade", (request, socket, head) => {
  *   if (request.url?.startsWith("/ws/")) wsflow(request, socket, head);
- *   else socket.destroy();
- * }).listen(8080);
+ *   else socket.destroy(); // or hand it to the other library
+ * });
+ * server.close();
  * ```
  * @param handler Runs once per WebSocket connection, or a {@linkcode Router} that picks a
  *   route's handler by path and subprotocol.

@@ -26,10 +26,19 @@ const READ_HIGH_WATER_MARK = 65_536;
  * Turns a connected `node:net` (or `node:tls`) socket into a byte stream.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect } from "node:net";
- * import { socketToByteStream } from "@wsflow/wsflow/node";
- * const stream = socketToByteStream(connect(8080, "127.0.0.1"));
+ * import { listen, socketToByteStream } from "@wsflow/wsflow/node";
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const stream = socketToByteStream(connect(listener.addr.port, "127.0.0.1"));
+ * for await (const accepted of listener) {
+ *   await accepted.writable.getWriter().write(new TextEncoder().encode("hi"));
+ *   break;
+ * }
+ * const reader = stream.readable.getReader();
+ * console.log(new TextDecoder().decode((await reader.read()).value)); // hi
+ * await reader.cancel();
+ * await listener.close();
  * ```
  * @param socket The socket.
  * @returns Its byte stream.
@@ -107,10 +116,10 @@ export function socketToByteStream(socket: Socket): ByteStream {
  * `options.tls` is given.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { listen } from "@wsflow/wsflow/node";
  * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
- * console.log(listener.addr.port);
+ * console.log(listener.addr.hostname, listener.addr.port > 0); // 127.0.0.1 true
  * await listener.close();
  * ```
  * @param options Address, port and TLS certificate.
@@ -153,9 +162,19 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * given, as a byte stream: the socket opener of {@linkcode connect}.
  *
  * @example
- * ```ts ignore
- * import { openSocket } from "@wsflow/wsflow/node";
- * const stream = await openSocket({ hostname: "127.0.0.1", port: 8080 });
+ * ```ts
+ * import { listen, openSocket } from "@wsflow/wsflow/node";
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepting = listener[Symbol.asyncIterator]().next();
+ * const stream = await openSocket({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const { value: accepted } = await accepting;
+ * await stream.writable.getWriter().write(new TextEncoder().encode("hi"));
+ * const reader = accepted!.readable.getReader();
+ * const { value } = await reader.read();
+ * console.log(new TextDecoder().decode(value)); // hi
+ * await reader.cancel();
+ * await stream.readable.cancel();
+ * await listener.close();
  * ```
  * @param target Host, port, TLS options and abort signal.
  * @returns The connected socket's byte stream.

@@ -59,9 +59,10 @@ export type { DeflateEngine };
  * negotiation.
  *
  * @example Faster, lighter compression
- * ```ts ignore
- * import { createZlibDeflateEngine } from "@wsflow/wsflow/node";
- * const engine = createZlibDeflateEngine({ level: 1, memLevel: 7 });
+ * ```ts
+ * import { createZlibDeflateEngine, type ZlibDeflateEngineOptions } from "@wsflow/wsflow/node";
+ * const options: ZlibDeflateEngineOptions = { level: 1, memLevel: 7 };
+ * const engine = createZlibDeflateEngine(options);
  * ```
  */
 export interface ZlibDeflateEngineOptions {
@@ -90,7 +91,7 @@ export interface ZlibDeflateEngineOptions {
  * {@linkcode setZlibConcurrency} says otherwise; the same as `ws`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { DEFAULT_ZLIB_CONCURRENCY } from "@wsflow/wsflow/node";
  * console.log(DEFAULT_ZLIB_CONCURRENCY); // 10
  * ```
@@ -101,7 +102,7 @@ export const DEFAULT_ZLIB_CONCURRENCY = 10;
  * Builds a {@linkcode DeflateEngine} on `node:zlib` with the given tuning.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createZlibDeflateEngine } from "@wsflow/wsflow/node";
  * const engine = createZlibDeflateEngine({ level: 1 });
  * const params = {
@@ -161,7 +162,7 @@ export function createZlibDeflateEngine(options: ZlibDeflateEngineOptions = {}):
  * The {@linkcode DeflateEngine} with zlib's default level, memory level 8 and 16 KiB chunks.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { zlibDeflateEngine } from "@wsflow/wsflow/node";
  * const params = {
  *   serverNoContextTakeover: false, clientNoContextTakeover: false,
@@ -169,7 +170,7 @@ export function createZlibDeflateEngine(options: ZlibDeflateEngineOptions = {}):
  * };
  * const inflater = zlibDeflateEngine.inflater(params, "client");
  * const hello = await inflater.decompress(new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), 1024);
- * console.log(new TextDecoder().decode(hello)); // "Hello"
+ * console.log(new TextDecoder().decode(hello)); // Hello
  * inflater.close();
  * ```
  */
@@ -181,9 +182,11 @@ export const zlibDeflateEngine: DeflateEngine = createZlibDeflateEngine();
  * finish. It also caps how many idle streams each pool of reset streams keeps.
  *
  * @example
- * ```ts ignore
- * import { setZlibConcurrency } from "@wsflow/wsflow/node";
+ * ```ts
+ * import { DEFAULT_ZLIB_CONCURRENCY, setZlibConcurrency, zlibQueueState } from "@wsflow/wsflow/node";
  * setZlibConcurrency(4); // a small machine
+ * console.log(zlibQueueState().limit); // 4
+ * setZlibConcurrency(DEFAULT_ZLIB_CONCURRENCY);
  * ```
  * @param limit A positive integer.
  * @throws {RangeError} When `limit` is not a positive integer.
@@ -198,9 +201,10 @@ export function setZlibConcurrency(limit: number): void {
  * A snapshot of the process-wide zlib queue, for metrics and tests.
  *
  * @example
- * ```ts ignore
- * import { zlibQueueState } from "@wsflow/wsflow/node";
- * console.log(zlibQueueState()); // { limit: 10, running: 0, waiting: 0, pooled: 0 }
+ * ```ts
+ * import { type ZlibQueueState, zlibQueueState } from "@wsflow/wsflow/node";
+ * const state: ZlibQueueState = zlibQueueState();
+ * console.log(state.limit, state.running, state.waiting); // 10 0 0
  * ```
  */
 export interface ZlibQueueState {
@@ -218,7 +222,7 @@ export interface ZlibQueueState {
  * Reads the process-wide zlib queue: its limit, what runs, what waits, what idles in the pools.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { zlibQueueState } from "@wsflow/wsflow/node";
  * const { running, waiting } = zlibQueueState();
  * console.log(running <= 10, waiting); // true 0

@@ -10,7 +10,8 @@
  * At most `limit` tasks at once; the others wait first in, first out.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Limiter } from "./zlib_limiter.ts";
  * const limiter = new Limiter(2);
  * const result = await limiter.run(() => Promise.resolve(42));
  * console.log(result, limiter.running); // 42 0

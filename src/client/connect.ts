@@ -82,9 +82,18 @@ export interface SocketTarget {
  * as `openSocket`.
  *
  * @example An opener over an in-memory transport
- * ```ts ignore
- * import type { OpenSocket } from "@wsflow/wsflow";
- * const openSocket: OpenSocket = ({ hostname, port }) => myTransport.dial(hostname, port);
+ * ```ts
+ * import { connectWith, handleStream, type OpenSocket } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const openSocket: OpenSocket = ({ hostname, port }) => {
+ *   console.log("dialling", hostname, port); // dialling example.com 80
+ *   const [serverEnd, clientEnd] = byteStreamPair();
+ *   void handleStream(serverEnd, (ws) => ws.close(1000, "bye"));
+ *   return Promise.resolve(clientEnd);
+ * };
+ * const ws = await connectWith(openSocket, "ws://example.com/");
+ * console.log((await ws.closed).reason); // bye
  * ```
  */
 export type OpenSocket = (target: SocketTarget) => Promise<ByteStream>;
@@ -181,15 +190,19 @@ export interface ConnectOptions {
  * `http:` and `https:` URLs are taken as `ws:` and `wss:`; an IPv6 host is written in brackets
  * (`ws://[::1]:8080/`).
  *
- * @example
- * ```ts ignore
+ * @example Over a runtime's sockets (what the adapters' `connect` does)
+ * ```ts
  * import { connectWith } from "@wsflow/wsflow";
- * import { openSocket } from "@wsflow/wsflow/node";
- * const ws = await connectWith(openSocket, "ws://127.0.0.1:8080/chat?room=1", {
- *   protocols: ["chat"],
- * });
- * await ws.send("hello");
- * for await (const message of ws) console.log(message);
+ * import { openSocket, serve } from "@wsflow/wsflow/deno"; // or /node, /bun
+ *
+ * const server = await serve((ws) => {
+ *   return ws.close(1000, `room ${ws.url.searchParams.get("room")}`);
+ * }, { hostname: "127.0.0.1", port: 0, protocols: ["chat"] });
+ * const url = `ws://127.0.0.1:${server.addr.port}/chat?room=1`;
+ * const ws = await connectWith(openSocket, url, { protocols: ["chat"] });
+ * console.log(ws.protocol); // chat
+ * console.log((await ws.closed).reason); // room 1
+ * await server.close();
  * ```
  * @param openSocket The transport's socket opener.
  * @param url The `ws:` or `wss:` URL.

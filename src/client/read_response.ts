@@ -17,8 +17,11 @@ import type { Limits } from "../protocol/limits.ts";
  * releases or cancels it.
  *
  * @example
- * ```ts ignore
- * const response = await readResponse(stream.readable.getReader(), options.limits, ended);
+ * ```ts
+ * import { readResponse } from "./read_response.ts";
+ * const head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+ * const reader = new Blob([head]).stream().getReader();
+ * const response = await readResponse(reader, undefined, new Promise<never>(() => {}));
  * console.log(response.status); // 101
  * ```
  * @param reader The socket's reader.

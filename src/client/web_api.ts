@@ -26,8 +26,9 @@ const encoder = new TextEncoder();
  * thrown as the `DOMException` the standard names.
  *
  * @example
- * ```ts ignore
- * console.log(parseUrl("https://example.com/chat").href); // "wss://example.com/chat"
+ * ```ts
+ * import { parseUrl } from "./web_api.ts";
+ * console.log(parseUrl("https://example.com/chat").href); // wss://example.com/chat
  * ```
  * @param input The URL.
  * @returns The parsed URL.
@@ -47,9 +48,14 @@ export function parseUrl(input: string | URL): URL {
  * `checkProtocolOffer` with its `SyntaxError` thrown as the `DOMException` the standard names.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { checkProtocols } from "./web_api.ts";
  * checkProtocols(["chat", "superchat"]); // fine
- * checkProtocols(["chat", "chat"]); // throws DOMException "SyntaxError"
+ * try {
+ *   checkProtocols(["chat", "chat"]);
+ * } catch (error) {
+ *   console.log((error as DOMException).name); // SyntaxError
+ * }
  * ```
  * @param protocols The subprotocols to offer.
  * @throws {DOMException} `SyntaxError` when one is not a token or is repeated.
@@ -69,9 +75,14 @@ export function checkProtocols(protocols: readonly string[]): void {
  * most {@linkcode MAX_CLOSE_REASON_BYTES} bytes of UTF-8.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { checkCloseArguments } from "./web_api.ts";
  * checkCloseArguments(4000, "done"); // fine
- * checkCloseArguments(1001); // throws DOMException "InvalidAccessError"
+ * try {
+ *   checkCloseArguments(1001, undefined);
+ * } catch (error) {
+ *   console.log((error as DOMException).name); // InvalidAccessError
+ * }
  * ```
  * @param code The close code, if given.
  * @param reason The reason, if given.
@@ -102,11 +113,12 @@ export function checkCloseArguments(code: number | undefined, reason: string | u
  * What `send` and the writable do with each chunk, so the caller may reuse its buffer at once.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { toMessage } from "./web_api.ts";
  * const source = new Uint8Array([1, 2, 3]);
  * const message = toMessage(source.subarray(1));
  * source[1] = 9;
- * console.log(message); // Uint8Array [2, 3]
+ * console.log(message); // Uint8Array(2) [ 2, 3 ]
  * ```
  * @param data Text, or binary data of any kind.
  * @returns The message to send.

@@ -25,7 +25,7 @@ import { checkCloseArguments, checkProtocols, parseUrl, toMessage } from "./web_
  * ```ts
  * import type { WebSocketOptions } from "@wsflow/wsflow";
  * const options: WebSocketOptions = { headers: { authorization: "Bearer abc" } };
- * console.log(options.headers);
+ * console.log(options.headers); // { authorization: "Bearer abc" }
  * ```
  */
 export interface WebSocketOptions extends Omit<ConnectOptions, "protocols" | "signal"> {
@@ -43,7 +43,7 @@ export interface WebSocketOptions extends Omit<ConnectOptions, "protocols" | "si
  * ```ts
  * import type { WebSocketBinaryType } from "@wsflow/wsflow";
  * const type: WebSocketBinaryType = "arraybuffer";
- * console.log(type);
+ * console.log(type); // arraybuffer
  * ```
  */
 export type WebSocketBinaryType = "blob" | "arraybuffer";
@@ -88,17 +88,29 @@ interface HandlerSlot {
  * connection that ends without a closing handshake reports code 1006. Messages that arrive
  * after `close()` was called are dropped, as in browsers.
  *
- * @example Over a runtime's sockets
- * ```ts ignore
- * import { WebSocket } from "@wsflow/wsflow/node"; // or /deno, /bun
- * const ws = new WebSocket("ws://127.0.0.1:8080/echo");
+ * The adapters export it with their `openSocket` already set (`wsflow/deno`, `/bun`, `/node`);
+ * from the main entry point, pass a transport as `options.openSocket`.
+ *
+ * @example Over an in-memory transport, to an echo server
+ * ```ts
+ * import { handleStream, WebSocket } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const [serverEnd, clientEnd] = byteStreamPair();
+ * void handleStream(serverEnd, async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * });
+ * const ws = new WebSocket("ws://example.com/echo", [], {
+ *   openSocket: () => Promise.resolve(clientEnd),
+ * });
  * ws.binaryType = "arraybuffer";
  * ws.onopen = () => ws.send("hello");
  * ws.onmessage = (event) => {
- *   console.log(event.data);
+ *   console.log(event.data); // hello
  *   ws.close(1000, "done");
  * };
- * ws.onclose = (event) => console.log(event.code, event.wasClean);
+ * const { code, wasClean } = await new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
+ * console.log(code, wasClean); // 1000 true
  * ```
  * @see {@link https://websockets.spec.whatwg.org/#the-websocket-interface}
  */

@@ -41,8 +41,19 @@ export interface WebSocketStreamOptions extends ConnectOptions {
  * What {@linkcode WebSocketStream.opened} resolves with.
  *
  * @example
- * ```ts ignore
- * const { readable, writable, protocol } = await new WebSocketStream(url).opened;
+ * ```ts
+ * import { handleStream, type WebSocketOpenInfo, WebSocketStream } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const [serverEnd, clientEnd] = byteStreamPair();
+ * void handleStream(serverEnd, (ws) => ws.close(), { protocols: ["chat"] });
+ * const wss = new WebSocketStream("ws://example.com/", {
+ *   protocols: ["chat"],
+ *   openSocket: () => Promise.resolve(clientEnd),
+ * });
+ * const info: WebSocketOpenInfo = await wss.opened;
+ * console.log(info.protocol, info.extensions === ""); // chat true
+ * await wss.closed;
  * ```
  */
 export interface WebSocketOpenInfo {
@@ -86,15 +97,26 @@ export interface WebSocketCloseInfo {
  * after a clean close (it rejects with `ConnectionClosedError` after an unclean one, and with
  * the error or abort reason when the connection never opened).
  *
- * @example Over a runtime's sockets
- * ```ts ignore
- * import { WebSocketStream } from "@wsflow/wsflow/node"; // or /deno, /bun
- * const wss = new WebSocketStream("ws://127.0.0.1:8080/echo");
+ * The adapters export it with their `openSocket` already set (`wsflow/deno`, `/bun`, `/node`);
+ * from the main entry point, pass a transport as `options.openSocket`.
+ *
+ * @example Over an in-memory transport, to an echo server
+ * ```ts
+ * import { handleStream, WebSocketStream } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const [serverEnd, clientEnd] = byteStreamPair();
+ * void handleStream(serverEnd, async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * });
+ * const wss = new WebSocketStream("ws://example.com/echo", {
+ *   openSocket: () => Promise.resolve(clientEnd),
+ * });
  * const { readable, writable } = await wss.opened;
  * const writer = writable.getWriter();
  * await writer.write("hello");
  * for await (const message of readable) {
- *   console.log(message);
+ *   console.log(message); // hello
  *   wss.close({ closeCode: 1000, reason: "done" });
  * }
  * console.log(await wss.closed); // { closeCode: 1000, reason: "done" }

@@ -215,9 +215,14 @@ export function createClientHandshake(options: ClientHandshakeOptions): ClientHa
  * Internal (not exported from `mod.ts`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { checkProtocolOffer } from "./client_handshake.ts";
  * checkProtocolOffer(["chat", "superchat"]); // fine
- * checkProtocolOffer(["chat", "chat"]); // throws SyntaxError
+ * try {
+ *   checkProtocolOffer(["chat", "chat"]);
+ * } catch (error) {
+ *   console.log(error instanceof SyntaxError); // true
+ * }
  * ```
  * @param protocols The subprotocols to offer, in order of preference.
  * @throws {SyntaxError} When one is not a token or is repeated.

@@ -32,7 +32,7 @@ export const MAX_CLOSE_REASON_BYTES = 123;
  * ```ts
  * import type { CloseInfo } from "@wsflow/wsflow";
  * const info: CloseInfo = { code: 1000, reason: "done" };
- * console.log(info.code);
+ * console.log(info.code); // 1000
  * ```
  */
 export interface CloseInfo {

@@ -256,7 +256,7 @@ export class ConnectionClosedError extends WebSocketError {
  * ```ts
  * import type { TimeoutKind } from "@wsflow/wsflow";
  * const kind: TimeoutKind = "heartbeat";
- * console.log(kind);
+ * console.log(kind); // heartbeat
  * ```
  */
 export type TimeoutKind = "heartbeat" | "idle" | "close" | "handshake";

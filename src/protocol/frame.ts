@@ -55,7 +55,7 @@ export const MAX_CONTROL_PAYLOAD = 125;
  * ```ts
  * import type { Role } from "@wsflow/wsflow";
  * const role: Role = "server";
- * console.log(role);
+ * console.log(role); // server
  * ```
  */
 export type Role = "server" | "client";

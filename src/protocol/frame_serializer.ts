@@ -43,7 +43,7 @@ export function serializeFrame(frame: Frame, maskKey?: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { firstByte } from "@wsflow/wsflow";
+ * import { firstByte } from "./frame_serializer.ts";
  * console.log(firstByte({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 0x1 })); // 129
  * ```
  * @param frame The frame's flags and opcode.

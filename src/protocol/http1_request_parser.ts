@@ -26,7 +26,7 @@ import { quote } from "./quote.ts";
  * const request = new Http1RequestParser().push(
  *   new TextEncoder().encode("GET /chat HTTP/1.1\r\nHost: example.com\r\n\r\n"),
  * );
- * console.log(request?.method, request?.target, request?.headers.get("host"));
+ * console.log(request?.method, request?.target, request?.headers.get("host")); // GET /chat example.com
  * // "GET" "/chat" "example.com"
  * ```
  */

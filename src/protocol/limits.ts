@@ -97,7 +97,7 @@ export const MAX_HEADER_COUNT = 2000;
  *
  * @example
  * ```ts
- * import { resolveLimits } from "@wsflow/wsflow";
+ * import { resolveLimits } from "./limits.ts";
  * console.log(resolveLimits({ maxFragments: 65_536 }).maxFragments); // 65536
  * ```
  * @param limits Partial limits.

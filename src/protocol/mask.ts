@@ -113,7 +113,7 @@ export function copyMasked(
  *
  * @example
  * ```ts
- * import { MaskKeySource } from "@wsflow/wsflow";
+ * import { MaskKeySource } from "./mask.ts";
  * const keys = new MaskKeySource();
  * console.log(keys.next().length); // 4
  * ```

@@ -14,7 +14,7 @@
  * function describe(message: Message): string {
  *   return typeof message === "string" ? `text: ${message}` : `binary: ${message.length} bytes`;
  * }
- * console.log(describe("hi"));
+ * console.log(describe("hi")); // text: hi
  * ```
  */
 export type Message = string | Uint8Array;

@@ -144,9 +144,9 @@ export class MessageAssembler {
  * bytes. Keeping this step here keeps all of message assembly in this layer.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { inflatedMessage } from "./message_assembler.ts";
- * console.log(inflatedMessage(true, new Uint8Array([0x48, 0x69]))); // "Hi"
+ * console.log(inflatedMessage(true, new Uint8Array([0x48, 0x69]))); // Hi
  * ```
  * @param text Whether the message is a Text message (its first frame was a Text frame).
  * @param bytes The inflated payload.

@@ -23,6 +23,7 @@ import type { Connection } from "../streams/connection.ts";
  *   return `${new URL(ctx.request.url).pathname} over ${ctx.protocol || "no subprotocol"}`;
  * }
  * console.log(describe({ request: new Request("http://localhost/chat"), protocol: "" }));
+ * // /chat over no subprotocol
  * // "/chat over no subprotocol"
  * ```
  */

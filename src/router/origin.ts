@@ -49,6 +49,7 @@ export type OriginOption = "same-origin" | "*" | readonly string[];
  *   headers: { origin: "https://evil.example" },
  * }));
  * if (!check.allowed) console.log(check.reason);
+ * // Cannot upgrade: origin "https://evil.example" does not match host "example.com" (rfc6455#section-10.2)
  * ```
  */
 export type OriginCheck =

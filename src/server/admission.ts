@@ -14,10 +14,11 @@ import type { ServeOptions } from "./options.ts";
  * closed), so a client that never finishes its handshake still counts.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Admission } from "./admission.ts";
  * const admission = new Admission({ maxConnections: 2, maxConnectionsPerAddress: 1 });
- * admission.admit("10.0.0.1"); // true
- * admission.admit("10.0.0.1"); // false: one per address
+ * console.log(admission.admit("10.0.0.1")); // true
+ * console.log(admission.admit("10.0.0.1")); // false (one per address)
  * admission.release("10.0.0.1");
  * ```
  */

@@ -26,12 +26,22 @@ import { createServerContext, type ServerContext } from "./server_context.ts";
  * the handler. Never rejects: every failure becomes an HTTP refusal, a close code or an
  * `onError` report.
  *
- * @example
- * ```ts ignore
- * import { handleStream } from "@wsflow/wsflow";
- * await handleStream(byteStream, async (ws) => {
+ * @example An echo server on one in-memory socket
+ * ```ts
+ * import { connectWith, handleStream } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const [serverEnd, clientEnd] = byteStreamPair(); // an accepted socket and its peer
+ * const handled = handleStream(serverEnd, async (ws) => {
  *   for await (const message of ws) await ws.send(message);
  * });
+ * const ws = await connectWith(() => Promise.resolve(clientEnd), "ws://example.com/echo");
+ * await ws.send("hello");
+ * for await (const message of ws) {
+ *   console.log(message); // hello
+ *   await ws.close(1000);
+ * }
+ * await handled;
  * ```
  * @param stream One accepted byte stream.
  * @param handler Runs if the upgrade succeeds, or a {@linkcode Router} that picks a route's
@@ -54,8 +64,18 @@ export function handleStream(
  * timeout, then {@linkcode serveRequestHead}. Never rejects.
  *
  * @example
- * ```ts ignore
- * for await (const stream of listener) void serveStream(stream, server);
+ * ```ts
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ * import { serveStream } from "./handle_stream.ts";
+ * import { createServerContext } from "./server_context.ts";
+ * const server = createServerContext((ws) => ws.close(), {});
+ * const [stream, peer] = byteStreamPair();
+ * const served = serveStream(stream, server);
+ * const writer = peer.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"));
+ * const answer = await new Response(peer.readable).text();
+ * await served;
+ * console.log(answer.split("\r\n")[0]); // HTTP/1.1 426 Upgrade Required
  * ```
  * @param stream One accepted byte stream; not locked.
  * @param server The server it came to.

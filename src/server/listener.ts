@@ -12,15 +12,23 @@ import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
  * A listening socket: accepted connections as byte streams, and the address they arrive on.
  * (`StreamSource` is its former name, still exported from the main entry point.)
  *
- * @example
- * ```ts ignore
- * import type { Listener } from "@wsflow/wsflow";
- * async function acceptOne(listener: Listener): Promise<void> {
- *   for await (const stream of listener) {
- *     console.log("accepted from", stream.remoteAddr, "on", listener.addr.port);
- *     break;
- *   }
- * }
+ * @example A listener that accepts one in-memory socket, served
+ * ```ts
+ * import { connectWith, type Listener, serveListener } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const [serverEnd, clientEnd] = byteStreamPair();
+ * const listener: Listener = {
+ *   addr: { hostname: "memory", port: 0 },
+ *   async *[Symbol.asyncIterator]() {
+ *     yield serverEnd;
+ *   },
+ *   close: () => Promise.resolve(),
+ * };
+ * const server = serveListener(listener, (ws) => ws.close(1000, "bye"));
+ * const ws = await connectWith(() => Promise.resolve(clientEnd), "ws://example.com/");
+ * console.log((await ws.closed).reason); // bye
+ * await server.close();
  * ```
  */
 export interface Listener extends AsyncIterable<ByteStream> {
@@ -37,7 +45,7 @@ export interface Listener extends AsyncIterable<ByteStream> {
  * ```ts
  * import type { ListenOptions } from "@wsflow/wsflow";
  * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
- * console.log(options.port);
+ * console.log(options.port); // 0
  * ```
  */
 export interface ListenOptions {

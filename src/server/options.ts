@@ -22,7 +22,7 @@ import type { MemoryBudget } from "../streams/memory_budget.ts";
  * ```ts
  * import type { ErrorContext } from "@wsflow/wsflow";
  * const onError = (error: unknown, ctx: ErrorContext): void => console.error(ctx.phase, error);
- * onError(new Error("example"), { phase: "handler", remoteAddr: undefined });
+ * onError(new Error("example"), { phase: "handler", remoteAddr: undefined }); // handler Error: example…
  * ```
  */
 export interface ErrorContext {
@@ -147,11 +147,15 @@ export interface ServeOptions {
  * A running server.
  *
  * @example
- * ```ts ignore
- * import { serve } from "@wsflow/wsflow/node";
- * const server = await serve((ws) => ws.close(), { port: 0 });
- * console.log(server.addr.port);
- * await server.close();
+ * ```ts
+ * import { connect, serve } from "@wsflow/wsflow/deno"; // or /node, /bun
+ * const server = await serve(async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * }, { hostname: "127.0.0.1", port: 0 });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/`);
+ * console.log(server.connections.size); // 1
+ * await server.shutdown();
+ * console.log((await ws.closed).code); // 1001
  * ```
  */
 export interface Server {
@@ -176,8 +180,15 @@ export interface Server {
  * Options of {@linkcode Server.shutdown}.
  *
  * @example
- * ```ts ignore
- * await server.shutdown({ code: 1001, reason: "restarting", timeout: 5_000 });
+ * ```ts
+ * import { connect, serve } from "@wsflow/wsflow/deno"; // or /node, /bun
+ * const server = await serve(async (ws) => {
+ *   for await (const message of ws) await ws.send(message);
+ * }, { hostname: "127.0.0.1", port: 0 });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/`);
+ * await server.shutdown({ code: 1012, reason: "restarting", timeout: 5_000 });
+ * const { code, reason } = await ws.closed;
+ * console.log(code, reason); // 1012 restarting
  * ```
  */
 export interface ShutdownOptions {

@@ -20,7 +20,8 @@ import { type Limits, resolveLimits } from "../protocol/limits.ts";
  * A request head as another parser split it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { RequestHeadParts } from "./parsed_request_head.ts";
  * const parts: RequestHeadParts = {
  *   method: "GET", target: "/chat", version: "HTTP/1.1",
  *   fields: [["Host", "example.com"], ["Upgrade", "websocket"]], rest: new Uint8Array(0),
@@ -55,9 +56,13 @@ const CRLF = 2;
  * | 505 | an HTTP version other than 1.x |
  *
  * @example
- * ```ts ignore
- * const head = checkRequestHead(parts, { maxHeaderCount: 50 });
- * console.log(head.headers.get("host"));
+ * ```ts
+ * import { checkRequestHead } from "./parsed_request_head.ts";
+ * const head = checkRequestHead({
+ *   method: "GET", target: "/chat", version: "HTTP/1.1",
+ *   fields: [["Host", "example.com"], ["Upgrade", "websocket"]], rest: new Uint8Array(0),
+ * }, { maxHeaderCount: 50 });
+ * console.log(head.headers.get("host")); // example.com
  * ```
  * @param parts The head as split.
  * @param limits `maxLineBytes`, `maxHeaderBytes` and `maxHeaderCount`.

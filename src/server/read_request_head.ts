@@ -14,10 +14,12 @@ import type { ServeOptions } from "./options.ts";
  * a 408, and a stream that ends first a 400.
  *
  * @example
- * ```ts ignore
- * const reader = stream.readable.getReader();
+ * ```ts
+ * import { readRequestHead } from "./read_request_head.ts";
+ * const bytes = new TextEncoder().encode("GET /chat HTTP/1.1\r\nHost: example.com\r\n\r\nhi");
+ * const reader = new Blob([bytes]).stream().getReader();
  * const head = await readRequestHead(reader, { handshakeTimeout: 5_000 });
- * console.log(head.method, head.target, head.rest.length);
+ * console.log(head.method, head.target, head.rest.length); // GET /chat 2
  * ```
  * @param reader The stream's reader; left locked.
  * @param options `limits` and `handshakeTimeout`.

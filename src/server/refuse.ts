@@ -19,8 +19,14 @@ const LINGER_MS = 2_000;
  * rejects. The stream's writable must not be locked.
  *
  * @example
- * ```ts ignore
- * await refuse(stream, refusal(503, "Too many connections\n"));
+ * ```ts
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ * import { refusal, refuse } from "./refuse.ts";
+ * const [stream, peer] = byteStreamPair();
+ * const refused = refuse(stream, refusal(503, "Too many connections\n"));
+ * const answer = await new Response(peer.readable).text();
+ * await refused;
+ * console.log(answer.split("\r\n")[0]); // HTTP/1.1 503 Service Unavailable
  * ```
  * @param stream The stream to refuse.
  * @param response A complete HTTP/1.1 response.
@@ -53,8 +59,10 @@ export async function refuse(
  * A refusal's bytes: status line, `headers`, and `body` as text.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { refusal } from "./refuse.ts";
  * const bytes = refusal(404, "Not found\n");
+ * console.log(new TextDecoder().decode(bytes).split("\r\n")[0]); // HTTP/1.1 404 Not Found
  * ```
  * @param status The HTTP status.
  * @param body The body text.

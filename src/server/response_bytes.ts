@@ -12,8 +12,10 @@ import { serializeResponseHead } from "../protocol/http1_response_writer.ts";
  * `Connection: close`: the connection closes after it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { responseBytes } from "./response_bytes.ts";
  * const bytes = await responseBytes(new Response("hello"), false);
+ * console.log(new TextDecoder().decode(bytes).endsWith("\r\n\r\nhello")); // true
  * ```
  * @param response The response to send.
  * @param isHead Whether it answers a HEAD request (the body is left out, its length kept).

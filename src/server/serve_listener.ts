@@ -18,11 +18,42 @@ import { createServerContext, type ServerContext } from "./server_context.ts";
  * Serves WebSocket connections from any source of byte streams: each adapter's `serve` is
  * this over its own listener.
  *
- * @example
- * ```ts ignore
+ * @example Over a runtime's listener (what `serve` does)
+ * ```ts
  * import { serveListener } from "@wsflow/wsflow";
- * import { listen } from "@wsflow/wsflow/deno";
- * const server = serveListener(await listen({ port: 0 }), (ws) => ws.close());
+ * import { connect, listen } from "@wsflow/wsflow/deno"; // or /node, /bun
+ *
+ * const server = serveListener(await listen({ hostname: "127.0.0.1", port: 0 }), (ws) => {
+ *   return ws.send(`hello ${ws.url.pathname}`);
+ * });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/you`);
+ * for await (const message of ws) {
+ *   console.log(message); // hello /you
+ *   await ws.close(1000);
+ * }
+ * await server.close();
+ * ```
+ * @example Over any other source of byte streams: one in-memory socket
+ * ```ts
+ * import { connectWith, type Listener, serveListener } from "@wsflow/wsflow";
+ * import { byteStreamPair } from "@wsflow/wsflow/testing";
+ *
+ * const [serverEnd, clientEnd] = byteStreamPair();
+ * const listener: Listener = {
+ *   addr: { hostname: "memory", port: 0 },
+ *   async *[Symbol.asyncIterator]() {
+ *     yield serverEnd;
+ *   },
+ *   close: () => Promise.resolve(),
+ * };
+ * const server = serveListener(listener, async (ws) => {
+ *   await ws.send(`hello ${ws.url.pathname}`);
+ *   await ws.close(1000);
+ * });
+ * const ws = await connectWith(() => Promise.resolve(clientEnd), "ws://example.com/you");
+ * for await (const message of ws) console.log(message); // hello /you
+ * console.log((await ws.closed).code); // 1000
+ * await server.close();
  * ```
  * @param listener Accepted byte streams.
  * @param handler Runs once per WebSocket connection, or a {@linkcode Router} that picks a

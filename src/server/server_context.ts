@@ -17,9 +17,10 @@ import type { ErrorContext, ServeOptions } from "./options.ts";
  * One server's dispatch, policy, options and counts.
  *
  * @example
- * ```ts ignore
- * const server = createServerContext((ws) => ws.close(), { protocols: ["chat"] });
- * console.log(server.router.hasPath("/anything")); // true: the catch-all route
+ * ```ts
+ * import { createServerContext, type ServerContext } from "./server_context.ts";
+ * const server: ServerContext = createServerContext((ws) => ws.close(), { protocols: ["chat"] });
+ * console.log(server.router.hasPath("/anything")); // true (the catch-all route)
  * ```
  */
 export interface ServerContext {
@@ -40,8 +41,12 @@ export interface ServerContext {
  * same subprotocol choice (rfc6455#section-4.2.2), the same upgrade answers.
  *
  * @example
- * ```ts ignore
- * const server = createServerContext(new Router().route("/chat", { handler: (ws) => ws.close() }), {});
+ * ```ts
+ * import { Router } from "@wsflow/wsflow";
+ * import { createServerContext } from "./server_context.ts";
+ * const router = new Router().route("/chat", { handler: (ws) => ws.close() });
+ * const server = createServerContext(router, {});
+ * console.log(server.router === router, server.admission); // true undefined
  * ```
  * @param handler A plain handler, or a `Router`.
  * @param options The server's options.
@@ -79,8 +84,12 @@ export function createServerContext(
  * Tells the server's `onError` about an error, which must not take the server down either.
  *
  * @example
- * ```ts ignore
- * reportError(server, new Error("handler failed"), "handler", stream.remoteAddr);
+ * ```ts
+ * import { createServerContext, reportError } from "./server_context.ts";
+ * const server = createServerContext((ws) => ws.close(), {
+ *   onError: (error, { phase }) => console.log(phase, (error as Error).message),
+ * });
+ * reportError(server, new Error("handler failed"), "handler", undefined); // handler handler failed
  * ```
  * @param server The server.
  * @param error What went wrong.

@@ -11,7 +11,7 @@
  * ```ts
  * import type { NetAddr } from "@wsflow/wsflow";
  * const addr: NetAddr = { hostname: "127.0.0.1", port: 8080 };
- * console.log(addr.port);
+ * console.log(addr.port); // 8080
  * ```
  */
 export interface NetAddr {

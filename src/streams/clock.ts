@@ -23,7 +23,7 @@
  *   },
  *   clearTimeout: (handle) => REAL_CLOCK.clearTimeout(handle),
  * };
- * loggingClock.clearTimeout(loggingClock.setTimeout(() => {}, 1000));
+ * loggingClock.clearTimeout(loggingClock.setTimeout(() => {}, 1000)); // timer in 1000 ms
  * ```
  */
 export interface Clock {

@@ -18,7 +18,7 @@ import type { MemoryBudget } from "./memory_budget.ts";
  * ```ts
  * import type { ConnectionOptions } from "@wsflow/wsflow";
  * const options: ConnectionOptions = { role: "server", heartbeatInterval: 0, idleTimeout: 60_000 };
- * console.log(options.role);
+ * console.log(options.role); // server
  * ```
  */
 export interface ConnectionOptions {
@@ -125,7 +125,7 @@ export interface ConnectionOptions {
  * ```ts
  * import type { SendBufferOptions } from "@wsflow/wsflow";
  * const options: SendBufferOptions = { limit: 1 << 20, policy: "drop" };
- * console.log(options.policy);
+ * console.log(options.policy); // drop
  * ```
  */
 export interface SendBufferOptions {

@@ -15,11 +15,20 @@ import type { DeflateParams } from "../protocol/permessage_deflate.ts";
  * Compresses one message for permessage-deflate: returns the deflated payload without the
  * trailing 0x00 0x00 0xff 0xff (rfc7692#section-7.2.1).
  *
- * @example
- * ```ts ignore
- * import type { MessageDeflater } from "@wsflow/wsflow";
- * declare const deflater: MessageDeflater;
+ * @example The node:zlib engine's (the adapters' default; every runtime has node:zlib)
+ * ```ts
+ * import type { DeflateParams, MessageDeflater } from "@wsflow/wsflow";
+ * import { zlibDeflateEngine } from "@wsflow/wsflow/node";
+ *
+ * const params: DeflateParams = {
+ *   serverNoContextTakeover: false, clientNoContextTakeover: false,
+ *   serverMaxWindowBits: 15, clientMaxWindowBits: 15,
+ * };
+ * const deflater: MessageDeflater = zlibDeflateEngine.deflater(params, "server");
  * const payload = await deflater.compress(new TextEncoder().encode("Hello"));
+ * // The compressed "Hello" of rfc7692#section-7.2.3.1:
+ * console.log(payload.join(" ")); // 242 72 205 201 201 7 0
+ * deflater.close();
  * ```
  */
 export interface MessageDeflater {
@@ -33,11 +42,19 @@ export interface MessageDeflater {
  * Decompresses one permessage-deflate message (rfc7692#section-7.2.2), failing with a
  * `MessageTooBigError` as soon as the output would exceed `maxBytes`.
  *
- * @example
- * ```ts ignore
- * import type { MessageInflater } from "@wsflow/wsflow";
- * declare const inflater: MessageInflater;
- * const bytes = await inflater.decompress(new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), 1024);
+ * @example The node:zlib engine's, on the compressed "Hello" of rfc7692#section-7.2.3.1
+ * ```ts
+ * import type { DeflateParams, MessageInflater } from "@wsflow/wsflow";
+ * import { zlibDeflateEngine } from "@wsflow/wsflow/node";
+ *
+ * const params: DeflateParams = {
+ *   serverNoContextTakeover: false, clientNoContextTakeover: false,
+ *   serverMaxWindowBits: 15, clientMaxWindowBits: 15,
+ * };
+ * const inflater: MessageInflater = zlibDeflateEngine.inflater(params, "client");
+ * const payload = new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+ * console.log(new TextDecoder().decode(await inflater.decompress(payload, 1024))); // Hello
+ * inflater.close();
  * ```
  */
 export interface MessageInflater {
@@ -51,16 +68,23 @@ export interface MessageInflater {
  * Builds the compressor and decompressor of one connection from the agreed parameters. A
  * `Connection` takes one of each; `role` says which side of {@linkcode DeflateParams} is ours.
  *
- * @example
- * ```ts ignore
+ * @example A server's deflater and a client's inflater agree
+ * ```ts
+ * import type { DeflateEngine, DeflateParams } from "@wsflow/wsflow";
  * import { zlibDeflateEngine } from "@wsflow/wsflow/node";
- * const params = {
- *   serverNoContextTakeover: false, clientNoContextTakeover: false,
- *   serverMaxWindowBits: 15, clientMaxWindowBits: 15,
+ *
+ * const engine: DeflateEngine = zlibDeflateEngine;
+ * const params: DeflateParams = {
+ *   serverNoContextTakeover: true, clientNoContextTakeover: false,
+ *   serverMaxWindowBits: 10, clientMaxWindowBits: 15,
  * };
- * const deflater = zlibDeflateEngine.deflater(params, "server");
- * const payload = await deflater.compress(new TextEncoder().encode("Hello"));
+ * const deflater = engine.deflater(params, "server");
+ * const inflater = engine.inflater(params, "client");
+ * const payload = await deflater.compress(new TextEncoder().encode("Hello ".repeat(100)));
+ * const message = new TextDecoder().decode(await inflater.decompress(payload, 1 << 20));
+ * console.log(payload.length < 20, message.length); // true 600
  * deflater.close();
+ * inflater.close();
  * ```
  */
 export interface DeflateEngine {
@@ -82,10 +106,26 @@ export interface DeflateEngine {
  * A connection's permessage-deflate machinery.
  *
  * @example
- * ```ts ignore
- * import type { ConnectionDeflate } from "@wsflow/wsflow";
- * declare const deflate: ConnectionDeflate;
- * console.log(deflate.threshold);
+ * ```ts
+ * import {
+ *   type ConnectionDeflate,
+ *   DEFAULT_DEFLATE_THRESHOLD,
+ *   type DeflateParams,
+ * } from "@wsflow/wsflow";
+ * import { zlibDeflateEngine } from "@wsflow/wsflow/node";
+ *
+ * const params: DeflateParams = {
+ *   serverNoContextTakeover: true, clientNoContextTakeover: false,
+ *   serverMaxWindowBits: 15, clientMaxWindowBits: 15,
+ * };
+ * const deflate: ConnectionDeflate = {
+ *   deflater: zlibDeflateEngine.deflater(params, "server"),
+ *   inflater: zlibDeflateEngine.inflater(params, "server"),
+ *   threshold: DEFAULT_DEFLATE_THRESHOLD,
+ * };
+ * console.log(deflate.threshold); // 1024
+ * deflate.deflater.close();
+ * deflate.inflater.close();
  * ```
  */
 export interface ConnectionDeflate {
