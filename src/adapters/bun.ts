@@ -87,16 +87,10 @@ export function connect(url: string | URL, options?: ConnectOptions): Promise<Co
  * @example
  * ```ts
  * import { serve, WebSocket } from "@wsflow/wsflow/bun";
- * const server = await serve(async (ws) => {
- *   for await (const message of ws) await ws.send(message);
- * }, { hostname: "127.0.0.1", port: 0 });
- * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/echo`);
- * ws.onopen = () => ws.send("hello");
- * ws.onmessage = (event) => {
- *   console.log(event.data); // hello
- *   ws.close(1000);
- * };
- * await new Promise((resolve) => ws.onclose = resolve);
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+ * const event = await new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
+ * console.log(event.data); // hello
  * await server.shutdown();
  * ```
  */
@@ -123,16 +117,10 @@ export class WebSocket extends BaseWebSocket {
  * @example
  * ```ts
  * import { serve, WebSocketStream } from "@wsflow/wsflow/bun";
- * const server = await serve(async (ws) => {
- *   for await (const message of ws) await ws.send(message);
- * }, { hostname: "127.0.0.1", port: 0 });
- * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/echo`);
- * const { readable, writable } = await wss.opened;
- * await writable.getWriter().write("hello");
- * for await (const message of readable) {
- *   console.log(message); // hello
- *   wss.close({ closeCode: 1000 });
- * }
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/`);
+ * const { readable } = await wss.opened;
+ * console.log((await readable.getReader().read()).value); // hello
  * await server.shutdown();
  * ```
  */

@@ -1,7 +1,6 @@
 /**
- * The Node adapter: wsflow's server and client on `node:net` and `node:tls` sockets
- * (`node_socket.ts`), bound by `bind_runtime.ts`, with the `node:zlib` deflate engine, and
- * `handleUpgrade` for a `node:http` server's upgrade requests (`node_http.ts`).
+ * The Node adapter: `node:net`/`node:tls` sockets (`node_socket.ts`) bound by `bind_runtime.ts`,
+ * the `node:zlib` deflate engine, and `handleUpgrade` for `node:http` servers (`node_http.ts`).
  *
  * @module
  */
@@ -43,8 +42,7 @@ const bindOptions = optionsOn(openSocket, DEFAULTS);
  * }
  * await server.shutdown();
  * ```
- * @param handler Runs once per accepted WebSocket connection, or a `Router` that picks a
- *   route's handler by path and subprotocol.
+ * @param handler Runs once per accepted connection, or a `Router` that picks it by path.
  * @param options Address, port, TLS certificate, limits, timeouts and hooks.
  * @returns The running server.
  */
@@ -88,16 +86,10 @@ export function connect(url: string | URL, options?: ConnectOptions): Promise<Co
  * @example
  * ```ts
  * import { serve, WebSocket } from "@wsflow/wsflow/node";
- * const server = await serve(async (ws) => {
- *   for await (const message of ws) await ws.send(message);
- * }, { hostname: "127.0.0.1", port: 0 });
- * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/echo`);
- * ws.onopen = () => ws.send("hello");
- * ws.onmessage = (event) => {
- *   console.log(event.data); // hello
- *   ws.close(1000);
- * };
- * await new Promise((resolve) => ws.onclose = resolve);
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+ * const event = await new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
+ * console.log(event.data); // hello
  * await server.shutdown();
  * ```
  */
@@ -124,16 +116,10 @@ export class WebSocket extends BaseWebSocket {
  * @example
  * ```ts
  * import { serve, WebSocketStream } from "@wsflow/wsflow/node";
- * const server = await serve(async (ws) => {
- *   for await (const message of ws) await ws.send(message);
- * }, { hostname: "127.0.0.1", port: 0 });
- * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/echo`);
- * const { readable, writable } = await wss.opened;
- * await writable.getWriter().write("hello");
- * for await (const message of readable) {
- *   console.log(message); // hello
- *   wss.close({ closeCode: 1000 });
- * }
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/`);
+ * const { readable } = await wss.opened;
+ * console.log((await readable.getReader().read()).value); // hello
  * await server.shutdown();
  * ```
  */
