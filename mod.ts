@@ -158,14 +158,14 @@ export {
   type RouteOptions,
   Router,
   type RouteRefused,
-  runUpgrade,
-  type RunUpgradeOptions,
-  type UpgradeAccept,
-  type UpgradeContext,
-  type UpgradeDecision,
-  type UpgradeHook,
-  type UpgradeResult,
 } from "./src/router/router.ts";
+export { runUpgrade, type RunUpgradeOptions, type UpgradeDecision } from "./src/router/upgrade.ts";
+export type {
+  UpgradeAccept,
+  UpgradeContext,
+  UpgradeHook,
+  UpgradeResult,
+} from "./src/router/upgrade_hook.ts";
 export {
   type ClientTlsOptions,
   type ConnectOptions,

@@ -25,7 +25,7 @@ import {
   validateUpgradeRequest,
 } from "../protocol/server_handshake.ts";
 import type { Handler, RouteContext } from "../router/handler.ts";
-import { runUpgrade } from "../router/router.ts";
+import { runUpgrade } from "../router/upgrade.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
