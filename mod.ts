@@ -75,15 +75,19 @@ export { type Http1Request, Http1RequestParser } from "./src/protocol/http1_requ
 export { type Http1Response, Http1ResponseParser } from "./src/protocol/http1_response_parser.ts";
 export { refusalResponse, serializeResponseHead } from "./src/protocol/http1_response_writer.ts";
 export {
-  acceptServerResponse,
-  buildClientOffer,
   DEFAULT_DEFLATE_THRESHOLD,
   type DeflateParams,
-  negotiateServer,
   PERMESSAGE_DEFLATE,
   type PerMessageDeflateOptions,
-  type ServerNegotiation,
 } from "./src/protocol/permessage_deflate.ts";
+export {
+  acceptServerResponse,
+  buildClientOffer,
+} from "./src/protocol/permessage_deflate_client.ts";
+export {
+  negotiateServer,
+  type ServerNegotiation,
+} from "./src/protocol/permessage_deflate_server.ts";
 export {
   DEFAULT_LIMITS,
   type Limits,

@@ -14,11 +14,8 @@
 
 import { acceptKey } from "../protocol/accept_key.ts";
 import type { ExtensionOffer } from "../protocol/header_lists.ts";
-import {
-  negotiateServer,
-  type PerMessageDeflateOptions,
-  type ServerNegotiation,
-} from "../protocol/permessage_deflate.ts";
+import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
+import { negotiateServer, type ServerNegotiation } from "../protocol/permessage_deflate_server.ts";
 import {
   type UpgradeRequestLike,
   upgradeResponseHead,
