@@ -74,15 +74,19 @@ export { type Http1Request, Http1RequestParser } from "./src/protocol/http1_requ
 export { type Http1Response, Http1ResponseParser } from "./src/protocol/http1_response_parser.ts";
 export { refusalResponse, serializeResponseHead } from "./src/protocol/http1_response_writer.ts";
 export {
-  acceptServerResponse,
-  buildClientOffer,
   DEFAULT_DEFLATE_THRESHOLD,
   type DeflateParams,
-  negotiateServer,
   PERMESSAGE_DEFLATE,
   type PerMessageDeflateOptions,
-  type ServerNegotiation,
 } from "./src/protocol/permessage_deflate.ts";
+export {
+  acceptServerResponse,
+  buildClientOffer,
+} from "./src/protocol/permessage_deflate_client.ts";
+export {
+  negotiateServer,
+  type ServerNegotiation,
+} from "./src/protocol/permessage_deflate_server.ts";
 export { DEFAULT_LIMITS, type Limits, MAX_HEADER_COUNT } from "./src/protocol/limits.ts";
 export { applyMask, copyMasked } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
@@ -152,14 +156,14 @@ export {
   type RouteOptions,
   Router,
   type RouteRefused,
-  runUpgrade,
-  type RunUpgradeOptions,
-  type UpgradeAccept,
-  type UpgradeContext,
-  type UpgradeDecision,
-  type UpgradeHook,
-  type UpgradeResult,
 } from "./src/router/router.ts";
+export { runUpgrade, type RunUpgradeOptions, type UpgradeDecision } from "./src/router/upgrade.ts";
+export type {
+  UpgradeAccept,
+  UpgradeContext,
+  UpgradeHook,
+  UpgradeResult,
+} from "./src/router/upgrade_hook.ts";
 export {
   type ClientTlsOptions,
   type ConnectOptions,

@@ -12,11 +12,8 @@
 import { createClientHandshake, validateUpgradeResponse } from "../protocol/client_handshake.ts";
 import { HandshakeError } from "../protocol/errors.ts";
 import type { Limits } from "../protocol/limits.ts";
-import {
-  acceptServerResponse,
-  buildClientOffer,
-  type PerMessageDeflateOptions,
-} from "../protocol/permessage_deflate.ts";
+import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
+import { acceptServerResponse, buildClientOffer } from "../protocol/permessage_deflate_client.ts";
 import { parseWebSocketUrl } from "../protocol/websocket_url.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";

@@ -1,5 +1,6 @@
 /**
- * Dispatch of WebSocket upgrades by path and subprotocol, and the per-route upgrade hook.
+ * Dispatch of WebSocket upgrades by path and subprotocol. What a route's upgrade hook is lives in
+ * `upgrade_hook.ts`; running it, after the `Origin` check, in `upgrade.ts`.
  *
  * **Which pattern.** Of the patterns that match a path, the most specific wins, comparing
  * segment by segment from the left: a literal beats a `:param`, which beats `*`. So `/rooms/new`
@@ -23,89 +24,10 @@
 import { HandshakeError } from "../protocol/errors.ts";
 import { isToken } from "../protocol/header_lists.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
-import type { Handler, RouteContext } from "./handler.ts";
+import type { Handler } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
-
-/**
- * What the upgrade hook is told besides the request.
- *
- * @example
- * ```ts
- * import type { UpgradeContext } from "@wsflow/wsflow";
- * const ctx: UpgradeContext<{ room: string }> = { params: { room: "lobby" }, protocol: "" };
- * console.log(ctx.params.room); // "lobby"
- * ```
- * @typeParam Params The route's params, from its pattern.
- */
-export interface UpgradeContext<Params> {
-  /** The path params, percent-decoded. */
-  readonly params: Params;
-  /** The subprotocol that will be selected, or `""` for none. */
-  readonly protocol: string;
-}
-
-/**
- * The upgrade hook's way to accept: per-connection data for the handler, and header fields for
- * the 101 response (such as `Set-Cookie`). With no `Data` to pass, `data` may be left out.
- *
- * @example
- * ```ts
- * import type { UpgradeAccept } from "@wsflow/wsflow";
- * const accept: UpgradeAccept<{ user: string }> = {
- *   data: { user: "ada" },
- *   headers: { "set-cookie": "seen=1; HttpOnly" },
- * };
- * console.log(accept.data.user); // "ada"
- * ```
- * @typeParam Data The type of `data`.
- */
-export type UpgradeAccept<Data> =
-  & {
-    /**
-     * Header fields to add to the 101 response. The handshake's own fields are refused.
-     * @default {undefined}
-     */
-    headers?: HeadersInit | undefined;
-  }
-  & (undefined extends Data ? { data?: Data } : { data: Data });
-
-/**
- * What an upgrade hook returns: a `Response` refuses the upgrade and is sent as it is (any
- * status, headers and body; even a 2xx does not upgrade), an {@linkcode UpgradeAccept} accepts
- * with data and headers, and nothing accepts with `data` undefined.
- *
- * @example
- * ```ts
- * import type { UpgradeResult } from "@wsflow/wsflow";
- * const refusal: UpgradeResult<undefined> = new Response("log in first", { status: 401 });
- * console.log(refusal instanceof Response); // true
- * ```
- * @typeParam Data The type of the accepted connection's `data`.
- */
-export type UpgradeResult<Data> = Response | UpgradeAccept<Data> | undefined | void;
-
-/**
- * Runs before the 101 response, once the route, params and subprotocol are known and the
- * `Origin` check has passed: authenticate, then refuse or accept.
- *
- * @example
- * ```ts
- * import type { UpgradeHook } from "@wsflow/wsflow";
- * const requireToken: UpgradeHook<Record<string, string>, { token: string }> = (request) => {
- *   const token = new URL(request.url).searchParams.get("token");
- *   if (token === null) return new Response("token required", { status: 401 });
- *   return { data: { token } };
- * };
- * console.log(typeof requireToken); // "function"
- * ```
- * @typeParam Params The route's params, from its pattern.
- * @typeParam Data What accepted connections carry.
- */
-export type UpgradeHook<Params, Data> = (
-  request: Request,
-  ctx: UpgradeContext<Params>,
-) => UpgradeResult<Data> | Promise<UpgradeResult<Data>>;
+import type { UpgradeHook } from "./upgrade_hook.ts";
 
 /**
  * A route's options; the second argument of {@linkcode Router.prototype.route}.
@@ -242,58 +164,6 @@ export interface RouteRefused {
  * ```
  */
 export type RouteMatch = RouteFound | RouteRefused;
-
-/**
- * Options of {@linkcode runUpgrade}.
- *
- * @example
- * ```ts
- * import type { RunUpgradeOptions } from "@wsflow/wsflow";
- * const options: RunUpgradeOptions = { origins: ["https://app.example.com"] };
- * console.log(options.origins); // ["https://app.example.com"]
- * ```
- */
-export interface RunUpgradeOptions {
-  /**
-   * The server-wide origin policy, for routes without their own `origins`.
-   * @default {"same-origin"}
-   */
-  origins?: OriginOption | OriginPolicy | undefined;
-}
-
-/**
- * What {@linkcode runUpgrade} decides: `"accepted"` with the extra 101 headers and the handler's
- * context, `"refused"` by the upgrade hook with its `Response`, or `"forbidden"` by the origin
- * policy with a 403 {@linkcode HandshakeError}.
- *
- * @example
- * ```ts
- * import type { UpgradeDecision } from "@wsflow/wsflow";
- * function status(decision: UpgradeDecision): number {
- *   if (decision.kind === "accepted") return 101;
- *   return decision.kind === "refused" ? decision.response.status : decision.error.status;
- * }
- * console.log(typeof status); // "function"
- * ```
- */
-export type UpgradeDecision =
-  | {
-    readonly kind: "accepted";
-    /** Header fields the hook asked to add to the 101 response. */
-    readonly headers: Headers;
-    /** The context to call the route's handler with. */
-    readonly context: RouteContext<Record<string, string>, unknown>;
-  }
-  | {
-    readonly kind: "refused";
-    /** The hook's response, to send as it is. */
-    readonly response: Response;
-  }
-  | {
-    readonly kind: "forbidden";
-    /** Status 403, with the reason as the message. */
-    readonly error: HandshakeError;
-  };
 
 /** The key of the patterns that match every path: `*` and `/*`. */
 const CATCH_ALL_KEY: string = new RoutePattern("*").key;
@@ -492,60 +362,6 @@ export class Router {
   }
 }
 
-/**
- * Runs the steps between choosing a route and sending the 101: the route's `Origin` check
- * (rfc6455#section-10.2), then its upgrade hook. A hook that throws makes this reject; the
- * server answers 500.
- *
- * @example
- * ```ts
- * import { Router, runUpgrade } from "@wsflow/wsflow";
- * const router = new Router().route("/chat", {
- *   upgrade: () => ({ data: { user: "ada" }, headers: { "set-cookie": "seen=1" } }),
- *   handler: (ws) => ws.close(),
- * });
- * const request = new Request("http://localhost/chat");
- * const found = router.match(request, []);
- * if (found.kind === "found") {
- *   const decision = await runUpgrade(found, request);
- *   if (decision.kind === "accepted") {
- *     console.log(decision.headers.get("set-cookie"), decision.context.data); // "seen=1" { user: "ada" }
- *   }
- * }
- * ```
- * @param found The route chosen by {@linkcode Router.prototype.match}.
- * @param request The upgrade request.
- * @param options The server-wide origin policy.
- * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden.
- */
-export async function runUpgrade(
-  found: RouteFound,
-  request: Request,
-  options: RunUpgradeOptions = {},
-): Promise<UpgradeDecision> {
-  const { route, params, protocol } = found;
-  const policy = route.origins ?? toPolicy(options.origins);
-  // rfc6455#section-10.2: a server that is not meant for every site's pages refuses a foreign
-  // Origin with a 403; checked before the hook, so a hook never sees a hijacked handshake
-  const check = policy.check(request);
-  if (!check.allowed) return { kind: "forbidden", error: new HandshakeError(check.reason, 403) };
-  const result = route.upgrade === undefined
-    ? undefined
-    : await route.upgrade(request, { params, protocol });
-  if (result instanceof Response) return { kind: "refused", response: result };
-  if (result !== undefined && (typeof result !== "object" || result === null)) {
-    throw new TypeError(
-      `Cannot upgrade on ${route.pattern.source}: the upgrade hook returned ${typeof result}; ` +
-        `expected a Response, { data, headers } or nothing`,
-    );
-  }
-  return {
-    kind: "accepted",
-    headers: new Headers(result?.headers),
-    context: { request, params, protocol, data: result?.data },
-  };
-}
-
 function foundRoute(
   route: Route,
   segments: readonly string[] | null,
@@ -558,8 +374,4 @@ function foundRoute(
     ? { "*": pathname.slice(1) }
     : route.pattern.matchSegments(segments) ?? {};
   return { kind: "found", route, params, protocol };
-}
-
-function toPolicy(option: OriginOption | OriginPolicy | undefined): OriginPolicy {
-  return option instanceof OriginPolicy ? option : new OriginPolicy(option);
 }

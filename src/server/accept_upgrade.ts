@@ -14,18 +14,15 @@
 
 import { acceptKey } from "../protocol/accept_key.ts";
 import type { ExtensionOffer } from "../protocol/header_lists.ts";
-import {
-  negotiateServer,
-  type PerMessageDeflateOptions,
-  type ServerNegotiation,
-} from "../protocol/permessage_deflate.ts";
+import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
+import { negotiateServer, type ServerNegotiation } from "../protocol/permessage_deflate_server.ts";
 import {
   type UpgradeRequestLike,
   upgradeResponseHead,
   validateUpgradeRequest,
 } from "../protocol/server_handshake.ts";
 import type { Handler, RouteContext } from "../router/handler.ts";
-import { runUpgrade } from "../router/router.ts";
+import { runUpgrade } from "../router/upgrade.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";

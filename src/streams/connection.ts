@@ -4,10 +4,12 @@
  * This file keeps the public API, the dispatch of session events and the deferral policy (what
  * waits for the handler, and how long). The parts it composes each own one concept:
  * `frame_writer.ts` (output batching and congestion), `inbound_queue.ts` (received messages and
- * read demand), `message_deflate.ts` (compression and inflation kept in order),
- * `keepalive.ts` (heartbeat and idle timers), `ping_tracker.ts` (round-trip times),
- * `transport_close.ts` (the order of the TCP close), `message_streams.ts` (the
- * WebSocketStream-shaped streams) and `clock.ts` (where time comes from). Its options are in
+ * read demand), `read_pump.ts` (reading the socket, its three backpressure waits and the memory
+ * budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
+ * `message_deflate.ts` (compression and inflation kept in order), `keepalive.ts` (heartbeat and
+ * idle timers), `ping_tracker.ts` (round-trip times), `transport_close.ts` (the order of the TCP
+ * close), `message_streams.ts` (the WebSocketStream-shaped streams) and `clock.ts` (where time
+ * comes from). Its options are in
  * `connection_options.ts`, the deflate engine's interfaces in `deflate_engine.ts`.
  *
  * @module
@@ -18,7 +20,7 @@ import { CloseCode } from "../protocol/close_code.ts";
 import {
   ConnectionClosedError,
   PolicyViolationError,
-  TimeoutError,
+  type TimeoutError,
   WebSocketError,
 } from "../protocol/errors.ts";
 import { resolveLimits } from "../protocol/limits.ts";
@@ -26,19 +28,20 @@ import type { Message } from "../protocol/message.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
+import { ClosingDeadlines, type ClosingHooks } from "./closing_deadlines.ts";
 import type { ConnectionOptions } from "./connection_options.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DONE, InboundQueue } from "./inbound_queue.ts";
 import { Keepalive } from "./keepalive.ts";
-import { type MemoryBudget, PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
+import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
+import { noop } from "./noop.ts";
 import { PingTracker } from "./ping_tracker.ts";
+import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-// Bytes waiting to be written beyond which the socket is not read (see #pump).
-const REPLY_BACKLOG = 1024 * 1024;
 
 /**
  * One WebSocket connection, server or client side, after the opening handshake.
@@ -56,7 +59,7 @@ const REPLY_BACKLOG = 1024 * 1024;
  * timeout (1006).
  *
  * @example Echo every message
- * ```ts ignore
+ * ```ts
  * import type { Connection } from "@wsflow/wsflow";
  * async function echo(ws: Connection): Promise<void> {
  *   for await (const message of ws) await ws.send(message);
@@ -79,8 +82,16 @@ export class Connection implements AsyncIterable<Message> {
   /** Settles once, with how the connection ended; never rejects. */
   readonly closed: Promise<CloseEvent>;
 
+  // What the read pump and the closing deadlines call back: one object for every connection.
+  static readonly #hooks: ReadPumpHooks<Connection> & ClosingHooks<Connection> = {
+    events: (connection, events) => connection.#handle(events),
+    fail: (connection, error) => connection.#applyPolicyFailure(error),
+    ended: (connection) => connection.#transportLost(),
+    timedOut: Connection.#timedOut,
+  };
+
   readonly #session: Session;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #pump: ReadPump<Connection>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #frames: FrameWriter;
   readonly #inbox: InboundQueue;
@@ -92,24 +103,15 @@ export class Connection implements AsyncIterable<Message> {
   #closeEvent: CloseEvent | undefined;
   // Set when a timer ends the connection, so `closed` can say which.
   #endedBy: TimeoutError | undefined;
-  #transportEnded = false;
-  #transportEndWaiter: (() => void) | undefined;
 
   readonly #deflate: MessageDeflate | undefined;
   readonly #sendLimit: number;
   readonly #sendPolicy: "wait" | "drop" | "close";
   #dropped = 0;
-  readonly #budget: MemoryBudget;
-  #held = 0;
 
   // The deferral policy: a protocol error, or the peer's Close, waits until the handler has
   // read the messages that came before it (and answered them), but each at most closeTimeout.
-  #failure: WebSocketError | undefined;
-  #failureDeadline: unknown;
-  #closeReplyDue = false;
-  #closeReplyDeadline: unknown;
-  // After our Close, how long the peer has to answer it.
-  #closeHandshakeDeadline: unknown;
+  readonly #closing: ClosingDeadlines<Connection>;
 
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
@@ -131,7 +133,6 @@ export class Connection implements AsyncIterable<Message> {
     this.#closeTimeout = options.closeTimeout ?? 10_000;
     this.#sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
     this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
-    this.#budget = options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET;
     this.#session = new Session({
       role: options.role,
       deferFailure: true,
@@ -147,7 +148,7 @@ export class Connection implements AsyncIterable<Message> {
       this.#resolveClosed = resolve;
     });
     this.#inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
-    this.#reader = stream.readable.getReader();
+    const reader = stream.readable.getReader();
     this.#writer = stream.writable.getWriter();
     this.#frames = new FrameWriter(
       this.#session,
@@ -164,11 +165,31 @@ export class Connection implements AsyncIterable<Message> {
         heartbeatInterval,
         idleTimeout,
         this,
-        Connection.#keepaliveTimedOut,
+        Connection.#timedOut,
       );
     }
+    this.#closing = new ClosingDeadlines(
+      this.#clock,
+      this.#closeTimeout,
+      this.#session,
+      this.#frames,
+      this.#deflate,
+      this,
+      Connection.#hooks,
+    );
+    this.#pump = new ReadPump(
+      reader,
+      this.#session,
+      this.#inbox,
+      this.#frames,
+      this.#deflate,
+      this.#keepalive,
+      options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET,
+      this,
+      Connection.#hooks,
+    );
     this.#writer.closed.then(undefined, () => this.#transportLost());
-    void this.#pump(options.head);
+    this.#pump.start(options.head);
   }
 
   /**
@@ -286,9 +307,9 @@ export class Connection implements AsyncIterable<Message> {
       // Messages still being compressed go first.
       return outbound.then(() => this.close(code, reason));
     }
-    if (this.#closeReplyDue) {
+    if (this.#closing.replyDue) {
       // The peer already sent its Close: answering it ends the closing handshake.
-      this.#applyCloseReply();
+      this.#closing.applyCloseReply();
       return this.closed;
     }
     if (this.#closeEvent === undefined && this.#session.readyState === "open") {
@@ -298,10 +319,7 @@ export class Connection implements AsyncIterable<Message> {
         return Promise.reject(error);
       }
       this.#frames.flush();
-      this.#closeHandshakeDeadline = this.#clock.setTimeout(
-        () => this.#closeHandshakeTimedOut(),
-        this.#closeTimeout,
-      );
+      this.#closing.awaitAnswer();
     }
     return this.closed;
   }
@@ -354,61 +372,9 @@ export class Connection implements AsyncIterable<Message> {
     // The handler has dealt with everything that arrived: send what it queued in one write,
     // then what waited for it to get here.
     if (this.#session.pendingBytes > 0) this.#frames.flush();
-    if (this.#failure !== undefined) this.#applyFailure();
-    if (this.#closeReplyDue) this.#applyCloseReply();
+    this.#closing.caughtUp();
     if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
     return this.#inbox.wait();
-  }
-
-  /** Reads the transport while the handler, inflation and the peer's reading keep up. */
-  async #pump(head: Uint8Array | undefined): Promise<void> {
-    if (head !== undefined && head.length > 0) this.#receive(head);
-    try {
-      while (true) {
-        if (this.#inbox.isFull && this.#closeEvent === undefined) {
-          // A slow consumer: stop reading so TCP pushes back on the peer.
-          await this.#inbox.demand();
-        }
-        // While a message is being inflated, read no further ahead.
-        const inbound = this.#deflate?.inbound;
-        if (inbound !== undefined) await inbound;
-        // A peer that sends pings (or anything that needs replies) but never reads them would
-        // make the replies pile up: while too much waits to be written, read nothing more.
-        while (this.#frames.buffered > REPLY_BACKLOG && this.#closeEvent === undefined) {
-          this.#frames.flush();
-          await this.#frames.written.catch(noop);
-        }
-        const { value, done } = await this.#reader.read();
-        if (done) break;
-        if (this.#closeEvent === undefined) this.#receive(value);
-      }
-    } catch {
-      // A reset or a cancelled read: the transport is gone either way.
-    }
-    this.#transportEnded = true;
-    this.#transportEndWaiter?.();
-    this.#transportLost();
-  }
-
-  #receive(chunk: Uint8Array): void {
-    this.#keepalive?.heard();
-    this.#handle(this.#session.receive(chunk));
-    const held = this.#session.heldBytes;
-    if (held !== this.#held) {
-      if (this.#budget.adjust(held - this.#held)) {
-        this.#held = held;
-      } else if (this.#closeEvent === undefined) {
-        // rfc6455#section-7.4.1: 1013, try again later: the server as a whole holds too much
-        this.#applyPolicyFailure(
-          new WebSocketError(
-            `Cannot hold more of unfinished messages: the budget of ${this.#budget.limit} bytes is used up`,
-            CloseCode.TryAgainLater,
-          ),
-        );
-      }
-    }
-    // Pongs and Close replies go out promptly.
-    if (this.#session.pendingBytes > 0) this.#frames.scheduleFlush(!this.#inbox.isEmpty);
   }
 
   /** Handles session events in order, waiting behind any message still being inflated. */
@@ -457,14 +423,7 @@ export class Connection implements AsyncIterable<Message> {
         case "closing":
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
-          this.#closeReplyDue = true;
-          if (!delivered && this.#inbox.isEmpty) this.#applyCloseReply();
-          else {
-            this.#closeReplyDeadline = this.#clock.setTimeout(
-              () => this.#applyCloseReply(),
-              this.#closeTimeout,
-            );
-          }
+          this.#closing.deferCloseReply(!delivered && this.#inbox.isEmpty);
           break;
         case "ping":
           break;
@@ -490,23 +449,6 @@ export class Connection implements AsyncIterable<Message> {
     return undefined;
   }
 
-  #applyCloseReply(): void {
-    if (!this.#closeReplyDue) return;
-    this.#closeReplyDue = false;
-    if (this.#closeReplyDeadline !== undefined) {
-      this.#clock.clearTimeout(this.#closeReplyDeadline);
-      this.#closeReplyDeadline = undefined;
-    }
-    const outbound = this.#deflate?.outbound;
-    if (outbound !== undefined) {
-      // Replies still being compressed go first.
-      void outbound.then(() => this.#handle(this.#session.replyToClose()));
-      return;
-    }
-    this.#frames.flush();
-    this.#handle(this.#session.replyToClose());
-  }
-
   /**
    * rfc6455#section-7.1.7: the connection fails, but messages that arrived before the error
    * still reach the handler and may be answered first: the failure waits until the handler has
@@ -514,18 +456,14 @@ export class Connection implements AsyncIterable<Message> {
    */
   #deferFailure(error: unknown, delivered: boolean): void {
     if (this.#closeEvent !== undefined) return;
-    this.#failure = error instanceof WebSocketError
-      ? error
-      : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
-        cause: error,
-      });
-    if (!delivered && this.#inbox.isEmpty) this.#applyFailure();
-    else {
-      this.#failureDeadline = this.#clock.setTimeout(
-        () => this.#applyFailure(),
-        this.#closeTimeout,
-      );
-    }
+    this.#closing.deferFailure(
+      error instanceof WebSocketError
+        ? error
+        : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
+          cause: error,
+        }),
+      !delivered && this.#inbox.isEmpty,
+    );
   }
 
   /** Fails the connection now because of a local limit. */
@@ -534,43 +472,13 @@ export class Connection implements AsyncIterable<Message> {
     this.#handle(this.#session.fail(error));
   }
 
-  #applyFailure(): void {
-    const error = this.#failure;
-    if (error === undefined) return;
-    const outbound = this.#deflate?.outbound;
-    if (outbound !== undefined) {
-      // Answers still being compressed go out before the Close.
-      void outbound.then(() => this.#applyFailure());
-      return;
-    }
-    this.#failure = undefined;
-    if (this.#failureDeadline !== undefined) {
-      this.#clock.clearTimeout(this.#failureDeadline);
-      this.#failureDeadline = undefined;
-    }
-    this.#frames.flush();
-    this.#handle(this.#session.fail(error));
-  }
-
-  #closeHandshakeTimedOut(): void {
-    this.#closeHandshakeDeadline = undefined;
-    if (this.#closeEvent !== undefined) return;
-    // rfc6455#section-7.1.1: the peer did not complete the closing handshake in time
-    this.#end({
-      code: CloseCode.AbnormalClosure,
-      reason: "",
-      wasClean: false,
-      error: new TimeoutError(
-        "close",
-        `Cannot close cleanly: the peer did not answer the Close frame within ${this.#closeTimeout} ms`,
-      ),
-    }, false);
-  }
-
-  /** A keep-alive timer fired: a silent peer is dropped (1006), an idle one closed (1001). */
-  static #keepaliveTimedOut(connection: Connection, error: TimeoutError): void {
+  /**
+   * A timer ran out: a silent peer (heartbeat), or one that did not answer our Close
+   * (rfc6455#section-7.1.1), is dropped (1006); an idle one is closed (1001).
+   */
+  static #timedOut(connection: Connection, error: TimeoutError): void {
     if (connection.#closeEvent !== undefined) return;
-    if (error.timeout === "heartbeat") {
+    if (error.timeout !== "idle") {
       const event = { code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error };
       connection.#end(event, false);
       return;
@@ -592,33 +500,22 @@ export class Connection implements AsyncIterable<Message> {
     }
     this.#closeEvent = event;
     this.#keepalive?.stop();
-    this.#budget.adjust(-this.#held);
-    this.#held = 0;
+    this.#pump.stop();
     this.#deflate?.close();
     if (this.#session.readyState !== "closed") this.#session.transportClosed();
-    const clock = this.#clock;
-    if (this.#closeHandshakeDeadline !== undefined) {
-      clock.clearTimeout(this.#closeHandshakeDeadline);
-    }
-    if (this.#failureDeadline !== undefined) clock.clearTimeout(this.#failureDeadline);
-    if (this.#closeReplyDeadline !== undefined) clock.clearTimeout(this.#closeReplyDeadline);
-    this.#failure = undefined;
-    this.#closeReplyDue = false;
+    this.#closing.cancel();
     const error = this.#closedError();
     this.#frames.end(error);
     this.#pings?.rejectAll(error);
     this.#inbox.end();
     if (graceful) this.#frames.flush();
-    const peerClosed = !graceful || this.#transportEnded
-      ? undefined
-      : new Promise<void>((resolve) => this.#transportEndWaiter = resolve);
     void closeTransport(
-      this.#reader,
+      this.#pump.reader,
       this.#writer,
       this.#session.role,
       graceful,
-      peerClosed,
-      clock,
+      graceful ? this.#pump.peerClosed() : undefined,
+      this.#clock,
       this.#closeTimeout,
     ).then(() => this.#resolveClosed(event));
   }
@@ -632,5 +529,3 @@ export class Connection implements AsyncIterable<Message> {
     );
   }
 }
-
-function noop(): void {}

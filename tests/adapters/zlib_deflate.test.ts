@@ -21,13 +21,15 @@ import {
 } from "../../src/protocol/errors.ts";
 import type { Role } from "../../src/protocol/frame.ts";
 import { parseExtensionList } from "../../src/protocol/header_lists.ts";
+import type {
+  DeflateParams,
+  PerMessageDeflateOptions,
+} from "../../src/protocol/permessage_deflate.ts";
 import {
   acceptServerResponse,
   buildClientOffer,
-  type DeflateParams,
-  negotiateServer,
-  type PerMessageDeflateOptions,
-} from "../../src/protocol/permessage_deflate.ts";
+} from "../../src/protocol/permessage_deflate_client.ts";
+import { negotiateServer } from "../../src/protocol/permessage_deflate_server.ts";
 import { runtime } from "../_helpers/adapter_for_runtime.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { concat, hex } from "../_helpers/hex.ts";

@@ -5,10 +5,8 @@
 // small and large compressible text and binary messages, three rounds in a row, and must get
 // exact echoes back; the handshake answer must fit the offer (rfc7692#section-7.1).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildClientOffer,
-  type PerMessageDeflateOptions,
-} from "../../src/protocol/permessage_deflate.ts";
+import type { PerMessageDeflateOptions } from "../../src/protocol/permessage_deflate.ts";
+import { buildClientOffer } from "../../src/protocol/permessage_deflate_client.ts";
 import { runtime } from "../_helpers/adapter_for_runtime.ts";
 import { bytesDiff } from "../_helpers/bytes.ts";
 import { jsonish, readPmdResponse, utf8 } from "../_helpers/pmd_codec.ts";

@@ -3,12 +3,12 @@
 import { describe, expect, it } from "vitest";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import { type ExtensionOffer, parseExtensionList } from "../../src/protocol/header_lists.ts";
-import {
-  acceptServerResponse,
-  type DeflateParams,
-  negotiateServer,
-  type PerMessageDeflateOptions,
+import type {
+  DeflateParams,
+  PerMessageDeflateOptions,
 } from "../../src/protocol/permessage_deflate.ts";
+import { acceptServerResponse } from "../../src/protocol/permessage_deflate_client.ts";
+import { negotiateServer } from "../../src/protocol/permessage_deflate_server.ts";
 
 const DEFAULTS: DeflateParams = {
   serverNoContextTakeover: false,

@@ -1,0 +1,122 @@
+/**
+ * The steps between choosing a route and sending the 101: the route's `Origin` check
+ * (rfc6455#section-10.2), then its upgrade hook (see `upgrade_hook.ts`).
+ *
+ * @module
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-10.2}
+ */
+
+import { HandshakeError } from "../protocol/errors.ts";
+import type { RouteContext } from "./handler.ts";
+import { type OriginOption, OriginPolicy } from "./origin.ts";
+import type { RouteFound } from "./router.ts";
+
+/**
+ * Options of {@linkcode runUpgrade}.
+ *
+ * @example
+ * ```ts
+ * import type { RunUpgradeOptions } from "@wsflow/wsflow";
+ * const options: RunUpgradeOptions = { origins: ["https://app.example.com"] };
+ * console.log(options.origins); // ["https://app.example.com"]
+ * ```
+ */
+export interface RunUpgradeOptions {
+  /**
+   * The server-wide origin policy, for routes without their own `origins`.
+   * @default {"same-origin"}
+   */
+  origins?: OriginOption | OriginPolicy | undefined;
+}
+
+/**
+ * What {@linkcode runUpgrade} decides: `"accepted"` with the extra 101 headers and the handler's
+ * context, `"refused"` by the upgrade hook with its `Response`, or `"forbidden"` by the origin
+ * policy with a 403 {@linkcode HandshakeError}.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeDecision } from "@wsflow/wsflow";
+ * function status(decision: UpgradeDecision): number {
+ *   if (decision.kind === "accepted") return 101;
+ *   return decision.kind === "refused" ? decision.response.status : decision.error.status;
+ * }
+ * console.log(typeof status); // "function"
+ * ```
+ */
+export type UpgradeDecision =
+  | {
+    readonly kind: "accepted";
+    /** Header fields the hook asked to add to the 101 response. */
+    readonly headers: Headers;
+    /** The context to call the route's handler with. */
+    readonly context: RouteContext<Record<string, string>, unknown>;
+  }
+  | {
+    readonly kind: "refused";
+    /** The hook's response, to send as it is. */
+    readonly response: Response;
+  }
+  | {
+    readonly kind: "forbidden";
+    /** Status 403, with the reason as the message. */
+    readonly error: HandshakeError;
+  };
+
+/**
+ * Runs the steps between choosing a route and sending the 101: the route's `Origin` check
+ * (rfc6455#section-10.2), then its upgrade hook. A hook that throws makes this reject; the
+ * server answers 500.
+ *
+ * @example
+ * ```ts
+ * import { Router, runUpgrade } from "@wsflow/wsflow";
+ * const router = new Router().route("/chat", {
+ *   upgrade: () => ({ data: { user: "ada" }, headers: { "set-cookie": "seen=1" } }),
+ *   handler: (ws) => ws.close(),
+ * });
+ * const request = new Request("http://localhost/chat");
+ * const found = router.match(request, []);
+ * if (found.kind === "found") {
+ *   const decision = await runUpgrade(found, request);
+ *   if (decision.kind === "accepted") {
+ *     console.log(decision.headers.get("set-cookie"), decision.context.data); // "seen=1" { user: "ada" }
+ *   }
+ * }
+ * ```
+ * @param found The route chosen by {@linkcode Router.prototype.match}.
+ * @param request The upgrade request.
+ * @param options The server-wide origin policy.
+ * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden.
+ */
+export async function runUpgrade(
+  found: RouteFound,
+  request: Request,
+  options: RunUpgradeOptions = {},
+): Promise<UpgradeDecision> {
+  const { route, params, protocol } = found;
+  const policy = route.origins ?? toPolicy(options.origins);
+  // rfc6455#section-10.2: a server that is not meant for every site's pages refuses a foreign
+  // Origin with a 403; checked before the hook, so a hook never sees a hijacked handshake
+  const check = policy.check(request);
+  if (!check.allowed) return { kind: "forbidden", error: new HandshakeError(check.reason, 403) };
+  const result = route.upgrade === undefined
+    ? undefined
+    : await route.upgrade(request, { params, protocol });
+  if (result instanceof Response) return { kind: "refused", response: result };
+  if (result !== undefined && (typeof result !== "object" || result === null)) {
+    throw new TypeError(
+      `Cannot upgrade on ${route.pattern.source}: the upgrade hook returned ${typeof result}; ` +
+        `expected a Response, { data, headers } or nothing`,
+    );
+  }
+  return {
+    kind: "accepted",
+    headers: new Headers(result?.headers),
+    context: { request, params, protocol, data: result?.data },
+  };
+}
+
+function toPolicy(option: OriginOption | OriginPolicy | undefined): OriginPolicy {
+  return option instanceof OriginPolicy ? option : new OriginPolicy(option);
+}

@@ -1,0 +1,108 @@
+// The read pump under Connection (src/streams/read_pump.ts): the shared budget for unfinished
+// messages, and reading no further while the handler does not read. Over an in-memory byte pair:
+// nothing sleeps. (tests/adapters/contract.ts keeps the real-socket check of the budget.)
+import { describe, expect, it } from "vitest";
+import { serializeFrame } from "../../src/protocol/frame_serializer.ts";
+import { Opcode } from "../../src/protocol/opcode.ts";
+import type { CloseEvent } from "../../src/protocol/session.ts";
+import { Connection } from "../../src/streams/connection.ts";
+import { MemoryBudget } from "../../src/streams/memory_budget.ts";
+import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
+import { CLOSE, closeCode, MemoryPeer } from "../_helpers/memory_peer.ts";
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await nextTurn();
+  expect(condition()).toBe(true);
+}
+
+function serverWithPeer(
+  options: Omit<ConstructorParameters<typeof Connection>[1], "role" | "clock">,
+): { server: Connection; peer: MemoryPeer } {
+  const [serverEnd, peerEnd] = byteStreamPair();
+  const server = new Connection(serverEnd, {
+    role: "server",
+    clock: new FakeClock(),
+    heartbeatInterval: 0,
+    ...options,
+  });
+  return { server, peer: new MemoryPeer(peerEnd) };
+}
+
+describe("ReadPump memory budget", () => {
+  it("rfc6455#section-7.4.1 a connection that would overdraw the partial-message budget is closed with 1013", async () => {
+    const budget = new MemoryBudget(1024);
+    const first = serverWithPeer({ partialMessageBudget: budget });
+    first.peer.send(Opcode.Binary, new Uint8Array(600), false);
+    await until(() => budget.used >= 600);
+
+    const second = serverWithPeer({ partialMessageBudget: budget });
+    let secondClosed: CloseEvent | undefined;
+    void second.server.closed.then((event) => secondClosed = event);
+    second.peer.send(Opcode.Binary, new Uint8Array(600), false);
+    const close = await second.peer.nextFrame();
+    expect(close?.opcode).toBe(CLOSE);
+    expect(closeCode(close)).toBe(1013);
+    second.peer.closeTransport();
+    await until(() => secondClosed !== undefined);
+    expect(secondClosed?.code).toBe(1013);
+
+    // The first connection still completes its message, and gives its bytes back.
+    first.peer.send(Opcode.Continuation, new Uint8Array(10));
+    const iterator = first.server[Symbol.asyncIterator]();
+    const message = await iterator.next();
+    expect((message.value as Uint8Array).length).toBe(610);
+    expect(budget.used).toBe(0);
+    first.server.terminate();
+    await first.server.closed;
+  });
+
+  it("gives the held bytes back when the connection ends mid-message", async () => {
+    const budget = new MemoryBudget(1024);
+    const { server, peer } = serverWithPeer({ partialMessageBudget: budget });
+    peer.send(Opcode.Binary, new Uint8Array(500), false);
+    await until(() => budget.used === 500);
+    server.terminate();
+    await server.closed;
+    expect(budget.used).toBe(0);
+  });
+});
+
+describe("ReadPump backpressure", () => {
+  it("stops reading the transport while the handler does not read, and goes on once it does", async () => {
+    const [serverEnd, peerEnd] = byteStreamPair();
+    const server = new Connection(serverEnd, {
+      role: "server",
+      clock: new FakeClock(),
+      heartbeatInterval: 0,
+      readHighWaterMark: 100,
+    });
+    const writer = peerEnd.writable.getWriter();
+    // A fresh buffer each time: the receiver unmasks in place.
+    const frame = (): Uint8Array =>
+      serializeFrame({
+        fin: true,
+        rsv1: false,
+        rsv2: false,
+        rsv3: false,
+        opcode: Opcode.Text,
+        payload: new TextEncoder().encode("x".repeat(60)),
+      }, new Uint8Array([1, 2, 3, 4]));
+    // Each write completes only once the Connection's side has read it, as a socket's does.
+    let written = 0;
+    for (let i = 0; i < 10; i++) void writer.write(frame()).then(() => written++);
+    for (let i = 0; i < 20; i++) await nextTurn();
+    // Two 60-byte messages pass the 100-byte mark: the pump waits, the rest stays unread.
+    expect(written).toBeLessThan(5);
+
+    const iterator = server[Symbol.asyncIterator]();
+    for (let i = 0; i < 10; i++) expect((await iterator.next()).value).toBe("x".repeat(60));
+    await until(() => written === 10);
+    server.terminate();
+    await server.closed;
+  });
+});
