@@ -90,6 +90,31 @@ describe("FrameParser limits", () => {
         .toMatchObject({ name: "MessageTooBigError", closeCode: 1009 });
     });
 
+    it(`rfc7692#section-7.2.2 ${role} allows a compressed frame deflate's worst-case expansion of maxMessageSize, and fails with 1009 from the header one byte over`, () => {
+      // maxMessageSize 1000: zlib's deflateBound for unknown parameters is 1000 + 125 + 3 + 1 + 4
+      // (fixed Huffman blocks) + 6 = 1139. The frame limit stays for uncompressed frames.
+      const limits = { maxMessageSize: 1000, maxFrameSize: 500 };
+      const exact = frameFrom(from, 0xc2, pattern(1139));
+      expect(parseChunks([exact], { role, limits, rsv1: true }).frames.length).toBe(1);
+      const over = frameFrom(from, 0xc2, pattern(1140));
+      const parser = new FrameParser({ role, limits, rsv1: true });
+      const error = thrownBy(() => parser.push(over.slice(0, over.length - 1140), () => {}));
+      expect(error).toBeInstanceOf(MessageTooBigError);
+      expect((error as Error).message).toContain("payload is 1140 bytes, limit is 1139");
+      // The sum of a compressed message's fragments is held to the same bound.
+      const fragmented = concat(
+        frameFrom(from, 0x42, pattern(600)),
+        frameFrom(from, 0x80, pattern(540)),
+      );
+      expect(parseChunks([fragmented], { role, limits, rsv1: true }).error).toMatchObject({
+        name: "MessageTooBigError",
+        closeCode: 1009,
+      });
+      // Uncompressed frames keep maxFrameSize.
+      expect(parseChunks([frameFrom(from, 0x82, pattern(501))], { role, limits, rsv1: true }).error)
+        .toMatchObject({ name: "MessageTooBigError", closeCode: 1009 });
+    });
+
     it(`${role} accepts exactly maxFragments fragments and fails with 1009 on one more`, () => {
       for (const limit of [1, 2, 5]) {
         const message = (count: number) =>
