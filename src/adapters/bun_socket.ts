@@ -7,6 +7,8 @@
  * @module
  */
 
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
@@ -138,7 +140,7 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
       ...(tls === undefined ? {} : {
         tls: {
           ...(tls.ca === undefined
-            ? {}
+            ? defaultCa()
             : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
           ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
         },
@@ -174,6 +176,28 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
       opened = socket;
     }, failed);
   });
+}
+
+let extraCa: { ca?: string[] } | undefined;
+
+/**
+ * The trust a `wss:` connection gets when its options name no CA: Bun's roots, plus the PEM file
+ * `NODE_EXTRA_CA_CERTS` names, as Node and Bun's own `WebSocket` and `fetch` do. `Bun.connect`
+ * alone ignores that variable, and users behind corporate CAs set exactly it. Read once, as
+ * Node reads it once at start; an unreadable file is reported and left out, as Node does.
+ */
+function defaultCa(): { ca?: string[] } {
+  if (extraCa !== undefined) return extraCa;
+  const file = Bun.env.NODE_EXTRA_CA_CERTS;
+  extraCa = {};
+  if (file !== undefined && file !== "") {
+    try {
+      extraCa = { ca: [...rootCertificates, readFileSync(file, "utf8")] };
+    } catch (error) {
+      console.warn(`Warning: Ignoring extra certs from \`${file}\`, load failed: ${error}`);
+    }
+  }
+  return extraCa;
 }
 
 function endReadable(state: SocketState): void {

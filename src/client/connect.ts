@@ -39,7 +39,9 @@ import { readResponse } from "./read_response.ts";
 export interface ClientTlsOptions {
   /**
    * CA certificates to trust, PEM text. On Node and Bun they replace the default roots; on
-   * Deno they are trusted besides them.
+   * Deno they are trusted besides them. Without them every adapter trusts what the runtime's
+   * standard settings add: `NODE_EXTRA_CA_CERTS` on Node and Bun, `DENO_CERT` or `--cert` on
+   * Deno.
    * @default {undefined}
    */
   ca?: string | readonly string[] | undefined;
