@@ -140,6 +140,8 @@ export function retryAfterDelay(headers: Headers, now: number): number | undefin
   const value = headers.get("retry-after")?.trim();
   if (value === undefined || value === "") return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP-date names its day and month; Date.parse would also take "-5" as a year.
+  if (!/^[a-z]{3},? /i.test(value)) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
