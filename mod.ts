@@ -178,7 +178,7 @@ export {
   type WebSocketBinaryType,
   type WebSocketOptions,
 } from "./src/client/websocket.ts";
-export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./src/client/backoff.ts";
+export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./src/client/backoff.ts";
 export {
   OfflineQueue,
   type OfflineQueueOptions,
@@ -187,8 +187,8 @@ export {
 export {
   matchesNoProxy,
   parseProxyUrl,
-  ProxyError,
   type ProxyEnv,
+  ProxyError,
   proxyFromEnv,
   redactProxyUrl,
   type SocketProxy,

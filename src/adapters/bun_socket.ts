@@ -7,12 +7,11 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
+import { rootsWith } from "./root_certificates.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 
@@ -115,10 +114,11 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * @param target Host, port, TLS options, proxy and abort signal.
  * @returns The connected socket's byte stream.
  */
-export function openSocket(target: SocketTarget): Promise<ByteStream> {
-  if (target.proxy !== undefined) return openThroughProxy(target, target.proxy);
+export async function openSocket(target: SocketTarget): Promise<ByteStream> {
+  if (target.proxy !== undefined) return await openThroughProxy(target, target.proxy);
   const { hostname, port, tls, signal } = target;
-  return new Promise((resolve, reject) => {
+  const tlsConfig = tls === undefined ? undefined : await tlsOptions(tls);
+  return await new Promise((resolve, reject) => {
     let opened: BunSocket | undefined;
     const onAbort = (): void => {
       opened?.terminate();
@@ -142,7 +142,7 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
     Bun.connect<SocketState>({
       hostname,
       port,
-      ...(tls === undefined ? {} : { tls: tlsOptions(tls) }),
+      ...(tlsConfig === undefined ? {} : { tls: tlsConfig }),
       socket: {
         ...bridge,
         open(socket): void {
@@ -176,10 +176,12 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
   });
 }
 
-function tlsOptions(tls: ClientTlsOptions): { ca?: string | string[]; serverName?: string } {
+async function tlsOptions(
+  tls: ClientTlsOptions,
+): Promise<{ ca?: string | string[]; serverName?: string }> {
   return {
     ...(tls.ca === undefined
-      ? defaultCa()
+      ? await defaultCa()
       : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
     ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
   };
@@ -246,6 +248,7 @@ async function openThroughProxy(target: SocketTarget, proxy: SocketProxy): Promi
   tunnelling = false;
   raw.setNoDelay(true);
   if (tls === undefined) return toByteStream(raw);
+  const tlsConfig = await tlsOptions(tls);
   return await new Promise<ByteStream>((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal?.reason);
@@ -255,7 +258,7 @@ async function openThroughProxy(target: SocketTarget, proxy: SocketProxy): Promi
     const settle = (): void => signal?.removeEventListener("abort", onAbort);
     raw.upgradeTLS<SocketState>({
       data: undefined as unknown as SocketState,
-      tls: { serverName: hostname, ...tlsOptions(tls) },
+      tls: { serverName: hostname, ...tlsConfig },
       socket: {
         ...bridge,
         handshake(socket, success, authorizationError): void {
@@ -276,7 +279,7 @@ async function openThroughProxy(target: SocketTarget, proxy: SocketProxy): Promi
   });
 }
 
-let extraCa: { ca?: string[] } | undefined;
+let extraCa: Promise<{ ca?: string[] }> | undefined;
 
 /**
  * The trust a `wss:` connection gets when its options name no CA: Bun's roots, plus the PEM file
@@ -284,17 +287,17 @@ let extraCa: { ca?: string[] } | undefined;
  * alone ignores that variable, and users behind corporate CAs set exactly it. Read once, as
  * Node reads it once at start; an unreadable file is reported and left out, as Node does.
  */
-function defaultCa(): { ca?: string[] } {
-  if (extraCa !== undefined) return extraCa;
-  const file = Bun.env.NODE_EXTRA_CA_CERTS;
-  extraCa = {};
-  if (file !== undefined && file !== "") {
+function defaultCa(): Promise<{ ca?: string[] }> {
+  extraCa ??= (async () => {
+    const file = Bun.env.NODE_EXTRA_CA_CERTS;
+    if (file === undefined || file === "") return {};
     try {
-      extraCa = { ca: [...rootCertificates, readFileSync(file, "utf8")] };
+      return { ca: rootsWith(await Bun.file(file).text()) };
     } catch (error) {
       console.warn(`Warning: Ignoring extra certs from \`${file}\`, load failed: ${error}`);
+      return {};
     }
-  }
+  })();
   return extraCa;
 }
 

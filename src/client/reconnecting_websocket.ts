@@ -187,10 +187,10 @@ export class ReconnectingWebSocket extends EventTarget {
    * Called on each `open`.
    * @returns The handler.
    */
-  get onopen(): Handler {
+  get onopen(): ((event: Event) => unknown) | null {
     return this.#handlers.get("open")?.handler ?? null;
   }
-  set onopen(handler: Handler) {
+  set onopen(handler: ((event: Event) => unknown) | null) {
     this.#setHandler("open", handler);
   }
   /**
@@ -217,10 +217,10 @@ export class ReconnectingWebSocket extends EventTarget {
    * Called on each `error`.
    * @returns The handler.
    */
-  get onerror(): Handler {
+  get onerror(): ((event: Event) => unknown) | null {
     return this.#handlers.get("error")?.handler ?? null;
   }
-  set onerror(handler: Handler) {
+  set onerror(handler: ((event: Event) => unknown) | null) {
     this.#setHandler("error", handler);
   }
 
