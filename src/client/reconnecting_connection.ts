@@ -270,6 +270,28 @@ const OPEN = "open";
  * for await (const message of ws) console.log(message);
  * console.log(await ws.closed); // { reason: "gave-up", cause: … } or { reason: "closed" }
  * ```
+ *
+ * @example Runtime-free, over in-memory connections
+ * ```ts
+ * import { ReconnectingConnection } from "@wsflow/wsflow";
+ * import { connectedPair } from "@wsflow/wsflow/testing";
+ *
+ * const ws = new ReconnectingConnection("ws://in-memory/", {
+ *   connect: () => {
+ *     const { server, client } = connectedPair();
+ *     void (async () => {
+ *       for await (const message of server) await server.send(`echo ${message}`);
+ *     })();
+ *     return Promise.resolve(client);
+ *   },
+ *   onOpen: (connection) => connection.send("hello"),
+ * });
+ * for await (const message of ws) {
+ *   console.log(message); // "echo hello"
+ *   break;
+ * }
+ * console.log(await ws.close()); // { reason: "closed" }
+ * ```
  */
 export class ReconnectingConnection implements AsyncIterable<Message> {
   readonly #url: UrlSource;
