@@ -176,6 +176,46 @@ export {
   type WebSocketBinaryType,
   type WebSocketOptions,
 } from "./src/client/websocket.ts";
+export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./src/client/backoff.ts";
+export {
+  OfflineQueue,
+  type OfflineQueueOptions,
+  QueueFullError,
+} from "./src/client/offline_queue.ts";
+export {
+  matchesNoProxy,
+  parseProxyUrl,
+  type ProxyEnv,
+  ProxyError,
+  proxyFromEnv,
+  redactProxyUrl,
+  type SocketProxy,
+  socketProxy,
+  type TunnelIo,
+} from "./src/client/proxy.ts";
+export {
+  type AttemptInfo,
+  type ConnectFunction,
+  type OpenInfo,
+  type ReconnectEnd,
+  type ReconnectEvents,
+  ReconnectingConnection,
+  type ReconnectOptions,
+  type ReconnectState,
+  type UrlSource,
+} from "./src/client/reconnecting_connection.ts";
+export {
+  ReconnectingWebSocket,
+  type ReconnectingWebSocketOptions,
+} from "./src/client/reconnecting_websocket.ts";
+export {
+  causeOfError,
+  type ReconnectCause,
+  RETRYABLE_CLOSE_CODES,
+  RETRYABLE_STATUSES,
+  retryAfterDelay,
+  shouldReconnect,
+} from "./src/client/retry_policy.ts";
 export {
   type WebSocketCloseInfo,
   type WebSocketOpenInfo,

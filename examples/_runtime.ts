@@ -6,9 +6,12 @@ import type {
   Connection,
   ConnectOptions,
   ListenOptions,
+  ReconnectingConnection,
+  ReconnectOptions,
   Router,
   ServeOptions,
   Server,
+  UrlSource,
   WebSocketHandler,
 } from "../mod.ts";
 
@@ -49,6 +52,21 @@ export async function loadConnect(): Promise<Connect> {
       return (await import("../src/adapters/bun.ts")).connect;
     default:
       return (await import("../src/adapters/node.ts")).connect;
+  }
+}
+
+/** `reconnect` of whichever adapter fits the current runtime. */
+export type Reconnect = (url: UrlSource, options?: ReconnectOptions) => ReconnectingConnection;
+
+/** Loads the reconnecting client of the adapter for the current runtime. */
+export async function loadReconnect(): Promise<Reconnect> {
+  switch (runtime) {
+    case "deno":
+      return (await import("../src/adapters/deno.ts")).reconnect;
+    case "bun":
+      return (await import("../src/adapters/bun.ts")).reconnect;
+    default:
+      return (await import("../src/adapters/node.ts")).reconnect;
   }
 }
 

@@ -12,6 +12,12 @@ import type { Router } from "../router/router.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { type ConnectOptions, connectWith, type OpenSocket } from "../client/connect.ts";
+import type { ProxyEnv } from "../client/proxy.ts";
+import {
+  ReconnectingConnection,
+  type ReconnectOptions,
+  type UrlSource,
+} from "../client/reconnecting_connection.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serveListener } from "../server/serve_listener.ts";
@@ -29,6 +35,30 @@ import type { Listener, ListenOptions } from "./listener.ts";
 export interface AdapterDefaults {
   /** The permessage-deflate engine servers and clients use by default. */
   deflateEngine?: DeflateEngine;
+  /** Reads the proxy variables from the runtime's environment, at each connect. */
+  proxyEnv?: () => ProxyEnv;
+}
+
+/**
+ * An adapter's `reconnect`.
+ *
+ * @example
+ * ```ts ignore
+ * const reconnect: Reconnect = reconnectOn(openSocket, {});
+ * ```
+ */
+export type Reconnect = (url: UrlSource, options?: ReconnectOptions) => ReconnectingConnection;
+
+// The adapter's defaults under the caller's options; the environment is read now, not once.
+function withDefaults<T extends object>(
+  defaults: AdapterDefaults,
+  options: T | undefined,
+): T & { deflateEngine?: DeflateEngine; proxyEnv?: ProxyEnv } {
+  return {
+    ...(defaults.deflateEngine === undefined ? {} : { deflateEngine: defaults.deflateEngine }),
+    ...(defaults.proxyEnv === undefined ? {} : { proxyEnv: defaults.proxyEnv() }),
+    ...options as T,
+  };
 }
 
 /**
@@ -80,8 +110,11 @@ export type Connect = (url: string | URL, options?: ConnectOptions) => Promise<C
  * @returns The runtime's `serve`.
  */
 export function serveOn(listen: Listen, defaults: AdapterDefaults): Serve {
+  const base = defaults.deflateEngine === undefined
+    ? {}
+    : { deflateEngine: defaults.deflateEngine };
   return async (handler, options = {}) =>
-    serveListener(await listen(options), handler, { ...defaults, ...options });
+    serveListener(await listen(options), handler, { ...base, ...options });
 }
 
 /**
@@ -97,7 +130,25 @@ export function serveOn(listen: Listen, defaults: AdapterDefaults): Serve {
  * @returns The runtime's `connect`.
  */
 export function connectOn(openSocket: OpenSocket, defaults: AdapterDefaults): Connect {
-  return (url, options) => connectWith(openSocket, url, { ...defaults, ...options });
+  return (url, options) => connectWith(openSocket, url, withDefaults(defaults, options));
+}
+
+/**
+ * Binds `reconnect` to a runtime's socket opener: a {@linkcode ReconnectingConnection} whose
+ * every attempt is the runtime's `connect`.
+ *
+ * @example
+ * ```ts ignore
+ * const reconnect = reconnectOn(openSocket, { deflateEngine: zlibDeflateEngine });
+ * const ws = reconnect("ws://127.0.0.1:8080/chat", { maxRetries: 5 });
+ * ```
+ * @param openSocket The runtime's socket opener.
+ * @param defaults What the caller's options override.
+ * @returns The runtime's `reconnect`.
+ */
+export function reconnectOn(openSocket: OpenSocket, defaults: AdapterDefaults): Reconnect {
+  const connect = connectOn(openSocket, defaults);
+  return (url, options) => new ReconnectingConnection(url, { connect, ...options });
 }
 
 /**
@@ -136,8 +187,7 @@ export type BindOptions = <T extends object>(
 export function optionsOn(openSocket: OpenSocket, defaults: AdapterDefaults): BindOptions {
   // Spreading undefined adds nothing, so `options` may be absent.
   return <T extends object>(options: T | undefined): T & { openSocket: OpenSocket } => ({
-    ...defaults,
-    ...options as T,
+    ...withDefaults(defaults, options),
     openSocket,
   });
 }

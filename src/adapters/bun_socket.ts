@@ -8,8 +8,10 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
-import type { SocketTarget } from "../client/connect.ts";
+import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
+import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
+import { rootsWith } from "./root_certificates.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 
@@ -116,12 +118,17 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * await stream.readable.cancel();
  * await listener.close();
  * ```
- * @param target Host, port, TLS options and abort signal.
+ * Through `target.proxy`, it connects to the proxy, opens the tunnel, and starts TLS over it
+ * with `socket.upgradeTLS`.
+ *
+ * @param target Host, port, TLS options, proxy and abort signal.
  * @returns The connected socket's byte stream.
  */
-export function openSocket(target: SocketTarget): Promise<ByteStream> {
+export async function openSocket(target: SocketTarget): Promise<ByteStream> {
+  if (target.proxy !== undefined) return await openThroughProxy(target, target.proxy);
   const { hostname, port, tls, signal } = target;
-  return new Promise((resolve, reject) => {
+  const tlsConfig = tls === undefined ? undefined : await tlsOptions(tls);
+  return await new Promise((resolve, reject) => {
     let opened: BunSocket | undefined;
     const onAbort = (): void => {
       opened?.terminate();
@@ -145,14 +152,7 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
     Bun.connect<SocketState>({
       hostname,
       port,
-      ...(tls === undefined ? {} : {
-        tls: {
-          ...(tls.ca === undefined
-            ? {}
-            : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
-          ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
-        },
-      }),
+      ...(tlsConfig === undefined ? {} : { tls: tlsConfig }),
       socket: {
         ...bridge,
         open(socket): void {
@@ -184,6 +184,131 @@ export function openSocket(target: SocketTarget): Promise<ByteStream> {
       opened = socket;
     }, failed);
   });
+}
+
+async function tlsOptions(
+  tls: ClientTlsOptions,
+): Promise<{ ca?: string | string[]; serverName?: string }> {
+  return {
+    ...(tls.ca === undefined
+      ? await defaultCa()
+      : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
+    ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+  };
+}
+
+// The tunnel's answer is read by `proxy.open` through these handlers; once it is open the same
+// socket is bridged as a plain one (ws:) or upgraded to TLS (wss:).
+async function openThroughProxy(target: SocketTarget, proxy: SocketProxy): Promise<ByteStream> {
+  const { hostname, tls, signal } = target;
+  const chunks: (Uint8Array | null)[] = [];
+  let tunnelling = true;
+  let wake: (() => void) | undefined;
+  const push = (chunk: Uint8Array | null): void => {
+    chunks.push(chunk);
+    wake?.();
+  };
+  const raw = await new Promise<BunSocket>((resolve, reject) => {
+    Bun.connect<SocketState>({
+      hostname: proxy.hostname,
+      port: proxy.port,
+      socket: {
+        ...bridge,
+        open: resolve,
+        data(socket, data): void {
+          if (tunnelling) push(data.slice());
+          else bridge.data(socket, data);
+        },
+        end(socket): void {
+          if (tunnelling) push(null);
+          else bridge.end(socket);
+        },
+        close(socket, error): void {
+          if (tunnelling) push(null);
+          else bridge.close(socket, error);
+        },
+        connectError(_socket, error): void {
+          reject(error);
+        },
+      },
+    }).catch(reject);
+  });
+  const onAbort = (): void => raw.terminate();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await proxy.open({
+      async write(bytes): Promise<void> {
+        for (let at = 0; at < bytes.length; await Bun.sleep(1)) {
+          const written = raw.write(bytes.subarray(at));
+          if (written < 0) throw new Error("Cannot write: the socket is closed");
+          at += written;
+        }
+      },
+      async read(): Promise<Uint8Array | null> {
+        while (chunks.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        return chunks.shift()!;
+      },
+    });
+  } catch (error) {
+    raw.terminate();
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  tunnelling = false;
+  raw.setNoDelay(true);
+  if (tls === undefined) return toByteStream(raw);
+  const tlsConfig = await tlsOptions(tls);
+  return await new Promise<ByteStream>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal?.reason);
+      raw.terminate();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = (): void => signal?.removeEventListener("abort", onAbort);
+    raw.upgradeTLS<SocketState>({
+      data: undefined as unknown as SocketState,
+      tls: { serverName: hostname, ...tlsConfig },
+      socket: {
+        ...bridge,
+        handshake(socket, success, authorizationError): void {
+          settle();
+          if (success && authorizationError == null) resolve(toByteStream(socket));
+          else {
+            reject(authorizationError ?? new Error("Cannot connect: the TLS handshake failed"));
+            socket.terminate();
+          }
+        },
+        close(socket, error): void {
+          settle();
+          reject(error ?? new Error("Cannot connect: the connection closed while opening"));
+          bridge.close(socket, error);
+        },
+      },
+    });
+  });
+}
+
+let extraCa: Promise<{ ca?: string[] }> | undefined;
+
+/**
+ * The trust a `wss:` connection gets when its options name no CA: Bun's roots, plus the PEM file
+ * `NODE_EXTRA_CA_CERTS` names, as Node and Bun's own `WebSocket` and `fetch` do. `Bun.connect`
+ * alone ignores that variable, and users behind corporate CAs set exactly it. Read once, as
+ * Node reads it once at start; an unreadable file is reported and left out, as Node does.
+ */
+function defaultCa(): Promise<{ ca?: string[] }> {
+  extraCa ??= (async () => {
+    const file = Bun.env.NODE_EXTRA_CA_CERTS;
+    if (file === undefined || file === "") return {};
+    try {
+      return { ca: rootsWith(await Bun.file(file).text()) };
+    } catch (error) {
+      console.warn(`Warning: Ignoring extra certs from \`${file}\`, load failed: ${error}`);
+      return {};
+    }
+  })();
+  return extraCa;
 }
 
 function endReadable(state: SocketState): void {
@@ -270,4 +395,13 @@ function toByteStream(socket: BunSocket): ByteStream {
 
 function remotePort(socket: BunSocket): number {
   return (socket as unknown as { remotePort?: number }).remotePort ?? 0;
+}
+
+/**
+ * The proxy variables of this process's environment (`HTTPS_PROXY`, `NO_PROXY`…).
+ *
+ * @returns The environment.
+ */
+export function proxyEnv(): ProxyEnv {
+  return Bun.env;
 }

@@ -8,6 +8,7 @@
 
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { SocketTarget } from "../client/connect.ts";
+import type { ProxyEnv } from "../client/proxy.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
 
 // conn.readable gives every pending read a 64 KiB buffer, so each idle connection held about
@@ -106,7 +107,8 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
 /**
  * Opens a TCP connection with `Deno.connect`, upgraded to TLS with `Deno.startTls` when
  * `target.tls` is given, as a byte stream: the socket opener of {@linkcode connect}. The TLS
- * handshake completes (and the certificate is checked) before it resolves.
+ * handshake completes (and the certificate is checked) before it resolves. Through
+ * `target.proxy`, it connects to the proxy and opens the tunnel before starting TLS.
  *
  * @example
  * ```ts
@@ -127,9 +129,35 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * @returns The connected socket's byte stream.
  */
 export async function openSocket(target: SocketTarget): Promise<ByteStream> {
-  const { hostname, port, tls, signal } = target;
-  const tcp = await Deno.connect({ hostname, port, ...(signal === undefined ? {} : { signal }) });
+  const { hostname, port, tls, signal, proxy } = target;
+  const tcp = await Deno.connect({
+    hostname: proxy?.hostname ?? hostname,
+    port: proxy?.port ?? port,
+    ...(signal === undefined ? {} : { signal }),
+  });
   tcp.setNoDelay(true);
+  if (proxy !== undefined) {
+    // The tunnel first; then TLS with the origin over it, as without a proxy.
+    const onAbort = (): void => tcp.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await proxy.open({
+        write: async (bytes) => {
+          for (let at = 0; at < bytes.length;) at += await tcp.write(bytes.subarray(at));
+        },
+        read: async () => {
+          const buffer = new Uint8Array(MIN_READ);
+          const read = await tcp.read(buffer);
+          return read === null ? null : buffer.subarray(0, read);
+        },
+      });
+    } catch (error) {
+      if (!signal?.aborted) tcp.close();
+      throw error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
   let conn: Deno.Conn = tcp;
   if (tls !== undefined) {
     // startTls rather than connectTls: its hostname is the name checked, which may differ from
@@ -163,4 +191,31 @@ export async function openSocket(target: SocketTarget): Promise<ByteStream> {
     remoteAddr: { hostname: remote.hostname, port: remote.port },
     localAddr: { hostname: local.hostname, port: local.port },
   };
+}
+
+const PROXY_VARIABLES = [
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "NO_PROXY",
+  "no_proxy",
+] as const;
+
+/**
+ * The proxy variables of this process's environment (`HTTPS_PROXY`, `NO_PROXY`…): those that
+ * `--allow-env` lets it read; the others count as unset.
+ *
+ * @returns The environment.
+ */
+export function proxyEnv(): ProxyEnv {
+  const env: Record<string, string | undefined> = {};
+  for (const name of PROXY_VARIABLES) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch {
+      // not allowed: as if unset
+    }
+  }
+  return env;
 }

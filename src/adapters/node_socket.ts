@@ -14,10 +14,12 @@
  * @module
  */
 
-import { connect as netConnect, createServer, type Socket } from "node:net";
+import { connect as netConnect, createServer, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { SocketTarget } from "../client/connect.ts";
+import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
+import process from "node:process";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
@@ -159,7 +161,8 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
 
 /**
  * Opens a TCP connection with `node:net`, or a TLS one with `node:tls` when `target.tls` is
- * given, as a byte stream: the socket opener of {@linkcode connect}.
+ * given, as a byte stream: the socket opener of {@linkcode connect}. Through `target.proxy`, it
+ * connects to the proxy, opens the tunnel, and starts TLS over it (`tls.connect({ socket })`).
  *
  * @example
  * ```ts
@@ -176,31 +179,111 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
  * await stream.readable.cancel();
  * await listener.close();
  * ```
- * @param target Host, port, TLS options and abort signal.
+ * @param target Host, port, TLS options, proxy and abort signal.
  * @returns The connected socket's byte stream.
  */
-export function openSocket(target: SocketTarget): Promise<ByteStream> {
-  const { hostname: host, port, tls, signal } = target;
-  const socket = tls === undefined ? netConnect({ host, port }) : tlsConnect({
-    host,
-    port,
+export async function openSocket(target: SocketTarget): Promise<ByteStream> {
+  const { hostname: host, port, tls, signal, proxy } = target;
+  const tlsOptions = tls === undefined ? undefined : {
     ...(tls.ca === undefined ? {} : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
     ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+  };
+  if (proxy === undefined) {
+    const socket = tlsOptions === undefined
+      ? netConnect({ host, port })
+      : tlsConnect({ host, port, ...tlsOptions });
+    // A TLS socket is ready once its handshake is done and the certificate checked.
+    return socketToByteStream(await ready(socket, tls ? "secureConnect" : "connect", signal));
+  }
+  const raw = await ready(
+    netConnect({ host: proxy.hostname, port: proxy.port }),
+    "connect",
+    signal,
+  );
+  const io = tunnelIo(raw);
+  const onAbort = (): void => void raw.destroy();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await proxy.open(io);
+  } catch (error) {
+    raw.destroy();
+    throw error;
+  } finally {
+    io.detach();
+    signal?.removeEventListener("abort", onAbort);
+  }
+  if (tlsOptions === undefined) return socketToByteStream(raw);
+  // The certificate is checked against `host`; SNI is not sent for an IP address.
+  const secure = tlsConnect({
+    socket: raw,
+    host,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    ...tlsOptions,
   });
+  return socketToByteStream(await ready(secure, "secureConnect", signal));
+}
+
+function ready(socket: Socket, event: string, signal: AbortSignal | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const fail = (error: unknown): void => {
       socket.destroy();
       reject(error);
     };
     const onAbort = (): void => fail(signal?.reason);
+    if (signal?.aborted) return onAbort();
     socket.once("error", fail);
     signal?.addEventListener("abort", onAbort, { once: true });
-    // A TLS socket is ready once its handshake is done and the certificate checked.
-    socket.once(tls === undefined ? "connect" : "secureConnect", () => {
+    socket.once(event, () => {
       socket.off("error", fail);
       signal?.removeEventListener("abort", onAbort);
       socket.setNoDelay(true);
-      resolve(socketToByteStream(socket));
+      resolve(socket);
     });
   });
+}
+
+// Reads the proxy's answer chunk by chunk, the socket paused between reads, so that once
+// `detach` has removed the listeners nothing is lost before the bridge (or TLS) takes over.
+function tunnelIo(socket: Socket): TunnelIo & { detach(): void } {
+  const chunks: (Uint8Array | null)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (chunk: Uint8Array | null): void => {
+    chunks.push(chunk);
+    wake?.();
+  };
+  const onData = (data: Buffer): void => {
+    socket.pause();
+    push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  };
+  const onEnd = (): void => push(null);
+  socket.pause();
+  socket.on("data", onData);
+  socket.on("end", onEnd);
+  socket.on("close", onEnd);
+  return {
+    write: (bytes) =>
+      new Promise((resolve, reject) => socket.write(bytes, (e) => (e ? reject(e) : resolve()))),
+    async read(): Promise<Uint8Array | null> {
+      while (chunks.length === 0) {
+        socket.resume();
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      return chunks.shift()!;
+    },
+    detach(): void {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+    },
+  };
+}
+
+/**
+ * The proxy variables of this process's environment (`HTTPS_PROXY`, `NO_PROXY`…), read at
+ * each call as Node keeps them.
+ *
+ * @returns The environment.
+ */
+export function proxyEnv(): ProxyEnv {
+  return process.env;
 }

@@ -21,6 +21,15 @@ import type { ConnectionOptions, SendBufferOptions } from "../streams/connection
 import { type AgreedDeflate, connectionOptionsFrom } from "../streams/connection_setup.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { noop } from "../streams/noop.ts";
+import {
+  parseProxyUrl,
+  type ProxyEnv,
+  ProxyError,
+  proxyFromEnv,
+  redactProxyUrl,
+  type SocketProxy,
+  socketProxy,
+} from "./proxy.ts";
 import { readResponse } from "./read_response.ts";
 
 /**
@@ -36,7 +45,9 @@ import { readResponse } from "./read_response.ts";
 export interface ClientTlsOptions {
   /**
    * CA certificates to trust, PEM text. On Node and Bun they replace the default roots; on
-   * Deno they are trusted besides them.
+   * Deno they are trusted besides them. Without them every adapter trusts what the runtime's
+   * standard settings add: `NODE_EXTRA_CA_CERTS` on Node and Bun, `DENO_CERT` or `--cert` on
+   * Deno.
    * @default {undefined}
    */
   ca?: string | readonly string[] | undefined;
@@ -72,6 +83,12 @@ export interface SocketTarget {
    * @default {undefined}
    */
   signal?: AbortSignal | undefined;
+  /**
+   * An HTTP proxy to go through: the opener connects to it, opens the tunnel with
+   * `proxy.open`, then (for `tls`) starts TLS with `hostname` over the tunnel.
+   * @default {undefined} (direct)
+   */
+  proxy?: SocketProxy | undefined;
 }
 
 /**
@@ -137,6 +154,20 @@ export interface ConnectOptions {
    * @default {undefined} (the runtime's default roots)
    */
   tls?: ClientTlsOptions | undefined;
+  /**
+   * An HTTP proxy to tunnel through with `CONNECT` (`http://[user:password@]host:port`, Basic
+   * credentials from its userinfo), or `false` to go direct whatever the environment says. By
+   * default the proxy comes from `proxyEnv`: `HTTPS_PROXY` for `wss:`, `HTTP_PROXY` for `ws:`,
+   * unless `NO_PROXY` matches the host. `wss:` stays TLS end to end with the origin.
+   * @default {undefined} (from `proxyEnv`)
+   */
+  proxy?: string | URL | false | undefined;
+  /**
+   * The environment variables the proxy is taken from when `proxy` is not given; the runtime
+   * adapters set the process's own (on Deno, those `--allow-env` allows).
+   * @default {undefined} (no proxy)
+   */
+  proxyEnv?: ProxyEnv | undefined;
   /**
    * Frame, message, fragment and response-head limits.
    * @default {DEFAULT_LIMITS}
@@ -236,6 +267,38 @@ export async function connectWith(
   // Error messages name the endpoint but not the query or credentials, which may be secrets.
   const endpoint = `${wsUrl.protocol}//${wsUrl.host}${wsUrl.pathname}`;
 
+  const proxyUrl = options.proxy === false
+    ? undefined
+    : options.proxy !== undefined
+    ? parseProxyUrl(options.proxy)
+    : options.proxyEnv === undefined
+    ? undefined
+    : proxyFromEnv(wsUrl, options.proxyEnv);
+  let proxy: SocketProxy | undefined;
+  // Whether the proxy answered: before that, a failure is the proxy's being unreachable.
+  let reachedProxy = false;
+  if (proxyUrl !== undefined) {
+    const tunnel = socketProxy(proxyUrl, hostname, port, options.limits);
+    proxy = {
+      hostname: tunnel.hostname,
+      port: tunnel.port,
+      open: (io) => {
+        reachedProxy = true;
+        return tunnel.open(io);
+      },
+    };
+  }
+  const failureOpening = (error: unknown): unknown => {
+    if (proxyUrl === undefined || reachedProxy || attempt.signal.aborted) return failure(error);
+    const detail = error instanceof Error ? error.message : String(error);
+    return new ProxyError(
+      `Cannot connect to proxy ${redactProxyUrl(proxyUrl)}: ${detail}`,
+      0,
+      undefined,
+      { cause: error },
+    );
+  };
+
   const { signal } = options;
   signal?.throwIfAborted();
   const timeout = options.handshakeTimeout ?? 10_000;
@@ -272,6 +335,7 @@ export async function connectWith(
       port,
       tls: secure ? options.tls ?? {} : undefined,
       signal: attempt.signal,
+      proxy,
     });
     let stream: ByteStream;
     try {
@@ -279,7 +343,7 @@ export async function connectWith(
     } catch (error) {
       // A socket that opens after the attempt ended is closed at once.
       opening.then(discard, noop);
-      throw failure(error);
+      throw failureOpening(error);
     }
 
     const reader = stream.readable.getReader();

@@ -73,9 +73,11 @@ const STATE_FAILED = 3;
 export class FrameParser {
   readonly #server: boolean;
   readonly #rsv1Allowed: boolean;
+  readonly #maxCompressedFrame: number;
   readonly #maxFrameSize: number;
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
+  readonly #maxCompressedSize: number;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -109,6 +111,10 @@ export class FrameParser {
     this.#maxFrameSize = limits.maxFrameSize;
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFragments = limits.maxFragments;
+    this.#maxCompressedSize = deflateWorstCase(limits.maxMessageSize);
+    this.#maxCompressedFrame = deflateWorstCase(
+      Math.min(limits.maxFrameSize, limits.maxMessageSize),
+    );
   }
 
   /**
@@ -336,21 +342,41 @@ export class FrameParser {
         this.#fragments = 1;
         this.#compressed = (b0 & 0x40) !== 0;
       }
-      // A compressed message (rfc7692) is limited by its inflated size, checked while it is
-      // inflated; on the wire, incompressible data grows a little (deflate's stored blocks), so
-      // its wire size is allowed that much slack.
-      const maxFrame = this.#compressed ? withSlack(this.#maxFrameSize) : this.#maxFrameSize;
-      const maxMessage = this.#compressed ? withSlack(this.#maxMessageSize) : this.#maxMessageSize;
-      if (payloadLength > maxFrame) {
-        throw new MessageTooBigError(
-          `Cannot accept frame: payload is ${payloadLength} bytes, limit is ${maxFrame} (rfc6455#section-10.4)`,
-        );
-      }
-      this.#messageBytes += payloadLength;
-      if (this.#messageBytes > maxMessage) {
-        throw new MessageTooBigError(
-          `Cannot accept message: ${this.#messageBytes} bytes so far, limit is ${maxMessage} (rfc6455#section-10.4)`,
-        );
+      if (this.#compressed) {
+        // rfc7692#section-7.2.2: a compressed message is limited by its inflated size, checked
+        // while it is inflated. On the wire it may be larger than that: deflate expands
+        // incompressible data, by how much depends on the peer's window, memLevel and block
+        // strategy (python websockets' memLevel 5 adds 0.24%, memLevel 1 4%, fixed Huffman
+        // blocks 13%). So each frame is allowed deflate's worst case of the frame limit (or of
+        // the message limit, when that is smaller), and their sum deflate's worst case of the
+        // message limit.
+        const maxFrame = this.#maxCompressedFrame;
+        if (payloadLength > maxFrame) {
+          throw new MessageTooBigError(
+            `Cannot accept compressed frame: payload is ${payloadLength} bytes, limit is ${maxFrame} (deflate's worst case for ${
+              Math.min(this.#maxFrameSize, this.#maxMessageSize)
+            }) (rfc7692#section-7.2.2)`,
+          );
+        }
+        const maxWire = this.#maxCompressedSize;
+        this.#messageBytes += payloadLength;
+        if (this.#messageBytes > maxWire) {
+          throw new MessageTooBigError(
+            `Cannot accept compressed message: ${this.#messageBytes} bytes so far, limit is ${maxWire} (deflate's worst case for ${this.#maxMessageSize}) (rfc7692#section-7.2.2)`,
+          );
+        }
+      } else {
+        if (payloadLength > this.#maxFrameSize) {
+          throw new MessageTooBigError(
+            `Cannot accept frame: payload is ${payloadLength} bytes, limit is ${this.#maxFrameSize} (rfc6455#section-10.4)`,
+          );
+        }
+        this.#messageBytes += payloadLength;
+        if (this.#messageBytes > this.#maxMessageSize) {
+          throw new MessageTooBigError(
+            `Cannot accept message: ${this.#messageBytes} bytes so far, limit is ${this.#maxMessageSize} (rfc6455#section-10.4)`,
+          );
+        }
       }
       this.#inMessage = (b0 & 0x80) === 0;
     }
@@ -391,11 +417,18 @@ function view(chunk: Uint8Array, start: number, length: number): Uint8Array {
 }
 
 /**
- * A wire-size limit for compressed data: deflate stores incompressible data in blocks with a
- * 5-byte header per 16 KiB or so, so 1/1024 of the limit plus 1 KiB covers it.
+ * The most bytes deflate may turn `size` bytes into, whatever window, memLevel or strategy the
+ * compressor used: zlib's `deflateBound` for unknown parameters (zlib 1.3 deflate.c), the larger
+ * of fixed Huffman blocks with 9-bit literals (about 13%) and stored blocks of 127 bytes (about
+ * 4%), plus the final flush's few bytes.
+ *
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc7692#section-7.2.1}
  */
-function withSlack(limit: number): number {
-  return Math.min(limit + Math.floor(limit / 1024) + 1024, Number.MAX_SAFE_INTEGER);
+function deflateWorstCase(size: number): number {
+  const fixed = size + Math.floor(size / 8) + Math.floor(size / 256) + Math.floor(size / 512) + 4;
+  const stored = size + Math.floor(size / 32) + Math.floor(size / 128) + Math.floor(size / 2048) +
+    7;
+  return Math.min(Math.max(fixed, stored) + 6, Number.MAX_SAFE_INTEGER);
 }
 
 /** Size of a frame header, given its second byte. */

@@ -4,6 +4,12 @@ import type { ConnectOptions, OpenSocket } from "../../src/client/connect.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import type { WebSocket } from "../../src/client/websocket.ts";
 import type { WebSocketStream } from "../../src/client/websocket_stream.ts";
+import type {
+  ReconnectingConnection,
+  ReconnectOptions,
+  UrlSource,
+} from "../../src/client/reconnecting_connection.ts";
+import type { ReconnectingWebSocket } from "../../src/client/reconnecting_websocket.ts";
 import { runtime } from "./adapter_for_runtime.ts";
 
 /** What every adapter exports for clients. */
@@ -12,6 +18,8 @@ export interface ClientAdapter {
   openSocket: OpenSocket;
   WebSocket: typeof WebSocket;
   WebSocketStream: typeof WebSocketStream;
+  reconnect(url: UrlSource, options?: ReconnectOptions): ReconnectingConnection;
+  ReconnectingWebSocket: typeof ReconnectingWebSocket;
 }
 
 /** Loads the current runtime's adapter, client side. */

@@ -95,11 +95,12 @@ export function randomText(length: number): string {
 
 /**
  * Compresses one message on its own (a fresh LZ77 window) as rfc7692#section-7.2.1 says:
- * DEFLATE, sync flush, the trailing 0x00 0x00 0xff 0xff removed.
+ * DEFLATE, sync flush, the trailing 0x00 0x00 0xff 0xff removed. A small `memLevel` makes
+ * zlib store incompressible data in small blocks, so the output grows the most (4% at 1).
  */
-export function deflateMessage(data: Uint8Array, windowBits = 15): Uint8Array {
+export function deflateMessage(data: Uint8Array, windowBits = 15, memLevel = 8): Uint8Array {
   const out = new Uint8Array(
-    deflateRawSync(data, { windowBits, finishFlush: constants.Z_SYNC_FLUSH }),
+    deflateRawSync(data, { windowBits, memLevel, finishFlush: constants.Z_SYNC_FLUSH }),
   );
   if (!endsWithTail(out)) throw new Error("deflateRawSync did not end with a sync flush");
   return out.subarray(0, out.length - 4);

@@ -41,7 +41,7 @@ async function loadServe(): Promise<Serve> {
 /** Serves `handler` (or a Router) on 127.0.0.1 and a free port with this runtime's adapter. */
 export async function startServer(
   handler: WebSocketHandler | Router,
-  options: ServeOptions = {},
+  options: ServeOptions & ListenOptions = {},
 ): Promise<Server> {
   const serve = await loadServe();
   return await serve(handler, {

@@ -90,6 +90,46 @@ describe("FrameParser limits", () => {
         .toMatchObject({ name: "MessageTooBigError", closeCode: 1009 });
     });
 
+    it(`rfc7692#section-7.2.2 ${role} allows a compressed frame deflate's worst-case expansion of its limit, and fails with 1009 from the header one byte over`, () => {
+      // zlib's deflateBound for unknown parameters (fixed Huffman blocks): 1000 -> 1139, 500 -> 573.
+      // A compressed frame may be that much over the frame limit (or the message limit, when
+      // smaller); a compressed message's frames together that much over the message limit.
+      const wide = { maxMessageSize: 1000, maxFrameSize: 1000 };
+      expect(
+        parseChunks([frameFrom(from, 0xc2, pattern(1139))], { role, limits: wide, rsv1: true })
+          .frames.length,
+      ).toBe(1);
+      const over = frameFrom(from, 0xc2, pattern(1140));
+      const parser = new FrameParser({ role, limits: wide, rsv1: true });
+      const error = thrownBy(() => parser.push(over.slice(0, over.length - 1140), () => {}));
+      expect(error).toBeInstanceOf(MessageTooBigError);
+      expect((error as Error).message).toContain("payload is 1140 bytes, limit is 1139");
+      // A frame limit below the message limit still bounds each compressed frame.
+      const narrow = { maxMessageSize: 1000, maxFrameSize: 500 };
+      expect(
+        parseChunks([frameFrom(from, 0xc2, pattern(573))], { role, limits: narrow, rsv1: true })
+          .frames.length,
+      ).toBe(1);
+      expect(
+        parseChunks([frameFrom(from, 0xc2, pattern(574))], { role, limits: narrow, rsv1: true })
+          .error,
+      ).toMatchObject({ name: "MessageTooBigError", closeCode: 1009 });
+      // The sum of a compressed message's fragments is held to the message's bound.
+      const fragmented = concat(
+        frameFrom(from, 0x42, pattern(573)),
+        frameFrom(from, 0x80, pattern(567)),
+      );
+      expect(parseChunks([fragmented], { role, limits: narrow, rsv1: true }).error).toMatchObject({
+        name: "MessageTooBigError",
+        closeCode: 1009,
+      });
+      // Uncompressed frames keep maxFrameSize.
+      expect(
+        parseChunks([frameFrom(from, 0x82, pattern(501))], { role, limits: narrow, rsv1: true })
+          .error,
+      ).toMatchObject({ name: "MessageTooBigError", closeCode: 1009 });
+    });
+
     it(`${role} accepts exactly maxFragments fragments and fails with 1009 on one more`, () => {
       for (const limit of [1, 2, 5]) {
         const message = (count: number) =>

@@ -1,0 +1,145 @@
+/**
+ * The client half of the Node adapter: `connect`, `reconnect` and the WHATWG classes on
+ * Node's sockets (`node_socket.ts`), bound by `bind_runtime.ts` with the `node:zlib` deflate
+ * engine and the environment's proxy variables. `node.ts` re-exports them.
+ *
+ * @module
+ */
+
+import type { Connection } from "../streams/connection.ts";
+import type { ConnectOptions } from "../client/connect.ts";
+import { WebSocket as BaseWebSocket, type WebSocketOptions } from "../client/websocket.ts";
+import {
+  WebSocketStream as BaseWebSocketStream,
+  type WebSocketStreamOptions,
+} from "../client/websocket_stream.ts";
+import type {
+  ReconnectingConnection,
+  ReconnectOptions,
+  UrlSource,
+} from "../client/reconnecting_connection.ts";
+import {
+  ReconnectingWebSocket as BaseReconnectingWebSocket,
+  type ReconnectingWebSocketOptions,
+} from "../client/reconnecting_websocket.ts";
+import { type AdapterDefaults, connectOn, optionsOn, reconnectOn } from "./bind_runtime.ts";
+import { openSocket, proxyEnv } from "./node_socket.ts";
+import { zlibDeflateEngine } from "./zlib_deflate.ts";
+
+const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine, proxyEnv };
+const connecting = connectOn(openSocket, DEFAULTS);
+const bindOptions = optionsOn(openSocket, DEFAULTS);
+const reconnecting = reconnectOn(openSocket, DEFAULTS);
+
+/**
+ * Opens a WebSocket connection on Node: `ws://` over `node:net`, `wss://` over `node:tls`.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@wsflow/wsflow/node";
+ * const ws = await connect("ws://127.0.0.1:8080/chat", { protocols: ["chat"] });
+ * await ws.send("hello");
+ * for await (const message of ws) console.log(message);
+ * ```
+ * @param url The `ws:` or `wss:` URL.
+ * @param options Subprotocols, headers, abort signal, timeouts, TLS and limits.
+ * @returns The open connection.
+ */
+export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection> {
+  return connecting(url, options);
+}
+
+/**
+ * The WHATWG `WebSocket` interface over Node's sockets, so browser code runs unchanged on
+ * Node 20, which has no `WebSocket` of its own.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocket } from "@wsflow/wsflow/node";
+ * const ws = new WebSocket("ws://127.0.0.1:8080/echo");
+ * ws.onopen = () => ws.send("hello");
+ * ws.onmessage = (event) => console.log(event.data);
+ * ```
+ */
+export class WebSocket extends BaseWebSocket {
+  /**
+   * Starts connecting to `url`.
+   *
+   * @param url The `ws:` or `wss:` URL (`http:` and `https:` are taken as those).
+   * @param protocols Subprotocols to offer.
+   * @param options wsflow's additions: headers, TLS, timeouts and limits.
+   */
+  constructor(
+    url: string | URL,
+    protocols?: string | readonly string[],
+    options?: WebSocketOptions,
+  ) {
+    super(url, protocols, bindOptions(options));
+  }
+}
+
+/**
+ * The WHATWG `WebSocketStream` proposal over Node's sockets.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocketStream } from "@wsflow/wsflow/node";
+ * const wss = new WebSocketStream("ws://127.0.0.1:8080/echo");
+ * const { readable, writable } = await wss.opened;
+ * ```
+ */
+export class WebSocketStream extends BaseWebSocketStream {
+  /**
+   * Starts connecting to `url`.
+   *
+   * @param url The `ws:` or `wss:` URL.
+   * @param options Subprotocols, abort signal, and wsflow's additions.
+   */
+  constructor(url: string | URL, options?: WebSocketStreamOptions) {
+    super(url, bindOptions(options));
+  }
+}
+
+/**
+ * Opens a connection that reconnects (see `ReconnectingConnection`) on Node's sockets.
+ *
+ * @example
+ * ```ts ignore
+ * import { reconnect } from "@wsflow/wsflow/node";
+ * const ws = reconnect("ws://127.0.0.1:8080/chat", { onOpen: (c) => c.send("hello") });
+ * for await (const message of ws) console.log(message);
+ * ```
+ * @param url The URL, or a function that computes it for each attempt.
+ * @param options `connect`'s options for every attempt, and the reconnection policy.
+ * @returns The reconnecting connection.
+ */
+export function reconnect(url: UrlSource, options?: ReconnectOptions): ReconnectingConnection {
+  return reconnecting(url, options);
+}
+
+/**
+ * The WHATWG `WebSocket` interface, reconnecting, on Node's sockets.
+ *
+ * @example
+ * ```ts ignore
+ * import { ReconnectingWebSocket } from "@wsflow/wsflow/node";
+ * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8080/echo");
+ * ws.onmessage = (event) => console.log(event.data);
+ * ```
+ */
+export class ReconnectingWebSocket extends BaseReconnectingWebSocket {
+  /**
+   * Starts the first attempt.
+   *
+   * @param url The URL, or a function that computes it for each attempt.
+   * @param protocols Subprotocols to offer.
+   * @param options The policy, and `connect`'s options.
+   */
+  constructor(
+    url: UrlSource,
+    protocols?: string | readonly string[],
+    options?: ReconnectingWebSocketOptions,
+  ) {
+    super(url, protocols, bindOptions(options));
+  }
+}
