@@ -193,17 +193,17 @@ export {
   socketProxy,
   type TunnelIo,
 } from "./src/client/proxy.ts";
+export { ReconnectingConnection } from "./src/client/reconnecting_connection.ts";
 export {
   type AttemptInfo,
   type ConnectFunction,
   type OpenInfo,
   type ReconnectEnd,
   type ReconnectEvents,
-  ReconnectingConnection,
   type ReconnectOptions,
   type ReconnectState,
   type UrlSource,
-} from "./src/client/reconnecting_connection.ts";
+} from "./src/client/reconnect_options.ts";
 export {
   ReconnectingWebSocket,
   type ReconnectingWebSocketOptions,

@@ -13,11 +13,8 @@ import type { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { type ConnectOptions, connectWith, type OpenSocket } from "../client/connect.ts";
 import type { ProxyEnv } from "../client/proxy.ts";
-import {
-  ReconnectingConnection,
-  type ReconnectOptions,
-  type UrlSource,
-} from "../client/reconnecting_connection.ts";
+import { ReconnectingConnection } from "../client/reconnecting_connection.ts";
+import type { ReconnectOptions, UrlSource } from "../client/reconnect_options.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serveListener } from "../server/serve_listener.ts";

@@ -13,11 +13,8 @@ import {
   WebSocketStream as BaseWebSocketStream,
   type WebSocketStreamOptions,
 } from "../client/websocket_stream.ts";
-import type {
-  ReconnectingConnection,
-  ReconnectOptions,
-  UrlSource,
-} from "../client/reconnecting_connection.ts";
+import type { ReconnectingConnection } from "../client/reconnecting_connection.ts";
+import type { ReconnectOptions, UrlSource } from "../client/reconnect_options.ts";
 import {
   ReconnectingWebSocket as BaseReconnectingWebSocket,
   type ReconnectingWebSocketOptions,

@@ -14,12 +14,8 @@ import type { Message } from "../protocol/message.ts";
 import type { Connection } from "../streams/connection.ts";
 import { noop } from "../streams/noop.ts";
 import { connectWith, type OpenSocket } from "./connect.ts";
-import {
-  type ReconnectEnd,
-  ReconnectingConnection,
-  type ReconnectOptions,
-  type UrlSource,
-} from "./reconnecting_connection.ts";
+import { ReconnectingConnection } from "./reconnecting_connection.ts";
+import type { ReconnectEnd, ReconnectOptions, UrlSource } from "./reconnect_options.ts";
 import { checkCloseArguments, checkProtocols, parseUrl, toMessage } from "./web_api.ts";
 
 /**

@@ -4,11 +4,8 @@ import type { ConnectOptions, OpenSocket } from "../../src/client/connect.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import type { WebSocket } from "../../src/client/websocket.ts";
 import type { WebSocketStream } from "../../src/client/websocket_stream.ts";
-import type {
-  ReconnectingConnection,
-  ReconnectOptions,
-  UrlSource,
-} from "../../src/client/reconnecting_connection.ts";
+import type { ReconnectingConnection } from "../../src/client/reconnecting_connection.ts";
+import type { ReconnectOptions, UrlSource } from "../../src/client/reconnect_options.ts";
 import type { ReconnectingWebSocket } from "../../src/client/reconnecting_websocket.ts";
 import { runtime } from "./adapter_for_runtime.ts";
 

@@ -4,11 +4,8 @@
 // per-attempt URL and headers, and stopping by signal. No sockets, no waiting on real time.
 import { describe, expect, it } from "vitest";
 import type { ConnectOptions } from "../../src/client/connect.ts";
-import {
-  type ReconnectEvents,
-  ReconnectingConnection,
-  type ReconnectOptions,
-} from "../../src/client/reconnecting_connection.ts";
+import { ReconnectingConnection } from "../../src/client/reconnecting_connection.ts";
+import type { ReconnectEvents, ReconnectOptions } from "../../src/client/reconnect_options.ts";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import type { Message } from "../../src/protocol/message.ts";
 import type { Connection } from "../../src/streams/connection.ts";
