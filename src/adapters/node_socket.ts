@@ -19,6 +19,8 @@ import { connect as tlsConnect, createServer as createTlsServer } from "node:tls
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
+// Node's adapter family publishes diagnostics events on node:diagnostics_channel too.
+import "./node_diagnostics.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 

@@ -137,7 +137,11 @@ export interface WebSocketMetrics {
  *   client: { observer: otel.client, heartbeatInterval: 0 },
  * });
  * await client.send("hello"); // websocket.client.messages {direction=out, type=text} +1
- * await client.close(1000);
+ * for await (const message of server) {
+ *   await server.send(message); // websocket.server.messages {direction=out, type=text} +1
+ *   break;
+ * }
+ * await client.close(1000); // websocket.server.closes {code=1000, initiator=client} +1
  * console.log((await server.closed).code); // 1000
  * ```
  * @param options Where to record.
