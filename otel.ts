@@ -21,6 +21,9 @@
  */
 
 export {
+  type InstrumentOptions,
+  type MeterLike,
+  type MeterProviderLike,
   openTelemetry,
   type OpenTelemetryOptions,
   prometheusViews,

@@ -12,15 +12,7 @@
  * @module
  */
 
-import {
-  type Counter,
-  type Histogram,
-  type Meter,
-  type MeterProvider,
-  type MetricAttributes,
-  metrics,
-  type UpDownCounter,
-} from "@opentelemetry/api";
+import { metrics } from "@opentelemetry/api";
 import type { Message } from "../protocol/message.ts";
 import type { CloseEvent } from "../protocol/session.ts";
 import type {
@@ -31,6 +23,76 @@ import type {
 } from "../streams/connection_observer.ts";
 import type { ServerObserver } from "../server/server_observer.ts";
 import { utf8Length } from "./utf8_length.ts";
+
+/**
+ * What an instrument is created with: OpenTelemetry's `MetricOptions`, the fields used here.
+ *
+ * @example
+ * ```ts
+ * import type { InstrumentOptions } from "@wsflow/wsflow/otel";
+ * const options: InstrumentOptions = { description: "Round trips", unit: "s" };
+ * console.log(options.unit); // s
+ * ```
+ */
+export interface InstrumentOptions {
+  /** What the instrument measures. */
+  description?: string;
+  /** Its unit, in UCUM (`s`, `By`, `{message}`). */
+  unit?: string;
+  /** Hints to the SDK: a histogram's bucket boundaries. */
+  advice?: { explicitBucketBoundaries?: number[] };
+}
+
+/**
+ * The part of OpenTelemetry's `Meter` (from `@opentelemetry/api`) that wsflow records with;
+ * any `Meter` is one. Written out here so the types of this entry point stand alone.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@opentelemetry/api";
+ * import type { MeterLike } from "@wsflow/wsflow/otel";
+ * const meter: MeterLike = metrics.getMeter("my-app");
+ * meter.createCounter("jobs").add(1, { queue: "default" });
+ * ```
+ */
+export interface MeterLike {
+  /** A monotonic sum. */
+  createCounter(
+    name: string,
+    options?: InstrumentOptions,
+  ): { add(value: number, attributes?: Readonly<Record<string, string>>): void };
+  /** A sum that goes up and down. */
+  createUpDownCounter(
+    name: string,
+    options?: InstrumentOptions,
+  ): { add(value: number, attributes?: Readonly<Record<string, string>>): void };
+  /** A distribution. */
+  createHistogram(
+    name: string,
+    options?: InstrumentOptions,
+  ): { record(value: number, attributes?: Readonly<Record<string, string>>): void };
+}
+
+/**
+ * The part of OpenTelemetry's `MeterProvider` that wsflow uses; any `MeterProvider` (the
+ * global one, an SDK's) is one.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@opentelemetry/api";
+ * import type { MeterProviderLike } from "@wsflow/wsflow/otel";
+ * const provider: MeterProviderLike = metrics.getMeterProvider();
+ * console.log(typeof provider.getMeter); // function
+ * ```
+ */
+export interface MeterProviderLike {
+  /** The meter of an instrumentation scope. */
+  getMeter(name: string): MeterLike;
+}
+
+type Counter = ReturnType<MeterLike["createCounter"]>;
+type Histogram = ReturnType<MeterLike["createHistogram"]>;
+type Attributes = Readonly<Record<string, string>>;
 
 /** The instrumentation scope's name: `otel_scope_name="wsflow"` in Prometheus. */
 const SCOPE = "wsflow";
@@ -54,12 +116,12 @@ const SECONDS_BUCKETS = [
 ];
 
 // Made once: recording a message allocates nothing.
-const IN_TEXT: MetricAttributes = Object.freeze({ direction: "in", type: "text" });
-const IN_BINARY: MetricAttributes = Object.freeze({ direction: "in", type: "binary" });
-const OUT_TEXT: MetricAttributes = Object.freeze({ direction: "out", type: "text" });
-const OUT_BINARY: MetricAttributes = Object.freeze({ direction: "out", type: "binary" });
-const IN: MetricAttributes = Object.freeze({ direction: "in" });
-const OUT: MetricAttributes = Object.freeze({ direction: "out" });
+const IN_TEXT: Attributes = Object.freeze({ direction: "in", type: "text" });
+const IN_BINARY: Attributes = Object.freeze({ direction: "in", type: "binary" });
+const OUT_TEXT: Attributes = Object.freeze({ direction: "out", type: "text" });
+const OUT_BINARY: Attributes = Object.freeze({ direction: "out", type: "binary" });
+const IN: Attributes = Object.freeze({ direction: "in" });
+const OUT: Attributes = Object.freeze({ direction: "out" });
 
 /**
  * Where {@linkcode openTelemetry} records: a `Meter`, a `MeterProvider` to take one from, or
@@ -78,12 +140,12 @@ export interface OpenTelemetryOptions {
    * The meter to create the instruments with; wins over `meterProvider`.
    * @default {undefined}
    */
-  meter?: Meter | undefined;
+  meter?: MeterLike | undefined;
   /**
    * The provider to take the `wsflow` meter from.
    * @default {metrics.getMeterProvider()}
    */
-  meterProvider?: MeterProvider | undefined;
+  meterProvider?: MeterProviderLike | undefined;
 }
 
 /**
@@ -187,7 +249,7 @@ export function prometheusViews(): { instrumentName: string; name: string }[] {
 
 /** One role's instruments, fed by the connection's and the server's observer calls. */
 class OpenTelemetryObserver implements ServerObserver {
-  readonly #active: UpDownCounter;
+  readonly #active: Counter;
   readonly #upgrades: Counter;
   readonly #messages: Counter;
   readonly #bytes: Counter;
@@ -196,7 +258,7 @@ class OpenTelemetryObserver implements ServerObserver {
   readonly #rtt: Histogram;
   readonly #dropped: Counter;
 
-  constructor(meter: Meter, role: "server" | "client") {
+  constructor(meter: MeterLike, role: "server" | "client") {
     const prefix = `websocket.${role}.`;
     this.#active = meter.createUpDownCounter(`${prefix}connections.active`, {
       description: "Connections open now: from the opening handshake until closed",

@@ -1,6 +1,6 @@
 // The OpenTelemetry SDK with a reader collected on demand: what the tests of `wsflow/otel` read
 // the instruments' values from, the way an exporter would.
-import { type MeterProvider as ApiMeterProvider } from "@opentelemetry/api";
+import type { MeterProvider as ApiMeterProvider } from "@opentelemetry/api";
 import {
   type DataPoint,
   type Histogram,
