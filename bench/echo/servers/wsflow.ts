@@ -13,6 +13,7 @@
 // BENCH_METRICS=1 turns the OpenTelemetry instrumentation on (wsflow/otel's server observer
 // into an SDK MeterProvider read by a Prometheus exporter, as examples/echo.ts with
 // METRICS_PORT), to measure what it costs: `BENCH_METRICS=1 npm run bench:echo`.
+// BENCH_METRICS=noop gives the server an observer that does nothing: the hooks alone.
 import process from "node:process";
 import type { ListenOptions } from "../../../src/server/listener.ts";
 import type { WebSocketHandler } from "../../../src/router/handler.ts";
@@ -30,6 +31,19 @@ async function loadServe(): Promise<Serve> {
 const MiB = 1024 * 1024;
 const deflate = process.argv.includes("--deflate");
 async function loadObserver(): Promise<ServerObserver | undefined> {
+  if (process.env.BENCH_METRICS === "noop") {
+    const noop = (): void => {};
+    return {
+      upgrade: noop,
+      handshake: noop,
+      opened: noop,
+      received: noop,
+      sent: noop,
+      dropped: noop,
+      roundTrip: noop,
+      closed: noop,
+    };
+  }
   if (process.env.BENCH_METRICS !== "1") return undefined;
   const { MeterProvider } = await import("@opentelemetry/sdk-metrics");
   const { PrometheusExporter } = await import("@opentelemetry/exporter-prometheus");
