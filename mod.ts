@@ -113,6 +113,21 @@ export { type Clock, REAL_CLOCK } from "./src/streams/clock.ts";
 export { Connection } from "./src/streams/connection.ts";
 export type { ConnectionOptions, SendBufferOptions } from "./src/streams/connection_options.ts";
 export type {
+  CloseInitiator,
+  ConnectionObserver,
+  ObservedConnection,
+  SendDropReason,
+} from "./src/streams/connection_observer.ts";
+export {
+  type ConnectionLimit,
+  type ConnectionLimitEvent,
+  type DiagnosticEvent,
+  type DiagnosticListener,
+  type HandlerErrorEvent,
+  subscribeDiagnostics,
+  type UpgradeRefusedEvent,
+} from "./src/streams/diagnostics.ts";
+export type {
   ConnectionDeflate,
   DeflateEngine,
   MessageDeflater,
@@ -132,6 +147,7 @@ export {
 } from "./src/server/listener.ts";
 export type { ErrorContext, ServeOptions, Server, ShutdownOptions } from "./src/server/options.ts";
 export { serveListener } from "./src/server/serve_listener.ts";
+export type { ServerObserver } from "./src/server/server_observer.ts";
 export {
   checkOrigin,
   type OriginCheck,

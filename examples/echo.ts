@@ -7,13 +7,25 @@
 // HOST (default 127.0.0.1) and PORT (default 8080; 0 picks a free port) come from the
 // environment. It is configured as a conformance target: messages up to 64 MiB, up to
 // 131,072 fragments per message, and no heartbeat pings.
+//
+// With METRICS_PORT set (0 picks a free port), it also serves its OpenTelemetry metrics for
+// Prometheus at http://HOST:METRICS_PORT/metrics (see ../shared/METRICS-CONTRACT.md), with
+// OpenTelemetry's SDK and Prometheus exporter (devDependencies here; a user installs
+// @opentelemetry/api, @opentelemetry/sdk-metrics and @opentelemetry/exporter-prometheus).
 import { env, loadServe } from "./_runtime.ts";
+
+const hostname = env("HOST") ?? "127.0.0.1";
+const metricsPort = env("METRICS_PORT");
+// Loaded only when asked for: without METRICS_PORT nothing changes.
+const metrics = metricsPort === undefined
+  ? undefined
+  : await (await import("./_metrics.ts")).serveMetrics(hostname, Number(metricsPort));
 
 const serve = await loadServe();
 const server = await serve(async (ws) => {
   for await (const message of ws) await ws.send(message);
 }, {
-  hostname: env("HOST") ?? "127.0.0.1",
+  hostname,
   port: Number(env("PORT") ?? 8080),
   // A conformance target answers only what it is sent: no heartbeat pings of its own.
   heartbeatInterval: 0,
@@ -24,6 +36,8 @@ const server = await serve(async (ws) => {
     maxFrameSize: 64 * 1024 * 1024,
     maxFragments: 131_072,
   },
+  ...(metrics === undefined ? {} : { observer: metrics.observer }),
 });
 
+if (metrics !== undefined) console.log(`METRICS ${metrics.url}`);
 console.log(`LISTENING ws://${server.addr.hostname}:${server.addr.port}`);

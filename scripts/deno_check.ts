@@ -1,5 +1,5 @@
 /**
- * Runs `deno check` on `mod.ts testing.ts src tests examples bench scripts`, passing only those
+ * Runs `deno check` on `mod.ts testing.ts otel.ts src tests examples bench scripts`, passing only those
  * that exist and hold `.ts` files. `deno check` fails on a missing path, and git keeps no empty
  * folders, so a fresh clone may lack `bench/` or `examples/` until they have files. `deno check mod.ts` alone
  * would not do: it skips files reached only by dynamic import (the adapters).
@@ -20,7 +20,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
-const TARGETS = ["mod.ts", "testing.ts", "src", "tests", "examples", "bench", "scripts"];
+const TARGETS = ["mod.ts", "testing.ts", "otel.ts", "src", "tests", "examples", "bench", "scripts"];
 const ROOT = fileURLToPath(new URL("../", import.meta.url).href);
 
 function holdsTs(dir: string): boolean {

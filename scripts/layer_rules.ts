@@ -18,8 +18,11 @@
  *   `node:tls`, provided by all three); a runtime adapter (`deno.ts`,
  *   `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never imports
  *   another runtime's family, and uses its own runtime only |
+ * | layer 4 `src/otel/` (an integration) | layers 0-3 except `src/testing/`, `src/otel/`, and
+ *   its one package, `@opentelemetry/api` (an optional peer dependency); never an adapter |
  * | `mod.ts` (entry `.`) | layers 0-3 except `src/testing/`, never `src/adapters/` |
  * | `testing.ts` (entry `./testing`) | layers 0-3, never `src/adapters/` |
+ * | `otel.ts` (entry `./otel`) | `src/otel/` only |
  *
  * Layer 3 is composition. `src/server/` and `src/client/` are siblings: neither imports the
  * other, what both need goes down into layers 0-2. `src/testing/` is test support (in-memory
@@ -30,7 +33,12 @@
  *
  * A folder's sub-folders belong to its layer (`src/server/http/head.ts` is in `src/server/`;
  * `src/adapters/node/tls.ts` is in Node's family). Any other folder under `src/` is reported,
- * with where its files belong. Nothing imports an entry file (`mod.ts`, `testing.ts`).
+ * with where its files belong. Nothing imports an entry file (`mod.ts`, `testing.ts`,
+ * `otel.ts`).
+ *
+ * An integration maps wsflow's runtime-free hooks onto a well-kept library that the user brings
+ * (an optional peer dependency), behind its own entry point: nothing else imports it, so the
+ * core keeps zero dependencies and a user who does not import the entry point needs no package.
  *
  * Layers 0-1 also name no `Deno`, `Bun`, `process` or `Buffer`. Relative imports name the `.ts`
  * file. Anything not relative (`node:…`, `bun`, npm packages) is a runtime import or a dependency,
@@ -76,7 +84,20 @@ export type Place =
   | { kind: "router" }
   | { kind: "composition"; area: Area }
   | { kind: "adapter"; runtime: Runtime | null }
-  | { kind: "entry"; entry: "mod.ts" | "testing.ts" };
+  | { kind: "integration"; name: Integration }
+  | { kind: "entry"; entry: Entry };
+
+/** The entry files at the repository root. */
+export type Entry = "mod.ts" | "testing.ts" | "otel.ts";
+
+/** The integrations: each a folder under `src/` with the one package it may import. */
+export type Integration = "otel";
+
+const INTEGRATION_PACKAGES: Readonly<Record<Integration, readonly string[]>> = {
+  otel: ["@opentelemetry/api"],
+};
+
+const ENTRIES: readonly Entry[] = ["mod.ts", "testing.ts", "otel.ts"];
 
 /** One import or re-export found in a source file. */
 export interface ImportRef {
@@ -103,7 +124,7 @@ const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
  * ```
  */
 export function placeOf(path: string): Place | null {
-  if (path === "mod.ts" || path === "testing.ts") return { kind: "entry", entry: path };
+  if ((ENTRIES as readonly string[]).includes(path)) return { kind: "entry", entry: path as Entry };
   const parts = path.split("/");
   if (parts[0] !== "src" || parts.length < 2) return null;
   if (parts.length === 2) return { kind: "composition", area: "top" };
@@ -119,6 +140,8 @@ export function placeOf(path: string): Place | null {
     case "pubsub":
     case "testing":
       return { kind: "composition", area: parts[1] };
+    case "otel":
+      return { kind: "integration", name: "otel" };
     case "adapters": {
       // The first name below adapters/ says whose it is: `node.ts`, `node_http.ts` and
       // `node/…` belong to Node alike (same runtime, same rules); any other name is shared.
@@ -145,6 +168,8 @@ function describePlace(place: Place): string {
       return place.runtime === null
         ? "layer 4 (src/adapters/, shared file)"
         : `layer 4 (src/adapters/${place.runtime}.ts)`;
+    case "integration":
+      return `layer 4 (src/${place.name}/, an integration)`;
     case "entry":
       return place.entry;
   }
@@ -181,11 +206,18 @@ function allowedText(place: Place): string {
         ? "may import only layers 0-3 and shared adapter files (runtime adapters only by import())"
         : "may import only layers 0-3, shared adapter files and its own runtime's files, " +
           "never another runtime's adapter";
+    case "integration":
+      return "may import only layers 0-3 and its own folder, never src/adapters/ or src/testing/";
     case "entry":
-      return place.entry === "mod.ts"
-        ? "re-exports only the runtime-free layers 0-3, never src/adapters/ (nor src/testing/: " +
-          "that is testing.ts's)"
-        : "re-exports only layers 0-3, never src/adapters/";
+      switch (place.entry) {
+        case "mod.ts":
+          return "re-exports only the runtime-free layers 0-3, never src/adapters/ (nor " +
+            "src/testing/: that is testing.ts's)";
+        case "testing.ts":
+          return "re-exports only layers 0-3, never src/adapters/";
+        case "otel.ts":
+          return "re-exports only src/otel/";
+      }
   }
 }
 
@@ -204,14 +236,19 @@ function mayImport(from: Place, to: Place, ref: ImportRef): boolean {
     case "router":
       return to.kind === "protocol" || to.kind === "router" ||
         (to.kind === "streams" && ref.typeOnly);
+    case "integration":
+      if (to.kind === "integration") return to.name === from.name;
+      return to.kind !== "adapter" && !isTesting(to);
     case "composition":
-      if (to.kind === "adapter") return false;
+      if (to.kind === "adapter" || to.kind === "integration") return false;
       if (to.kind !== "composition") return true;
       return mayCompose(from.area, to.area, ref);
     case "entry":
-      return to.kind !== "adapter" && (from.entry === "testing.ts" || !isTesting(to));
+      if (from.entry === "otel.ts") return to.kind === "integration" && to.name === "otel";
+      return to.kind !== "adapter" && to.kind !== "integration" &&
+        (from.entry === "testing.ts" || !isTesting(to));
     case "adapter":
-      if (isTesting(to)) return false;
+      if (isTesting(to) || to.kind === "integration") return false;
       if (to.kind !== "adapter") return true;
       if (to.runtime === null) return true;
       // Files of one runtime's family (`node.ts`, `node_http.ts`) run on the same runtime.
@@ -250,6 +287,7 @@ const SHARED_RUNTIME_MODULES: ReadonlySet<string> = new Set(["node:zlib", "node:
  * adapter file only the modules every runtime provides.
  */
 function mayImportBare(from: Place, specifier: string): boolean {
+  if (from.kind === "integration") return INTEGRATION_PACKAGES[from.name].includes(specifier);
   if (from.kind !== "adapter") return false;
   if (from.runtime === null) return SHARED_RUNTIME_MODULES.has(specifier);
   if (from.runtime === "node") return specifier.startsWith("node:");
@@ -265,6 +303,11 @@ function forbiddenNames(place: Place): { names: ReadonlySet<string>; why: string
       return {
         names: new Set(["Deno", "Bun", "process", "Buffer"]),
         why: "layers 0-1 use web standards only",
+      };
+    case "integration":
+      return {
+        names: new Set(["Deno", "Bun", "process", "Buffer"]),
+        why: "an integration is runtime-free, like the core it maps",
       };
     case "adapter":
       switch (place.runtime) {
@@ -287,7 +330,7 @@ function forbiddenNames(place: Place): { names: ReadonlySet<string>; why: string
 
 /**
  * Checks every rule on `files` (repository-relative path → source), import cycles included.
- * Paths outside `src/` other than the entry files `mod.ts` and `testing.ts` are ignored. Relative
+ * Paths outside `src/` other than the entry files `mod.ts`, `testing.ts` and `otel.ts` are ignored. Relative
  * imports are resolved against the map, so pass every file of `src/` for the "no such file" and
  * cycle checks to be meaningful.
  *
@@ -355,8 +398,13 @@ function checkImport(
     if (spec.startsWith("node:") && (place.kind === "protocol" || place.kind === "streams")) {
       return `Cannot import "${spec}" in ${where}: layers 0-1 use web standards only`;
     }
+    if (place.kind === "integration") {
+      return `Cannot import "${spec}" in ${where}: an integration imports only its own package ` +
+        `(${INTEGRATION_PACKAGES[place.name].join(", ")})`;
+    }
     return `Cannot import "${spec}" in ${where}: only a runtime adapter imports modules outside ` +
-      "the repository, and only its own runtime's (wsflow has no runtime dependencies)";
+      "the repository, and only its own runtime's (wsflow has no runtime dependencies; an " +
+      "integration's package is imported only in its folder under src/)";
   }
   if (!spec.endsWith(".ts")) {
     return `Cannot import "${spec}": a relative import names the .ts file (explicit extensions)`;
@@ -384,6 +432,10 @@ function checkImport(
   ) {
     return `Cannot import "${spec}" at run time in ${where}: ` +
       "src/server/ may be used here only through `import type`";
+  }
+  if (targetPlace.kind === "integration" && place.kind !== "integration") {
+    return `Cannot import "${spec}" in ${where}: src/${targetPlace.name}/ is an integration, ` +
+      `which only its entry point (${targetPlace.name}.ts) imports`;
   }
   if (isTesting(targetPlace)) {
     return `Cannot import "${spec}" in ${where}: src/testing/ is test support, which only ` +

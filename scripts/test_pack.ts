@@ -36,6 +36,8 @@ const REQUIRED = [
   "dist/mod.d.ts",
   "dist/testing.js",
   "dist/testing.d.ts",
+  "dist/otel.js",
+  "dist/otel.d.ts",
 ];
 
 /** Why a path must not be in the tarball, or null if it may be. */

@@ -754,7 +754,8 @@ async function main(): Promise<void> {
       runtime: "Deno",
       role: "wsflow",
       mode: "ws",
-      command: [deno, "run", "--allow-net", server("wsflow.ts")],
+      // --allow-env and --allow-read: BENCH_METRICS, and the OpenTelemetry SDK it loads.
+      command: [deno, "run", "--allow-net", "--allow-env", "--allow-read", server("wsflow.ts")],
       deflateArgs: ["--deflate"],
     },
     {

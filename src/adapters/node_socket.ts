@@ -21,6 +21,8 @@ import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
+// Node's adapter family publishes diagnostics events on node:diagnostics_channel too.
+import "./node_diagnostics.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 

@@ -17,6 +17,7 @@ import { acceptServerResponse, buildClientOffer } from "../protocol/permessage_d
 import { parseWebSocketUrl } from "../protocol/websocket_url.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
+import type { ConnectionObserver } from "../streams/connection_observer.ts";
 import type { ConnectionOptions, SendBufferOptions } from "../streams/connection_options.ts";
 import { type AgreedDeflate, connectionOptionsFrom } from "../streams/connection_setup.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
@@ -208,6 +209,13 @@ export interface ConnectOptions {
    * @default {undefined}
    */
   deflateEngine?: DeflateEngine | undefined;
+  /**
+   * Told about the connection's messages, drops, ping round trips and close code, for
+   * metrics: `openTelemetry().client` from `wsflow/otel` records them as OpenTelemetry
+   * instruments.
+   * @default {undefined}
+   */
+  observer?: ConnectionObserver | undefined;
 }
 
 /**

@@ -31,6 +31,7 @@ import { responseBytes } from "./response_bytes.ts";
 import { connectionOptionsFrom } from "../streams/connection_setup.ts";
 import type { ConnectionOptions } from "../streams/connection_options.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
+import { handlerFailed, upgradeAccepted, upgradeRefused } from "./server_observer.ts";
 
 /**
  * What {@linkcode acceptUpgrade} is told besides the request and the stream.
@@ -55,6 +56,12 @@ export interface AcceptUpgradeContext {
    * @default {undefined}
    */
   readonly rest?: Uint8Array | undefined;
+  /**
+   * `performance.now()` when the request's first byte arrived, where the handshake duration a
+   * server observer is told starts.
+   * @default {when acceptUpgrade is called}
+   */
+  readonly firstByte?: number | undefined;
 }
 
 /** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
@@ -94,6 +101,7 @@ export async function acceptUpgrade(
 ): Promise<void> {
   const { server } = context;
   const options = server.options;
+  const started = options.observer === undefined ? 0 : context.firstByte ?? performance.now();
   let response: Uint8Array;
   let handler: Handler<Record<string, string>, unknown>;
   let handlerContext: RouteContext<Record<string, string>, unknown>;
@@ -106,6 +114,13 @@ export async function acceptUpgrade(
     const decision = await runUpgrade(match, request, { origins: server.origins });
     if (decision.kind === "forbidden") throw decision.error;
     if (decision.kind === "refused") {
+      upgradeRefused(
+        options.observer,
+        decision.response.status,
+        "Refused by the route's upgrade hook",
+        stream.remoteAddr,
+        request.url,
+      );
       await refuse(stream, await responseBytes(decision.response, false));
       return;
     }
@@ -133,16 +148,25 @@ export async function acceptUpgrade(
       extensions: deflate?.response,
     });
   } catch (error) {
-    await refuseHandshake(stream, error, server);
+    await refuseHandshake(stream, error, server, undefined, request.url);
     return;
   }
 
   if (server.admission?.shuttingDown) {
+    upgradeRefused(
+      options.observer,
+      503,
+      "The server is shutting down",
+      stream.remoteAddr,
+      request.url,
+    );
     await refuse(stream, refusal(503, "The server is shutting down\n"));
     return;
   }
   const writer = stream.writable.getWriter();
-  writer.write(response).catch(() => {});
+  const written = writer.write(response);
+  written.catch(() => {});
+  if (options.observer !== undefined) upgradeAccepted(options.observer, written, started);
   writer.releaseLock();
   const connection = new Connection(stream, connectionOptions);
   server.admission?.track(connection);
@@ -207,6 +231,7 @@ async function settle(
     await running;
   } catch (error) {
     reportError(server, error, "handler", stream.remoteAddr);
+    handlerFailed(error, connection.url, stream.remoteAddr);
     // rfc6455#section-7.4.1: 1011, the server met an unexpected condition
     connection.close(1011).catch(() => {});
   }

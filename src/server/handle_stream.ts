@@ -83,16 +83,18 @@ export function handleStream(
  */
 export async function serveStream(stream: ByteStream, server: ServerContext): Promise<void> {
   const reader = stream.readable.getReader();
+  // Only an observer times handshakes: nothing is allocated for it otherwise.
+  const timing = server.options.observer === undefined ? undefined : { firstByte: -1 };
   let head: Http1Request;
   try {
-    head = await readRequestHead(reader, server.options);
+    head = await readRequestHead(reader, server.options, timing);
   } catch (error) {
     // The reader stays ours: after a timeout, a read is still pending on it.
     await refuseHandshake(stream, error, server, reader);
     return;
   }
   reader.releaseLock();
-  return serveRequestHead(head, stream, server);
+  return serveRequestHead(head, stream, server, timing?.firstByte);
 }
 
 /**
@@ -107,12 +109,14 @@ export async function serveStream(stream: ByteStream, server: ServerContext): Pr
  * @param head The request head, with the bytes that followed it as `rest`.
  * @param stream The byte stream after the head; not locked.
  * @param server The server it came to.
+ * @param firstByte `performance.now()` when the head's first byte arrived, when timed.
  * @returns Resolves when the stream is done with.
  */
 export async function serveRequestHead(
   head: Http1Request,
   stream: ByteStream,
   server: ServerContext,
+  firstByte?: number,
 ): Promise<void> {
   let url: URL;
   try {
@@ -135,7 +139,7 @@ export async function serveRequestHead(
     method: head.method === "GET" || head.method === "HEAD" ? head.method : "POST",
     headers: head.headers,
   });
-  return acceptUpgrade(request, stream, { server, handshake: head, rest: head.rest });
+  return acceptUpgrade(request, stream, { server, handshake: head, rest: head.rest, firstByte });
 }
 
 /**

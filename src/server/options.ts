@@ -14,6 +14,7 @@ import type { Connection } from "../streams/connection.ts";
 import type { SendBufferOptions } from "../streams/connection_options.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import type { MemoryBudget } from "../streams/memory_budget.ts";
+import type { ServerObserver } from "./server_observer.ts";
 
 /**
  * Where an error reported to `onError` came from.
@@ -136,6 +137,14 @@ export interface ServeOptions {
    * @default {PARTIAL_MESSAGE_BUDGET}
    */
   partialMessageBudget?: MemoryBudget;
+  /**
+   * Told about every upgrade answered (by status), how long accepted handshakes took, and every
+   * connection's messages, drops, ping round trips and close codes, for metrics:
+   * `openTelemetry().server` from `wsflow/otel` records them as OpenTelemetry instruments.
+   * Without one, nothing is counted and nothing is allocated for it.
+   * @default {undefined}
+   */
+  observer?: ServerObserver;
   /**
    * Told about refused handshakes and handlers that threw. Must not throw.
    * @default {undefined}

@@ -23,12 +23,15 @@ import type { ServeOptions } from "./options.ts";
  * ```
  * @param reader The stream's reader; left locked.
  * @param options `limits` and `handshakeTimeout`.
+ * @param timing When given, its `firstByte` (negative until then) is set to `performance.now()`
+ *   when the first bytes arrive: where the handshake's duration starts.
  * @returns The parsed head, with the bytes that followed it as `rest`.
  * @throws {HandshakeError} With the status to refuse with.
  */
 export async function readRequestHead(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   options: ServeOptions,
+  timing?: { firstByte: number },
 ): Promise<Http1Request> {
   const parser = new Http1RequestParser(options.limits);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -45,6 +48,7 @@ export async function readRequestHead(
         parser.end();
         throw new HandshakeError("Cannot read request: the connection ended", 400);
       }
+      if (timing !== undefined && timing.firstByte < 0) timing.firstByte = performance.now();
       const request = parser.push(value);
       if (request !== null) return request;
     }

@@ -10,6 +10,7 @@ import { HandshakeError, WebSocketError } from "../protocol/errors.ts";
 import { refusalResponse } from "../protocol/http1_response_writer.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
+import { upgradeRefused } from "./server_observer.ts";
 
 /** How long a refused stream is drained before it is cancelled. */
 const LINGER_MS = 2_000;
@@ -85,6 +86,7 @@ export function refusal(status: number, body: string, headers?: HeadersInit): Ui
  * @param error Why the handshake failed.
  * @param server The server, for `onError`.
  * @param reader The stream's reader, when the caller holds it.
+ * @param url The request's URL, when its head was read that far (for the diagnostics event).
  * @returns Resolves once the stream is done with.
  */
 export function refuseHandshake(
@@ -92,11 +94,14 @@ export function refuseHandshake(
   error: unknown,
   server: ServerContext,
   reader?: ReadableStreamDefaultReader<Uint8Array>,
+  url?: string,
 ): Promise<void> {
   reportError(server, error, "handshake", stream.remoteAddr);
   const status = error instanceof HandshakeError ? error.status : 400;
   const headers = error instanceof HandshakeError ? error.headers : undefined;
-  return refuse(stream, refusal(status, errorText(error), headers), reader);
+  const text = errorText(error);
+  upgradeRefused(server.options.observer, status, text.trimEnd(), stream.remoteAddr, url);
+  return refuse(stream, refusal(status, text, headers), reader);
 }
 
 /** A refusal's body: a wsflow error's message, which names the broken rule; else nothing specific. */

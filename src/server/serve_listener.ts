@@ -13,6 +13,7 @@ import type { Listener } from "./listener.ts";
 import type { ServeOptions, Server, ShutdownOptions } from "./options.ts";
 import { refusal, refuse } from "./refuse.ts";
 import { createServerContext, type ServerContext } from "./server_context.ts";
+import { upgradeRefused } from "./server_observer.ts";
 
 /**
  * Serves WebSocket connections from any source of byte streams: each adapter's `serve` is
@@ -96,6 +97,7 @@ async function accept(
     const address = stream.remoteAddr?.hostname ?? "";
     if (!admission.admit(address)) {
       // Over a connection limit: refused before reading anything.
+      upgradeRefused(server.options.observer, 503, "Too many connections", stream.remoteAddr);
       void refuse(stream, refusal(503, "Too many connections\n"));
       continue;
     }

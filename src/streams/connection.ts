@@ -20,7 +20,7 @@ import { CloseCode } from "../protocol/close_code.ts";
 import {
   ConnectionClosedError,
   PolicyViolationError,
-  type TimeoutError,
+  TimeoutError,
   WebSocketError,
 } from "../protocol/errors.ts";
 import { resolveLimits } from "../protocol/limits.ts";
@@ -29,7 +29,9 @@ import { type CloseEvent, Session, type SessionEvent } from "../protocol/session
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
 import { ClosingDeadlines, type ClosingHooks } from "./closing_deadlines.ts";
+import type { CloseInitiator, ConnectionObserver } from "./connection_observer.ts";
 import type { ConnectionOptions } from "./connection_options.ts";
+import { type ConnectionLimit, diagnosticsWanted, publishDiagnostic } from "./diagnostics.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DONE, InboundQueue } from "./inbound_queue.ts";
 import { Keepalive } from "./keepalive.ts";
@@ -42,6 +44,13 @@ import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+// The limits that end a connection with their own close code (timers carry their own name).
+const LIMIT_BY_CODE: Readonly<Record<number, ConnectionLimit>> = {
+  [CloseCode.MessageTooBig]: "size",
+  [CloseCode.PolicyViolation]: "sendBuffer",
+  [CloseCode.TryAgainLater]: "partialMessageBudget",
+};
 
 /**
  * One WebSocket connection, server or client side, after the opening handshake.
@@ -116,6 +125,12 @@ export class Connection implements AsyncIterable<Message> {
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
 
+  // Metrics: consulted with one `if` at each point, and nothing is built without one.
+  readonly #observer: ConnectionObserver | undefined;
+  // Which end started the end, and the code this end sent when it did.
+  #initiator: CloseInitiator | undefined;
+  #sentCode: number | undefined;
+
   /**
    * Binds `stream` to a new session and starts reading. The stream's readable and writable
    * must not be locked.
@@ -133,6 +148,7 @@ export class Connection implements AsyncIterable<Message> {
     this.#closeTimeout = options.closeTimeout ?? 10_000;
     this.#sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
     this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
+    this.#observer = options.observer;
     this.#session = new Session({
       role: options.role,
       deferFailure: true,
@@ -189,6 +205,7 @@ export class Connection implements AsyncIterable<Message> {
       Connection.#hooks,
     );
     this.#writer.closed.then(undefined, () => this.#transportLost());
+    this.#observer?.opened(this);
     this.#pump.start(options.head);
   }
 
@@ -239,6 +256,7 @@ export class Connection implements AsyncIterable<Message> {
       switch (this.#sendPolicy) {
         case "drop":
           this.#dropped++;
+          this.#observer?.dropped(this, "send_buffer");
           return RESOLVED;
         case "close":
           this.#applyPolicyFailure(
@@ -254,6 +272,7 @@ export class Connection implements AsyncIterable<Message> {
       }
     }
     if (this.#deflate?.wants(data)) {
+      this.#observer?.sent(this, data);
       return this.#deflate.send(data).then(() => this.#frames.afterWrite(!this.#inbox.isEmpty));
     }
     try {
@@ -261,6 +280,7 @@ export class Connection implements AsyncIterable<Message> {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.#observer?.sent(this, data);
     return this.#frames.afterWrite(!this.#inbox.isEmpty);
   }
 
@@ -287,6 +307,8 @@ export class Connection implements AsyncIterable<Message> {
     }
     const rtt = pings.track(payload);
     this.#frames.flush();
+    const observer = this.#observer;
+    if (observer !== undefined) rtt.then((ms) => observer.roundTrip(this, ms), noop);
     return rtt;
   }
 
@@ -313,11 +335,14 @@ export class Connection implements AsyncIterable<Message> {
       return this.closed;
     }
     if (this.#closeEvent === undefined && this.#session.readyState === "open") {
+      const sent = code ?? (reason ? CloseCode.NormalClosure : undefined);
       try {
-        this.#session.close(code ?? (reason ? CloseCode.NormalClosure : undefined), reason);
+        this.#session.close(sent, reason);
       } catch (error) {
         return Promise.reject(error);
       }
+      this.#initiator ??= this.#session.role;
+      this.#sentCode = sent ?? CloseCode.NoStatusReceived;
       this.#frames.flush();
       this.#closing.awaitAnswer();
     }
@@ -329,6 +354,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   terminate(): void {
     if (this.#closeEvent !== undefined) return;
+    this.#initiator ??= this.#session.role;
     this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
   }
 
@@ -413,6 +439,7 @@ export class Connection implements AsyncIterable<Message> {
           });
         case "pong":
           this.#pings?.settle(event.data);
+          if (this.#observer !== undefined) this.#heartbeatAnswered(event.data);
           break;
         case "closed":
           this.#end(event.event, true);
@@ -421,6 +448,7 @@ export class Connection implements AsyncIterable<Message> {
           this.#deferFailure(event.error, delivered);
           break;
         case "closing":
+          this.#initiator ??= this.#peerRole();
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
           this.#closing.deferCloseReply(!delivered && this.#inbox.isEmpty);
@@ -433,7 +461,19 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   #deliver(data: Message): void {
-    if (this.#closeEvent === undefined) this.#inbox.deliver(data);
+    if (this.#closeEvent !== undefined) return;
+    this.#inbox.deliver(data);
+    this.#observer?.received(this, data);
+  }
+
+  /** A Pong arrived: when it answers the heartbeat's Ping, its round trip is observed. */
+  #heartbeatAnswered(data: Uint8Array): void {
+    const rtt = this.#keepalive?.roundTrip(data) ?? -1;
+    if (rtt >= 0) this.#observer!.roundTrip(this, rtt);
+  }
+
+  #peerRole(): CloseInitiator {
+    return this.#session.role === "server" ? "client" : "server";
   }
 
   /** Inflates and delivers one message; returns the error when it cannot be. */
@@ -456,6 +496,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   #deferFailure(error: unknown, delivered: boolean): void {
     if (this.#closeEvent !== undefined) return;
+    this.#initiator ??= this.#session.role;
     this.#closing.deferFailure(
       error instanceof WebSocketError
         ? error
@@ -468,6 +509,7 @@ export class Connection implements AsyncIterable<Message> {
 
   /** Fails the connection now because of a local limit. */
   #applyPolicyFailure(error: WebSocketError): void {
+    this.#initiator ??= this.#session.role;
     this.#frames.flush();
     this.#handle(this.#session.fail(error));
   }
@@ -479,6 +521,7 @@ export class Connection implements AsyncIterable<Message> {
   static #timedOut(connection: Connection, error: TimeoutError): void {
     if (connection.#closeEvent !== undefined) return;
     if (error.timeout !== "idle") {
+      connection.#initiator ??= connection.#session.role;
       const event = { code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error };
       connection.#end(event, false);
       return;
@@ -489,6 +532,7 @@ export class Connection implements AsyncIterable<Message> {
 
   #transportLost(): void {
     if (this.#closeEvent !== undefined) return;
+    this.#initiator ??= this.#peerRole();
     this.#handle(this.#session.transportClosed());
   }
 
@@ -499,6 +543,8 @@ export class Connection implements AsyncIterable<Message> {
       event = { ...event, error: this.#endedBy };
     }
     this.#closeEvent = event;
+    if (this.#observer !== undefined) this.#observeEnd(this.#observer, event);
+    if (event.error !== undefined && diagnosticsWanted()) this.#publishLimit(event.error);
     this.#keepalive?.stop();
     this.#pump.stop();
     this.#deflate?.close();
@@ -518,6 +564,33 @@ export class Connection implements AsyncIterable<Message> {
       this.#clock,
       this.#closeTimeout,
     ).then(() => this.#resolveClosed(event));
+  }
+
+  /** Tells the observer how the connection ended: the initiator's code, and who it was. */
+  #observeEnd(observer: ConnectionObserver, event: CloseEvent): void {
+    const initiator = this.#initiator ?? this.#peerRole();
+    // After a clean close this end started, the event holds the peer's echo: count what we sent.
+    const code = initiator === this.#session.role && event.wasClean && this.#sentCode !== undefined
+      ? this.#sentCode
+      : event.code;
+    observer.closed(this, code, initiator, event);
+  }
+
+  /** A diagnostics event when a limit or a timer of this end ended the connection. */
+  #publishLimit(error: WebSocketError): void {
+    const limit: ConnectionLimit | undefined = error instanceof TimeoutError
+      ? error.timeout
+      : LIMIT_BY_CODE[error.closeCode];
+    if (limit === undefined) return;
+    publishDiagnostic({
+      type: "connection-limit",
+      limit,
+      code: error.closeCode,
+      role: this.#session.role,
+      url: this.url.href,
+      remoteAddr: this.remoteAddr,
+      error,
+    });
   }
 
   #closedError(): ConnectionClosedError {

@@ -8,6 +8,7 @@
 import type { Role } from "../protocol/frame.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Clock } from "./clock.ts";
+import type { ConnectionObserver } from "./connection_observer.ts";
 import type { ConnectionDeflate } from "./deflate_engine.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 
@@ -116,6 +117,13 @@ export interface ConnectionOptions {
    * @default {REAL_CLOCK}
    */
   clock?: Clock;
+  /**
+   * Told about messages, drops, ping round trips, the opening and the end of the connection,
+   * for metrics (`wsflow/otel` maps them to OpenTelemetry instruments). Without one, nothing
+   * is counted and nothing is allocated for it.
+   * @default {undefined}
+   */
+  observer?: ConnectionObserver | undefined;
 }
 
 /**

@@ -14,6 +14,7 @@
 import type { Role } from "../protocol/frame.ts";
 import type { Limits } from "../protocol/limits.ts";
 import { DEFAULT_DEFLATE_THRESHOLD, type DeflateParams } from "../protocol/permessage_deflate.ts";
+import type { ConnectionObserver } from "./connection_observer.ts";
 import type { ConnectionOptions, SendBufferOptions } from "./connection_options.ts";
 import type { ConnectionDeflate, DeflateEngine } from "./deflate_engine.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
@@ -41,6 +42,8 @@ export interface ConnectionSettings {
   sendBuffer?: SendBufferOptions | undefined;
   /** See {@linkcode ConnectionOptions.partialMessageBudget}. */
   partialMessageBudget?: MemoryBudget | undefined;
+  /** See {@linkcode ConnectionOptions.observer}. */
+  observer?: ConnectionObserver | undefined;
   /** Builds the compressor and decompressor when permessage-deflate was agreed. */
   deflateEngine?: DeflateEngine | undefined;
 }
@@ -172,6 +175,7 @@ export function connectionOptionsFrom(
   }
   if (settings.idleTimeout !== undefined) options.idleTimeout = settings.idleTimeout;
   if (settings.sendBuffer !== undefined) options.sendBuffer = settings.sendBuffer;
+  if (settings.observer !== undefined) options.observer = settings.observer;
   if (settings.partialMessageBudget !== undefined) {
     options.partialMessageBudget = settings.partialMessageBudget;
   }

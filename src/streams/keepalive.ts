@@ -47,6 +47,8 @@ export class Keepalive<Owner> {
   #heardSinceTick = true;
   #lastHeard: number;
   #stopped = false;
+  // When the last heartbeat Ping went out, until its Pong is matched: -1 when none waits.
+  #pingSentAt = -1;
 
   readonly #tick = (): void => this.#heartbeat();
   // Made only with the idle timeout on.
@@ -96,6 +98,20 @@ export class Keepalive<Owner> {
     if (this.#idleTimer !== undefined) this.#lastHeard = this.#clock.now();
   }
 
+  /**
+   * The round trip of the heartbeat, when `data` is a Pong's payload that answers its last
+   * Ping; each Ping is answered once.
+   *
+   * @param data The Pong's application data.
+   * @returns Milliseconds since that Ping was sent, or -1 when the Pong is not its answer.
+   */
+  roundTrip(data: Uint8Array): number {
+    if (this.#pingSentAt < 0 || !isHeartbeat(data)) return -1;
+    const rtt = this.#clock.now() - this.#pingSentAt;
+    this.#pingSentAt = -1;
+    return rtt;
+  }
+
   /** Stops both timers for good. */
   stop(): void {
     this.#stopped = true;
@@ -122,6 +138,7 @@ export class Keepalive<Owner> {
     this.#heartbeatTimer = this.#clock.setTimeout(this.#tick, this.#heartbeatInterval);
     this.#heardSinceTick = false;
     this.#session.ping(HEARTBEAT);
+    this.#pingSentAt = this.#clock.now();
     this.#frames.flush();
   }
 
@@ -142,4 +159,10 @@ export class Keepalive<Owner> {
       ),
     );
   }
+}
+
+function isHeartbeat(data: Uint8Array): boolean {
+  if (data.length !== HEARTBEAT.length) return false;
+  for (let i = 0; i < data.length; i++) if (data[i] !== HEARTBEAT[i]) return false;
+  return true;
 }

@@ -58,6 +58,16 @@ const CLEAN: Record<string, string> = {
     'import { serve } from "../serve.ts";',
     'import { Router } from "../router/router.ts";',
   ].join("\n"),
+  "otel.ts": 'export { metrics } from "./src/otel/metrics.ts";',
+  "src/otel/metrics.ts": [
+    'import { metrics as api } from "@opentelemetry/api";',
+    'import type { ConnectionObserver } from "../streams/connection.ts";',
+    'import type { serveStream } from "../server/serve_stream.ts";',
+    'import { Opcode } from "../protocol/opcode.ts";',
+    'import { length } from "./length.ts";',
+    "export const metrics = api;",
+  ].join("\n"),
+  "src/otel/length.ts": "export const length = 1;",
   "src/adapters/listener.ts": [
     'import { serve } from "../serve.ts";',
     'export const load = () => import("./deno.ts");',
@@ -401,6 +411,50 @@ describe("checkLayers", () => {
     ]);
   });
 
+  it("src/otel/ is an integration: layers 0-3 and its one package; only otel.ts imports it", () => {
+    expect(placeOf("src/otel/metrics.ts")).toEqual({ kind: "integration", name: "otel" });
+    expect(placeOf("otel.ts")).toEqual({ kind: "entry", entry: "otel.ts" });
+    expect(check({
+      "src/otel/length.ts": [
+        'import { x } from "prom-client";',
+        'import { serve } from "../adapters/node.ts";',
+        'import { pair } from "../testing/pair.ts";',
+        "export const length = process.pid;",
+      ].join("\n"),
+      "otel.ts": [
+        'export { metrics } from "./src/otel/metrics.ts";',
+        'export { Opcode } from "./src/protocol/opcode.ts";',
+      ].join("\n"),
+      "src/server/http/head.ts": 'import type { metrics } from "../../otel/metrics.ts";',
+      "src/adapters/deno.ts": 'import { metrics } from "../otel/metrics.ts";',
+      "src/testing/pair.ts": 'import { metrics } from "../otel/metrics.ts";',
+    })).toEqual([
+      'otel.ts:2: Cannot import "./src/protocol/opcode.ts" in otel.ts: it re-exports only ' +
+      "src/otel/",
+      'src/adapters/deno.ts:1: Cannot import "../otel/metrics.ts" in layer 4 ' +
+      "(src/adapters/deno.ts): src/otel/ is an integration, which only its entry point " +
+      "(otel.ts) imports",
+      'src/otel/length.ts:1: Cannot import "prom-client" in layer 4 (src/otel/, an ' +
+      "integration): an integration imports only its own package (@opentelemetry/api)",
+      'src/otel/length.ts:2: Cannot import "../adapters/node.ts" in layer 4 (src/otel/, an ' +
+      "integration): it may import only layers 0-3 and its own folder, never src/adapters/ or " +
+      "src/testing/",
+      'src/otel/length.ts:3: Cannot import "../testing/pair.ts" in layer 4 (src/otel/, an ' +
+      "integration): src/testing/ is test support, which only src/testing/ and testing.ts " +
+      "import",
+      "src/otel/length.ts:4: Cannot name `process` in layer 4 (src/otel/, an integration): an " +
+      "integration is runtime-free, like the core it maps",
+      'src/server/http/head.ts:1: Cannot import "../../otel/metrics.ts" in layer 3 ' +
+      "(src/server/): src/otel/ is an integration, which only its entry point (otel.ts) imports",
+      'src/testing/pair.ts:1: Cannot import "../otel/metrics.ts" in layer 3 (src/testing/): ' +
+      "src/otel/ is an integration, which only its entry point (otel.ts) imports",
+    ]);
+    // mod.ts keeps the core free of the integration's package.
+    expect(locations({ "mod.ts": 'export { metrics } from "./src/otel/metrics.ts";' })).toEqual([
+      "mod.ts:1",
+    ]);
+  });
+
   it("no layer imports upward: one case per boundary", () => {
     const cases: [string, string, string][] = [
       ["src/protocol/opcode.ts", "../streams/connection.ts", "layer 0 (src/protocol/)"],
@@ -563,7 +617,7 @@ describe("the repository", () => {
       }
     };
     walk("src");
-    for (const entry of ["mod.ts", "testing.ts"]) {
+    for (const entry of ["mod.ts", "testing.ts", "otel.ts"]) {
       try {
         files.set(entry, readFileSync(root + entry, "utf8"));
       } catch {

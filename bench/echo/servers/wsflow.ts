@@ -3,16 +3,22 @@
 //
 //   node --import tsx bench/echo/servers/wsflow.ts [--deflate]
 //   bun bench/echo/servers/wsflow.ts [--deflate]
-//   deno run --allow-net bench/echo/servers/wsflow.ts [--deflate]
+//   deno run --allow-net --allow-env --allow-read bench/echo/servers/wsflow.ts [--deflate]
 //
 // permessage-deflate is accepted either way (it is on by default); --deflate only spells out
 // the parameters the compressed benchmark compares with ws: `{ serverNoContextTakeover: true,
 // threshold: 1024 }`, which are the defaults, with the runtime adapter's node:zlib engine at its
 // defaults (level 6, memLevel 8, 16 KiB chunks, 10 zlib operations at once per process).
+//
+// BENCH_METRICS=1 turns the OpenTelemetry instrumentation on (wsflow/otel's server observer
+// into an SDK MeterProvider read by a Prometheus exporter, as examples/echo.ts with
+// METRICS_PORT), to measure what it costs: `BENCH_METRICS=1 npm run bench:echo`.
+// BENCH_METRICS=noop gives the server an observer that does nothing: the hooks alone.
 import process from "node:process";
 import type { ListenOptions } from "../../../src/server/listener.ts";
 import type { WebSocketHandler } from "../../../src/router/handler.ts";
 import type { ServeOptions, Server } from "../../../src/server/options.ts";
+import type { ServerObserver } from "../../../src/server/server_observer.ts";
 
 type Serve = (handler: WebSocketHandler, options?: ServeOptions & ListenOptions) => Promise<Server>;
 
@@ -24,6 +30,29 @@ async function loadServe(): Promise<Serve> {
 
 const MiB = 1024 * 1024;
 const deflate = process.argv.includes("--deflate");
+async function loadObserver(): Promise<ServerObserver | undefined> {
+  if (process.env.BENCH_METRICS === "noop") {
+    const noop = (): void => {};
+    return {
+      upgrade: noop,
+      handshake: noop,
+      opened: noop,
+      received: noop,
+      sent: noop,
+      dropped: noop,
+      roundTrip: noop,
+      closed: noop,
+    };
+  }
+  if (process.env.BENCH_METRICS !== "1") return undefined;
+  const { MeterProvider } = await import("@opentelemetry/sdk-metrics");
+  const { PrometheusExporter } = await import("@opentelemetry/exporter-prometheus");
+  const { openTelemetry } = await import("../../../otel.ts");
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  return openTelemetry({ meterProvider: new MeterProvider({ readers: [exporter] }) }).server;
+}
+
+const observer = await loadObserver();
 const serve = await loadServe();
 const server = await serve(async (ws) => {
   for await (const message of ws) await ws.send(message);
@@ -34,9 +63,10 @@ const server = await serve(async (ws) => {
   // Benchmarks open thousands of connections from loopback and measure only echo work.
   maxConnectionsPerAddress: 1 << 20,
   heartbeatInterval: 0,
+  ...(observer === undefined ? {} : { observer }),
   ...(deflate ? { perMessageDeflate: { serverNoContextTakeover: true, threshold: 1024 } } : {}),
 });
 
-console.log(`LISTENING ${server.addr.port}`);
+console.log(`LISTENING ${server.addr.port}${observer === undefined ? "" : " (metrics on)"}`);
 // Exit normally on SIGTERM, so that --cpu-prof (see ../profile.ts) writes its profile.
 process.on("SIGTERM", () => process.exit(0));
