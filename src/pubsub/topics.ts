@@ -142,6 +142,7 @@ export class Topics {
   readonly #subscribers = new Map<string, Set<Connection>>();
   readonly #topicsOf = new Map<Connection, Set<string>>();
   readonly #listeners = new Map<string, Set<TopicListener>>();
+  readonly #holds = new Map<string, number>();
   readonly #ready = new Map<string, Promise<void>>();
   readonly #fanOut: FanOut | undefined;
   readonly #onError: (error: unknown, context: TopicErrorContext) => void;
@@ -202,8 +203,9 @@ export class Topics {
     topics.add(topic);
     let subscribers = this.#subscribers.get(topic);
     if (subscribers === undefined) {
+      const was = this.#wanted(topic);
       this.#subscribers.set(topic, subscribers = new Set());
-      if (!this.#listeners.has(topic)) this.#activate(topic);
+      if (!was) this.#activate(topic);
     }
     subscribers.add(ws);
     return true;
@@ -232,7 +234,7 @@ export class Topics {
     subscribers.delete(ws);
     if (subscribers.size === 0) {
       this.#subscribers.delete(topic);
-      if (!this.#listeners.has(topic)) this.#deactivate(topic);
+      if (!this.#wanted(topic)) this.#deactivate(topic);
     }
     return true;
   }
@@ -319,8 +321,9 @@ export class Topics {
   listen(topic: string, listener: TopicListener): () => void {
     let listeners = this.#listeners.get(topic);
     if (listeners === undefined) {
+      const was = this.#wanted(topic);
       this.#listeners.set(topic, listeners = new Set());
-      if (!this.#subscribers.has(topic)) this.#activate(topic);
+      if (!was) this.#activate(topic);
     }
     // A wrapper, so that the same function listening twice is two listeners.
     const entry: TopicListener = (message, name) => listener(message, name);
@@ -329,7 +332,41 @@ export class Topics {
       if (!listeners.delete(entry) || listeners.size > 0) return;
       if (this.#listeners.get(topic) !== listeners) return;
       this.#listeners.delete(topic);
-      if (!this.#subscribers.has(topic)) this.#deactivate(topic);
+      if (!this.#wanted(topic)) this.#deactivate(topic);
+    };
+  }
+
+  /**
+   * Keeps this process subscribed to `topic` at the fan-out backend while no connection here
+   * is on it, until the returned function is called: so a process is ready for a topic before
+   * its first subscriber arrives (and misses nothing published elsewhere just after).
+   *
+   * @example Ready before the first client
+   * ```ts
+   * import { Topics } from "@wsflow/wsflow";
+   * const topics = new Topics();
+   * const release = topics.hold("broadcast");
+   * await topics.ready("broadcast");
+   * release();
+   * ```
+   * @param topic The topic.
+   * @returns A function that ends the hold (once).
+   */
+  hold(topic: string): () => void {
+    const was = this.#wanted(topic);
+    this.#holds.set(topic, (this.#holds.get(topic) ?? 0) + 1);
+    if (!was) this.#activate(topic);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const count = this.#holds.get(topic)! - 1;
+      if (count > 0) {
+        this.#holds.set(topic, count);
+        return;
+      }
+      this.#holds.delete(topic);
+      if (!this.#wanted(topic)) this.#deactivate(topic);
     };
   }
 
@@ -482,6 +519,11 @@ export class Topics {
     if (topics === undefined) return;
     for (const topic of [...topics]) this.unsubscribe(ws, topic);
     this.#topicsOf.delete(ws);
+  }
+
+  /** Whether anything here is on `topic`: a connection, a listener or a hold. */
+  #wanted(topic: string): boolean {
+    return this.#subscribers.has(topic) || this.#listeners.has(topic) || this.#holds.has(topic);
   }
 
   /** The topic got its first subscriber here (0→1). */

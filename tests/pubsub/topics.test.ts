@@ -364,6 +364,19 @@ describe("Topics: fan-out", () => {
     expect(calls).toEqual(["subscribe t", "unsubscribe t", "subscribe t", "unsubscribe t"]);
   });
 
+  it("hold() keeps a topic subscribed with no subscriber, until released", () => {
+    const { fanOut, calls } = recordingFanOut();
+    const topics = new Topics({ fanOut });
+    const release = topics.hold("h");
+    const again = topics.hold("h");
+    expect(calls).toEqual(["subscribe h"]);
+    release();
+    release();
+    expect(calls).toEqual(["subscribe h"]);
+    again();
+    expect(calls).toEqual(["subscribe h", "unsubscribe h"]);
+  });
+
   it("says whether the backend took the message, and delivers what it receives to everyone", async () => {
     const { fanOut, sink } = recordingFanOut();
     const topics = new Topics({ fanOut });
