@@ -222,6 +222,7 @@ const PINNED: Record<string, readonly string[]> = {
     "FakeClock",
   ],
   "./redis": [
+    "type BufferListener",
     "type IORedisClient",
     "type NodeRedisClient",
     "RedisFanOut",

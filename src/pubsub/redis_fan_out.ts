@@ -36,8 +36,16 @@ const VERSION = 1;
 const HEADER = 8;
 const decoder = new TextDecoder();
 
-/** What a subscribed channel delivers, as node-redis calls it in buffer mode. */
-type BufferListener = (message: Uint8Array, channel: Uint8Array) => void;
+/**
+ * What node-redis calls with each message of a channel subscribed in buffer mode.
+ *
+ * @example
+ * ```ts
+ * import type { BufferListener } from "@wsflow/wsflow/redis";
+ * const listener: BufferListener = (message, channel) => console.log(channel.length, message.length);
+ * ```
+ */
+export type BufferListener = (message: Uint8Array, channel: Uint8Array) => void;
 
 /**
  * The parts of a node-redis client (`createClient()` of `redis` v4 or later, or

@@ -48,8 +48,9 @@ const KINDS: ClientKind[] = [
           ) as unknown[];
           return Number(reply[1]);
         },
-        async close() {
+        close() {
           if (client.isOpen) client.destroy();
+          return Promise.resolve();
         },
       };
     },
@@ -76,8 +77,9 @@ const KINDS: ClientKind[] = [
           ) as unknown[];
           return Number(reply[1]);
         },
-        async close() {
+        close() {
           client.disconnect();
+          return Promise.resolve();
         },
       };
     },
