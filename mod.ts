@@ -3,8 +3,10 @@
  *
  * This entry point is runtime-free: the protocol core (frames, masking, UTF-8, close payloads,
  * the session state machine), the web-streams layer (frame decoder and encoder streams, the
- * `Connection` a handler holds) and the public types and errors. Runtime adapters are separate
- * entry points: `wsflow/deno`, `wsflow/bun` and `wsflow/node`.
+ * `Connection` a handler holds), topics (publish once to every subscriber, in this process or,
+ * through a fan-out, across processes) and the public types and errors. Runtime adapters are
+ * separate entry points: `wsflow/deno`, `wsflow/bun` and `wsflow/node`; the Redis fan-out is
+ * `wsflow/redis`.
  *
  * @example Decode a frame
  * ```ts
@@ -238,3 +240,14 @@ export {
   WebSocketStream,
   type WebSocketStreamOptions,
 } from "./src/client/websocket_stream.ts";
+export { PREPARED_WHOLE_LIMIT, PreparedFrame } from "./src/protocol/prepared_frame.ts";
+export {
+  type TopicErrorContext,
+  type TopicListener,
+  Topics,
+  type TopicsOptions,
+  type TopicStats,
+} from "./src/pubsub/topics.ts";
+export type { PublishResult } from "./src/pubsub/publish_result.ts";
+export type { FanOut, FanOutSink, FanOutStage } from "./src/pubsub/fan_out.ts";
+export { MemoryHub } from "./src/pubsub/memory_fan_out.ts";

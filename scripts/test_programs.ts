@@ -9,7 +9,7 @@
  *   downloaded it, pinned by the lockfile, with no root and no network at test time. Chromium
  *   comes this way (`@sparticuz/chromium`: a brotli-packed headless Chromium for Linux x64 that
  *   set-up unpacks once into `node_modules/.cache/`).
- * - `debian`: a Debian package, for programs that npm does not carry (Redis will be the first).
+ * - `debian`: a Debian package, for programs that npm does not carry (`redis-server`, `openssl`).
  *   Set-up installs the missing ones with `apt-get` when it runs as root and apt is there, as on
  *   a fresh machine of this project; otherwise it stops at once and prints the command to run.
  *
@@ -67,6 +67,12 @@ export const TEST_PROGRAMS: readonly TestProgram[] = [
     name: "openssl",
     usedBy: "tests/_helpers/test_certs.ts (the wss:// tests' certificates)",
     sources: [{ kind: "debian", package: "openssl", command: "openssl" }],
+  },
+  {
+    name: "redis-server",
+    usedBy: "tests/pubsub/redis_*.test.ts and tests/examples/pubsub_contract.test.ts " +
+      "(topics across processes over a real Redis)",
+    sources: [{ kind: "debian", package: "redis-server", command: "redis-server" }],
   },
 ];
 

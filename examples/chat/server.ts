@@ -1,5 +1,6 @@
 // A chat with rooms: one server serves the page (index.html, on GET /) and the WebSockets
-// (/rooms/:room) on the same port, on Deno, Bun and Node alike.
+// (/rooms/:room) on the same port, on Deno, Bun and Node alike; ../../shared/PUBSUB-CONTRACT.md
+// section 1.
 //
 //   deno run --allow-net --allow-env --allow-read examples/chat/server.ts
 //   bun examples/chat/server.ts
@@ -9,42 +10,26 @@
 // (default 8080; 0 picks a free port) come from the environment; the server prints
 // `LISTENING http://HOST:PORT` once it accepts connections.
 //
-// Every text message a client sends goes to everyone in the same room, the sender included: the
-// sender sees its message when the server has relayed it, in the same order as everyone else.
+// With REDIS_URL (e.g. redis://127.0.0.1:6379/0), any number of these servers, on any mix of
+// runtimes, behave as one: a room's members may be connected to any of them. node-redis by
+// default, ioredis with REDIS_CLIENT=ioredis. While Redis is unreachable, members on the same
+// server still talk; once it is back, rooms span the servers again by themselves.
+//
+// Each room is a topic. Events are JSON: {"event":"joined"|"left"|"message","name":…,"text":…}.
+// Every member gets every event of its room, its own included, each exactly once; a member that
+// does not read misses messages past a bounded backlog instead of slowing the room.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { env, loadServe } from "../_runtime.ts";
-import { type Connection, Router } from "../../mod.ts";
+import { topicsFromEnv } from "../_topics.ts";
+import { Router } from "../../mod.ts";
 
 /** Longest message the server relays, in bytes; longer ones close the connection with 1009. */
 const MAX_MESSAGE_BYTES = 16 * 1024;
-/** Messages a member may have waiting to be sent before it misses further ones. */
-const MAX_BACKLOG = 256;
+/** Bytes a member may have waiting to be sent before it misses further messages. */
+const MAX_BACKLOG_BYTES = 1024 * 1024;
 
-interface Member {
-  readonly ws: Connection;
-  readonly name: string;
-  /** Relayed messages not yet taken by the socket. */
-  backlog: number;
-}
-
-/** Who is in each room; a room is dropped when its last member leaves. */
-const rooms = new Map<string, Set<Member>>();
-
-/** Sends `message` to everyone in `room`, without waiting for any one of them. */
-function broadcast(room: string, message: Record<string, string>): void {
-  const text = JSON.stringify(message);
-  for (const member of rooms.get(room) ?? []) {
-    // A reader that falls far behind misses messages rather than making the server hold an
-    // ever longer queue for it; awaiting each send in turn would let it stall the whole room.
-    if (member.backlog >= MAX_BACKLOG) continue;
-    member.backlog++;
-    const done = (): void => {
-      member.backlog--;
-    };
-    member.ws.send(text).then(done, done);
-  }
-}
+const topics = await topicsFromEnv();
 
 // The page is read once, at startup, next to this file.
 const page = readFileSync(fileURLToPath(new URL("./index.html", import.meta.url).href), "utf8");
@@ -61,21 +46,20 @@ const router = new Router().route("/rooms/:room", {
     return { data: { name } };
   },
   async handler(ws, { params, data }) {
-    const room = params.room;
-    const member: Member = { ws, name: data.name, backlog: 0 };
-    const members = rooms.get(room) ?? new Set<Member>();
-    rooms.set(room, members);
-    members.add(member);
-    // Leave the room however the connection ends: a Close, an error, or a vanished peer.
+    const room = `room:${params.room}`;
+    const { name } = data;
+    // The member leaves the topic by itself however the connection ends; then the others
+    // hear that it left.
+    topics.subscribe(ws, room);
     void ws.closed.then(() => {
-      members.delete(member);
-      if (members.size === 0 && rooms.get(room) === members) rooms.delete(room);
-      broadcast(room, { event: "left", name: member.name });
+      topics.publish(room, JSON.stringify({ event: "left", name }));
     });
-    broadcast(room, { event: "joined", name: member.name });
+    // Announce it only once other servers' members can hear it, and it them.
+    await topics.ready(room);
+    topics.publish(room, JSON.stringify({ event: "joined", name }));
     for await (const message of ws) {
       if (typeof message !== "string") continue; // the page only sends text
-      broadcast(room, { event: "message", name: member.name, text: message });
+      topics.publish(room, JSON.stringify({ event: "message", name, text: message }));
     }
   },
 });
@@ -85,6 +69,8 @@ const server = await serve(router, {
   hostname: env("HOST") ?? "127.0.0.1",
   port: Number(env("PORT") ?? 8080),
   limits: { maxMessageSize: MAX_MESSAGE_BYTES },
+  // Publishing never waits for a member: one that falls this far behind misses messages.
+  sendBuffer: { limit: MAX_BACKLOG_BYTES, policy: "drop" },
   // The page comes from this server, so the default Origin policy, "same-origin", lets it in
   // and keeps other sites' pages out (rfc6455#section-10.2).
   fetch(request) {

@@ -9,6 +9,7 @@
 import type { Frame, Role } from "./frame.ts";
 import { applyMask, MaskKeySource } from "./mask.ts";
 import { Opcode } from "./opcode.ts";
+import type { PreparedFrame } from "./prepared_frame.ts";
 
 /**
  * Serializes one frame into a new buffer, masking it with `maskKey` when one is given (a client
@@ -245,6 +246,31 @@ export class FrameSerializer {
     else arena.set(payload, at);
     if (key !== undefined) applyMask(this.#arena.subarray(at, at + length), key);
     this.#end = at + length;
+  }
+
+  /**
+   * Appends a frame built once for many connections. A server copies its bytes into the batch,
+   * or, for a large payload, adds the shared payload buffer as its own chunk; a client masks it
+   * like any frame (rfc6455#section-5.3).
+   *
+   * @param frame The prepared frame; not changed.
+   */
+  writePrepared(frame: PreparedFrame): void {
+    if (this.#keys !== undefined) {
+      this.writeFrame(frame.opcode, frame.payload, true, frame.rsv1);
+      return;
+    }
+    const bytes = frame.bytes;
+    const size = bytes.length;
+    if (this.#arena.length - this.#end < size) this.#reserve(size);
+    this.#arena.set(bytes, this.#end);
+    this.#end += size;
+    this.#pendingBytes += size;
+    if (!frame.whole) {
+      this.#cut();
+      this.#chunks.push(frame.payload);
+      this.#pendingBytes += frame.payload.length;
+    }
   }
 
   /**

@@ -22,6 +22,7 @@ import type { Limits } from "./limits.ts";
 import type { Message } from "./message.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { Opcode } from "./opcode.ts";
+import type { PreparedFrame } from "./prepared_frame.ts";
 
 /**
  * The four states of a WebSocket connection (rfc6455#section-4.1, rfc6455#section-7.1). A
@@ -276,6 +277,18 @@ export class Session {
   sendCompressed(text: boolean, payload: Uint8Array): void {
     this.#assertCanSend();
     this.#serializer.writeFrame(text ? Opcode.Text : Opcode.Binary, payload, true, true);
+  }
+
+  /**
+   * Queues a frame built once for many connections (topics): see {@linkcode PreparedFrame}.
+   *
+   * @param frame The frame; a deflated one (RSV1) only on a connection that negotiated
+   *   permessage-deflate with parameters it was compressed for.
+   * @throws {ConnectionClosedError} Once a Close frame was sent.
+   */
+  sendPrepared(frame: PreparedFrame): void {
+    this.#assertCanSend();
+    this.#serializer.writePrepared(frame);
   }
 
   /**

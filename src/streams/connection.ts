@@ -25,6 +25,7 @@ import {
 } from "../protocol/errors.ts";
 import { resolveLimits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
+import type { PreparedFrame } from "../protocol/prepared_frame.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
@@ -282,6 +283,58 @@ export class Connection implements AsyncIterable<Message> {
     }
     this.#observer?.sent(this, data);
     return this.#frames.afterWrite(!this.#inbox.isEmpty);
+  }
+
+  /**
+   * Queues a frame built once for many connections (a topic's message) and never waits: what
+   * topics deliver through. Past the send-buffer limit the `"close"` policy closes the connection
+   * with 1008 (`"evicted"`); `"drop"` and `"wait"` drop the message and count it in
+   * `droppedMessages` (`"dropped"`), since a publisher must not wait for its slowest subscriber.
+   * Frames queued this way leave with everything published in the same turn of the event loop.
+   *
+   * @example
+   * ```ts
+   * import { PreparedFrame } from "@wsflow/wsflow";
+   * import { connectedPair } from "@wsflow/wsflow/testing";
+   * const { server, client } = connectedPair();
+   * const frame = PreparedFrame.of("to everyone");
+   * console.log(server.sendPrepared(frame)); // queued
+   * for await (const message of client) {
+   *   console.log(message); // to everyone
+   *   break;
+   * }
+   * await client.close();
+   * ```
+   * @param frame The frame; its buffers are shared: never change them.
+   * @returns `"queued"`, `"dropped"`, `"evicted"`, or `"closed"` when the connection was
+   *   already closing or closed.
+   */
+  sendPrepared(frame: PreparedFrame): "queued" | "dropped" | "evicted" | "closed" {
+    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return "closed";
+    const deflate = this.#deflate;
+    const buffered = this.#frames.buffered + (deflate?.preparedBytes ?? 0);
+    if (
+      buffered > 0 &&
+      buffered + frame.bytes.length + (frame.whole ? 0 : frame.payload.length) > this.#sendLimit
+    ) {
+      if (this.#sendPolicy !== "close") {
+        this.#dropped++;
+        return "dropped";
+      }
+      this.#applyPolicyFailure(
+        new PolicyViolationError(
+          `Cannot send: ${buffered} bytes are waiting to be written, limit is ${this.#sendLimit}`,
+        ),
+      );
+      return "evicted";
+    }
+    if (deflate?.wantsPrepared(frame)) {
+      deflate.sendPrepared(frame).then(() => this.#frames.afterPrepared(), noop);
+    } else {
+      this.#session.sendPrepared(frame);
+      this.#frames.afterPrepared();
+    }
+    return "queued";
   }
 
   /**

@@ -118,11 +118,20 @@ export function connectionDeflate(
   role: Role,
   agreed: AgreedDeflate,
 ): ConnectionDeflate {
-  return {
+  const deflate: ConnectionDeflate = {
     deflater: engine.deflater(agreed.params, role),
     inflater: engine.inflater(agreed.params, role),
     threshold: agreed.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
   };
+  // Without context takeover on our side each message is compressed on its own, so one
+  // compressed frame suits every connection with the same window (rfc7692#section-7.1.1).
+  const { params } = agreed;
+  if (role === "server" ? params.serverNoContextTakeover : params.clientNoContextTakeover) {
+    deflate.sharedWindowBits = role === "server"
+      ? params.serverMaxWindowBits
+      : params.clientMaxWindowBits;
+  }
+  return deflate;
 }
 
 /**

@@ -135,4 +135,12 @@ export interface ConnectionDeflate {
   inflater: MessageInflater;
   /** Messages smaller than this many bytes are sent uncompressed. */
   threshold: number;
+  /**
+   * Set when this end compresses every message on its own (no context takeover on our side,
+   * rfc7692#section-7.1.1): the window bits it compresses with. A message compressed for one
+   * such connection is then valid for every connection with the same value, so a topic
+   * compresses each message once per value rather than once per subscriber.
+   * @default {undefined}
+   */
+  sharedWindowBits?: number | undefined;
 }

@@ -10,6 +10,21 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 function noop(): void {}
 
+// Frames published to many connections go out together once per turn of the event loop
+// (uWS's design): a publisher that sends many messages in one turn costs each subscriber one
+// write, not one per message. setImmediate runs after the turn's I/O; every runtime has it,
+// but it is not a web standard, so a timer stands in where it is missing.
+const nextTurn: (task: () => void) => unknown =
+  (globalThis as { setImmediate?: (task: () => void) => unknown }).setImmediate ??
+    ((task) => setTimeout(task, 0));
+let turn: FrameWriter[] = [];
+
+function flushTurn(): void {
+  const writers = turn;
+  turn = [];
+  for (const writer of writers) writer.flushTurn();
+}
+
 /**
  * Writes what a {@linkcode Session} has queued to the transport's writer.
  *
@@ -33,6 +48,7 @@ export class FrameWriter {
   #inFlight = 0;
   #flushes = 0;
   #flushScheduled = false;
+  #inTurn = false;
   #lastWritten: Promise<void> = RESOLVED;
   #congested = false;
   #ready: Promise<void> = RESOLVED;
@@ -89,6 +105,25 @@ export class FrameWriter {
     if (this.#session.pendingBytes >= this.#highWaterMark) this.flush();
     else this.scheduleFlush(handlerBusy);
     return this.#congested ? this.#ready : RESOLVED;
+  }
+
+  /**
+   * Flushes after a frame published to many connections: at once past the high-water mark,
+   * otherwise together with every connection published to in this turn of the event loop.
+   */
+  afterPrepared(): void {
+    if (this.#session.pendingBytes >= this.#highWaterMark) {
+      this.flush();
+    } else if (!this.#inTurn) {
+      this.#inTurn = true;
+      if (turn.push(this) === 1) nextTurn(flushTurn);
+    }
+  }
+
+  /** The end of a turn in which frames were published to this connection. */
+  flushTurn(): void {
+    this.#inTurn = false;
+    if (this.#session.pendingBytes > 0) this.flush();
   }
 
   /**

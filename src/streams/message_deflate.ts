@@ -8,6 +8,8 @@
 
 import type { Message } from "../protocol/message.ts";
 import { inflatedMessage } from "../protocol/message_assembler.ts";
+import { Opcode } from "../protocol/opcode.ts";
+import { PreparedFrame } from "../protocol/prepared_frame.ts";
 import type { Session } from "../protocol/session.ts";
 import type { ConnectionDeflate } from "./deflate_engine.ts";
 
@@ -35,6 +37,7 @@ export class MessageDeflate {
   readonly #maxMessageSize: number;
   #outbound: Promise<void> | undefined;
   #inbound: Promise<void> | undefined;
+  #preparedBytes = 0;
 
   /**
    * Creates the instance.
@@ -105,6 +108,69 @@ export class MessageDeflate {
         encoded ?? (text ? encoder.encode(data) : data),
       );
       this.#session.sendCompressed(text, payload);
+    });
+    const tracked = task.then(undefined, noop);
+    this.#outbound = tracked;
+    void tracked.then(() => {
+      if (this.#outbound === tracked) this.#outbound = undefined;
+    });
+    return task;
+  }
+
+  /**
+   * Bytes of prepared frames waiting to be compressed: they count against the send buffer.
+   *
+   * @returns The count.
+   */
+  get preparedBytes(): number {
+    return this.#preparedBytes;
+  }
+
+  /**
+   * Whether a prepared frame must go through
+   * {@linkcode MessageDeflate.prototype.sendPrepared}.
+   *
+   * @param frame The frame.
+   * @returns `true` to send it here.
+   */
+  wantsPrepared(frame: PreparedFrame): boolean {
+    return this.#outbound !== undefined || frame.payload.length >= this.#deflate.threshold;
+  }
+
+  /**
+   * Queues a prepared frame in order behind earlier compressed sends, compressed when it
+   * reaches the threshold. Connections with the same `sharedWindowBits` share one compressed
+   * frame: the first to get there compresses it, the others wait for that one.
+   *
+   * @param frame The uncompressed frame.
+   * @returns A promise that settles once the frame is queued in the session.
+   */
+  sendPrepared(frame: PreparedFrame): Promise<void> {
+    const deflate = this.#deflate;
+    const compress = frame.payload.length >= deflate.threshold;
+    const text = frame.opcode === Opcode.Text;
+    const own = async (): Promise<void> => {
+      this.#session.sendCompressed(text, await deflate.deflater.compress(frame.payload));
+    };
+    const size = frame.payload.length;
+    this.#preparedBytes += size;
+    const task = (this.#outbound ?? RESOLVED).then(async (): Promise<void> => {
+      if (!compress) return this.#session.sendPrepared(frame);
+      const bits = deflate.sharedWindowBits;
+      if (bits === undefined) return own();
+      let shared: PreparedFrame;
+      try {
+        shared = await frame.variant(bits, async () => {
+          const payload = await deflate.deflater.compress(frame.payload);
+          return new PreparedFrame(frame.opcode, payload, true);
+        });
+      } catch {
+        // The connection that compressed it closed meanwhile: compress our own.
+        return own();
+      }
+      this.#session.sendPrepared(shared);
+    }).finally(() => {
+      this.#preparedBytes -= size;
     });
     const tracked = task.then(undefined, noop);
     this.#outbound = tracked;

@@ -35,6 +35,28 @@ export function runtimeCommand(file: string): { command: string; args: string[] 
 }
 
 /**
+ * The command a user runs `file` with on `name` (../shared/PUBSUB-CONTRACT.md): `deno run
+ * --allow-net --allow-env --allow-read`, `bun`, `tsx`, each from node_modules/.bin.
+ */
+export function userCommand(
+  name: "deno" | "bun" | "node",
+  file: string,
+): { command: string; args: string[] } {
+  const bin = (tool: string): string => `${REPO_ROOT}node_modules/.bin/${tool}`;
+  switch (name) {
+    case "deno":
+      return {
+        command: bin("deno"),
+        args: ["run", "--allow-net", "--allow-env", "--allow-read", file],
+      };
+    case "bun":
+      return { command: bin("bun"), args: [file] };
+    default:
+      return { command: bin("tsx"), args: [file] };
+  }
+}
+
+/**
  * Runs `file` (relative to the repository root) with `env` added to the environment, and
  * resolves once it printed `listening` LISTENING lines. Rejects, having killed the child, when
  * it exits first or takes longer than `timeout` ms.
@@ -42,9 +64,14 @@ export function runtimeCommand(file: string): { command: string; args: string[] 
 export async function startExample(
   file: string,
   env: Record<string, string>,
-  { listening = 1, timeout = 25_000 }: { listening?: number; timeout?: number } = {},
+  { listening = 1, timeout = 25_000, on }: {
+    listening?: number;
+    timeout?: number;
+    /** Another runtime to run it on, with the command a user types (default: this one's). */
+    on?: "deno" | "bun" | "node" | undefined;
+  } = {},
 ): Promise<ExampleProcess> {
-  const { command, args } = runtimeCommand(file);
+  const { command, args } = on === undefined ? runtimeCommand(file) : userCommand(on, file);
   const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
