@@ -319,6 +319,7 @@ export class Connection implements AsyncIterable<Message> {
     ) {
       if (this.#sendPolicy !== "close") {
         this.#dropped++;
+        this.#observer?.dropped(this, "topic_backlog");
         return "dropped";
       }
       this.#applyPolicyFailure(

@@ -3,6 +3,7 @@
 // and in memory with a fake clock for what needs time (heartbeat, drops, limits).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CloseCode } from "../../src/protocol/close_code.ts";
+import { PreparedFrame } from "../../src/protocol/prepared_frame.ts";
 import { type DiagnosticEvent, subscribeDiagnostics } from "../../src/streams/diagnostics.ts";
 import { Connection } from "../../src/streams/connection.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
@@ -229,6 +230,28 @@ describe("wsflow/otel in memory", () => {
     const metrics = await sdk.collect();
     expect(table(metrics, "websocket.server.send.dropped")).toEqual({ "reason=send_buffer": 2 });
     expect(table(metrics, "websocket.server.messages")).toEqual({ "direction=out,type=text": 1 });
+  });
+
+  it("counts a topic delivery dropped for a slow subscriber under reason topic_backlog", async () => {
+    const otel = openTelemetry({ meterProvider: sdk.provider });
+    const { server, client } = connectedPair({
+      server: {
+        heartbeatInterval: 0,
+        sendBuffer: { limit: 1, policy: "drop" },
+        observer: otel.server,
+      },
+      client: { heartbeatInterval: 0 },
+    });
+    // The first publish is queued; the next two find it still waiting to be written.
+    expect(
+      [PreparedFrame.of("a"), PreparedFrame.of("b"), PreparedFrame.of("c")].map((frame) =>
+        server.sendPrepared(frame)
+      ),
+    ).toEqual(["queued", "dropped", "dropped"]);
+    await client.close(1000);
+    await server.closed;
+    const metrics = await sdk.collect();
+    expect(table(metrics, "websocket.server.send.dropped")).toEqual({ "reason=topic_backlog": 2 });
   });
 
   it("counts a limit's close under initiator=server and publishes which limit", async () => {
