@@ -44,6 +44,18 @@ import { closeTransport } from "./transport_close.ts";
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
+ * Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`).
+ *
+ * @example
+ * ```ts
+ * import type { ControlFrameListener } from "./connection.ts";
+ * const log: ControlFrameListener = (type, data) => console.log(type, data.length);
+ * log("ping", new Uint8Array(2)); // ping 2
+ * ```
+ */
+export type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
+
+/**
  * One WebSocket connection, server or client side, after the opening handshake.
  *
  * Read messages with `for await`, or through the WebSocketStream-shaped `readable`; send with
@@ -115,6 +127,7 @@ export class Connection implements AsyncIterable<Message> {
 
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
+  #onControl: ControlFrameListener | undefined;
 
   /**
    * Binds `stream` to a new session and starts reading. The stream's readable and writable
@@ -291,6 +304,31 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   /**
+   * Sends an unsolicited Pong, a unidirectional heartbeat that expects no answer
+   * (rfc6455#section-5.5.3). Pings need no call: the connection answers them itself.
+   *
+   * @param data Application data of at most 125 bytes.
+   * @throws {ConnectionClosedError} Once the connection is closing or closed.
+   * @throws {RangeError} When `data` is longer than 125 bytes.
+   */
+  pong(data?: Message): void {
+    this.#session.pong(data);
+    this.#frames.flush();
+  }
+
+  /**
+   * Calls `listener` with every Ping and Pong that arrives, after the connection has dealt with
+   * it (a Ping is already answered, a Pong has settled its `ping()`): for layers that report
+   * control frames as events, such as a `ws`-compatible socket. One listener; `undefined` removes
+   * it.
+   *
+   * @param listener Called with `"ping"` or `"pong"` and the frame's application data.
+   */
+  observeControlFrames(listener: ControlFrameListener | undefined): void {
+    this.#onControl = listener;
+  }
+
+  /**
    * Starts the closing handshake (rfc6455#section-7.1.2) and resolves when the connection has
    * closed: when the peer's Close arrives and the TCP connection is closed, or after the close
    * timeout. Calling it again, or after the connection closed, just waits for `closed`.
@@ -413,6 +451,7 @@ export class Connection implements AsyncIterable<Message> {
           });
         case "pong":
           this.#pings?.settle(event.data);
+          this.#onControl?.("pong", event.data);
           break;
         case "closed":
           this.#end(event.event, true);
@@ -426,6 +465,7 @@ export class Connection implements AsyncIterable<Message> {
           this.#closing.deferCloseReply(!delivered && this.#inbox.isEmpty);
           break;
         case "ping":
+          this.#onControl?.("ping", event.data);
           break;
       }
     }
