@@ -327,6 +327,7 @@ export class WebSocket extends EventEmitter {
       this.#afterClose(cb);
       return;
     }
+    if (typeof data === "number") data = String(data);
     const binary = options?.binary ?? typeof data !== "string";
     let message: Message = binary
       ? typeof data === "string" || typeof data === "number"
