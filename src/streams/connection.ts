@@ -462,7 +462,7 @@ export class Connection implements AsyncIterable<Message> {
         case "closing":
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
-          this.#closing.deferCloseReply(!delivered && this.#inbox.isEmpty);
+          this.#closing.deferCloseReply(this.#caughtUp(delivered));
           break;
         case "ping":
           this.#onControl?.("ping", event.data);
@@ -502,8 +502,18 @@ export class Connection implements AsyncIterable<Message> {
         : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
           cause: error,
         }),
-      !delivered && this.#inbox.isEmpty,
+      this.#caughtUp(delivered),
     );
+  }
+
+  /**
+   * Whether the handler has read everything that came before the event at hand. A message
+   * delivered by this batch is still being handled, unless the handler already asks for the
+   * next one: after an inflated message, the rest of its batch runs later, once the handler may
+   * have read it.
+   */
+  #caughtUp(delivered: boolean): boolean {
+    return this.#inbox.isEmpty && (!delivered || this.#inbox.isWaiting);
   }
 
   /** Fails the connection now because of a local limit. */
