@@ -22,6 +22,7 @@
 export {
   type BinaryType,
   type ClientOptions,
+  type ReadyState,
   type SendCallback,
   type SendOptions,
   WebSocket,

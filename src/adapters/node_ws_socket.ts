@@ -139,7 +139,17 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
-type ReadyState = 0 | 1 | 2 | 3;
+/**
+ * A {@linkcode WebSocket}'s state: `CONNECTING` (0), `OPEN` (1), `CLOSING` (2), `CLOSED` (3).
+ *
+ * @example
+ * ```ts
+ * import { type ReadyState, WebSocket } from "@wsflow/wsflow/ws";
+ * const state: ReadyState = WebSocket.OPEN;
+ * console.log(state); // 1
+ * ```
+ */
+export type ReadyState = 0 | 1 | 2 | 3;
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -217,19 +227,35 @@ export class WebSocket extends EventEmitter {
     if (address !== null) this.#connect(address, protocols, options ?? {});
   }
 
-  /** @returns 0, {@linkcode WebSocket.CONNECTING}. */
+  /**
+   * The `CONNECTING` state, on every instance as `ws` has it.
+   *
+   * @returns 0, as {@linkcode WebSocket.CONNECTING}.
+   */
   get CONNECTING(): 0 {
     return CONNECTING;
   }
-  /** @returns 1, {@linkcode WebSocket.OPEN}. */
+  /**
+   * The `OPEN` state, on every instance as `ws` has it.
+   *
+   * @returns 1, as {@linkcode WebSocket.OPEN}.
+   */
   get OPEN(): 1 {
     return OPEN;
   }
-  /** @returns 2, {@linkcode WebSocket.CLOSING}. */
+  /**
+   * The `CLOSING` state, on every instance as `ws` has it.
+   *
+   * @returns 2, as {@linkcode WebSocket.CLOSING}.
+   */
   get CLOSING(): 2 {
     return CLOSING;
   }
-  /** @returns 3, {@linkcode WebSocket.CLOSED}. */
+  /**
+   * The `CLOSED` state, on every instance as `ws` has it.
+   *
+   * @returns 3, as {@linkcode WebSocket.CLOSED}.
+   */
   get CLOSED(): 3 {
     return CLOSED;
   }

@@ -43,17 +43,8 @@ import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/**
- * Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`).
- *
- * @example
- * ```ts
- * import type { ControlFrameListener } from "./connection.ts";
- * const log: ControlFrameListener = (type, data) => console.log(type, data.length);
- * log("ping", new Uint8Array(2)); // ping 2
- * ```
- */
-export type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
+/** Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`). */
+type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
 
 /**
  * One WebSocket connection, server or client side, after the opening handshake.
@@ -324,7 +315,9 @@ export class Connection implements AsyncIterable<Message> {
    *
    * @param listener Called with `"ping"` or `"pong"` and the frame's application data.
    */
-  observeControlFrames(listener: ControlFrameListener | undefined): void {
+  observeControlFrames(
+    listener: ((type: "ping" | "pong", data: Uint8Array) => void) | undefined,
+  ): void {
     this.#onControl = listener;
   }
 
