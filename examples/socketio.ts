@@ -6,7 +6,7 @@
 //
 //   tsx examples/socketio.ts
 //   bun examples/socketio.ts
-//   deno run --allow-net --allow-env --allow-read --allow-sys examples/socketio.ts
+//   deno run --allow-net --allow-env --allow-read examples/socketio.ts
 //
 // HOST (default 127.0.0.1) and PORT (default 8080; 0 picks a free port) come from the
 // environment; `LISTENING http://HOST:PORT` is printed once it accepts connections.
