@@ -22,7 +22,7 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { acceptKey } from "../protocol/accept_key.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
@@ -434,12 +434,12 @@ function refusal(status: number, message?: string, fields?: OutgoingHttpHeaders)
 /** Answers on the raw socket, before wsflow has it, as `ws` answers a request it will not take. */
 function abortHandshake(socket: Duplex, status: number): void {
   const message = STATUS_CODES[status] ?? "";
+  socket.on("error", () => {}); // a peer gone meanwhile: nothing to answer
   socket.once("finish", () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/html\r\n` +
       `Content-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
   );
-  (socket as Socket).on?.("error", () => {});
 }
 
 /** wsflow's options for a `ws` server's options: maxPayload, deflate, and `ws`'s open Origin. */
