@@ -209,6 +209,8 @@ export class WebSocket extends EventEmitter {
   #fragments: Uint8Array[] | undefined;
   #fragmentsBinary = false;
   #url: string;
+  // While a client connects: aborts the attempt (close() or terminate() before open).
+  #abort: AbortController | undefined;
 
   /**
    * Connects to `address` as a client, or, with `null`, makes a socket for a server to adopt.
@@ -473,8 +475,6 @@ export class WebSocket extends EventEmitter {
     this.#resume = undefined;
     resume?.();
   }
-
-  #abort: AbortController | undefined;
 
   #connect(
     address: string | URL,
