@@ -11,6 +11,8 @@
  * | layer 3 `src/client/` | layers 0-2, `src/client/` and `src/*.ts` |
  * | layer 3 `src/pubsub/` | layers 0-2, `src/pubsub/` and `src/*.ts`; `import type` from
  *   `src/server/` |
+ * | layer 3 `src/integrations/` | layers 0-2, `src/integrations/` and `src/*.ts`: other
+ *   libraries' protocols (graphql-ws) as routes, each its own entry point |
  * | layer 3 `src/testing/` | layers 0-3 |
  * | layer 3 `src/*.ts` | layers 0-3 except `src/testing/` |
  * | layer 4 `src/adapters/` | layers 0-3 except `src/testing/`, and the shared adapter files
@@ -75,7 +77,7 @@ export type Runtime = "deno" | "bun" | "node";
  * The parts of layer 3, composition: a folder, or `top` for a file directly in `src/` that has
  * not moved into one yet.
  */
-export type Area = "server" | "client" | "pubsub" | "testing" | "top";
+export type Area = "server" | "client" | "pubsub" | "integrations" | "testing" | "top";
 
 /** Where a file sits in the layer table. */
 export type Place =
@@ -138,6 +140,7 @@ export function placeOf(path: string): Place | null {
     case "server":
     case "client":
     case "pubsub":
+    case "integrations":
     case "testing":
       return { kind: "composition", area: parts[1] };
     case "otel":
@@ -194,11 +197,14 @@ function allowedText(place: Place): string {
         case "pubsub":
           return "may import only layers 0-2, src/pubsub/ and src/*.ts, and `import type` " +
             "from src/server/";
+        case "integrations":
+          return "may import only layers 0-2, src/integrations/ and src/*.ts";
         case "testing":
           return "may import only layers 0-3";
         case "top":
           return "may import only layers 0-3 (src/protocol/, src/streams/, src/router/, " +
-            "src/server/, src/client/, src/pubsub/, src/*.ts), not src/testing/";
+            "src/server/, src/client/, src/pubsub/, src/integrations/, src/*.ts), not " +
+            "src/testing/";
       }
       break;
     case "adapter":
@@ -272,6 +278,7 @@ function mayCompose(from: Area, to: Area, ref: ImportRef): boolean {
       return from === "top" || (from === "pubsub" && ref.typeOnly);
     case "client":
     case "pubsub":
+    case "integrations":
       return from === "top";
   }
 }
@@ -380,8 +387,8 @@ function noLayerMessage(file: string): string {
   const folder = file.split("/").slice(0, 2).join("/");
   return `Folder ${folder}/ is in no layer: put RFC 6455 rules (no I/O) in src/protocol/, ` +
     "streams, timers and backpressure in src/streams/, routing in src/router/, the wiring of a " +
-    "server, a client, pub/sub or test support in src/server/, src/client/, src/pubsub/ or " +
-    "src/testing/, and code that touches a runtime in src/adapters/ (or add the folder to " +
+    "server, a client, pub/sub, another library's protocol or test support in src/server/, " +
+    "src/client/, src/pubsub/, src/integrations/ or src/testing/, and code that touches a runtime in src/adapters/ (or add the folder to " +
     "scripts/layer_rules.ts and STYLE.md)";
 }
 

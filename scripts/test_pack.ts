@@ -38,6 +38,10 @@ const REQUIRED = [
   "dist/testing.d.ts",
   "dist/otel.js",
   "dist/otel.d.ts",
+  "dist/src/adapters/node_ws.js",
+  "dist/src/adapters/node_ws.d.ts",
+  "dist/src/integrations/graphql_ws.js",
+  "dist/src/integrations/graphql_ws.d.ts",
 ];
 
 /** Why a path must not be in the tarball, or null if it may be. */
@@ -97,6 +101,8 @@ import {
   serializeFrame,
   WebSocketError,
 } from "wsflow";
+import { WebSocket as WsSocket, WebSocketServer } from "wsflow/ws";
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, graphqlWsRoute } from "wsflow/graphql";
 
 const runtime = process.versions.bun === undefined
   ? "node " + process.version
@@ -157,6 +163,14 @@ for (let r = await reader.read(); !r.done; r = await reader.read()) decoded.push
 assert.deepEqual(
   decoded.map((f) => [f.fin, f.opcode, text(f.payload)]),
   [[false, Opcode.Text, "Hel"], [true, Opcode.Continuation, "lo"]],
+);
+
+// The ws-compatible layer and the graphql-ws route load without ws, graphql or graphql-ws.
+assert.equal(WsSocket.OPEN, 1);
+assert.throws(() => new WebSocketServer({}), TypeError);
+assert.deepEqual(
+  graphqlWsRoute({ opened: () => () => Promise.resolve() }).protocols,
+  [GRAPHQL_TRANSPORT_WS_PROTOCOL],
 );
 
 console.log("pack consumer (" + runtime + "): " + Object.keys(wsflow).length + " exports, all OK");

@@ -263,6 +263,19 @@ const PINNED: Record<string, readonly string[]> = {
     "zlibQueueState",
     "type ZlibQueueState",
   ],
+  "./ws": [
+    "type BinaryType",
+    "type ClientOptions",
+    "type ReadyState",
+    "type SendCallback",
+    "type SendOptions",
+    "type ServerOptions",
+    "type VerifyClient",
+    "type VerifyClientInfo",
+    "WebSocket",
+    "type WebSocketData",
+    "WebSocketServer",
+  ],
   "./testing": [
     "type ByteStream",
     "byteStreamPair",
@@ -286,6 +299,14 @@ const PINNED: Record<string, readonly string[]> = {
     "type NodeRedisClient",
     "RedisFanOut",
     "type RedisFanOutOptions",
+  ],
+  "./graphql": [
+    "GRAPHQL_TRANSPORT_WS_PROTOCOL",
+    "type GraphQLWsExtra",
+    "graphqlWsRoute",
+    "type GraphQLWsRouteOptions",
+    "type GraphQLWsServer",
+    "type GraphQLWsSocket",
   ],
 };
 const ENTRY_POINTS = JSON.parse(readFileSync(join(REPO_ROOT, "deno.json"), "utf8"))

@@ -23,7 +23,7 @@ import { serveRequestHead } from "../server/handle_stream.ts";
 import type { ServeOptions } from "../server/options.ts";
 import { checkRequestHead } from "../server/parsed_request_head.ts";
 import { refuseHandshake } from "../server/refuse.ts";
-import { createServerContext } from "../server/server_context.ts";
+import { createServerContext, type ServerContext } from "../server/server_context.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { socketToByteStream } from "./node_socket.ts";
 
@@ -104,31 +104,54 @@ export function handleUpgrade(
   options: ServeOptions = {},
 ): UpgradeListener {
   const server = createServerContext(handler, { deflateEngine: zlibDeflateEngine, ...options });
-  return (message, socket, rest) => {
-    // The `upgrade` socket of a node:http(s) server is a net.Socket (a TLSSocket for https).
-    const tcp = socket as Socket;
-    // The server may have armed its idle timeout (`server.setTimeout`) on the socket; Node stops
-    // acting on it after an upgrade, but the timer would go on firing. The connection is
-    // wsflow's now, with its own handshake and close timeouts.
-    tcp.setTimeout(0);
-    tcp.setNoDelay(true);
-    const stream = socketToByteStream(tcp);
-    let head: Http1Request;
-    try {
-      head = checkRequestHead({
-        method: message.method ?? "",
-        target: message.url ?? "",
-        version: `HTTP/${message.httpVersion}`,
-        fields: fieldsOf(message.rawHeaders),
-        // A plain copy: a Buffer may be a view into Node's shared pool.
-        rest: new Uint8Array(rest),
-      }, server.options.limits);
-    } catch (error) {
-      void refuseHandshake(stream, error, server);
-      return;
-    }
-    void serveRequestHead(head, stream, server);
-  };
+  return (message, socket, rest) => serveNodeUpgrade(server, message, socket, rest);
+}
+
+/**
+ * Serves one `upgrade` event of a `node:http` server for a server made once: holds the head
+ * Node parsed to wsflow's rules and limits, then takes it the way of a head wsflow read itself
+ * (`serveRequestHead`: Host and target checks, the upgrade's `Request`, `acceptUpgrade`). The
+ * `ws`-compatible layer (`node_ws_server.ts`) enters here too.
+ *
+ * @example
+ * ```ts ignore
+ * const server = createServerContext(router, { deflateEngine: zlibDeflateEngine });
+ * http.on("upgrade", (request, socket, head) => serveNodeUpgrade(server, request, socket, head));
+ * ```
+ * @param server The server the request came to.
+ * @param message The upgrade request, as Node parsed it.
+ * @param socket Its socket (a `net.Socket`, a `TLSSocket` for https).
+ * @param rest The bytes that arrived after the head.
+ */
+export function serveNodeUpgrade(
+  server: ServerContext,
+  message: IncomingMessage,
+  socket: Duplex,
+  rest: Uint8Array,
+): void {
+  // The `upgrade` socket of a node:http(s) server is a net.Socket (a TLSSocket for https).
+  const tcp = socket as Socket;
+  // The server may have armed its idle timeout (`server.setTimeout`) on the socket; Node stops
+  // acting on it after an upgrade, but the timer would go on firing. The connection is
+  // wsflow's now, with its own handshake and close timeouts.
+  tcp.setTimeout(0);
+  tcp.setNoDelay(true);
+  const stream = socketToByteStream(tcp);
+  let head: Http1Request;
+  try {
+    head = checkRequestHead({
+      method: message.method ?? "",
+      target: message.url ?? "",
+      version: `HTTP/${message.httpVersion}`,
+      fields: fieldsOf(message.rawHeaders),
+      // A plain copy: a Buffer may be a view into Node's shared pool.
+      rest: new Uint8Array(rest),
+    }, server.options.limits);
+  } catch (error) {
+    void refuseHandshake(stream, error, server);
+    return;
+  }
+  void serveRequestHead(head, stream, server);
 }
 
 /** Node's `rawHeaders` (name, value, name, value…) as pairs, in the order they came. */

@@ -113,7 +113,7 @@ export async function runUpgrade(
   return {
     kind: "accepted",
     headers: new Headers(result?.headers),
-    context: { request, params, protocol, data: result?.data },
+    context: { request, params, protocol: result?.protocol ?? protocol, data: result?.data },
   };
 }
 

@@ -46,6 +46,13 @@ export type UpgradeAccept<Data> =
      * @default {undefined}
      */
     headers?: HeadersInit | undefined;
+    /**
+     * The subprotocol to select instead of the route's choice (`ctx.protocol`): one the client
+     * offered (rfc6455#section-4.2.2), or `""` for none. For servers that choose at run time, as
+     * `ws`'s `handleProtocols` does.
+     * @default {ctx.protocol}
+     */
+    protocol?: string | undefined;
   }
   & (undefined extends Data ? { data?: Data } : { data: Data });
 

@@ -124,7 +124,15 @@ export async function acceptUpgrade(
       await refuse(stream, await responseBytes(decision.response, false));
       return;
     }
-    protocol = match.protocol;
+    protocol = decision.context.protocol;
+    // rfc6455#section-4.2.2: the selected subprotocol MUST be one the client offered (an
+    // upgrade hook may choose it; the router only ever picks an offered one)
+    if (protocol !== "" && !info.protocols.includes(protocol)) {
+      throw new TypeError(
+        `Cannot select subprotocol ${JSON.stringify(protocol)}: the client did not offer it ` +
+          "(rfc6455#section-4.2.2)",
+      );
+    }
     handler = match.route.handler;
     handlerContext = decision.context;
     const deflate = negotiateDeflate(

@@ -53,6 +53,9 @@ const LIMIT_BY_CODE: Readonly<Record<number, ConnectionLimit>> = {
   [CloseCode.TryAgainLater]: "partialMessageBudget",
 };
 
+/** Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`). */
+type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
+
 /**
  * One WebSocket connection, server or client side, after the opening handshake.
  *
@@ -125,6 +128,7 @@ export class Connection implements AsyncIterable<Message> {
 
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
+  #onControl: ControlFrameListener | undefined;
 
   // Metrics: consulted with one `if` at each point, and nothing is built without one.
   readonly #observer: ConnectionObserver | undefined;
@@ -367,6 +371,33 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   /**
+   * Sends an unsolicited Pong, a unidirectional heartbeat that expects no answer
+   * (rfc6455#section-5.5.3). Pings need no call: the connection answers them itself.
+   *
+   * @param data Application data of at most 125 bytes.
+   * @throws {ConnectionClosedError} Once the connection is closing or closed.
+   * @throws {RangeError} When `data` is longer than 125 bytes.
+   */
+  pong(data?: Message): void {
+    this.#session.pong(data);
+    this.#frames.flush();
+  }
+
+  /**
+   * Calls `listener` with every Ping and Pong that arrives, after the connection has dealt with
+   * it (a Ping is already answered, a Pong has settled its `ping()`): for layers that report
+   * control frames as events, such as a `ws`-compatible socket. One listener; `undefined` removes
+   * it.
+   *
+   * @param listener Called with `"ping"` or `"pong"` and the frame's application data.
+   */
+  observeControlFrames(
+    listener: ((type: "ping" | "pong", data: Uint8Array) => void) | undefined,
+  ): void {
+    this.#onControl = listener;
+  }
+
+  /**
    * Starts the closing handshake (rfc6455#section-7.1.2) and resolves when the connection has
    * closed: when the peer's Close arrives and the TCP connection is closed, or after the close
    * timeout. Calling it again, or after the connection closed, just waits for `closed`.
@@ -494,6 +525,7 @@ export class Connection implements AsyncIterable<Message> {
         case "pong":
           this.#pings?.settle(event.data);
           if (this.#observer !== undefined) this.#heartbeatAnswered(event.data);
+          this.#onControl?.("pong", event.data);
           break;
         case "closed":
           this.#end(event.event, true);
@@ -505,9 +537,10 @@ export class Connection implements AsyncIterable<Message> {
           this.#initiator ??= this.#peerRole();
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
-          this.#closing.deferCloseReply(!delivered && this.#inbox.isEmpty);
+          this.#closing.deferCloseReply(this.#caughtUp(delivered));
           break;
         case "ping":
+          this.#onControl?.("ping", event.data);
           break;
       }
     }
@@ -557,8 +590,18 @@ export class Connection implements AsyncIterable<Message> {
         : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
           cause: error,
         }),
-      !delivered && this.#inbox.isEmpty,
+      this.#caughtUp(delivered),
     );
+  }
+
+  /**
+   * Whether the handler has read everything that came before the event at hand. A message
+   * delivered by this batch is still being handled, unless the handler already asks for the
+   * next one: after an inflated message, the rest of its batch runs later, once the handler may
+   * have read it.
+   */
+  #caughtUp(delivered: boolean): boolean {
+    return this.#inbox.isEmpty && (!delivered || this.#inbox.isWaiting);
   }
 
   /** Fails the connection now because of a local limit. */

@@ -60,6 +60,15 @@ export class InboundQueue {
   }
 
   /**
+   * Whether a reader waits for the next message: the handler has read everything delivered.
+   *
+   * @returns `true` while a read is pending.
+   */
+  get isWaiting(): boolean {
+    return this.#reader !== undefined;
+  }
+
+  /**
    * Whether the handler has fallen so far behind that the socket should not be read.
    *
    * @returns `true` past the high-water mark.

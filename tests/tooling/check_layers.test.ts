@@ -311,9 +311,10 @@ describe("checkLayers", () => {
     expect(check({ "src/extras/thing.ts": "export const x = 1;" })).toEqual([
       "src/extras/thing.ts:1: Folder src/extras/ is in no layer: put RFC 6455 rules (no I/O) in " +
       "src/protocol/, streams, timers and backpressure in src/streams/, routing in src/router/, " +
-      "the wiring of a server, a client, pub/sub or test support in src/server/, src/client/, " +
-      "src/pubsub/ or src/testing/, and code that touches a runtime in src/adapters/ (or add the " +
-      "folder to scripts/layer_rules.ts and STYLE.md)",
+      "the wiring of a server, a client, pub/sub, another library's protocol or test support in " +
+      "src/server/, src/client/, src/pubsub/, src/integrations/ or src/testing/, and code that " +
+      "touches a runtime in src/adapters/ (or add the folder to scripts/layer_rules.ts and " +
+      "STYLE.md)",
     ]);
   });
 
@@ -362,6 +363,38 @@ describe("checkLayers", () => {
       "src/server/serve_stream.ts:1",
     ]);
     expect(found[0]).toContain("src/server/ may be used here only through `import type`");
+  });
+
+  it("layer 3: src/integrations/ uses layers 0-2 and src/*.ts, no other part of layer 3", () => {
+    expect(check({
+      "src/integrations/graphql_ws.ts": [
+        'import type { Connection } from "../streams/connection.ts";',
+        'import type { RouteOptions } from "../router/router.ts";',
+        'import { serve } from "../serve.ts";',
+        'import { helper } from "./helper.ts";',
+      ].join("\n"),
+      "src/integrations/helper.ts": 'import { Opcode } from "../protocol/opcode.ts";',
+      "src/serve.ts": 'import { graphqlRoute } from "./integrations/graphql_ws.ts";',
+      "src/adapters/node.ts": 'import { graphqlRoute } from "../integrations/graphql_ws.ts";',
+    })).toEqual([]);
+    const found = check({
+      "src/integrations/graphql_ws.ts": [
+        'import type { serveStream } from "../server/serve_stream.ts";',
+        'import { connectUrl } from "../client/connect_url.ts";',
+        'import { serve } from "../adapters/node.ts";',
+      ].join("\n"),
+      "src/server/serve_stream.ts": 'import { graphqlRoute } from "../integrations/graphql_ws.ts";',
+    });
+    expect(found.map((line) => line.split(": ")[0])).toEqual([
+      "src/integrations/graphql_ws.ts:1",
+      "src/integrations/graphql_ws.ts:2",
+      "src/integrations/graphql_ws.ts:3",
+      "src/server/serve_stream.ts:1",
+    ]);
+    expect(found[0]).toContain(
+      "in layer 3 (src/integrations/): it may import only layers 0-2, src/integrations/ and " +
+        "src/*.ts",
+    );
   });
 
   it("layer 3: src/testing/ imports all of layers 0-3; only it and testing.ts import it", () => {
