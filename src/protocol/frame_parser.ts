@@ -39,10 +39,43 @@ export interface FrameParserOptions {
    * @default {false}
    */
   rsv1?: boolean;
+  /**
+   * Piece mode: a data frame whose payload spans chunks is handed to this sink piece by piece
+   * as its bytes arrive (unmasked, views of the chunks), instead of being joined and handed to
+   * the frame sink once complete. Frames that lie whole in one chunk, and every control frame,
+   * still go to the frame sink. Nothing of a payload is then held by the parser, and a consumer
+   * sees payload bytes as they arrive (to validate UTF-8 inside a frame, or to stream a message).
+   * @default {undefined} (payloads are joined)
+   */
+  pieces?: FramePieceSink;
 }
 
 /** Receives each parsed frame. */
 export type FrameSink = (frame: Frame) => void;
+
+/**
+ * A piece of a data frame's payload, in piece mode ({@linkcode FrameParserOptions.pieces}):
+ * the frame's header bits, the bytes that arrived, and where the piece lies in its frame.
+ *
+ * @example
+ * ```ts
+ * import { FrameParser, type FramePiece } from "@wsflow/wsflow";
+ * const pieces: FramePiece[] = [];
+ * const parser = new FrameParser({ role: "client", pieces: (piece) => pieces.push(piece) });
+ * parser.push(new Uint8Array([0x82, 0x04, 1, 2]), () => {});
+ * parser.push(new Uint8Array([3, 4]), () => {});
+ * console.log(pieces.map((p) => [p.payload.length, p.first, p.last])); // [[2, true, false], [2, false, true]]
+ * ```
+ */
+export interface FramePiece extends Frame {
+  /** Whether this piece starts its frame's payload. */
+  first: boolean;
+  /** Whether this piece ends its frame's payload (then `fin` says whether it ends the message). */
+  last: boolean;
+}
+
+/** Receives each payload piece in piece mode. */
+export type FramePieceSink = (piece: FramePiece) => void;
 
 const EMPTY = new Uint8Array(0);
 
@@ -58,7 +91,8 @@ const STATE_FAILED = 3;
  *
  * The parser takes ownership of the chunks it is given: a payload that lies inside one chunk is
  * returned as a view of it and unmasked in place, so the common case copies nothing. A payload
- * spread over several chunks is copied once into a buffer of its exact size.
+ * spread over several chunks is copied once into a buffer of its exact size, or, in piece mode
+ * ({@linkcode FrameParserOptions.pieces}), handed out piece by piece as it arrives.
  *
  * After an error the parser stays failed: every later `push` throws the same error.
  *
@@ -76,6 +110,7 @@ export class FrameParser {
   readonly #maxFrameSize: number;
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
+  readonly #pieceSink: FramePieceSink | undefined;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -109,6 +144,7 @@ export class FrameParser {
     this.#maxFrameSize = limits.maxFrameSize;
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFragments = limits.maxFragments;
+    this.#pieceSink = options.pieces;
   }
 
   /**
@@ -126,7 +162,8 @@ export class FrameParser {
    * @returns The count.
    */
   get heldBytes(): number {
-    return this.#payloadFill;
+    // In piece mode the pieces have been handed out: nothing is held here.
+    return this.#pieces.length === 0 ? 0 : this.#payloadFill;
   }
 
   /**
@@ -200,11 +237,38 @@ export class FrameParser {
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
       const piece = view(chunk, position, take);
       if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
+      if (this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0) {
+        position += take;
+        this.#handPiece(piece, take);
+        continue;
+      }
       this.#pieces.push(piece);
       this.#payloadFill += take;
       position += take;
       if (this.#payloadFill === this.#payloadLength) this.#emit(this.#joinPieces(), sink);
     }
+  }
+
+  /** Piece mode: hands a data frame's payload piece on as it arrived. */
+  #handPiece(piece: Uint8Array, take: number): void {
+    const first = this.#payloadFill === 0;
+    this.#payloadFill += take;
+    const last = this.#payloadFill === this.#payloadLength;
+    if (last) {
+      this.#payloadFill = 0;
+      this.#state = STATE_HEADER;
+    }
+    const b0 = this.#b0;
+    this.#pieceSink!({
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      rsv2: (b0 & 0x20) !== 0,
+      rsv3: (b0 & 0x10) !== 0,
+      opcode: (b0 & 0x0f) as Opcode,
+      payload: piece,
+      first,
+      last,
+    });
   }
 
   /** Joins the pieces of a payload that spanned chunks into one buffer (its only copy). */
