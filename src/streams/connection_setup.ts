@@ -12,7 +12,7 @@
  */
 
 import type { Role } from "../protocol/frame.ts";
-import type { Limits } from "../protocol/limits.ts";
+import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import { DEFAULT_DEFLATE_THRESHOLD, type DeflateParams } from "../protocol/permessage_deflate.ts";
 import type { ConnectionOptions, SendBufferOptions } from "./connection_options.ts";
 import type { ConnectionDeflate, DeflateEngine } from "./deflate_engine.ts";
@@ -41,6 +41,8 @@ export interface ConnectionSettings {
   sendBuffer?: SendBufferOptions | undefined;
   /** See {@linkcode ConnectionOptions.partialMessageBudget}. */
   partialMessageBudget?: MemoryBudget | undefined;
+  /** See {@linkcode ConnectionOptions.streaming}. */
+  streaming?: boolean | Partial<StreamingLimits> | undefined;
   /** Builds the compressor and decompressor when permessage-deflate was agreed. */
   deflateEngine?: DeflateEngine | undefined;
 }
@@ -175,5 +177,6 @@ export function connectionOptionsFrom(
   if (settings.partialMessageBudget !== undefined) {
     options.partialMessageBudget = settings.partialMessageBudget;
   }
+  if (settings.streaming !== undefined) options.streaming = settings.streaming;
   return options;
 }

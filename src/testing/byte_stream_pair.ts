@@ -68,7 +68,9 @@ function pipe(): { readable: ReadableStream<Uint8Array>; writable: WritableStrea
       sink = controller;
     },
     write(chunk): Promise<void> | undefined {
-      source.enqueue(chunk);
+      // A copy, as the kernel takes one: the writer may reuse its buffer once the write is
+      // done, while the reader may keep views of what it read (a streamed message does).
+      source.enqueue(chunk.slice());
       if ((source.desiredSize ?? 0) > 0) return undefined;
       return new Promise<void>((resolve, reject) => {
         // An abort must not wait for the reader: the write fails, and the abort goes through.
