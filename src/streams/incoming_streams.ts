@@ -65,8 +65,6 @@ export class IncomingStreams {
   #discarding = false;
   #demand: (() => void) | undefined;
   #ended = false;
-  // A stream was delivered that the handler has not moved past (asked for the next one) yet.
-  #unanswered = false;
 
   /**
    * Creates the instance.
@@ -89,13 +87,13 @@ export class IncomingStreams {
   }
 
   /**
-   * Whether the handler has moved past every stream delivered so far (it asked for the next
-   * one): what a deferred Close reply waits for.
+   * Whether the handler has taken every stream delivered so far: what a deferred Close reply
+   * waits for, as it waits for whole messages to be read.
    *
    * @returns `true` when caught up.
    */
   get caughtUp(): boolean {
-    return !this.#unanswered;
+    return this.#pending === undefined;
   }
 
   /**
@@ -129,7 +127,6 @@ export class IncomingStreams {
     }, { highWaterMark: this.#highWaterMark, size: (chunk) => chunk?.byteLength ?? 0 });
     this.#controller = controller;
     this.#discarding = false;
-    this.#unanswered = true;
     const stream: IncomingMessageStream = {
       opcode: text ? Opcode.Text : Opcode.Binary,
       readable,
@@ -185,7 +182,6 @@ export class IncomingStreams {
       this.#wake();
       return Promise.resolve({ done: false, value: pending });
     }
-    this.#unanswered = false;
     if (this.#ended) return Promise.resolve(DONE);
     return new Promise((resolve) => this.#readers.push(resolve));
   }
