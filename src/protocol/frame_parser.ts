@@ -48,6 +48,13 @@ export interface FrameParserOptions {
    * @default {undefined} (payloads are joined)
    */
   pieces?: FramePieceSink;
+  /**
+   * Which messages piece mode applies to: `"all"`, or `"text"` for uncompressed Text messages
+   * only (the ones whose bytes are worth seeing early, to check UTF-8); the payloads of other
+   * messages are then joined as without piece mode.
+   * @default {"all"}
+   */
+  piecesOf?: "all" | "text";
 }
 
 /** Receives each parsed frame. */
@@ -111,6 +118,7 @@ export class FrameParser {
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
   readonly #pieceSink: FramePieceSink | undefined;
+  readonly #piecesOfAll: boolean;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -130,6 +138,8 @@ export class FrameParser {
   // The message being read, across its fragments.
   #inMessage = false;
   #compressed = false;
+  // Whether the message being read is uncompressed text (what piece mode "text" applies to).
+  #plainText = false;
   #messageBytes = 0;
   #fragments = 0;
 
@@ -145,6 +155,7 @@ export class FrameParser {
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFragments = limits.maxFragments;
     this.#pieceSink = options.pieces;
+    this.#piecesOfAll = (options.piecesOf ?? "all") === "all";
   }
 
   /**
@@ -237,7 +248,10 @@ export class FrameParser {
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
       const piece = view(chunk, position, take);
       if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
-      if (this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0) {
+      if (
+        this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
+        (this.#piecesOfAll || this.#plainText)
+      ) {
         position += take;
         this.#handPiece(piece, take);
         continue;
@@ -399,6 +413,7 @@ export class FrameParser {
         this.#messageBytes = 0;
         this.#fragments = 1;
         this.#compressed = (b0 & 0x40) !== 0;
+        this.#plainText = opcode === 0x1 && !this.#compressed;
       }
       // A compressed message (rfc7692) is limited by its inflated size, checked while it is
       // inflated; on the wire, incompressible data grows a little (deflate's stored blocks), so

@@ -2,8 +2,9 @@
  * Fragments to messages.
  *
  * The frame parser has already enforced the order of fragments (rfc6455#section-5.4) and the
- * size and count limits; this layer joins payloads and decodes text, validating UTF-8 fragment
- * by fragment so invalid text fails before the rest of the message arrives (rfc6455#section-8.1).
+ * size and count limits; this layer joins payloads and decodes text, validating UTF-8 as the
+ * bytes arrive (fragment by fragment, and piece by piece inside a frame that spans chunks) so
+ * invalid text fails before the rest of the message arrives (rfc6455#section-8.1).
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.4}

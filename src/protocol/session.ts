@@ -185,6 +185,8 @@ export class Session {
       // Payload bytes reach the assemblers as they arrive, so text is checked as UTF-8 where it
       // arrives, even inside one frame (rfc6455#section-8.1), and streamed messages hold nothing.
       pieces: this.#onPiece,
+      // Whole messages need only text early; binary payloads are joined as they always were.
+      piecesOf: options.streamMessages === true ? "all" : "text",
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.#serializer = new FrameSerializer({ role: options.role });

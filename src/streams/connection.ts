@@ -8,7 +8,8 @@
  * budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
  * `message_deflate.ts` (compression and inflation kept in order), `keepalive.ts` (heartbeat and
  * idle timers), `ping_tracker.ts` (round-trip times), `transport_close.ts` (the order of the TCP
- * close), `message_streams.ts` (the WebSocketStream-shaped streams) and `clock.ts` (where time
+ * close), `message_streams.ts` (the WebSocketStream-shaped streams), `incoming_streams.ts` and
+ * `outgoing_stream.ts` (one message as a stream, received and sent) and `clock.ts` (where time
  * comes from). Its options are in
  * `connection_options.ts`, the deflate engine's interfaces in `deflate_engine.ts`.
  *
