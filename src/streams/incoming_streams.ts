@@ -57,8 +57,9 @@ type Reader = (result: IteratorResult<IncomingMessageStream>) => void;
  */
 export class IncomingStreams {
   readonly #highWaterMark: number;
-  // Started but not yet taken by the handler: at most one, as the pump waits while it is here.
-  #pending: IncomingMessageStream | undefined;
+  // Started but not yet taken by the handler: the pump waits while any is here, so only the
+  // messages that began in one chunk of bytes can pile up.
+  #pending: IncomingMessageStream[] = [];
   #readers: Reader[] = [];
   // The message being received, until its end.
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -81,7 +82,7 @@ export class IncomingStreams {
    * @returns `true` while a stream waits to be taken or the current one is past its mark.
    */
   get isFull(): boolean {
-    if (this.#pending !== undefined) return true;
+    if (this.#pending.length > 0) return true;
     const controller = this.#controller;
     return controller !== undefined && !this.#discarding && (controller.desiredSize ?? 0) <= 0;
   }
@@ -93,7 +94,7 @@ export class IncomingStreams {
    * @returns `true` when caught up.
    */
   get caughtUp(): boolean {
-    return this.#pending === undefined;
+    return this.#pending.length === 0;
   }
 
   /**
@@ -133,7 +134,7 @@ export class IncomingStreams {
     };
     const reader = this.#readers.shift();
     if (reader !== undefined) reader({ done: false, value: stream });
-    else this.#pending = stream;
+    else this.#pending.push(stream);
   }
 
   /**
@@ -176,10 +177,9 @@ export class IncomingStreams {
    * @returns The next read's result: done once the connection has ended.
    */
   next(): Promise<IteratorResult<IncomingMessageStream>> {
-    const pending = this.#pending;
+    const pending = this.#pending.shift();
     if (pending !== undefined) {
-      this.#pending = undefined;
-      this.#wake();
+      if (this.#pending.length === 0) this.#wake();
       return Promise.resolve({ done: false, value: pending });
     }
     if (this.#ended) return Promise.resolve(DONE);

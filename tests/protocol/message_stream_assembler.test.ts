@@ -52,6 +52,23 @@ describe("FrameParser piece mode", () => {
     }
   });
 
+  it('piecesOf "text" hands on pieces of uncompressed text only; binary payloads are joined', () => {
+    const text = concat(clientFrame(0x81, utf8Hex("hello world")), clientFrame(0x82, payload));
+    const pieces: FramePiece[] = [];
+    const frames: Frame[] = [];
+    const parser = new FrameParser({
+      role: "server",
+      pieces: (piece) => pieces.push(piece),
+      piecesOf: "text",
+    });
+    for (const byte of text) parser.push(new Uint8Array([byte]), (frame) => frames.push(frame));
+    expect(pieces.every((piece) => piece.opcode === Opcode.Text)).toBe(true);
+    expect(pieces.length).toBe(11);
+    expect(frames.map((f) => [f.opcode, toHex(f.payload)])).toEqual([
+      [Opcode.Binary, toHex(hex(payload))],
+    ]);
+  });
+
   it("still hands a payload that lies in one chunk to the frame sink", () => {
     const pieces: FramePiece[] = [];
     const frames: Frame[] = [];

@@ -65,6 +65,17 @@ describe("Connection streaming", () => {
     await client.close(1000);
   });
 
+  it("delivers every one of several messages that arrive in one chunk, in order", async () => {
+    const { server, client } = pair({ streaming: true });
+    for (const word of ["one", "two", "three"]) void client.send(word);
+    const words: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      words.push(await new Response((await nextStream(server)).readable).text());
+    }
+    expect(words).toEqual(["one", "two", "three"]);
+    await client.close(1000);
+  });
+
   it("a cancelled stream discards the rest of its message; the next one arrives", async () => {
     const { server, client } = pair({ streaming: true, readHighWaterMark: 1024 });
     const first = client.sendStream(from(new Uint8Array(100_000), new Uint8Array(100_000)));
