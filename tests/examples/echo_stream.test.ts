@@ -105,7 +105,6 @@ describe("examples/echo.ts /stream (CLIENT-CONTRACT.md §2)", () => {
       clearInterval(timer);
     }
     peak = Math.max(peak, rss(pid));
-    if (process.env.WSFLOW_STREAM_DEBUG) console.log("RSS", before / MiB, peak / MiB);
     expect(
       peak - before,
       `RSS grew from ${(before / MiB).toFixed(1)} MiB to ${(peak / MiB).toFixed(1)} MiB`,
