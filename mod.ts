@@ -48,6 +48,8 @@ export { type Frame, MAX_CONTROL_PAYLOAD, type Role } from "./src/protocol/frame
 export {
   FrameParser,
   type FrameParserOptions,
+  type FramePiece,
+  type FramePieceSink,
   type FrameSink,
 } from "./src/protocol/frame_parser.ts";
 export {
@@ -89,10 +91,20 @@ export {
   negotiateServer,
   type ServerNegotiation,
 } from "./src/protocol/permessage_deflate_server.ts";
-export { DEFAULT_LIMITS, type Limits, MAX_HEADER_COUNT } from "./src/protocol/limits.ts";
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_STREAMING_LIMITS,
+  type Limits,
+  MAX_HEADER_COUNT,
+  type StreamingLimits,
+} from "./src/protocol/limits.ts";
 export { applyMask, copyMasked } from "./src/protocol/mask.ts";
 export type { Message } from "./src/protocol/message.ts";
 export { MessageAssembler } from "./src/protocol/message_assembler.ts";
+export {
+  MessageStreamAssembler,
+  type MessageStreamEvent,
+} from "./src/protocol/message_stream_assembler.ts";
 export { isControlOpcode, isKnownOpcode, Opcode } from "./src/protocol/opcode.ts";
 export {
   isUpgradeRequest,
@@ -113,6 +125,8 @@ export { decodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./src/protocol/utf8.
 export type { ByteStream, NetAddr } from "./src/streams/byte_stream.ts";
 export { type Clock, REAL_CLOCK } from "./src/streams/clock.ts";
 export { Connection } from "./src/streams/connection.ts";
+export type { IncomingMessageStream } from "./src/streams/incoming_streams.ts";
+export type { MessageSource } from "./src/streams/outgoing_stream.ts";
 export type { ConnectionOptions, SendBufferOptions } from "./src/streams/connection_options.ts";
 export type {
   CloseInitiator,

@@ -11,7 +11,7 @@
 
 import { createClientHandshake, validateUpgradeResponse } from "../protocol/client_handshake.ts";
 import { HandshakeError } from "../protocol/errors.ts";
-import type { Limits } from "../protocol/limits.ts";
+import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import { acceptServerResponse, buildClientOffer } from "../protocol/permessage_deflate_client.ts";
 import { parseWebSocketUrl } from "../protocol/websocket_url.ts";
@@ -216,6 +216,14 @@ export interface ConnectOptions {
    * @default {undefined}
    */
   observer?: ConnectionObserver | undefined;
+  /**
+   * Receive messages as streams (`ws.messageStreams()`), never held whole: `true` with
+   * `DEFAULT_STREAMING_LIMITS`, or the streamed messages' own limits (total bytes, frame size,
+   * fragment count). Unless `perMessageDeflate` is set, a streaming client does not offer
+   * permessage-deflate, since compressed messages are held to be inflated.
+   * @default {false}
+   */
+  streaming?: boolean | Partial<StreamingLimits> | undefined;
 }
 
 /**
@@ -258,9 +266,11 @@ export async function connectWith(
   url: string | URL,
   options: ConnectOptions = {},
 ): Promise<Connection> {
-  const deflateOptions = options.deflateEngine === undefined || options.perMessageDeflate === false
-    ? undefined
-    : options.perMessageDeflate ?? {};
+  const deflateOptions =
+    options.deflateEngine === undefined || options.perMessageDeflate === false ||
+      (options.perMessageDeflate === undefined && (options.streaming ?? false) !== false)
+      ? undefined
+      : options.perMessageDeflate ?? {};
   const handshake = createClientHandshake({
     url,
     protocols: options.protocols,

@@ -18,6 +18,7 @@ import type { Frame, Role } from "./frame.ts";
 import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import type { Limits } from "./limits.ts";
 import { resolveLimits } from "./limits.ts";
+import { deflateWorstCase } from "./deflate_bound.ts";
 import { applyMask } from "./mask.ts";
 import { isKnownOpcode, type Opcode } from "./opcode.ts";
 
@@ -39,10 +40,50 @@ export interface FrameParserOptions {
    * @default {false}
    */
   rsv1?: boolean;
+  /**
+   * Piece mode: a data frame whose payload spans chunks is handed to this sink piece by piece
+   * as its bytes arrive (unmasked, views of the chunks), instead of being joined and handed to
+   * the frame sink once complete. Frames that lie whole in one chunk, and every control frame,
+   * still go to the frame sink. Nothing of a payload is then held by the parser, and a consumer
+   * sees payload bytes as they arrive (to validate UTF-8 inside a frame, or to stream a message).
+   * @default {undefined} (payloads are joined)
+   */
+  pieces?: FramePieceSink;
+  /**
+   * Which messages piece mode applies to: `"all"`, or `"text"` for uncompressed Text messages
+   * only (the ones whose bytes are worth seeing early, to check UTF-8); the payloads of other
+   * messages are then joined as without piece mode.
+   * @default {"all"}
+   */
+  piecesOf?: "all" | "text";
 }
 
 /** Receives each parsed frame. */
 export type FrameSink = (frame: Frame) => void;
+
+/**
+ * A piece of a data frame's payload, in piece mode ({@linkcode FrameParserOptions.pieces}):
+ * the frame's header bits, the bytes that arrived, and where the piece lies in its frame.
+ *
+ * @example
+ * ```ts
+ * import { FrameParser, type FramePiece } from "@wsflow/wsflow";
+ * const pieces: FramePiece[] = [];
+ * const parser = new FrameParser({ role: "client", pieces: (piece) => pieces.push(piece) });
+ * parser.push(new Uint8Array([0x82, 0x04, 1, 2]), () => {});
+ * parser.push(new Uint8Array([3, 4]), () => {});
+ * console.log(pieces.map((p) => [p.payload.length, p.first, p.last])); // [[2, true, false], [2, false, true]]
+ * ```
+ */
+export interface FramePiece extends Frame {
+  /** Whether this piece starts its frame's payload. */
+  first: boolean;
+  /** Whether this piece ends its frame's payload (then `fin` says whether it ends the message). */
+  last: boolean;
+}
+
+/** Receives each payload piece in piece mode. */
+export type FramePieceSink = (piece: FramePiece) => void;
 
 const EMPTY = new Uint8Array(0);
 
@@ -58,7 +99,8 @@ const STATE_FAILED = 3;
  *
  * The parser takes ownership of the chunks it is given: a payload that lies inside one chunk is
  * returned as a view of it and unmasked in place, so the common case copies nothing. A payload
- * spread over several chunks is copied once into a buffer of its exact size.
+ * spread over several chunks is copied once into a buffer of its exact size, or, in piece mode
+ * ({@linkcode FrameParserOptions.pieces}), handed out piece by piece as it arrives.
  *
  * After an error the parser stays failed: every later `push` throws the same error.
  *
@@ -78,6 +120,8 @@ export class FrameParser {
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
   readonly #maxCompressedSize: number;
+  readonly #pieceSink: FramePieceSink | undefined;
+  readonly #piecesOfAll: boolean;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -97,6 +141,8 @@ export class FrameParser {
   // The message being read, across its fragments.
   #inMessage = false;
   #compressed = false;
+  // Whether the message being read is uncompressed text (what piece mode "text" applies to).
+  #plainText = false;
   #messageBytes = 0;
   #fragments = 0;
 
@@ -115,6 +161,8 @@ export class FrameParser {
     this.#maxCompressedFrame = deflateWorstCase(
       Math.min(limits.maxFrameSize, limits.maxMessageSize),
     );
+    this.#pieceSink = options.pieces;
+    this.#piecesOfAll = (options.piecesOf ?? "all") === "all";
   }
 
   /**
@@ -132,7 +180,8 @@ export class FrameParser {
    * @returns The count.
    */
   get heldBytes(): number {
-    return this.#payloadFill;
+    // In piece mode the pieces have been handed out: nothing is held here.
+    return this.#pieces.length === 0 ? 0 : this.#payloadFill;
   }
 
   /**
@@ -206,11 +255,41 @@ export class FrameParser {
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
       const piece = view(chunk, position, take);
       if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
+      if (
+        this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
+        (this.#piecesOfAll || this.#plainText)
+      ) {
+        position += take;
+        this.#handPiece(piece, take);
+        continue;
+      }
       this.#pieces.push(piece);
       this.#payloadFill += take;
       position += take;
       if (this.#payloadFill === this.#payloadLength) this.#emit(this.#joinPieces(), sink);
     }
+  }
+
+  /** Piece mode: hands a data frame's payload piece on as it arrived. */
+  #handPiece(piece: Uint8Array, take: number): void {
+    const first = this.#payloadFill === 0;
+    this.#payloadFill += take;
+    const last = this.#payloadFill === this.#payloadLength;
+    if (last) {
+      this.#payloadFill = 0;
+      this.#state = STATE_HEADER;
+    }
+    const b0 = this.#b0;
+    this.#pieceSink!({
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      rsv2: (b0 & 0x20) !== 0,
+      rsv3: (b0 & 0x10) !== 0,
+      opcode: (b0 & 0x0f) as Opcode,
+      payload: piece,
+      first,
+      last,
+    });
   }
 
   /** Joins the pieces of a payload that spanned chunks into one buffer (its only copy). */
@@ -341,6 +420,7 @@ export class FrameParser {
         this.#messageBytes = 0;
         this.#fragments = 1;
         this.#compressed = (b0 & 0x40) !== 0;
+        this.#plainText = opcode === 0x1 && !this.#compressed;
       }
       if (this.#compressed) {
         // rfc7692#section-7.2.2: a compressed message is limited by its inflated size, checked
@@ -414,21 +494,6 @@ export class FrameParser {
  */
 function view(chunk: Uint8Array, start: number, length: number): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
-}
-
-/**
- * The most bytes deflate may turn `size` bytes into, whatever window, memLevel or strategy the
- * compressor used: zlib's `deflateBound` for unknown parameters (zlib 1.3 deflate.c), the larger
- * of fixed Huffman blocks with 9-bit literals (about 13%) and stored blocks of 127 bytes (about
- * 4%), plus the final flush's few bytes.
- *
- * @see {@link https://datatracker.ietf.org/doc/html/rfc7692#section-7.2.1}
- */
-function deflateWorstCase(size: number): number {
-  const fixed = size + Math.floor(size / 8) + Math.floor(size / 256) + Math.floor(size / 512) + 4;
-  const stored = size + Math.floor(size / 32) + Math.floor(size / 128) + Math.floor(size / 2048) +
-    7;
-  return Math.min(Math.max(fixed, stored) + 6, Number.MAX_SAFE_INTEGER);
 }
 
 /** Size of a frame header, given its second byte. */

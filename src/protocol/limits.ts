@@ -123,3 +123,84 @@ export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
   }
   return Object.freeze(resolved);
 }
+
+/**
+ * The limits of messages received as streams (a connection opened with `streaming`): nothing of
+ * such a message is held, so its size is bounded only by this total-bytes ceiling, while a
+ * frame (which the parser still reads whole when it lies in one chunk) and the count of
+ * fragments keep bounds of their own. Exceeding any fails the connection with 1009.
+ *
+ * @example A ceiling of 16 GiB, any number of fragments
+ * ```ts
+ * import { DEFAULT_STREAMING_LIMITS, type StreamingLimits } from "@wsflow/wsflow";
+ * const limits: StreamingLimits = {
+ *   ...DEFAULT_STREAMING_LIMITS,
+ *   maxMessageSize: 16 * 1024 ** 3,
+ *   maxFragments: Number.MAX_SAFE_INTEGER,
+ * };
+ * console.log(limits.maxFrameSize); // 16777216
+ * ```
+ */
+export interface StreamingLimits {
+  /**
+   * Largest streamed message, in bytes: a ceiling on the total, checked at each frame header.
+   * @default {1_073_741_824}
+   */
+  maxMessageSize: number;
+  /**
+   * Largest frame payload of a streamed message, in bytes.
+   * @default {16_777_216}
+   */
+  maxFrameSize: number;
+  /**
+   * Most frames one streamed message may be split into.
+   * @default {1_048_576}
+   */
+  maxFragments: number;
+}
+
+/**
+ * The default {@linkcode StreamingLimits}: 1 GiB per message (a streamed message costs time and
+ * bandwidth, not memory, so the ceiling is about what a protocol expects rather than what a
+ * server can hold), 16 MiB frames like every other message, and 2^20 fragments (1 GiB in 1 KiB
+ * fragments).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STREAMING_LIMITS } from "@wsflow/wsflow";
+ * console.log(DEFAULT_STREAMING_LIMITS.maxMessageSize); // 1073741824
+ * ```
+ */
+export const DEFAULT_STREAMING_LIMITS: Readonly<StreamingLimits> = Object.freeze({
+  maxMessageSize: 1024 * 1024 * 1024,
+  maxFrameSize: 16 * 1024 * 1024,
+  maxFragments: 1024 * 1024,
+});
+
+/**
+ * Fills missing streaming limits with the defaults and checks each is a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { resolveStreamingLimits } from "./limits.ts";
+ * console.log(resolveStreamingLimits({ maxFragments: 10 }).maxMessageSize); // 1073741824
+ * ```
+ * @param limits Partial limits.
+ * @returns A complete, frozen set of limits.
+ * @throws {RangeError} When a limit is not a positive safe integer.
+ */
+export function resolveStreamingLimits(
+  limits?: Partial<StreamingLimits>,
+): Readonly<StreamingLimits> {
+  if (limits === undefined) return DEFAULT_STREAMING_LIMITS;
+  const resolved: StreamingLimits = { ...DEFAULT_STREAMING_LIMITS };
+  for (const key of Object.keys(DEFAULT_STREAMING_LIMITS) as (keyof StreamingLimits)[]) {
+    const value = limits[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`Cannot use streaming limit ${key}: ${value} is not a positive integer`);
+    }
+    resolved[key] = value;
+  }
+  return Object.freeze(resolved);
+}

@@ -2,8 +2,9 @@
  * Fragments to messages.
  *
  * The frame parser has already enforced the order of fragments (rfc6455#section-5.4) and the
- * size and count limits; this layer joins payloads and decodes text, validating UTF-8 fragment
- * by fragment so invalid text fails before the rest of the message arrives (rfc6455#section-8.1).
+ * size and count limits; this layer joins payloads and decodes text, validating UTF-8 as the
+ * bytes arrive (fragment by fragment, and piece by piece inside a frame that spans chunks) so
+ * invalid text fails before the rest of the message arrives (rfc6455#section-8.1).
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.4}
@@ -11,6 +12,7 @@
  */
 
 import type { Frame } from "./frame.ts";
+import type { FramePiece } from "./frame_parser.ts";
 import type { Message } from "./message.ts";
 import { Opcode } from "./opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
@@ -94,6 +96,40 @@ export class MessageAssembler {
         return this.#text ? decodeUtf8(payload) : detach(payload);
       }
     }
+    return this.#add(payload, frame.fin);
+  }
+
+  /**
+   * Adds a piece of a data frame whose payload spans chunks (the parser's piece mode): text is
+   * checked as UTF-8 piece by piece, so invalid text fails where it arrives, even inside one
+   * frame (rfc6455#section-8.1), and a payload is copied once, into the message.
+   *
+   * @example A text frame arriving in two pieces
+   * ```ts
+   * import { MessageAssembler, Opcode } from "@wsflow/wsflow";
+   * const assembler = new MessageAssembler();
+   * const bits = { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: Opcode.Text };
+   * assembler.pushPiece({ ...bits, payload: new Uint8Array([0x48, 0xce]), first: true, last: false });
+   * const message = assembler.pushPiece({
+   *   ...bits, payload: new Uint8Array([0xba]), first: false, last: true,
+   * });
+   * console.log(message); // "Hκ"
+   * ```
+   * @param piece A piece, in an order the parser has checked.
+   * @returns The message when `piece` completes one, else `undefined`.
+   * @throws {InvalidPayloadError} When text is not valid UTF-8 (1007), as soon as that is certain.
+   */
+  pushPiece(piece: FramePiece): Message | undefined {
+    if (piece.first && piece.opcode !== Opcode.Continuation) {
+      this.#compressed = piece.rsv1;
+      this.#lastCompressed = piece.rsv1;
+      this.#text = piece.opcode === Opcode.Text;
+    }
+    return this.#add(piece.payload, piece.last && piece.fin);
+  }
+
+  /** Adds the payload (or a piece of it) of a fragment; `end` when it completes the message. */
+  #add(payload: Uint8Array, end: boolean): Message | undefined {
     if (this.#text && !this.#compressed) {
       this.#utf8 ??= new Utf8StreamDecoder();
       let text: string;
@@ -109,7 +145,7 @@ export class MessageAssembler {
         this.#textParts.push(text);
         this.#textLength += text.length;
       }
-      if (!frame.fin) return undefined;
+      if (!end) return undefined;
       const parts = this.#textParts;
       this.#textParts = [];
       this.#textLength = 0;
@@ -119,7 +155,7 @@ export class MessageAssembler {
       this.#binaryParts.push(detach(payload));
       this.#binaryLength += payload.length;
     }
-    if (!frame.fin) return undefined;
+    if (!end) return undefined;
     const parts = this.#binaryParts;
     const length = this.#binaryLength;
     this.#binaryParts = [];

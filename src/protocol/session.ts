@@ -16,11 +16,12 @@ import { buildClosePayload, type CloseInfo, parseClosePayload } from "./close_pa
 import { ConnectionClosedError, WebSocketError } from "./errors.ts";
 import type { Frame, Role } from "./frame.ts";
 import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
-import { FrameParser } from "./frame_parser.ts";
+import { FrameParser, type FramePiece } from "./frame_parser.ts";
 import { FrameSerializer } from "./frame_serializer.ts";
 import type { Limits } from "./limits.ts";
 import type { Message } from "./message.ts";
 import { MessageAssembler } from "./message_assembler.ts";
+import { MessageStreamAssembler, type MessageStreamEvent } from "./message_stream_assembler.ts";
 import { Opcode } from "./opcode.ts";
 import type { PreparedFrame } from "./prepared_frame.ts";
 
@@ -66,6 +67,8 @@ export interface CloseEvent extends CloseInfo {
  * - `pong`: a Pong arrived;
  * - `closed`: the connection is over (see {@linkcode CloseEvent}); close the transport once the
  *   outgoing bytes are written. Reported once.
+ * - `streamStart`, `streamData`, `streamEnd`: with `streamMessages`, a message in place of
+ *   `message` and `compressed`, as its bytes arrive (see {@linkcode MessageStreamEvent}).
  *
  * @example
  * ```ts
@@ -83,7 +86,8 @@ export type SessionEvent =
   | { type: "pong"; data: Uint8Array }
   | { type: "closed"; event: CloseEvent }
   | { type: "error"; error: WebSocketError }
-  | { type: "closing"; code: number; reason: string };
+  | { type: "closing"; code: number; reason: string }
+  | MessageStreamEvent;
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -117,6 +121,14 @@ export interface SessionOptions {
    * @default {false}
    */
   perMessageDeflate?: boolean;
+  /**
+   * Report every data message as a stream: a `streamStart` event, its bytes in `streamData`
+   * events as they arrive (views of the received chunks, text already checked as UTF-8), and
+   * `streamEnd`, instead of one `message` or `compressed` event once it is whole. Nothing of a
+   * message is held, so `limits.maxMessageSize` may be far larger than memory.
+   * @default {false}
+   */
+  streamMessages?: boolean;
 }
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
@@ -148,6 +160,7 @@ export class Session {
   readonly role: Role;
   readonly #parser: FrameParser;
   readonly #assembler = new MessageAssembler();
+  readonly #streams: MessageStreamAssembler | undefined;
   readonly #serializer: FrameSerializer;
   #state: ReadyState = "open";
   #closeSent = false;
@@ -155,6 +168,7 @@ export class Session {
   #closed: CloseEvent | undefined;
   #events: SessionEvent[] = [];
   readonly #onFrame = (frame: Frame): void => this.#handleFrame(frame);
+  readonly #onPiece = (piece: FramePiece): void => this.#handlePiece(piece);
   readonly #deferFailure: boolean;
   readonly #deferCloseReply: boolean;
   #deferred: WebSocketError | undefined;
@@ -165,9 +179,15 @@ export class Session {
    */
   constructor(options: SessionOptions) {
     this.role = options.role;
+    if (options.streamMessages === true) this.#streams = new MessageStreamAssembler();
     this.#parser = new FrameParser({
       role: options.role,
       rsv1: options.perMessageDeflate ?? false,
+      // Payload bytes reach the assemblers as they arrive, so text is checked as UTF-8 where it
+      // arrives, even inside one frame (rfc6455#section-8.1), and streamed messages hold nothing.
+      pieces: this.#onPiece,
+      // Whole messages need only text early; binary payloads are joined as they always were.
+      piecesOf: options.streamMessages === true ? "all" : "text",
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.#serializer = new FrameSerializer({ role: options.role });
@@ -407,17 +427,12 @@ export class Session {
       case Opcode.Text:
       case Opcode.Binary:
       case Opcode.Continuation: {
-        const message = this.#assembler.push(frame);
-        if (message === undefined) return;
-        if (this.#assembler.compressed) {
-          this.#events.push({
-            type: "compressed",
-            text: this.#assembler.text,
-            data: message as Uint8Array,
-          });
-        } else {
-          this.#events.push({ type: "message", data: message });
+        if (this.#streams !== undefined) {
+          this.#streams.push(frame, this.#events);
+          return;
         }
+        const message = this.#assembler.push(frame);
+        if (message !== undefined) this.#message(message);
         return;
       }
       case Opcode.Ping:
@@ -454,6 +469,29 @@ export class Session {
         this.#end({ code: info.code, reason: info.reason, wasClean: true });
         return;
       }
+    }
+  }
+
+  /** A piece of a data frame whose payload spans chunks (the parser's piece mode). */
+  #handlePiece(piece: FramePiece): void {
+    if (this.#closeReceived !== undefined) return;
+    if (this.#streams !== undefined) {
+      this.#streams.pushPiece(piece, this.#events);
+      return;
+    }
+    const message = this.#assembler.pushPiece(piece);
+    if (message !== undefined) this.#message(message);
+  }
+
+  #message(message: Message): void {
+    if (this.#assembler.compressed) {
+      this.#events.push({
+        type: "compressed",
+        text: this.#assembler.text,
+        data: message as Uint8Array,
+      });
+    } else {
+      this.#events.push({ type: "message", data: message });
     }
   }
 

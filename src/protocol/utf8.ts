@@ -15,6 +15,9 @@ import { InvalidPayloadError } from "./errors.ts";
 const OPTIONS: TextDecoderOptions = { fatal: true, ignoreBOM: true };
 const STREAM: TextDecodeOptions = { stream: true };
 const wholeDecoder = new TextDecoder("utf-8", OPTIONS);
+// One message however the text arrived (whole, in fragments, in pieces of a frame), so an
+// outcome never depends on how the peer's bytes were chunked.
+const INVALID = "Cannot decode text: payload is not valid UTF-8 (rfc6455#section-8.1)";
 
 /**
  * Decodes a complete UTF-8 text payload.
@@ -34,10 +37,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
   } catch (cause) {
     // rfc6455#section-8.1: when an endpoint is to interpret a byte stream as UTF-8 but finds
     // that the byte stream is not a valid UTF-8 stream, it MUST _Fail the WebSocket Connection_
-    throw new InvalidPayloadError(
-      "Cannot decode text: payload is not valid UTF-8 (rfc6455#section-8.1)",
-      { cause },
-    );
+    throw new InvalidPayloadError(INVALID, { cause });
   }
 }
 
@@ -92,7 +92,7 @@ export class Utf8StreamDecoder {
       this.#decoder = new TextDecoder("utf-8", OPTIONS);
       // rfc6455#section-8.1: fail as soon as the byte stream is known not to be valid UTF-8
       throw new InvalidPayloadError(
-        "Cannot decode text: fragment is not valid UTF-8 (rfc6455#section-8.1)",
+        INVALID,
         { cause },
       );
     }
@@ -110,7 +110,7 @@ export class Utf8StreamDecoder {
     } catch (cause) {
       this.#decoder = new TextDecoder("utf-8", OPTIONS);
       throw new InvalidPayloadError(
-        "Cannot decode text: message ends inside a UTF-8 sequence (rfc6455#section-8.1)",
+        INVALID,
         { cause },
       );
     }

@@ -23,6 +23,7 @@
 
 import { HandshakeError } from "../protocol/errors.ts";
 import { isToken } from "../protocol/header_lists.ts";
+import type { StreamingLimits } from "../protocol/limits.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import type { Handler } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
@@ -70,6 +71,15 @@ export interface RouteOptions<Params, Data> {
    */
   perMessageDeflate?: PerMessageDeflateOptions | false | undefined;
   /**
+   * Receive this route's messages as streams (`ws.messageStreams()`), never held whole: `true`
+   * with {@linkcode DEFAULT_STREAMING_LIMITS}, or the streamed messages' own limits (total bytes,
+   * frame size, fragment count). Unless `perMessageDeflate` is set on the route, a streaming
+   * route does not negotiate permessage-deflate, since compressed messages are held to be
+   * inflated.
+   * @default {false}
+   */
+  streaming?: boolean | Partial<StreamingLimits> | undefined;
+  /**
    * Runs before the 101 response to refuse (return a `Response`) or to accept with data and
    * extra headers.
    * @default {undefined}
@@ -101,6 +111,8 @@ export interface Route {
   readonly origins: OriginPolicy | undefined;
   /** The route's permessage-deflate options; `undefined` to use the server's. */
   readonly perMessageDeflate: PerMessageDeflateOptions | false | undefined;
+  /** Whether (and with which limits) the route's messages are received as streams. */
+  readonly streaming: boolean | Partial<StreamingLimits>;
   /** The upgrade hook, if any. */
   readonly upgrade: UpgradeHook<Record<string, string>, unknown> | undefined;
   /** The handler. */
@@ -250,6 +262,7 @@ export class Router {
       protocolRequired: protocols.length > 0 && options.protocolRequired !== false,
       origins: options.origins === undefined ? undefined : new OriginPolicy(options.origins),
       perMessageDeflate: options.perMessageDeflate,
+      streaming: options.streaming ?? false,
       upgrade: options.upgrade as Route["upgrade"],
       handler: options.handler as Route["handler"],
     };

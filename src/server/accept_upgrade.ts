@@ -135,9 +135,11 @@ export async function acceptUpgrade(
     }
     handler = match.route.handler;
     handlerContext = decision.context;
+    const { route } = match;
     const deflate = negotiateDeflate(
       info.extensions,
-      match.route.perMessageDeflate ?? options.perMessageDeflate,
+      // A streaming route holds compressed messages to inflate them: no deflate unless asked.
+      route.perMessageDeflate ?? (route.streaming === false ? options.perMessageDeflate : false),
       options.deflateEngine,
     );
     // Built before the 101 is written: a deflate engine that fails is still refused with 400.
@@ -149,6 +151,7 @@ export async function acceptUpgrade(
       rest: context.rest ?? EMPTY,
       deflate: deflate && { params: deflate.params, threshold: deflate.threshold },
     });
+    if (route.streaming !== false) connectionOptions.streaming = route.streaming;
     response = upgradeResponseHead({
       accept: await acceptKey(info.key),
       protocol,

@@ -8,7 +8,8 @@
  * budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
  * `message_deflate.ts` (compression and inflation kept in order), `keepalive.ts` (heartbeat and
  * idle timers), `ping_tracker.ts` (round-trip times), `transport_close.ts` (the order of the TCP
- * close), `message_streams.ts` (the WebSocketStream-shaped streams) and `clock.ts` (where time
+ * close), `message_streams.ts` (the WebSocketStream-shaped streams), `incoming_streams.ts` and
+ * `outgoing_stream.ts` (one message as a stream, received and sent) and `clock.ts` (where time
  * comes from). Its options are in
  * `connection_options.ts`, the deflate engine's interfaces in `deflate_engine.ts`.
  *
@@ -19,13 +20,16 @@
 import { CloseCode } from "../protocol/close_code.ts";
 import {
   ConnectionClosedError,
+  MessageTooBigError,
   PolicyViolationError,
   TimeoutError,
   WebSocketError,
 } from "../protocol/errors.ts";
-import { resolveLimits } from "../protocol/limits.ts";
+import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
 import type { PreparedFrame } from "../protocol/prepared_frame.ts";
+import { deflateWorstCase } from "../protocol/deflate_bound.ts";
+import { Opcode } from "../protocol/opcode.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
@@ -35,16 +39,26 @@ import type { ConnectionOptions } from "./connection_options.ts";
 import { type ConnectionLimit, diagnosticsWanted, publishDiagnostic } from "./diagnostics.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DONE, InboundQueue } from "./inbound_queue.ts";
+import { type IncomingMessageStream, IncomingStreams } from "./incoming_streams.ts";
 import { Keepalive } from "./keepalive.ts";
 import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
+import { type MessageSource, writeMessageStream } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
 import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const encoder = new TextEncoder();
+
+/** A compressed message received on a streaming connection: held until it can be inflated. */
+interface HeldMessage {
+  readonly text: boolean;
+  readonly parts: Uint8Array[];
+  bytes: number;
+}
 
 // The limits that end a connection with their own close code (timers carry their own name).
 const LIMIT_BY_CODE: Readonly<Record<number, ConnectionLimit>> = {
@@ -108,6 +122,14 @@ export class Connection implements AsyncIterable<Message> {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #frames: FrameWriter;
   readonly #inbox: InboundQueue;
+  // Set when messages are received as streams (the `streaming` option).
+  readonly #incoming: IncomingStreams | undefined;
+  #held: HeldMessage | undefined;
+  readonly #maxMessageSize: number;
+  // A message being sent from a stream: later sends wait for it.
+  #sending: Promise<void> | undefined;
+  // Bytes of prepared frames waiting for a streamed message to end.
+  #heldPrepared = 0;
   readonly #keepalive: Keepalive<Connection> | undefined;
   #pings: PingTracker | undefined;
   readonly #clock: Clock;
@@ -154,15 +176,24 @@ export class Connection implements AsyncIterable<Message> {
     this.#sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
     this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
     this.#observer = options.observer;
+    const { maxMessageSize } = resolveLimits(options.limits);
+    this.#maxMessageSize = maxMessageSize;
+    const streaming = options.streaming ?? false;
+    let limits: Partial<Limits> | undefined = options.limits;
+    if (streaming !== false) {
+      // Streamed messages have limits of their own: nothing of them is held.
+      limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
+      this.#incoming = new IncomingStreams(options.readHighWaterMark ?? 65_536);
+    }
     this.#session = new Session({
       role: options.role,
       deferFailure: true,
       deferCloseReply: true,
       perMessageDeflate: options.deflate !== undefined,
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      streamMessages: streaming !== false,
+      ...(limits === undefined ? {} : { limits }),
     });
     if (options.deflate !== undefined) {
-      const { maxMessageSize } = resolveLimits(options.limits);
       this.#deflate = new MessageDeflate(this.#session, options.deflate, maxMessageSize);
     }
     this.closed = new Promise((resolve) => {
@@ -202,6 +233,7 @@ export class Connection implements AsyncIterable<Message> {
       reader,
       this.#session,
       this.#inbox,
+      this.#incoming,
       this.#frames,
       this.#deflate,
       this.#keepalive,
@@ -254,6 +286,9 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} (rejects) Once the connection is closing or closed.
    */
   send(data: Message): Promise<void> {
+    // rfc6455#section-5.4: the fragments of a message being streamed may not be interleaved
+    // with another message's frames
+    if (this.#sending !== undefined) return this.#sending.then(() => this.send(data));
     const buffered = this.#frames.buffered;
     if (
       buffered > 0 && buffered + data.length > this.#sendLimit && this.#closeEvent === undefined
@@ -316,11 +351,9 @@ export class Connection implements AsyncIterable<Message> {
   sendPrepared(frame: PreparedFrame): "queued" | "dropped" | "evicted" | "closed" {
     if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return "closed";
     const deflate = this.#deflate;
-    const buffered = this.#frames.buffered + (deflate?.preparedBytes ?? 0);
-    if (
-      buffered > 0 &&
-      buffered + frame.bytes.length + (frame.whole ? 0 : frame.payload.length) > this.#sendLimit
-    ) {
+    const size = frame.bytes.length + (frame.whole ? 0 : frame.payload.length);
+    const buffered = this.#frames.buffered + (deflate?.preparedBytes ?? 0) + this.#heldPrepared;
+    if (buffered > 0 && buffered + size > this.#sendLimit) {
       if (this.#sendPolicy !== "close") {
         this.#dropped++;
         this.#observer?.dropped(this, "topic_backlog");
@@ -333,13 +366,93 @@ export class Connection implements AsyncIterable<Message> {
       );
       return "evicted";
     }
+    const sending = this.#sending;
+    if (sending !== undefined) {
+      // rfc6455#section-5.4: a streamed message's fragments are not interleaved with another
+      // data message, so the frame waits for its end (counted against the send buffer).
+      this.#heldPrepared += size;
+      void sending.then(() => {
+        this.#heldPrepared -= size;
+        this.#queuePrepared(frame);
+      });
+      return "queued";
+    }
+    this.#queuePrepared(frame);
+    return "queued";
+  }
+
+  #queuePrepared(frame: PreparedFrame): void {
+    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return;
+    const deflate = this.#deflate;
     if (deflate?.wantsPrepared(frame)) {
       deflate.sendPrepared(frame).then(() => this.#frames.afterPrepared(), noop);
     } else {
       this.#session.sendPrepared(frame);
       this.#frames.afterPrepared();
     }
-    return "queued";
+  }
+
+  /**
+   * Sends one message from a stream, as fragments (rfc6455#section-5.4): each chunk goes out as
+   * soon as it is read, and the next is read only once the socket takes more, so a message of
+   * any size is sent without being held. Chunks over 1 MiB are split. The message ends with an
+   * empty final fragment once the source ends. Other sends wait until it is complete; Pings,
+   * Pongs and Close may go out between its fragments. It is sent uncompressed even when
+   * permessage-deflate was agreed (rfc7692 lets each message choose).
+   *
+   * For text, strings are sent as their UTF-8; bytes must be UTF-8 (they may split characters
+   * between chunks), or the peer fails the connection with 1007.
+   *
+   * @example Echo each message as it arrives (a connection opened with `streaming`)
+   * ```ts
+   * import type { Connection } from "@wsflow/wsflow";
+   * async function echo(ws: Connection): Promise<void> {
+   *   for await (const { opcode, readable } of ws.messageStreams()) {
+   *     await ws.sendStream(readable, opcode);
+   *   }
+   * }
+   * ```
+   * @param source The message's chunks: a `ReadableStream` or an async iterable of
+   *   `Uint8Array` or `string`.
+   * @param opcode `Opcode.Text` (1) or `Opcode.Binary` (2).
+   * @returns Resolves once the final fragment is queued and the socket takes more.
+   * @throws {ConnectionClosedError} (rejects) Once the connection is closing or closed; the
+   *   source is cancelled.
+   * @throws (rejects) With the source's error when it fails; once fragments were sent, the
+   *   message cannot be finished, so the connection is then closed with 1011.
+   */
+  sendStream(
+    source: MessageSource,
+    opcode: typeof Opcode.Text | typeof Opcode.Binary = Opcode.Binary,
+  ): Promise<void> {
+    if (opcode !== Opcode.Text && opcode !== Opcode.Binary) {
+      return Promise.reject(new TypeError(`Cannot send a stream: opcode ${opcode} is not 1 or 2`));
+    }
+    // In order behind sends still being compressed, and behind another stream.
+    const previous = this.#sending ?? this.#deflate?.outbound ?? RESOLVED;
+    const progress = { started: false };
+    const task = previous.then(() =>
+      writeMessageStream(this.#session, this.#frames, source, opcode, progress)
+    ).catch((error: unknown) => {
+      if (
+        progress.started && this.#closeEvent === undefined && this.#session.readyState === "open"
+      ) {
+        this.#applyPolicyFailure(
+          new WebSocketError(
+            "Cannot finish a streamed message: its source failed",
+            CloseCode.InternalError,
+            { cause: error },
+          ),
+        );
+      }
+      throw error;
+    });
+    const tracked = task.then(undefined, noop);
+    this.#sending = tracked;
+    void tracked.then(() => {
+      if (this.#sending === tracked) this.#sending = undefined;
+    });
+    return task;
   }
 
   /**
@@ -472,10 +585,53 @@ export class Connection implements AsyncIterable<Message> {
    * @returns An async iterator of messages.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
+    if (this.#incoming !== undefined) throw streamingOnly();
     return {
       next: (): Promise<IteratorResult<Message>> => this.#next(),
       return: (): Promise<IteratorResult<Message>> => Promise.resolve(DONE),
     };
+  }
+
+  /**
+   * Received messages as streams, one at a time, until the connection closes: only on a
+   * connection opened with `streaming` (a route's or `connect`'s option). Each message's stream
+   * fills while the message arrives, and the socket is read only as fast as it is read: read
+   * each to its end (or cancel it, which discards the rest of that message) before the next.
+   * A broken UTF-8 sequence in text fails the connection with 1007 at once and errors the
+   * stream; so does any other failure while a message is unfinished.
+   *
+   * @example Store each message, whatever its size
+   * ```ts
+   * import type { Connection } from "@wsflow/wsflow";
+   * async function store(ws: Connection, sink: (m: ReadableStream<Uint8Array>) => Promise<void>) {
+   *   for await (const message of ws.messageStreams()) {
+   *     console.log(message.opcode === 1 ? "text" : "binary");
+   *     await sink(message.readable);
+   *   }
+   * }
+   * ```
+   * @returns An async iterable of message streams.
+   * @throws {TypeError} When the connection was not opened with `streaming`.
+   */
+  messageStreams(): AsyncIterableIterator<IncomingMessageStream> {
+    const incoming = this.#incoming;
+    if (incoming === undefined) {
+      throw new TypeError(
+        "Cannot read message streams: the connection was not opened with the streaming option",
+      );
+    }
+    const iterator: AsyncIterableIterator<IncomingMessageStream> = {
+      next: (): Promise<IteratorResult<IncomingMessageStream>> => {
+        const next = incoming.next();
+        // The handler asks for more: send what it queued, then what waited for it.
+        if (this.#session.pendingBytes > 0) this.#frames.flush();
+        if (incoming.caughtUp) this.#closing.caughtUp();
+        return next;
+      },
+      return: (): Promise<IteratorResult<IncomingMessageStream>> => Promise.resolve(DONE),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   #next(): Promise<IteratorResult<Message>> {
@@ -485,6 +641,7 @@ export class Connection implements AsyncIterable<Message> {
     if (this.#session.pendingBytes > 0) this.#frames.flush();
     this.#closing.caughtUp();
     if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
+    if (this.#incoming !== undefined) return Promise.reject(streamingOnly());
     return this.#inbox.wait();
   }
 
@@ -537,11 +694,34 @@ export class Connection implements AsyncIterable<Message> {
           this.#initiator ??= this.#peerRole();
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
-          this.#closing.deferCloseReply(this.#caughtUp(delivered));
+          this.#closing.deferCloseReply(
+            this.#caughtUp(delivered) && (this.#incoming?.caughtUp ?? true),
+          );
           break;
         case "ping":
           this.#onControl?.("ping", event.data);
           break;
+        case "streamStart":
+          if (event.compressed) this.#held = { text: event.text, parts: [], bytes: 0 };
+          else if (this.#closeEvent === undefined) this.#incoming!.start(event.text);
+          break;
+        case "streamData":
+          if (this.#held === undefined) this.#incoming!.data(event.data);
+          else if (!this.#hold(this.#held, event.data)) return undefined;
+          break;
+        case "streamEnd": {
+          const held = this.#held;
+          if (held === undefined) {
+            this.#incoming!.end();
+            break;
+          }
+          this.#held = undefined;
+          return this.#inflate(held.text, joinParts(held.parts, held.bytes)).then((error) => {
+            if (error === undefined) return this.#run(events, i + 1, true);
+            this.#deferFailure(error, delivered);
+            return undefined;
+          });
+        }
       }
     }
     return undefined;
@@ -549,7 +729,10 @@ export class Connection implements AsyncIterable<Message> {
 
   #deliver(data: Message): void {
     if (this.#closeEvent !== undefined) return;
-    this.#inbox.deliver(data);
+    const incoming = this.#incoming;
+    if (incoming === undefined) this.#inbox.deliver(data);
+    else if (typeof data === "string") incoming.whole(true, encoder.encode(data));
+    else incoming.whole(false, data);
     this.#observer?.received(this, data);
   }
 
@@ -561,6 +744,29 @@ export class Connection implements AsyncIterable<Message> {
 
   #peerRole(): CloseInitiator {
     return this.#session.role === "server" ? "client" : "server";
+  }
+
+  /**
+   * Holds a piece of a compressed message received on a streaming connection: it cannot be
+   * streamed before it is inflated, so it counts against `limits.maxMessageSize` (with deflate's
+   * worst-case expansion for incompressible data). Returns `false` when that fails the connection.
+   */
+  #hold(held: HeldMessage, data: Uint8Array): boolean {
+    held.bytes += data.length;
+    // rfc7692#section-7.2.2: its wire size may exceed the message limit by deflate's worst case.
+    const limit = deflateWorstCase(this.#maxMessageSize);
+    if (held.bytes > limit) {
+      this.#held = undefined;
+      this.#deferFailure(
+        new MessageTooBigError(
+          `Cannot hold compressed message: ${held.bytes} bytes so far, limit is ${limit} (rfc6455#section-10.4)`,
+        ),
+        false,
+      );
+      return false;
+    }
+    held.parts.push(data);
+    return true;
   }
 
   /** Inflates and delivers one message; returns the error when it cannot be. */
@@ -651,6 +857,7 @@ export class Connection implements AsyncIterable<Message> {
     this.#frames.end(error);
     this.#pings?.rejectAll(error);
     this.#inbox.end();
+    this.#incoming?.close(event.error ?? error);
     if (graceful) this.#frames.flush();
     void closeTransport(
       this.#pump.reader,
@@ -698,4 +905,22 @@ export class Connection implements AsyncIterable<Message> {
       event?.wasClean ?? false,
     );
   }
+}
+
+function streamingOnly(): TypeError {
+  return new TypeError(
+    "Cannot read whole messages: the connection streams them; use messageStreams()",
+  );
+}
+
+/** Joins held pieces into one buffer. */
+function joinParts(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const joined = new Uint8Array(bytes);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { Role } from "../protocol/frame.ts";
-import type { Limits } from "../protocol/limits.ts";
+import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import type { Clock } from "./clock.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
 import type { ConnectionDeflate } from "./deflate_engine.ts";
@@ -110,6 +110,17 @@ export interface ConnectionOptions {
    * @default {65_536}
    */
   writeHighWaterMark?: number;
+  /**
+   * Receive every message as a stream (`Connection.messageStreams()`) rather than whole: its
+   * bytes are handed on as they arrive and nothing of it is held, so messages may be far larger
+   * than memory. `true` takes {@linkcode DEFAULT_STREAMING_LIMITS}; an object sets the streamed
+   * messages' own limits (total bytes, frame size, fragment count), which replace those three
+   * of `limits`. permessage-deflate compressed messages are still held whole (up to
+   * `limits.maxMessageSize`, inflated) before they are streamed; `Connection.sendStream` sends
+   * uncompressed.
+   * @default {false}
+   */
+  streaming?: boolean | Partial<StreamingLimits>;
   /**
    * Where the connection's time comes from: every timer (heartbeat, idle, the closing
    * deadlines) and the round-trip time of `ping`. A test passes a fake clock to move time on

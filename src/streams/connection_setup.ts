@@ -12,7 +12,7 @@
  */
 
 import type { Role } from "../protocol/frame.ts";
-import type { Limits } from "../protocol/limits.ts";
+import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import { DEFAULT_DEFLATE_THRESHOLD, type DeflateParams } from "../protocol/permessage_deflate.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
 import type { ConnectionOptions, SendBufferOptions } from "./connection_options.ts";
@@ -44,6 +44,8 @@ export interface ConnectionSettings {
   partialMessageBudget?: MemoryBudget | undefined;
   /** See {@linkcode ConnectionOptions.observer}. */
   observer?: ConnectionObserver | undefined;
+  /** See {@linkcode ConnectionOptions.streaming}. */
+  streaming?: boolean | Partial<StreamingLimits> | undefined;
   /** Builds the compressor and decompressor when permessage-deflate was agreed. */
   deflateEngine?: DeflateEngine | undefined;
 }
@@ -188,5 +190,6 @@ export function connectionOptionsFrom(
   if (settings.partialMessageBudget !== undefined) {
     options.partialMessageBudget = settings.partialMessageBudget;
   }
+  if (settings.streaming !== undefined) options.streaming = settings.streaming;
   return options;
 }

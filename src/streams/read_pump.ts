@@ -11,12 +11,13 @@ import { WebSocketError } from "../protocol/errors.ts";
 import type { Session, SessionEvent } from "../protocol/session.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
+import type { IncomingStreams } from "./incoming_streams.ts";
 import type { Keepalive } from "./keepalive.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 import type { MessageDeflate } from "./message_deflate.ts";
 import { noop } from "./noop.ts";
 
-// Bytes waiting to be written beyond which the socket is not read.
+// Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
 
 /**
@@ -45,7 +46,8 @@ export interface ReadPumpHooks<Owner> {
  * The read side of one connection: a loop that reads the transport and feeds the session.
  *
  * Three things make it stop reading for a while, so TCP slows the peer down:
- * - the handler has fallen behind (the inbound queue is past its high-water mark);
+ * - the handler has fallen behind (the inbound queue is past its high-water mark, or, for
+ *   messages received as streams, the current stream is);
  * - a message is being inflated (reading no further ahead than that message);
  * - more than 1 MiB of replies (Pongs, Close) waits to be written: a peer that sends Pings but
  *   never reads the Pongs would otherwise make them pile up.
@@ -56,7 +58,7 @@ export interface ReadPumpHooks<Owner> {
  *
  * @example
  * ```ts ignore
- * const pump = new ReadPump(reader, session, inbox, frames, undefined, undefined, budget,
+ * const pump = new ReadPump(reader, session, inbox, undefined, frames, undefined, undefined, budget,
  *   connection, HOOKS);
  * pump.start(head);
  * // when the connection ends:
@@ -69,6 +71,7 @@ export class ReadPump<Owner> {
   readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #session: Session;
   readonly #inbox: InboundQueue;
+  readonly #incoming: IncomingStreams | undefined;
   readonly #frames: FrameWriter;
   readonly #deflate: MessageDeflate | undefined;
   readonly #keepalive: Keepalive<Owner> | undefined;
@@ -77,6 +80,10 @@ export class ReadPump<Owner> {
   readonly #hooks: ReadPumpHooks<Owner>;
   // Bytes of unfinished messages counted against the budget.
   #held = 0;
+  // Bytes of replies queued by the session since they were last known written. Only replies
+  // count: the application's own sends wait for the socket themselves, and counting them would
+  // stop reading while both ends send large messages at once, each waiting for the other.
+  #replies = 0;
   // Set when the connection has ended: what still arrives is read and dropped.
   #stopped = false;
   #transportEnded = false;
@@ -88,6 +95,8 @@ export class ReadPump<Owner> {
    * @param reader The transport's reader.
    * @param session Where received bytes go.
    * @param inbox Received messages; its demand paces reading.
+   * @param incoming Received message streams, when messages are streamed; their demand paces
+   *   reading.
    * @param frames Outgoing frames; replies are flushed promptly and their backlog paces reading.
    * @param deflate The permessage-deflate side, when agreed: reading waits for inflation.
    * @param keepalive Told of every chunk that arrives, when there are keep-alive timers.
@@ -99,6 +108,7 @@ export class ReadPump<Owner> {
     reader: ReadableStreamDefaultReader<Uint8Array>,
     session: Session,
     inbox: InboundQueue,
+    incoming: IncomingStreams | undefined,
     frames: FrameWriter,
     deflate: MessageDeflate | undefined,
     keepalive: Keepalive<Owner> | undefined,
@@ -109,6 +119,7 @@ export class ReadPump<Owner> {
     this.reader = reader;
     this.#session = session;
     this.#inbox = inbox;
+    this.#incoming = incoming;
     this.#frames = frames;
     this.#deflate = deflate;
     this.#keepalive = keepalive;
@@ -154,14 +165,20 @@ export class ReadPump<Owner> {
           // A slow consumer: stop reading so TCP pushes back on the peer.
           await this.#inbox.demand();
         }
+        // A message stream's reader sets the pace, as the handler does for whole messages.
+        const incoming = this.#incoming;
+        if (incoming !== undefined) {
+          while (incoming.isFull && !this.#stopped) await incoming.demand();
+        }
         // While a message is being inflated, read no further ahead.
         const inbound = this.#deflate?.inbound;
         if (inbound !== undefined) await inbound;
         // A peer that sends pings (or anything that needs replies) but never reads them would
         // make the replies pile up: while too much waits to be written, read nothing more.
-        while (this.#frames.buffered > REPLY_BACKLOG && !this.#stopped) {
+        if (this.#replies > REPLY_BACKLOG && !this.#stopped) {
           this.#frames.flush();
           await this.#frames.written.catch(noop);
+          this.#replies = 0;
         }
         const { value, done } = await this.reader.read();
         if (done) break;
@@ -177,7 +194,10 @@ export class ReadPump<Owner> {
 
   #receive(chunk: Uint8Array): void {
     this.#keepalive?.heard();
-    this.#hooks.events(this.#owner, this.#session.receive(chunk));
+    const pending = this.#session.pendingBytes;
+    const events = this.#session.receive(chunk);
+    this.#replies += this.#session.pendingBytes - pending;
+    this.#hooks.events(this.#owner, events);
     const held = this.#session.heldBytes;
     if (held !== this.#held) {
       if (this.#budget.adjust(held - this.#held)) {

@@ -262,7 +262,10 @@ export type EventRecord =
     reason: string;
     wasClean: boolean;
     error: ErrorRecord | undefined;
-  };
+  }
+  | { type: "streamStart"; text: boolean; compressed: boolean }
+  | { type: "streamData"; data: string }
+  | { type: "streamEnd" };
 
 /** Turns a session event into an {@linkcode EventRecord}. */
 export function eventRecord(event: SessionEvent): EventRecord {
@@ -291,6 +294,12 @@ export function eventRecord(event: SessionEvent): EventRecord {
     case "error":
       // Only sessions created with deferFailure report this; the suites here never do.
       throw new Error(`Unexpected deferred failure: ${event.error.message}`);
+    case "streamStart":
+      return { type: "streamStart", text: event.text, compressed: event.compressed };
+    case "streamData":
+      return { type: "streamData", data: toHex(event.data) };
+    case "streamEnd":
+      return { type: "streamEnd" };
   }
 }
 

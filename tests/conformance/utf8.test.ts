@@ -215,6 +215,29 @@ describe("conformance 6.x: UTF-8 handling", () => {
     });
   }
 
+  // Fail fast inside one frame (Autobahn 6.4.3, 6.4.4): the frame's head and valid text, a
+  // pause, then the bytes that make it invalid; the rest of the frame is never sent.
+  const IN_FRAME: readonly [string, Uint8Array][] = [
+    ["6.4.3: the chunk F4 90 80 80", fromHex("f4 90 80 80")],
+    ["6.4.4: the single byte 90 after F4", fromHex("90")],
+  ];
+
+  for (const [name, invalid] of IN_FRAME) {
+    it(`rfc6455#section-8.1 text invalid inside one frame fails fast with 1007 at ${name}, before the frame's end is sent`, async () => {
+      const peer = await target.connect();
+      const head = name.startsWith("6.4.4") ? concatBytes(KOSME, fromHex("f4")) : KOSME;
+      const payload = new Uint8Array(1000).fill(0x61);
+      payload.set(head);
+      payload.set(invalid, head.length);
+      const wire = frame(Op.Text, payload);
+      const start = wire.length - payload.length;
+      peer.write(wire.subarray(0, start + head.length));
+      await peer.expectSilence(50, "valid text so far");
+      peer.write(wire.subarray(start + head.length, start + head.length + invalid.length));
+      await peer.expectFailure(1007);
+    });
+  }
+
   it("rfc6455#section-8.1 a surrogate in a fragment sent after a pause fails fast with 1007, before the final fragment is sent", async () => {
     const peer = await target.connect();
     peer.sendFrame(Op.Text, KOSME, { fin: false });

@@ -40,6 +40,14 @@ function endOfFragment(from: Role, parts: readonly string[], index: number): num
   return fragments(from, parts.slice(0, index + 1)).length;
 }
 
+/**
+ * Byte offset just past payload byte `offset` of fragment `index`: where a session fed one byte
+ * at a time must fail when that byte makes the text invalid (fail fast inside a frame).
+ */
+function pastByte(from: Role, parts: readonly string[], index: number, offset: number): number {
+  return endOfFragment(from, parts, index) - hex(parts[index]!).length + offset + 1;
+}
+
 const INVALID: [string, string][] = [
   ["an overlong NUL, C0 80", "c0 80"],
   ["an overlong '/', C0 AF", "c0 af"],
@@ -121,8 +129,9 @@ describe("rfc6455#section-8.1 fail fast inside a fragmented message", () => {
       const result = receiveEveryWay(input, { role });
       expect(result.events).toEqual([failedWith("InvalidPayloadError", 1007)]);
       expect(result.outgoing).toEqual([closeFrameRecord(1007)]);
-      // Fed one byte at a time, the session fails on the last byte of the second fragment.
-      expect(result.bytewiseClosedAt).toBe(endOfFragment(from, parts, 1));
+      // Fed one byte at a time, the session fails at the 90 that makes F4 invalid, inside the
+      // second fragment, not at its end.
+      expect(result.bytewiseClosedAt).toBe(pastByte(from, parts, 1, 1));
       // And fed frame by frame, it fails on the second frame, not the third.
       const byFrame = receiveChunks(
         parts.map((_, i) =>
@@ -136,6 +145,36 @@ describe("rfc6455#section-8.1 fail fast inside a fragmented message", () => {
       expect(byFrame.closedAt).toBe(endOfFragment(from, parts, 1));
     });
 
+    it(`rfc6455#section-8.1 ${role} fails with 1007 inside one frame, at the chunk holding F4 90 80 80, before the rest arrives (Autobahn 6.4.3)`, () => {
+      const parts = [KOSME + " f4 90 80 80 " + EDITED];
+      const input = fragments(from, parts);
+      const result = receiveEveryWay(input, { role });
+      expect(result.events).toEqual([failedWith("InvalidPayloadError", 1007)]);
+      // Fed one byte at a time: at the 90, the first byte that makes the text invalid.
+      const at = pastByte(from, parts, 0, hex(KOSME).length + 1);
+      expect(result.bytewiseClosedAt).toBe(at);
+      // In three chunks (valid text, the invalid sequence, the rest), the second one fails it.
+      const invalidEnd = at + 2;
+      const chunks = [
+        input.slice(0, at - 2),
+        input.slice(at - 2, invalidEnd),
+        input.slice(invalidEnd),
+      ];
+      const byChunk = receiveChunks(chunks, { role });
+      expect(byChunk.events).toEqual([failedWith("InvalidPayloadError", 1007)]);
+      expect(byChunk.closedAt).toBe(invalidEnd);
+    });
+
+    it(`rfc6455#section-8.1 ${role} fails with 1007 inside one frame, at a one-byte chunk 90 after a chunk ending in F4 (Autobahn 6.4.4)`, () => {
+      const parts = [KOSME + " f4 90 80 80 " + EDITED];
+      const input = fragments(from, parts);
+      const at = pastByte(from, parts, 0, hex(KOSME).length + 1);
+      const chunks = [input.slice(0, at - 1), input.slice(at - 1, at), input.slice(at)];
+      const byChunk = receiveChunks(chunks, { role });
+      expect(byChunk.events).toEqual([failedWith("InvalidPayloadError", 1007)]);
+      expect(byChunk.closedAt).toBe(at);
+    });
+
     it(`rfc6455#section-8.1 ${role} fails with 1007 on a one-byte fragment 90 after a fragment ending in F4 (Autobahn 6.4.2)`, () => {
       const parts = [KOSME + " f4", "90", "80 80 " + EDITED];
       const result = receiveEveryWay(fragments(from, parts), { role });
@@ -147,14 +186,14 @@ describe("rfc6455#section-8.1 fail fast inside a fragmented message", () => {
       const parts = ["41 ed", "a0 80", "41"];
       const result = receiveEveryWay(fragments(from, parts), { role });
       expect(result.events).toEqual([failedWith("InvalidPayloadError", 1007)]);
-      expect(result.bytewiseClosedAt).toBe(endOfFragment(from, parts, 1));
+      expect(result.bytewiseClosedAt).toBe(pastByte(from, parts, 1, 0));
     });
 
     it(`rfc6455#section-8.1 ${role} fails with 1007 on a valid prefix then an overlong in a non-final fragment`, () => {
       const parts = [utf8Hex("héllo"), "c0 80", utf8Hex("never checked")];
       const result = receiveEveryWay(fragments(from, parts), { role });
       expect(result.events).toEqual([failedWith("InvalidPayloadError", 1007)]);
-      expect(result.bytewiseClosedAt).toBe(endOfFragment(from, parts, 1));
+      expect(result.bytewiseClosedAt).toBe(pastByte(from, parts, 1, 0));
     });
 
     it(`rfc6455#section-8.1 ${role} fails with 1007 when the final fragment ends inside a character`, () => {
