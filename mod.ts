@@ -255,13 +255,13 @@ export {
   type WebSocketStreamOptions,
 } from "./src/client/websocket_stream.ts";
 export { PREPARED_WHOLE_LIMIT, PreparedFrame } from "./src/protocol/prepared_frame.ts";
-export {
-  type TopicErrorContext,
-  type TopicListener,
-  Topics,
-  type TopicsOptions,
-  type TopicStats,
-} from "./src/pubsub/topics.ts";
+export { Topics } from "./src/pubsub/topics.ts";
+export type {
+  TopicErrorContext,
+  TopicListener,
+  TopicsOptions,
+  TopicStats,
+} from "./src/pubsub/topics_options.ts";
 export type { PublishResult } from "./src/pubsub/publish_result.ts";
 export type { FanOut, FanOutSink, FanOutStage } from "./src/pubsub/fan_out.ts";
 export { MemoryHub } from "./src/pubsub/memory_fan_out.ts";

@@ -19,15 +19,15 @@
  * @module
  */
 
-export {
-  type BinaryType,
-  type ClientOptions,
-  type ReadyState,
-  type SendCallback,
-  type SendOptions,
-  WebSocket,
-  type WebSocketData,
-} from "./node_ws_socket.ts";
+export type {
+  BinaryType,
+  ClientOptions,
+  ReadyState,
+  SendCallback,
+  SendOptions,
+  WebSocketData,
+} from "./node_ws_options.ts";
+export { WebSocket } from "./node_ws_socket.ts";
 export {
   type ServerOptions,
   type VerifyClient,

@@ -8,7 +8,8 @@
  * What runs underneath is wsflow's: its parser and limits, its heartbeat (a ping every 30 s by
  * default; the `pong` events include those answers), its backpressure, its close handshake. A
  * server makes these sockets (`node_ws_server.ts`); `new WebSocket(url)` is a client, over
- * wsflow's Node client.
+ * wsflow's Node client (`node_ws_client.ts`). Its types are in `node_ws_options.ts`, what
+ * turns `send`'s, `ping`'s and `pong`'s data into bytes in `node_ws_data.ts`.
  *
  * @module
  */
@@ -20,138 +21,22 @@ import { WebSocketError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import type { CloseEvent } from "../protocol/session.ts";
 import type { Connection } from "../streams/connection.ts";
-import { connect } from "./node_client.ts";
-
-/**
- * How a {@linkcode WebSocket} hands binary data to `message`, `ping` and `pong` listeners:
- * a `Buffer` (`"nodebuffer"`, the default), an `ArrayBuffer`, or an array of `Buffer`s
- * (`"fragments"`; wsflow assembles messages, so the array has one element).
- *
- * @example
- * ```ts
- * import type { BinaryType } from "@wsflow/wsflow/ws";
- * const type: BinaryType = "arraybuffer";
- * console.log(type); // arraybuffer
- * ```
- */
-export type BinaryType = "nodebuffer" | "arraybuffer" | "fragments";
-
-/**
- * What `send`, `ping` and `pong` take: a string, a number (sent as its decimal text), or bytes.
- *
- * @example
- * ```ts
- * import type { WebSocketData } from "@wsflow/wsflow/ws";
- * const data: WebSocketData = new Uint8Array([1, 2, 3]);
- * console.log(data); // Uint8Array(3) [ 1, 2, 3 ]
- * ```
- */
-export type WebSocketData = string | number | ArrayBuffer | ArrayBufferView;
-
-/**
- * Called once what `send`, `ping` or `pong` queued has been handed on, or with the error that
- * kept it from being sent.
- *
- * @example
- * ```ts
- * import type { SendCallback } from "@wsflow/wsflow/ws";
- * const done: SendCallback = (error) => console.log(error === undefined ? "sent" : error.message);
- * done(); // sent
- * ```
- */
-export type SendCallback = (error?: Error) => void;
-
-/**
- * Options of {@linkcode WebSocket.prototype.send}, as `ws` takes them.
- *
- * @example
- * ```ts
- * import type { SendOptions } from "@wsflow/wsflow/ws";
- * const options: SendOptions = { binary: true };
- * console.log(options.binary); // true
- * ```
- */
-export interface SendOptions {
-  /**
-   * Whether to send a binary message; otherwise text (bytes are then read as UTF-8).
-   * @default {typeof data !== "string"}
-   */
-  binary?: boolean | undefined;
-  /**
-   * `false` holds the data back as a fragment of a message that a later `send` with `fin`
-   * true (or left out) completes; the message goes out whole.
-   * @default {true}
-   */
-  fin?: boolean | undefined;
-  /**
-   * Accepted for `ws` compatibility; whether a message is compressed is the connection's choice
-   * (permessage-deflate as negotiated, above its threshold).
-   * @default {undefined}
-   */
-  compress?: boolean | undefined;
-  /**
-   * Accepted for `ws` compatibility; masking follows the endpoint's role (rfc6455#section-5.3).
-   * @default {undefined}
-   */
-  mask?: boolean | undefined;
-}
-
-/**
- * Options of the client {@linkcode WebSocket} (`new WebSocket(url, protocols, options)`): the
- * `ws` client options that wsflow's client honours.
- *
- * @example
- * ```ts
- * import type { ClientOptions } from "@wsflow/wsflow/ws";
- * const options: ClientOptions = { headers: { authorization: "Bearer abc" }, maxPayload: 1 << 20 };
- * console.log(options.maxPayload); // 1048576
- * ```
- */
-export interface ClientOptions {
-  /**
-   * Header fields for the opening handshake.
-   * @default {undefined}
-   */
-  headers?: Record<string, string> | undefined;
-  /**
-   * The `Origin` header.
-   * @default {undefined}
-   */
-  origin?: string | undefined;
-  /**
-   * Milliseconds the opening handshake may take.
-   * @default {10_000}
-   */
-  handshakeTimeout?: number | undefined;
-  /**
-   * The largest message (and frame) accepted, in bytes; a larger one closes with 1009.
-   * @default {16 MiB, wsflow's maxMessageSize}
-   */
-  maxPayload?: number | undefined;
-  /**
-   * `false` offers no permessage-deflate.
-   * @default {true}
-   */
-  perMessageDeflate?: boolean | undefined;
-}
+import { connectClient } from "./node_ws_client.ts";
+import { bytesOf, concat, controlArguments, controlPayload } from "./node_ws_data.ts";
+import type {
+  BinaryType,
+  ClientOptions,
+  ReadyState,
+  SendCallback,
+  SendOptions,
+  WebSocketData,
+} from "./node_ws_options.ts";
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
-/**
- * A {@linkcode WebSocket}'s state: `CONNECTING` (0), `OPEN` (1), `CLOSING` (2), `CLOSED` (3).
- *
- * @example
- * ```ts
- * import { type ReadyState, WebSocket } from "@wsflow/wsflow/ws";
- * const state: ReadyState = WebSocket.OPEN;
- * console.log(state); // 1
- * ```
- */
-export type ReadyState = 0 | 1 | 2 | 3;
 
-const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const ignore = (): void => {};
@@ -482,23 +367,7 @@ export class WebSocket extends EventEmitter {
     options: ClientOptions,
   ): void {
     const abort = this.#abort = new AbortController();
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.origin !== undefined) headers.origin = options.origin;
-    const max = options.maxPayload;
-    connect(address, {
-      protocols: protocols === undefined
-        ? []
-        : typeof protocols === "string"
-        ? [protocols]
-        : protocols,
-      headers,
-      signal: abort.signal,
-      ...(options.handshakeTimeout === undefined
-        ? {}
-        : { handshakeTimeout: options.handshakeTimeout }),
-      ...(max === undefined ? {} : { limits: { maxMessageSize: max, maxFrameSize: max } }),
-      ...(options.perMessageDeflate === false ? { perMessageDeflate: false } : {}),
-    }).then((connection) => {
+    connectClient(address, protocols, options, abort.signal).then((connection) => {
       this.#abort = undefined;
       this.#open(connection);
       this.#emit("open");
@@ -592,47 +461,4 @@ export function adoptConnection(connection: Connection): WebSocket {
   const socket = new WebSocket(null);
   adopt(socket, connection);
   return socket;
-}
-
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  const whole = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.byteLength;
-  }
-  return whole;
-}
-
-/** `ws`'s `(data, mask, cb)` with either leading argument left out. */
-function controlArguments(
-  data: WebSocketData | SendCallback | undefined,
-  mask: boolean | SendCallback | undefined,
-  cb: SendCallback | undefined,
-): { data: WebSocketData | undefined; cb: SendCallback | undefined } {
-  if (typeof data === "function") return { data: undefined, cb: data };
-  if (typeof mask === "function") return { data, cb: mask };
-  return { data, cb };
-}
-
-/** A control frame's payload; rfc6455#section-5.5: at most 125 bytes, checked at once. */
-function controlPayload(data: WebSocketData | undefined): Uint8Array {
-  const payload = data === undefined
-    ? EMPTY
-    : typeof data === "string" || typeof data === "number"
-    ? encoder.encode(String(data))
-    : bytesOf(data);
-  if (payload.byteLength > 125) {
-    throw new RangeError("The data size must not be greater than 125 bytes");
-  }
-  return payload;
 }

@@ -27,105 +27,13 @@
  * @module
  */
 
-import { isValidUtf8 } from "../protocol/utf8.ts";
-import { Opcode } from "../protocol/opcode.ts";
-import { PreparedFrame } from "../protocol/prepared_frame.ts";
+import type { PreparedFrame } from "../protocol/prepared_frame.ts";
 import type { FanOut, FanOutSink } from "./fan_out.ts";
+import type { IORedisClient, NodeRedisClient } from "./redis_clients.ts";
+import { type Driver, type DriverCallbacks, redisDriver } from "./redis_driver.ts";
+import { openEnvelope, sealEnvelope } from "./redis_envelope.ts";
 
-const VERSION = 1;
-const HEADER = 8;
-const decoder = new TextDecoder();
-
-/**
- * What node-redis calls with each message of a channel subscribed in buffer mode.
- *
- * @example
- * ```ts
- * import type { BufferListener } from "@wsflow/wsflow/redis";
- * const listener: BufferListener = (message, channel) => console.log(channel.length, message.length);
- * ```
- */
-export type BufferListener = (message: Uint8Array, channel: Uint8Array) => void;
-
-/**
- * The parts of a node-redis client (`createClient()` of `redis` v4 or later, or
- * `createCluster()` for sharded pub/sub) this adapter uses.
- *
- * @example node-redis's client fits, unconnected or connected
- * ```ts
- * import { createClient } from "redis";
- * import type { NodeRedisClient } from "@wsflow/wsflow/redis";
- * const client: NodeRedisClient = createClient({ url: "redis://127.0.0.1:6379" });
- * console.log(client.isReady); // false
- * ```
- */
-export interface NodeRedisClient {
-  /** Connected and ready for commands. */
-  readonly isReady: boolean;
-  /** A new client with the same options, not yet connected. */
-  duplicate(): NodeRedisClient;
-  /** Connects. */
-  connect(): Promise<unknown>;
-  /** PUBLISH. */
-  publish(channel: string, message: never): Promise<unknown>;
-  /** SUBSCRIBE, with the listener called with Buffers when `bufferMode` is `true`. */
-  subscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  /** UNSUBSCRIBE. */
-  unsubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  /** SPUBLISH (redis 4.6 and later). */
-  sPublish?(channel: string, message: never): Promise<unknown>;
-  /** SSUBSCRIBE (redis 4.6 and later). */
-  sSubscribe?(channel: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  /** SUNSUBSCRIBE (redis 4.6 and later). */
-  sUnsubscribe?(channel: string, listener: BufferListener, bufferMode: true): Promise<unknown>;
-  /** Events: `ready`, `error`, `end`. */
-  on(event: string, listener: (value: unknown) => void): unknown;
-  /** Closes after pending commands (v5 and later). */
-  close?(): Promise<unknown>;
-  /** Closes after pending commands (v4). */
-  quit?(): Promise<unknown>;
-  /** Closes at once (v5 and later). */
-  destroy?(): void;
-  /** Closes at once (v4). */
-  disconnect?(): Promise<unknown>;
-}
-
-/**
- * The parts of an ioredis client (`new Redis()`, or `new Cluster()` for sharded pub/sub) this
- * adapter uses.
- *
- * @example ioredis's client fits
- * ```ts
- * import { Redis } from "ioredis";
- * import type { IORedisClient } from "@wsflow/wsflow/redis";
- * const client: IORedisClient = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
- * console.log(client.status); // wait
- * ```
- */
-export interface IORedisClient {
-  /** `"ready"` when connected and ready for commands. */
-  readonly status: string;
-  /** A new client with the same options; it connects by itself. */
-  duplicate(): IORedisClient;
-  /** PUBLISH. */
-  publish(channel: string, message: never): Promise<unknown>;
-  /** SUBSCRIBE. */
-  subscribe(channel: string): Promise<unknown>;
-  /** UNSUBSCRIBE. */
-  unsubscribe(channel: string): Promise<unknown>;
-  /** SPUBLISH. */
-  spublish?(channel: string, message: never): Promise<unknown>;
-  /** SSUBSCRIBE. */
-  ssubscribe?(channel: string): Promise<unknown>;
-  /** SUNSUBSCRIBE. */
-  sunsubscribe?(channel: string): Promise<unknown>;
-  /** Events: `ready`, `error`, `messageBuffer`, `smessageBuffer`. */
-  on(event: string, listener: (first: unknown, second: unknown) => void): unknown;
-  /** Closes after pending commands. */
-  quit(): Promise<unknown>;
-  /** Closes at once. */
-  disconnect(): void;
-}
+export type { BufferListener, IORedisClient, NodeRedisClient } from "./redis_clients.ts";
 
 /**
  * Options of {@linkcode RedisFanOut}.
@@ -164,18 +72,6 @@ export interface RedisFanOutOptions {
    * @default {false}
    */
   sharded?: boolean | undefined;
-}
-
-/** The commands the adapter needs, whichever client is underneath. */
-interface Driver {
-  publisherReady(): boolean;
-  subscriberReady(): boolean;
-  publish(channel: string, message: Uint8Array): Promise<unknown>;
-  subscribe(channel: string, topic: string): Promise<unknown>;
-  unsubscribe(channel: string): Promise<unknown>;
-  /** Resolves once the subscriber connection is ready for the first time. */
-  start(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**
@@ -246,24 +142,7 @@ export class RedisFanOut implements FanOut {
       error: (error) => this.#connectionError(error),
       channelTopic: (channel) => this.#topicOf(channel),
     };
-    const client = options.client;
-    if (isIORedis(client)) {
-      const subscriber = options.subscriber;
-      if (subscriber !== undefined && !isIORedis(subscriber)) {
-        throw new TypeError("Cannot use subscriber: client is ioredis, subscriber is not");
-      }
-      this.#driver = ioredisDriver(client, subscriber, sharded, callbacks);
-    } else if (isNodeRedis(client)) {
-      const subscriber = options.subscriber;
-      if (subscriber !== undefined && !isNodeRedis(subscriber)) {
-        throw new TypeError("Cannot use subscriber: client is node-redis, subscriber is not");
-      }
-      this.#driver = nodeRedisDriver(client, subscriber, sharded, callbacks);
-    } else {
-      throw new TypeError(
-        "Cannot use client: expected a node-redis (v4 or later) or an ioredis client",
-      );
-    }
+    this.#driver = redisDriver(options.client, options.subscriber, sharded, callbacks);
     this.ready = this.#driver.start().catch((error: unknown) => this.#connectionError(error));
   }
 
@@ -316,12 +195,7 @@ export class RedisFanOut implements FanOut {
    */
   publish(topic: string, frame: PreparedFrame): boolean {
     if (this.#closed || !this.#driver.publisherReady()) return false;
-    const payload = frame.payload;
-    const envelope = new Uint8Array(HEADER + payload.length);
-    envelope[0] = VERSION;
-    envelope[1] = frame.opcode;
-    envelope.set(this.#id, 2);
-    envelope.set(payload, HEADER);
+    const envelope = sealEnvelope(this.#id, frame);
     this.#driver.publish(this.#prefix + topic, envelope).then(undefined, (error: unknown) => {
       this.#sink?.error(error, "publish", topic);
     });
@@ -356,25 +230,13 @@ export class RedisFanOut implements FanOut {
 
   #receive(topic: string, message: Uint8Array): void {
     if (this.#closed || !this.#topics.has(topic)) return;
-    const id = this.#id;
-    if (
-      message.length < HEADER || message[0] !== VERSION ||
-      (message[1] !== Opcode.Text && message[1] !== Opcode.Binary)
-    ) {
-      this.#sink?.error(new TypeError("Cannot read message: not a wsflow envelope"), "receive");
+    const frame = openEnvelope(message, this.#id);
+    if (frame === undefined) return; // our own: delivered locally when published
+    if (frame instanceof TypeError) {
+      this.#sink?.error(frame, "receive");
       return;
     }
-    if (
-      message[2] === id[0] && message[3] === id[1] && message[4] === id[2] &&
-      message[5] === id[3] && message[6] === id[4] && message[7] === id[5]
-    ) return; // our own: delivered locally when published
-    const payload = message.subarray(HEADER);
-    // Whatever else writes to the channel must not make subscribers fail with 1007.
-    if (message[1] === Opcode.Text && !isValidUtf8(payload)) {
-      this.#sink?.error(new TypeError("Cannot read message: text is not UTF-8"), "receive");
-      return;
-    }
-    this.#sink?.deliver(topic, new PreparedFrame(message[1], payload));
+    this.#sink?.deliver(topic, frame);
   }
 
   #resubscribe(): void {
@@ -391,147 +253,4 @@ export class RedisFanOut implements FanOut {
     this.#reportedOutage = true;
     this.#sink?.error(error, "connection");
   }
-}
-
-interface DriverCallbacks {
-  receive(topic: string, message: Uint8Array): void;
-  /** The subscriber connection is ready again after a reconnect. */
-  ready(): void;
-  error(error: unknown): void;
-  channelTopic(channel: string): string | undefined;
-}
-
-function isIORedis(client: object): client is IORedisClient {
-  return typeof (client as { status?: unknown }).status === "string" &&
-    typeof (client as { duplicate?: unknown }).duplicate === "function";
-}
-
-function isNodeRedis(client: object): client is NodeRedisClient {
-  return "isReady" in client && typeof (client as { duplicate?: unknown }).duplicate === "function";
-}
-
-/**
- * Both clients take binary arguments only as Node's `Buffer` (which is why the interfaces above
- * type the message `never`: wsflow's types do not name Node's) (a plain `Uint8Array` would be
- * sent as "1,2,3"); every runtime that runs them (Node, Bun, Deno 2) has it globally. The view
- * shares the envelope's memory: no copy.
- */
-function asBuffer(bytes: Uint8Array): never {
-  const buffer = (globalThis as {
-    Buffer?: { from(data: ArrayBufferLike, offset: number, length: number): Uint8Array };
-  }).Buffer;
-  if (buffer === undefined) {
-    throw new TypeError(
-      "Cannot publish to Redis: this runtime has no Buffer, which the client needs",
-    );
-  }
-  return buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) as never;
-}
-
-function nodeRedisDriver(
-  client: NodeRedisClient,
-  given: NodeRedisClient | undefined,
-  sharded: boolean,
-  callbacks: DriverCallbacks,
-): Driver {
-  if (sharded && (client.sPublish === undefined || client.sSubscribe === undefined)) {
-    throw new TypeError("Cannot use sharded pub/sub: this node-redis has no sSubscribe (4.6+)");
-  }
-  const subscriber = given ?? client.duplicate();
-  // One listener per channel, kept to unsubscribe it: node-redis keys listeners by function.
-  const listeners = new Map<string, BufferListener>();
-  let started = false;
-  subscriber.on("error", callbacks.error);
-  subscriber.on("ready", () => {
-    if (started) callbacks.ready();
-  });
-  return {
-    publisherReady: () => client.isReady,
-    subscriberReady: () => subscriber.isReady,
-    publish: (channel, message) =>
-      sharded
-        ? client.sPublish!(channel, asBuffer(message))
-        : client.publish(channel, asBuffer(message)),
-    subscribe(channel, topic) {
-      let listener = listeners.get(channel);
-      if (listener === undefined) {
-        listener = (message) => callbacks.receive(topic, message);
-        listeners.set(channel, listener);
-      }
-      return sharded
-        ? subscriber.sSubscribe!(channel, listener, true)
-        : subscriber.subscribe(channel, listener, true);
-    },
-    unsubscribe(channel) {
-      const listener = listeners.get(channel);
-      if (listener === undefined) return Promise.resolve();
-      listeners.delete(channel);
-      return sharded
-        ? subscriber.sUnsubscribe!(channel, listener, true)
-        : subscriber.unsubscribe(channel, listener, true);
-    },
-    async start() {
-      if (!subscriber.isReady && given === undefined) await subscriber.connect();
-      started = true;
-    },
-    async close() {
-      if (given !== undefined) return;
-      // While Redis is down, a polite close would wait for it to come back.
-      if (!subscriber.isReady) {
-        if (subscriber.destroy !== undefined) subscriber.destroy();
-        else await subscriber.disconnect?.();
-      } else await (subscriber.close?.() ?? subscriber.quit?.());
-    },
-  };
-}
-
-function ioredisDriver(
-  client: IORedisClient,
-  given: IORedisClient | undefined,
-  sharded: boolean,
-  callbacks: DriverCallbacks,
-): Driver {
-  if (sharded && (client.spublish === undefined || client.ssubscribe === undefined)) {
-    throw new TypeError("Cannot use sharded pub/sub: this ioredis has no ssubscribe");
-  }
-  const subscriber = given ?? client.duplicate();
-  let started = false;
-  let wake: (() => void) | undefined;
-  subscriber.on("error", callbacks.error);
-  subscriber.on("ready", () => {
-    if (started) callbacks.ready();
-    else wake?.();
-  });
-  const onMessage = (channel: unknown, message: unknown): void => {
-    const topic = callbacks.channelTopic(decoder.decode(channel as Uint8Array));
-    if (topic !== undefined) callbacks.receive(topic, message as Uint8Array);
-  };
-  subscriber.on(sharded ? "smessageBuffer" : "messageBuffer", onMessage);
-  return {
-    publisherReady: () => client.status === "ready",
-    subscriberReady: () => subscriber.status === "ready",
-    publish: (channel, message) =>
-      sharded
-        ? client.spublish!(channel, asBuffer(message))
-        : client.publish(channel, asBuffer(message)),
-    subscribe: (channel) =>
-      sharded ? subscriber.ssubscribe!(channel) : subscriber.subscribe(channel),
-    unsubscribe: (channel) =>
-      sharded ? subscriber.sunsubscribe!(channel) : subscriber.unsubscribe(channel),
-    async start() {
-      if (subscriber.status !== "ready") {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-      started = true;
-    },
-    async close() {
-      if (given === undefined) {
-        // While Redis is down, a polite QUIT would wait for it to come back.
-        if (subscriber.status === "ready") await subscriber.quit();
-        else subscriber.disconnect();
-      }
-    },
-  };
 }

@@ -24,93 +24,20 @@
  */
 
 import type { Message } from "../protocol/message.ts";
-import { Opcode } from "../protocol/opcode.ts";
 import { PreparedFrame } from "../protocol/prepared_frame.ts";
 import type { Connection } from "../streams/connection.ts";
-import type { FanOut, FanOutSink, FanOutStage } from "./fan_out.ts";
+import type { FanOut, FanOutSink } from "./fan_out.ts";
 import type { PublishResult } from "./publish_result.ts";
+import { deliverLocally } from "./topic_delivery.ts";
+import { TopicSubscriptions } from "./topic_subscriptions.ts";
+import type {
+  TopicErrorContext,
+  TopicListener,
+  TopicsOptions,
+  TopicStats,
+} from "./topics_options.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const decoder = new TextDecoder();
-
-/**
- * A function subscriber in this process; see {@linkcode Topics.prototype.listen}.
- *
- * @example
- * ```ts
- * import type { TopicListener } from "@wsflow/wsflow";
- * const log: TopicListener = (message, topic) => console.log(topic, message);
- * ```
- */
-export type TopicListener = (message: Message, topic: string) => void;
-
-/**
- * Options of {@linkcode Topics}.
- *
- * @example
- * ```ts
- * import { MemoryHub, type TopicsOptions } from "@wsflow/wsflow";
- * const options: TopicsOptions = {
- *   fanOut: new MemoryHub().fanOut(),
- *   onError: (error, { stage }) => console.error(stage, error),
- * };
- * ```
- */
-export interface TopicsOptions {
-  /**
-   * Carries messages to the other processes that share topics (say, `RedisFanOut` from
-   * `wsflow/redis`). Without one, topics are local to this process.
-   * @default {undefined}
-   */
-  fanOut?: FanOut | undefined;
-  /**
-   * Called with what goes wrong out of anyone's call stack: the fan-out backend's errors, and
-   * listeners that throw. Never throws into `publish`.
-   * @default {console.error}
-   */
-  onError?: ((error: unknown, context: TopicErrorContext) => void) | undefined;
-}
-
-/**
- * Where a topics error came from: a fan-out stage, or a `listener` that threw.
- *
- * @example
- * ```ts
- * import type { TopicErrorContext } from "@wsflow/wsflow";
- * const context: TopicErrorContext = { stage: "publish", topic: "news" };
- * ```
- */
-export interface TopicErrorContext {
-  /** What was going on. */
-  stage: FanOutStage | "listener";
-  /** The topic concerned, when there is one. */
-  topic?: string | undefined;
-}
-
-/**
- * Totals since the registry was made: what slow subscribers missed, what came from other
- * processes.
- *
- * @example
- * ```ts
- * import { Topics } from "@wsflow/wsflow";
- * console.log(new Topics().stats.published); // 0
- * ```
- */
-export interface TopicStats {
-  /** Calls of `publish`. */
-  published: number;
-  /** Frames queued for local subscribers, published here or received. */
-  queued: number;
-  /** Deliveries dropped because a subscriber's send buffer was full. */
-  dropped: number;
-  /** Subscribers closed with 1008 for falling behind. */
-  evicted: number;
-  /** Messages received from other processes. */
-  received: number;
-  /** Publishes that could not be handed to the fan-out (backend unreachable). */
-  unavailable: number;
-}
 
 /**
  * Which connections listen to which topics, and publishing to them: once per message, to
@@ -139,13 +66,11 @@ export interface TopicStats {
  * ```
  */
 export class Topics {
-  readonly #subscribers = new Map<string, Set<Connection>>();
-  readonly #topicsOf = new Map<Connection, Set<string>>();
-  readonly #listeners = new Map<string, Set<TopicListener>>();
-  readonly #holds = new Map<string, number>();
-  readonly #ready = new Map<string, Promise<void>>();
+  readonly #subscriptions: TopicSubscriptions;
   readonly #fanOut: FanOut | undefined;
   readonly #onError: (error: unknown, context: TopicErrorContext) => void;
+  /** `#onError` for the bookkeeping and delivery: still called on this registry. */
+  readonly #report: (error: unknown, context: TopicErrorContext) => void;
   readonly #stats: TopicStats = {
     published: 0,
     queued: 0,
@@ -165,10 +90,21 @@ export class Topics {
     this.#onError = options.onError ?? ((error, { stage, topic }) => {
       console.error(`wsflow topics: ${stage}${topic === undefined ? "" : ` (${topic})`}:`, error);
     });
+    // Called as before the split: as a method of this registry.
+    this.#report = (error, context) => this.#onError(error, context);
+    this.#subscriptions = new TopicSubscriptions(this.#fanOut, this.#report);
     const sink: FanOutSink = {
       deliver: (topic, frame) => {
         this.#stats.received++;
-        this.#deliver(topic, frame, undefined, undefined);
+        deliverLocally(
+          this.#subscriptions,
+          topic,
+          frame,
+          undefined,
+          undefined,
+          this.#stats,
+          this.#report,
+        );
       },
       error: (error, stage, topic) => this.#onError(error, { stage, topic }),
     };
@@ -191,24 +127,7 @@ export class Topics {
    * @returns `false` when it was subscribed already, or is closed.
    */
   subscribe(ws: Connection, topic: string): boolean {
-    if (ws.readyState === "closed") return false;
-    let topics = this.#topicsOf.get(ws);
-    if (topics === undefined) {
-      this.#topicsOf.set(ws, topics = new Set());
-      // However it ends. Frames already queued for it are still written: leaving only stops
-      // new ones.
-      void ws.closed.then(() => this.#leave(ws));
-    }
-    if (topics.has(topic)) return false;
-    topics.add(topic);
-    let subscribers = this.#subscribers.get(topic);
-    if (subscribers === undefined) {
-      const was = this.#wanted(topic);
-      this.#subscribers.set(topic, subscribers = new Set());
-      if (!was) this.#activate(topic);
-    }
-    subscribers.add(ws);
-    return true;
+    return this.#subscriptions.subscribe(ws, topic);
   }
 
   /**
@@ -228,15 +147,7 @@ export class Topics {
    * @returns `false` when it was not subscribed.
    */
   unsubscribe(ws: Connection, topic: string): boolean {
-    const topics = this.#topicsOf.get(ws);
-    if (topics === undefined || !topics.delete(topic)) return false;
-    const subscribers = this.#subscribers.get(topic)!;
-    subscribers.delete(ws);
-    if (subscribers.size === 0) {
-      this.#subscribers.delete(topic);
-      if (!this.#wanted(topic)) this.#deactivate(topic);
-    }
-    return true;
+    return this.#subscriptions.unsubscribe(ws, topic);
   }
 
   /**
@@ -254,7 +165,7 @@ export class Topics {
    * @returns `true` when it is.
    */
   isSubscribed(ws: Connection, topic: string): boolean {
-    return this.#topicsOf.get(ws)?.has(topic) ?? false;
+    return this.#subscriptions.isSubscribed(ws, topic);
   }
 
   /**
@@ -274,7 +185,7 @@ export class Topics {
    * @returns The topic names, in the order subscribed.
    */
   topicsOf(ws: Connection): string[] {
-    return [...this.#topicsOf.get(ws) ?? []];
+    return this.#subscriptions.topicsOf(ws);
   }
 
   /**
@@ -289,7 +200,7 @@ export class Topics {
    * @returns The count; constant time.
    */
   subscriberCount(topic: string): number {
-    return this.#subscribers.get(topic)?.size ?? 0;
+    return this.#subscriptions.subscriberCount(topic);
   }
 
   /**
@@ -319,21 +230,7 @@ export class Topics {
    * @returns A function that removes the listener.
    */
   listen(topic: string, listener: TopicListener): () => void {
-    let listeners = this.#listeners.get(topic);
-    if (listeners === undefined) {
-      const was = this.#wanted(topic);
-      this.#listeners.set(topic, listeners = new Set());
-      if (!was) this.#activate(topic);
-    }
-    // A wrapper, so that the same function listening twice is two listeners.
-    const entry: TopicListener = (message, name) => listener(message, name);
-    listeners.add(entry);
-    return () => {
-      if (!listeners.delete(entry) || listeners.size > 0) return;
-      if (this.#listeners.get(topic) !== listeners) return;
-      this.#listeners.delete(topic);
-      if (!this.#wanted(topic)) this.#deactivate(topic);
-    };
+    return this.#subscriptions.listen(topic, listener);
   }
 
   /**
@@ -353,21 +250,7 @@ export class Topics {
    * @returns A function that ends the hold (once).
    */
   hold(topic: string): () => void {
-    const was = this.#wanted(topic);
-    this.#holds.set(topic, (this.#holds.get(topic) ?? 0) + 1);
-    if (!was) this.#activate(topic);
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      const count = this.#holds.get(topic)! - 1;
-      if (count > 0) {
-        this.#holds.set(topic, count);
-        return;
-      }
-      this.#holds.delete(topic);
-      if (!this.#wanted(topic)) this.#deactivate(topic);
-    };
+    return this.#subscriptions.hold(topic);
   }
 
   /**
@@ -389,7 +272,7 @@ export class Topics {
    * @returns The promise.
    */
   ready(topic: string): Promise<void> {
-    return this.#ready.get(topic) ?? RESOLVED;
+    return this.#subscriptions.ready(topic);
   }
 
   /**
@@ -427,11 +310,14 @@ export class Topics {
   ): PublishResult {
     this.#stats.published++;
     const frame = message instanceof PreparedFrame ? message : PreparedFrame.of(message);
-    const result = this.#deliver(
+    const result = deliverLocally(
+      this.#subscriptions,
       topic,
       frame,
       options?.except,
       message instanceof PreparedFrame ? undefined : message,
+      this.#stats,
+      this.#report,
     );
     const fanOut = this.#fanOut;
     if (fanOut !== undefined) {
@@ -458,93 +344,5 @@ export class Topics {
    */
   close(): Promise<void> {
     return this.#fanOut?.close() ?? RESOLVED;
-  }
-
-  /** Local delivery: to every subscriber but `except`, and to listeners. */
-  #deliver(
-    topic: string,
-    frame: PreparedFrame,
-    except: Connection | undefined,
-    message: Message | undefined,
-  ): PublishResult {
-    const result: PublishResult = {
-      subscribers: 0,
-      queued: 0,
-      dropped: 0,
-      evicted: 0,
-      closed: 0,
-      fanOut: "none",
-    };
-    const subscribers = this.#subscribers.get(topic);
-    if (subscribers !== undefined) {
-      for (const ws of subscribers) {
-        if (ws === except) continue;
-        result.subscribers++;
-        switch (ws.sendPrepared(frame)) {
-          case "queued":
-            result.queued++;
-            break;
-          case "dropped":
-            result.dropped++;
-            break;
-          case "evicted":
-            result.evicted++;
-            break;
-          default:
-            result.closed++;
-        }
-      }
-      const stats = this.#stats;
-      stats.queued += result.queued;
-      stats.dropped += result.dropped;
-      stats.evicted += result.evicted;
-    }
-    const listeners = this.#listeners.get(topic);
-    if (listeners !== undefined) {
-      const value = message ??
-        (frame.opcode === Opcode.Text ? decoder.decode(frame.payload) : frame.payload.slice());
-      for (const listener of listeners) {
-        try {
-          listener(value, topic);
-        } catch (error) {
-          this.#onError(error, { stage: "listener", topic });
-        }
-      }
-    }
-    return result;
-  }
-
-  #leave(ws: Connection): void {
-    const topics = this.#topicsOf.get(ws);
-    if (topics === undefined) return;
-    for (const topic of [...topics]) this.unsubscribe(ws, topic);
-    this.#topicsOf.delete(ws);
-  }
-
-  /** Whether anything here is on `topic`: a connection, a listener or a hold. */
-  #wanted(topic: string): boolean {
-    return this.#subscribers.has(topic) || this.#listeners.has(topic) || this.#holds.has(topic);
-  }
-
-  /** The topic got its first subscriber here (0→1). */
-  #activate(topic: string): void {
-    const fanOut = this.#fanOut;
-    if (fanOut === undefined) return;
-    const ready = fanOut.subscribe(topic).catch((error: unknown) => {
-      this.#onError(error, { stage: "subscribe", topic });
-    });
-    this.#ready.set(topic, ready);
-  }
-
-  /** The topic lost its last subscriber here (1→0). */
-  #deactivate(topic: string): void {
-    const fanOut = this.#fanOut;
-    if (fanOut === undefined) return;
-    this.#ready.delete(topic);
-    try {
-      fanOut.unsubscribe(topic);
-    } catch (error) {
-      this.#onError(error, { stage: "unsubscribe", topic });
-    }
   }
 }
