@@ -20,7 +20,6 @@
 import { CloseCode } from "../protocol/close_code.ts";
 import {
   ConnectionClosedError,
-  MessageTooBigError,
   PolicyViolationError,
   TimeoutError,
   WebSocketError,
@@ -28,7 +27,6 @@ import {
 import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
 import type { PreparedFrame } from "../protocol/prepared_frame.ts";
-import { deflateWorstCase } from "../protocol/deflate_bound.ts";
 import { Opcode } from "../protocol/opcode.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
@@ -39,10 +37,11 @@ import type { ConnectionOptions } from "./connection_options.ts";
 import { type ConnectionLimit, diagnosticsWanted, publishDiagnostic } from "./diagnostics.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DONE, InboundQueue } from "./inbound_queue.ts";
-import { type IncomingMessageStream, IncomingStreams } from "./incoming_streams.ts";
+import type { IncomingMessageStream } from "./incoming_streams.ts";
 import { Keepalive } from "./keepalive.ts";
 import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
+import { joinHeld, MessageStreaming, streamingOnly } from "./message_streaming.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
 import { type MessageSource, writeMessageStream } from "./outgoing_stream.ts";
@@ -51,14 +50,6 @@ import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const encoder = new TextEncoder();
-
-/** A compressed message received on a streaming connection: held until it can be inflated. */
-interface HeldMessage {
-  readonly text: boolean;
-  readonly parts: Uint8Array[];
-  bytes: number;
-}
 
 // The limits that end a connection with their own close code (timers carry their own name).
 const LIMIT_BY_CODE: Readonly<Record<number, ConnectionLimit>> = {
@@ -123,9 +114,7 @@ export class Connection implements AsyncIterable<Message> {
   readonly #frames: FrameWriter;
   readonly #inbox: InboundQueue;
   // Set when messages are received as streams (the `streaming` option).
-  readonly #incoming: IncomingStreams | undefined;
-  #held: HeldMessage | undefined;
-  readonly #maxMessageSize: number;
+  readonly #streaming: MessageStreaming | undefined;
   // A message being sent from a stream: later sends wait for it.
   #sending: Promise<void> | undefined;
   // Bytes of prepared frames waiting for a streamed message to end.
@@ -177,13 +166,11 @@ export class Connection implements AsyncIterable<Message> {
     this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
     this.#observer = options.observer;
     const { maxMessageSize } = resolveLimits(options.limits);
-    this.#maxMessageSize = maxMessageSize;
     const streaming = options.streaming ?? false;
     let limits: Partial<Limits> | undefined = options.limits;
     if (streaming !== false) {
       // Streamed messages have limits of their own: nothing of them is held.
       limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
-      this.#incoming = new IncomingStreams(options.readHighWaterMark ?? 65_536);
     }
     this.#session = new Session({
       role: options.role,
@@ -229,11 +216,20 @@ export class Connection implements AsyncIterable<Message> {
       this,
       Connection.#hooks,
     );
+    if (streaming !== false) {
+      this.#streaming = new MessageStreaming(
+        options.readHighWaterMark ?? 65_536,
+        maxMessageSize,
+        this.#session,
+        this.#frames,
+        this.#closing,
+      );
+    }
     this.#pump = new ReadPump(
       reader,
       this.#session,
       this.#inbox,
-      this.#incoming,
+      this.#streaming?.incoming,
       this.#frames,
       this.#deflate,
       this.#keepalive,
@@ -585,7 +581,7 @@ export class Connection implements AsyncIterable<Message> {
    * @returns An async iterator of messages.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    if (this.#incoming !== undefined) throw streamingOnly();
+    if (this.#streaming !== undefined) throw streamingOnly();
     return {
       next: (): Promise<IteratorResult<Message>> => this.#next(),
       return: (): Promise<IteratorResult<Message>> => Promise.resolve(DONE),
@@ -614,24 +610,12 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {TypeError} When the connection was not opened with `streaming`.
    */
   messageStreams(): AsyncIterableIterator<IncomingMessageStream> {
-    const incoming = this.#incoming;
-    if (incoming === undefined) {
+    if (this.#streaming === undefined) {
       throw new TypeError(
         "Cannot read message streams: the connection was not opened with the streaming option",
       );
     }
-    const iterator: AsyncIterableIterator<IncomingMessageStream> = {
-      next: (): Promise<IteratorResult<IncomingMessageStream>> => {
-        const next = incoming.next();
-        // The handler asks for more: send what it queued, then what waited for it.
-        if (this.#session.pendingBytes > 0) this.#frames.flush();
-        if (incoming.caughtUp) this.#closing.caughtUp();
-        return next;
-      },
-      return: (): Promise<IteratorResult<IncomingMessageStream>> => Promise.resolve(DONE),
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return this.#streaming.iterator();
   }
 
   #next(): Promise<IteratorResult<Message>> {
@@ -641,7 +625,7 @@ export class Connection implements AsyncIterable<Message> {
     if (this.#session.pendingBytes > 0) this.#frames.flush();
     this.#closing.caughtUp();
     if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
-    if (this.#incoming !== undefined) return Promise.reject(streamingOnly());
+    if (this.#streaming !== undefined) return Promise.reject(streamingOnly());
     return this.#inbox.wait();
   }
 
@@ -673,12 +657,7 @@ export class Connection implements AsyncIterable<Message> {
           this.#deliver(event.data);
           break;
         case "compressed":
-          return this.#inflate(event.text, event.data).then((error) => {
-            if (error === undefined) return this.#run(events, i + 1, true);
-            // Fails like a protocol error: after what arrived before it has been answered.
-            this.#deferFailure(error, delivered);
-            return undefined;
-          });
+          return this.#inflateThenRun(event.text, event.data, events, i, delivered);
         case "pong":
           this.#pings?.settle(event.data);
           if (this.#observer !== undefined) this.#heartbeatAnswered(event.data);
@@ -695,32 +674,25 @@ export class Connection implements AsyncIterable<Message> {
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
           this.#closing.deferCloseReply(
-            this.#caughtUp(delivered) && (this.#incoming?.caughtUp ?? true),
+            this.#caughtUp(delivered) && (this.#streaming?.caughtUp ?? true),
           );
           break;
         case "ping":
           this.#onControl?.("ping", event.data);
           break;
         case "streamStart":
-          if (event.compressed) this.#held = { text: event.text, parts: [], bytes: 0 };
-          else if (this.#closeEvent === undefined) this.#incoming!.start(event.text);
+          this.#streaming!.start(event.text, event.compressed, this.#closeEvent === undefined);
           break;
-        case "streamData":
-          if (this.#held === undefined) this.#incoming!.data(event.data);
-          else if (!this.#hold(this.#held, event.data)) return undefined;
-          break;
+        case "streamData": {
+          const error = this.#streaming!.data(event.data);
+          if (error === undefined) break;
+          this.#deferFailure(error, false);
+          return undefined;
+        }
         case "streamEnd": {
-          const held = this.#held;
-          if (held === undefined) {
-            this.#incoming!.end();
-            break;
-          }
-          this.#held = undefined;
-          return this.#inflate(held.text, joinParts(held.parts, held.bytes)).then((error) => {
-            if (error === undefined) return this.#run(events, i + 1, true);
-            this.#deferFailure(error, delivered);
-            return undefined;
-          });
+          const held = this.#streaming!.end();
+          if (held === undefined) break;
+          return this.#inflateThenRun(held.text, joinHeld(held), events, i, delivered);
         }
       }
     }
@@ -729,10 +701,9 @@ export class Connection implements AsyncIterable<Message> {
 
   #deliver(data: Message): void {
     if (this.#closeEvent !== undefined) return;
-    const incoming = this.#incoming;
-    if (incoming === undefined) this.#inbox.deliver(data);
-    else if (typeof data === "string") incoming.whole(true, encoder.encode(data));
-    else incoming.whole(false, data);
+    const streaming = this.#streaming;
+    if (streaming === undefined) this.#inbox.deliver(data);
+    else streaming.whole(data);
     this.#observer?.received(this, data);
   }
 
@@ -746,27 +717,20 @@ export class Connection implements AsyncIterable<Message> {
     return this.#session.role === "server" ? "client" : "server";
   }
 
-  /**
-   * Holds a piece of a compressed message received on a streaming connection: it cannot be
-   * streamed before it is inflated, so it counts against `limits.maxMessageSize` (with deflate's
-   * worst-case expansion for incompressible data). Returns `false` when that fails the connection.
-   */
-  #hold(held: HeldMessage, data: Uint8Array): boolean {
-    held.bytes += data.length;
-    // rfc7692#section-7.2.2: its wire size may exceed the message limit by deflate's worst case.
-    const limit = deflateWorstCase(this.#maxMessageSize);
-    if (held.bytes > limit) {
-      this.#held = undefined;
-      this.#deferFailure(
-        new MessageTooBigError(
-          `Cannot hold compressed message: ${held.bytes} bytes so far, limit is ${limit} (rfc6455#section-10.4)`,
-        ),
-        false,
-      );
-      return false;
-    }
-    held.parts.push(data);
-    return true;
+  /** Inflates and delivers one message, then handles the rest of its batch (`events` after `i`). */
+  #inflateThenRun(
+    text: boolean,
+    payload: Uint8Array,
+    events: readonly SessionEvent[],
+    i: number,
+    delivered: boolean,
+  ): Promise<void> {
+    return this.#inflate(text, payload).then((error) => {
+      if (error === undefined) return this.#run(events, i + 1, true);
+      // Fails like a protocol error: after what arrived before it has been answered.
+      this.#deferFailure(error, delivered);
+      return undefined;
+    });
   }
 
   /** Inflates and delivers one message; returns the error when it cannot be. */
@@ -857,7 +821,7 @@ export class Connection implements AsyncIterable<Message> {
     this.#frames.end(error);
     this.#pings?.rejectAll(error);
     this.#inbox.end();
-    this.#incoming?.close(event.error ?? error);
+    this.#streaming?.close(event.error ?? error);
     if (graceful) this.#frames.flush();
     void closeTransport(
       this.#pump.reader,
@@ -907,20 +871,3 @@ export class Connection implements AsyncIterable<Message> {
   }
 }
 
-function streamingOnly(): TypeError {
-  return new TypeError(
-    "Cannot read whole messages: the connection streams them; use messageStreams()",
-  );
-}
-
-/** Joins held pieces into one buffer. */
-function joinParts(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const joined = new Uint8Array(bytes);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
-}
