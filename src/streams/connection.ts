@@ -32,31 +32,27 @@ import { type CloseEvent, Session, type SessionEvent } from "../protocol/session
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
 import { ClosingDeadlines, type ClosingHooks } from "./closing_deadlines.ts";
-import type { CloseInitiator, ConnectionObserver } from "./connection_observer.ts";
+import type { ConnectionObserver, SendDropReason } from "./connection_observer.ts";
 import type { ConnectionOptions } from "./connection_options.ts";
-import { type ConnectionLimit, diagnosticsWanted, publishDiagnostic } from "./diagnostics.ts";
+import { diagnosticsWanted } from "./diagnostics.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DONE, InboundQueue } from "./inbound_queue.ts";
 import type { IncomingMessageStream } from "./incoming_streams.ts";
 import { Keepalive } from "./keepalive.ts";
+import { publishLimitDiagnostic } from "./limit_diagnostic.ts";
 import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
 import { joinHeld, MessageStreaming, streamingOnly } from "./message_streaming.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
+import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import { type MessageSource, writeMessageStream } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
+import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
 import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-
-// The limits that end a connection with their own close code (timers carry their own name).
-const LIMIT_BY_CODE: Readonly<Record<number, ConnectionLimit>> = {
-  [CloseCode.MessageTooBig]: "size",
-  [CloseCode.PolicyViolation]: "sendBuffer",
-  [CloseCode.TryAgainLater]: "partialMessageBudget",
-};
 
 /** Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`). */
 type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
@@ -100,13 +96,19 @@ export class Connection implements AsyncIterable<Message> {
   /** Settles once, with how the connection ended; never rejects. */
   readonly closed: Promise<CloseEvent>;
 
-  // What the read pump and the closing deadlines call back: one object for every connection.
-  static readonly #hooks: ReadPumpHooks<Connection> & ClosingHooks<Connection> = {
-    events: (connection, events) => connection.#handle(events),
-    fail: (connection, error) => connection.#applyPolicyFailure(error),
-    ended: (connection) => connection.#transportLost(),
-    timedOut: Connection.#timedOut,
-  };
+  // What the parts call back: one object for every connection.
+  static readonly #hooks:
+    & ReadPumpHooks<Connection>
+    & ClosingHooks<Connection>
+    & PreparedSendHooks<Connection> = {
+      events: (connection, events) => connection.#handle(events),
+      fail: (connection, error) => connection.#applyPolicyFailure(error),
+      ended: (connection) => connection.#transportLost(),
+      timedOut: Connection.#timedOut,
+      open: (connection) =>
+        connection.#closeEvent === undefined && connection.#session.readyState === "open",
+      dropped: (connection, reason) => connection.#drop(reason),
+    };
 
   readonly #session: Session;
   readonly #pump: ReadPump<Connection>;
@@ -117,8 +119,8 @@ export class Connection implements AsyncIterable<Message> {
   readonly #streaming: MessageStreaming | undefined;
   // A message being sent from a stream: later sends wait for it.
   #sending: Promise<void> | undefined;
-  // Bytes of prepared frames waiting for a streamed message to end.
-  #heldPrepared = 0;
+  // Made on the first `sendPrepared`.
+  #prepared: PreparedSends<Connection> | undefined;
   readonly #keepalive: Keepalive<Connection> | undefined;
   #pings: PingTracker | undefined;
   readonly #clock: Clock;
@@ -143,9 +145,7 @@ export class Connection implements AsyncIterable<Message> {
 
   // Metrics: consulted with one `if` at each point, and nothing is built without one.
   readonly #observer: ConnectionObserver | undefined;
-  // Which end started the end, and the code this end sent when it did.
-  #initiator: CloseInitiator | undefined;
-  #sentCode: number | undefined;
+  readonly #bookkeeping: ObserverBookkeeping | undefined;
 
   /**
    * Binds `stream` to a new session and starts reading. The stream's readable and writable
@@ -238,7 +238,15 @@ export class Connection implements AsyncIterable<Message> {
       Connection.#hooks,
     );
     this.#writer.closed.then(undefined, () => this.#transportLost());
-    this.#observer?.opened(this);
+    if (this.#observer !== undefined) {
+      this.#bookkeeping = new ObserverBookkeeping(
+        this.#observer,
+        this,
+        this.#session.role,
+        this.#keepalive,
+      );
+      this.#observer.opened(this);
+    }
     this.#pump.start(options.head);
   }
 
@@ -291,8 +299,7 @@ export class Connection implements AsyncIterable<Message> {
     ) {
       switch (this.#sendPolicy) {
         case "drop":
-          this.#dropped++;
-          this.#observer?.dropped(this, "send_buffer");
+          this.#drop("send_buffer");
           return RESOLVED;
         case "close":
           this.#applyPolicyFailure(
@@ -346,46 +353,16 @@ export class Connection implements AsyncIterable<Message> {
    */
   sendPrepared(frame: PreparedFrame): "queued" | "dropped" | "evicted" | "closed" {
     if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return "closed";
-    const deflate = this.#deflate;
-    const size = frame.bytes.length + (frame.whole ? 0 : frame.payload.length);
-    const buffered = this.#frames.buffered + (deflate?.preparedBytes ?? 0) + this.#heldPrepared;
-    if (buffered > 0 && buffered + size > this.#sendLimit) {
-      if (this.#sendPolicy !== "close") {
-        this.#dropped++;
-        this.#observer?.dropped(this, "topic_backlog");
-        return "dropped";
-      }
-      this.#applyPolicyFailure(
-        new PolicyViolationError(
-          `Cannot send: ${buffered} bytes are waiting to be written, limit is ${this.#sendLimit}`,
-        ),
-      );
-      return "evicted";
-    }
-    const sending = this.#sending;
-    if (sending !== undefined) {
-      // rfc6455#section-5.4: a streamed message's fragments are not interleaved with another
-      // data message, so the frame waits for its end (counted against the send buffer).
-      this.#heldPrepared += size;
-      void sending.then(() => {
-        this.#heldPrepared -= size;
-        this.#queuePrepared(frame);
-      });
-      return "queued";
-    }
-    this.#queuePrepared(frame);
-    return "queued";
-  }
-
-  #queuePrepared(frame: PreparedFrame): void {
-    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return;
-    const deflate = this.#deflate;
-    if (deflate?.wantsPrepared(frame)) {
-      deflate.sendPrepared(frame).then(() => this.#frames.afterPrepared(), noop);
-    } else {
-      this.#session.sendPrepared(frame);
-      this.#frames.afterPrepared();
-    }
+    this.#prepared ??= new PreparedSends(
+      this.#session,
+      this.#frames,
+      this.#deflate,
+      this.#sendLimit,
+      this.#sendPolicy,
+      this,
+      Connection.#hooks,
+    );
+    return this.#prepared.send(frame, this.#sending);
   }
 
   /**
@@ -535,8 +512,7 @@ export class Connection implements AsyncIterable<Message> {
       } catch (error) {
         return Promise.reject(error);
       }
-      this.#initiator ??= this.#session.role;
-      this.#sentCode = sent ?? CloseCode.NoStatusReceived;
+      this.#bookkeeping?.sentClose(sent ?? CloseCode.NoStatusReceived);
       this.#frames.flush();
       this.#closing.awaitAnswer();
     }
@@ -548,7 +524,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   terminate(): void {
     if (this.#closeEvent !== undefined) return;
-    this.#initiator ??= this.#session.role;
+    this.#bookkeeping?.ownEnd();
     this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
   }
 
@@ -660,7 +636,7 @@ export class Connection implements AsyncIterable<Message> {
           return this.#inflateThenRun(event.text, event.data, events, i, delivered);
         case "pong":
           this.#pings?.settle(event.data);
-          if (this.#observer !== undefined) this.#heartbeatAnswered(event.data);
+          this.#bookkeeping?.pong(event.data);
           this.#onControl?.("pong", event.data);
           break;
         case "closed":
@@ -670,7 +646,7 @@ export class Connection implements AsyncIterable<Message> {
           this.#deferFailure(event.error, delivered);
           break;
         case "closing":
-          this.#initiator ??= this.#peerRole();
+          this.#bookkeeping?.peerEnd();
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
           this.#closing.deferCloseReply(
@@ -707,14 +683,10 @@ export class Connection implements AsyncIterable<Message> {
     this.#observer?.received(this, data);
   }
 
-  /** A Pong arrived: when it answers the heartbeat's Ping, its round trip is observed. */
-  #heartbeatAnswered(data: Uint8Array): void {
-    const rtt = this.#keepalive?.roundTrip(data) ?? -1;
-    if (rtt >= 0) this.#observer!.roundTrip(this, rtt);
-  }
-
-  #peerRole(): CloseInitiator {
-    return this.#session.role === "server" ? "client" : "server";
+  /** A message was not sent, by the send-buffer policy. */
+  #drop(reason: SendDropReason): void {
+    this.#dropped++;
+    this.#observer?.dropped(this, reason);
   }
 
   /** Inflates and delivers one message, then handles the rest of its batch (`events` after `i`). */
@@ -753,7 +725,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   #deferFailure(error: unknown, delivered: boolean): void {
     if (this.#closeEvent !== undefined) return;
-    this.#initiator ??= this.#session.role;
+    this.#bookkeeping?.ownEnd();
     this.#closing.deferFailure(
       error instanceof WebSocketError
         ? error
@@ -776,7 +748,7 @@ export class Connection implements AsyncIterable<Message> {
 
   /** Fails the connection now because of a local limit. */
   #applyPolicyFailure(error: WebSocketError): void {
-    this.#initiator ??= this.#session.role;
+    this.#bookkeeping?.ownEnd();
     this.#frames.flush();
     this.#handle(this.#session.fail(error));
   }
@@ -788,7 +760,7 @@ export class Connection implements AsyncIterable<Message> {
   static #timedOut(connection: Connection, error: TimeoutError): void {
     if (connection.#closeEvent !== undefined) return;
     if (error.timeout !== "idle") {
-      connection.#initiator ??= connection.#session.role;
+      connection.#bookkeeping?.ownEnd();
       const event = { code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error };
       connection.#end(event, false);
       return;
@@ -799,7 +771,7 @@ export class Connection implements AsyncIterable<Message> {
 
   #transportLost(): void {
     if (this.#closeEvent !== undefined) return;
-    this.#initiator ??= this.#peerRole();
+    this.#bookkeeping?.peerEnd();
     this.#handle(this.#session.transportClosed());
   }
 
@@ -810,8 +782,10 @@ export class Connection implements AsyncIterable<Message> {
       event = { ...event, error: this.#endedBy };
     }
     this.#closeEvent = event;
-    if (this.#observer !== undefined) this.#observeEnd(this.#observer, event);
-    if (event.error !== undefined && diagnosticsWanted()) this.#publishLimit(event.error);
+    this.#bookkeeping?.closed(event);
+    if (event.error !== undefined && diagnosticsWanted()) {
+      publishLimitDiagnostic(event.error, this.#session.role, this);
+    }
     this.#keepalive?.stop();
     this.#pump.stop();
     this.#deflate?.close();
@@ -834,33 +808,6 @@ export class Connection implements AsyncIterable<Message> {
     ).then(() => this.#resolveClosed(event));
   }
 
-  /** Tells the observer how the connection ended: the initiator's code, and who it was. */
-  #observeEnd(observer: ConnectionObserver, event: CloseEvent): void {
-    const initiator = this.#initiator ?? this.#peerRole();
-    // After a clean close this end started, the event holds the peer's echo: count what we sent.
-    const code = initiator === this.#session.role && event.wasClean && this.#sentCode !== undefined
-      ? this.#sentCode
-      : event.code;
-    observer.closed(this, code, initiator, event);
-  }
-
-  /** A diagnostics event when a limit or a timer of this end ended the connection. */
-  #publishLimit(error: WebSocketError): void {
-    const limit: ConnectionLimit | undefined = error instanceof TimeoutError
-      ? error.timeout
-      : LIMIT_BY_CODE[error.closeCode];
-    if (limit === undefined) return;
-    publishDiagnostic({
-      type: "connection-limit",
-      limit,
-      code: error.closeCode,
-      role: this.#session.role,
-      url: this.url.href,
-      remoteAddr: this.remoteAddr,
-      error,
-    });
-  }
-
   #closedError(): ConnectionClosedError {
     const event = this.#closeEvent ?? this.#session.closeEvent;
     return new ConnectionClosedError(
@@ -870,4 +817,3 @@ export class Connection implements AsyncIterable<Message> {
     );
   }
 }
-
