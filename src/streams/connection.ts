@@ -46,10 +46,11 @@ import { joinHeld, MessageStreaming, streamingOnly } from "./message_streaming.t
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
 import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
-import { type MessageSource, writeMessageStream } from "./outgoing_stream.ts";
+import type { MessageSource } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
 import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
 import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
+import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -100,7 +101,8 @@ export class Connection implements AsyncIterable<Message> {
   static readonly #hooks:
     & ReadPumpHooks<Connection>
     & ClosingHooks<Connection>
-    & PreparedSendHooks<Connection> = {
+    & PreparedSendHooks<Connection>
+    & StreamedSendHooks<Connection> = {
       events: (connection, events) => connection.#handle(events),
       fail: (connection, error) => connection.#applyPolicyFailure(error),
       ended: (connection) => connection.#transportLost(),
@@ -117,9 +119,8 @@ export class Connection implements AsyncIterable<Message> {
   readonly #inbox: InboundQueue;
   // Set when messages are received as streams (the `streaming` option).
   readonly #streaming: MessageStreaming | undefined;
-  // A message being sent from a stream: later sends wait for it.
-  #sending: Promise<void> | undefined;
-  // Made on the first `sendPrepared`.
+  // Made on the first `sendStream` and `sendPrepared`.
+  #streamed: StreamedSend<Connection> | undefined;
   #prepared: PreparedSends<Connection> | undefined;
   readonly #keepalive: Keepalive<Connection> | undefined;
   #pings: PingTracker | undefined;
@@ -292,7 +293,8 @@ export class Connection implements AsyncIterable<Message> {
   send(data: Message): Promise<void> {
     // rfc6455#section-5.4: the fragments of a message being streamed may not be interleaved
     // with another message's frames
-    if (this.#sending !== undefined) return this.#sending.then(() => this.send(data));
+    const streamed = this.#streamed?.current;
+    if (streamed !== undefined) return streamed.then(() => this.send(data));
     const buffered = this.#frames.buffered;
     if (
       buffered > 0 && buffered + data.length > this.#sendLimit && this.#closeEvent === undefined
@@ -362,7 +364,7 @@ export class Connection implements AsyncIterable<Message> {
       this,
       Connection.#hooks,
     );
-    return this.#prepared.send(frame, this.#sending);
+    return this.#prepared.send(frame, this.#streamed?.current);
   }
 
   /**
@@ -398,34 +400,14 @@ export class Connection implements AsyncIterable<Message> {
     source: MessageSource,
     opcode: typeof Opcode.Text | typeof Opcode.Binary = Opcode.Binary,
   ): Promise<void> {
-    if (opcode !== Opcode.Text && opcode !== Opcode.Binary) {
-      return Promise.reject(new TypeError(`Cannot send a stream: opcode ${opcode} is not 1 or 2`));
-    }
-    // In order behind sends still being compressed, and behind another stream.
-    const previous = this.#sending ?? this.#deflate?.outbound ?? RESOLVED;
-    const progress = { started: false };
-    const task = previous.then(() =>
-      writeMessageStream(this.#session, this.#frames, source, opcode, progress)
-    ).catch((error: unknown) => {
-      if (
-        progress.started && this.#closeEvent === undefined && this.#session.readyState === "open"
-      ) {
-        this.#applyPolicyFailure(
-          new WebSocketError(
-            "Cannot finish a streamed message: its source failed",
-            CloseCode.InternalError,
-            { cause: error },
-          ),
-        );
-      }
-      throw error;
-    });
-    const tracked = task.then(undefined, noop);
-    this.#sending = tracked;
-    void tracked.then(() => {
-      if (this.#sending === tracked) this.#sending = undefined;
-    });
-    return task;
+    this.#streamed ??= new StreamedSend(
+      this.#session,
+      this.#frames,
+      this.#deflate,
+      this,
+      Connection.#hooks,
+    );
+    return this.#streamed.send(source, opcode);
   }
 
   /**
