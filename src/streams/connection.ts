@@ -8,10 +8,15 @@
  * budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
  * `message_deflate.ts` (compression and inflation kept in order), `keepalive.ts` (heartbeat and
  * idle timers), `ping_tracker.ts` (round-trip times), `transport_close.ts` (the order of the TCP
- * close), `message_streams.ts` (the WebSocketStream-shaped streams), `incoming_streams.ts` and
- * `outgoing_stream.ts` (one message as a stream, received and sent) and `clock.ts` (where time
- * comes from). Its options are in
- * `connection_options.ts`, the deflate engine's interfaces in `deflate_engine.ts`.
+ * close), `message_streams.ts` (the WebSocketStream-shaped streams), `message_streaming.ts`
+ * (receiving messages as streams, and the compressed ones held whole), `incoming_streams.ts` and
+ * `outgoing_stream.ts` (one message as a stream, received and sent), `streamed_send.ts` (the
+ * message being sent from a stream, which later sends wait for), `prepared_sends.ts` (topics'
+ * frames built once), `observer_bookkeeping.ts` (who ended the connection, for the observer),
+ * `limit_diagnostic.ts` (which limit ended it, as a diagnostics event) and `clock.ts` (where time
+ * comes from). Its options are in `connection_options.ts`, the deflate engine's interfaces in
+ * `deflate_engine.ts`. The parts call back through one static hooks object, so no part holds a
+ * closure per connection.
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
