@@ -26,7 +26,7 @@ import { CloseCode } from "../protocol/close_code.ts";
 import {
   ConnectionClosedError,
   PolicyViolationError,
-  TimeoutError,
+  type TimeoutError,
   WebSocketError,
 } from "../protocol/errors.ts";
 import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
