@@ -8,10 +8,15 @@
  * budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
  * `message_deflate.ts` (compression and inflation kept in order), `keepalive.ts` (heartbeat and
  * idle timers), `ping_tracker.ts` (round-trip times), `transport_close.ts` (the order of the TCP
- * close), `message_streams.ts` (the WebSocketStream-shaped streams), `incoming_streams.ts` and
- * `outgoing_stream.ts` (one message as a stream, received and sent) and `clock.ts` (where time
- * comes from). Its options are in
- * `connection_options.ts`, the deflate engine's interfaces in `deflate_engine.ts`.
+ * close), `message_streams.ts` (the WebSocketStream-shaped streams), `message_streaming.ts`
+ * (receiving messages as streams, and the compressed ones held whole), `incoming_streams.ts` and
+ * `outgoing_stream.ts` (one message as a stream, received and sent), `streamed_send.ts` (the
+ * message being sent from a stream, which later sends wait for), `prepared_sends.ts` (topics'
+ * frames built once), `observer_bookkeeping.ts` (who ended the connection, for the observer),
+ * `limit_diagnostic.ts` (which limit ended it, as a diagnostics event) and `clock.ts` (where time
+ * comes from). Its options are in `connection_options.ts`, the deflate engine's interfaces in
+ * `deflate_engine.ts`. The parts call back through one static hooks object, so no part holds a
+ * closure per connection.
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
@@ -20,52 +25,40 @@
 import { CloseCode } from "../protocol/close_code.ts";
 import {
   ConnectionClosedError,
-  MessageTooBigError,
   PolicyViolationError,
-  TimeoutError,
+  type TimeoutError,
   WebSocketError,
 } from "../protocol/errors.ts";
 import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
 import type { PreparedFrame } from "../protocol/prepared_frame.ts";
-import { deflateWorstCase } from "../protocol/deflate_bound.ts";
 import { Opcode } from "../protocol/opcode.ts";
 import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
 import { ClosingDeadlines, type ClosingHooks } from "./closing_deadlines.ts";
-import type { CloseInitiator, ConnectionObserver } from "./connection_observer.ts";
+import type { ConnectionObserver, SendDropReason } from "./connection_observer.ts";
 import type { ConnectionOptions } from "./connection_options.ts";
-import { type ConnectionLimit, diagnosticsWanted, publishDiagnostic } from "./diagnostics.ts";
+import { diagnosticsWanted } from "./diagnostics.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DONE, InboundQueue } from "./inbound_queue.ts";
-import { type IncomingMessageStream, IncomingStreams } from "./incoming_streams.ts";
+import type { IncomingMessageStream } from "./incoming_streams.ts";
 import { Keepalive } from "./keepalive.ts";
+import { publishLimitDiagnostic } from "./limit_diagnostic.ts";
 import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
+import { joinHeld, MessageStreaming, streamingOnly } from "./message_streaming.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
-import { type MessageSource, writeMessageStream } from "./outgoing_stream.ts";
+import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
+import type { MessageSource } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
+import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
 import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
+import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const encoder = new TextEncoder();
-
-/** A compressed message received on a streaming connection: held until it can be inflated. */
-interface HeldMessage {
-  readonly text: boolean;
-  readonly parts: Uint8Array[];
-  bytes: number;
-}
-
-// The limits that end a connection with their own close code (timers carry their own name).
-const LIMIT_BY_CODE: Readonly<Record<number, ConnectionLimit>> = {
-  [CloseCode.MessageTooBig]: "size",
-  [CloseCode.PolicyViolation]: "sendBuffer",
-  [CloseCode.TryAgainLater]: "partialMessageBudget",
-};
 
 /** Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`). */
 type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
@@ -109,13 +102,20 @@ export class Connection implements AsyncIterable<Message> {
   /** Settles once, with how the connection ended; never rejects. */
   readonly closed: Promise<CloseEvent>;
 
-  // What the read pump and the closing deadlines call back: one object for every connection.
-  static readonly #hooks: ReadPumpHooks<Connection> & ClosingHooks<Connection> = {
-    events: (connection, events) => connection.#handle(events),
-    fail: (connection, error) => connection.#applyPolicyFailure(error),
-    ended: (connection) => connection.#transportLost(),
-    timedOut: Connection.#timedOut,
-  };
+  // What the parts call back: one object for every connection.
+  static readonly #hooks:
+    & ReadPumpHooks<Connection>
+    & ClosingHooks<Connection>
+    & PreparedSendHooks<Connection>
+    & StreamedSendHooks<Connection> = {
+      events: (connection, events) => connection.#handle(events),
+      fail: (connection, error) => connection.#applyPolicyFailure(error),
+      ended: (connection) => connection.#transportLost(),
+      timedOut: Connection.#timedOut,
+      open: (connection) =>
+        connection.#closeEvent === undefined && connection.#session.readyState === "open",
+      dropped: (connection, reason) => connection.#drop(reason),
+    };
 
   readonly #session: Session;
   readonly #pump: ReadPump<Connection>;
@@ -123,13 +123,10 @@ export class Connection implements AsyncIterable<Message> {
   readonly #frames: FrameWriter;
   readonly #inbox: InboundQueue;
   // Set when messages are received as streams (the `streaming` option).
-  readonly #incoming: IncomingStreams | undefined;
-  #held: HeldMessage | undefined;
-  readonly #maxMessageSize: number;
-  // A message being sent from a stream: later sends wait for it.
-  #sending: Promise<void> | undefined;
-  // Bytes of prepared frames waiting for a streamed message to end.
-  #heldPrepared = 0;
+  readonly #streaming: MessageStreaming | undefined;
+  // Made on the first `sendStream` and `sendPrepared`.
+  #streamed: StreamedSend<Connection> | undefined;
+  #prepared: PreparedSends<Connection> | undefined;
   readonly #keepalive: Keepalive<Connection> | undefined;
   #pings: PingTracker | undefined;
   readonly #clock: Clock;
@@ -154,9 +151,7 @@ export class Connection implements AsyncIterable<Message> {
 
   // Metrics: consulted with one `if` at each point, and nothing is built without one.
   readonly #observer: ConnectionObserver | undefined;
-  // Which end started the end, and the code this end sent when it did.
-  #initiator: CloseInitiator | undefined;
-  #sentCode: number | undefined;
+  readonly #bookkeeping: ObserverBookkeeping | undefined;
 
   /**
    * Binds `stream` to a new session and starts reading. The stream's readable and writable
@@ -177,13 +172,11 @@ export class Connection implements AsyncIterable<Message> {
     this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
     this.#observer = options.observer;
     const { maxMessageSize } = resolveLimits(options.limits);
-    this.#maxMessageSize = maxMessageSize;
     const streaming = options.streaming ?? false;
     let limits: Partial<Limits> | undefined = options.limits;
     if (streaming !== false) {
       // Streamed messages have limits of their own: nothing of them is held.
       limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
-      this.#incoming = new IncomingStreams(options.readHighWaterMark ?? 65_536);
     }
     this.#session = new Session({
       role: options.role,
@@ -229,11 +222,20 @@ export class Connection implements AsyncIterable<Message> {
       this,
       Connection.#hooks,
     );
+    if (streaming !== false) {
+      this.#streaming = new MessageStreaming(
+        options.readHighWaterMark ?? 65_536,
+        maxMessageSize,
+        this.#session,
+        this.#frames,
+        this.#closing,
+      );
+    }
     this.#pump = new ReadPump(
       reader,
       this.#session,
       this.#inbox,
-      this.#incoming,
+      this.#streaming?.incoming,
       this.#frames,
       this.#deflate,
       this.#keepalive,
@@ -242,7 +244,15 @@ export class Connection implements AsyncIterable<Message> {
       Connection.#hooks,
     );
     this.#writer.closed.then(undefined, () => this.#transportLost());
-    this.#observer?.opened(this);
+    if (this.#observer !== undefined) {
+      this.#bookkeeping = new ObserverBookkeeping(
+        this.#observer,
+        this,
+        this.#session.role,
+        this.#keepalive,
+      );
+      this.#observer.opened(this);
+    }
     this.#pump.start(options.head);
   }
 
@@ -288,15 +298,15 @@ export class Connection implements AsyncIterable<Message> {
   send(data: Message): Promise<void> {
     // rfc6455#section-5.4: the fragments of a message being streamed may not be interleaved
     // with another message's frames
-    if (this.#sending !== undefined) return this.#sending.then(() => this.send(data));
+    const streamed = this.#streamed?.current;
+    if (streamed !== undefined) return streamed.then(() => this.send(data));
     const buffered = this.#frames.buffered;
     if (
       buffered > 0 && buffered + data.length > this.#sendLimit && this.#closeEvent === undefined
     ) {
       switch (this.#sendPolicy) {
         case "drop":
-          this.#dropped++;
-          this.#observer?.dropped(this, "send_buffer");
+          this.#drop("send_buffer");
           return RESOLVED;
         case "close":
           this.#applyPolicyFailure(
@@ -350,46 +360,16 @@ export class Connection implements AsyncIterable<Message> {
    */
   sendPrepared(frame: PreparedFrame): "queued" | "dropped" | "evicted" | "closed" {
     if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return "closed";
-    const deflate = this.#deflate;
-    const size = frame.bytes.length + (frame.whole ? 0 : frame.payload.length);
-    const buffered = this.#frames.buffered + (deflate?.preparedBytes ?? 0) + this.#heldPrepared;
-    if (buffered > 0 && buffered + size > this.#sendLimit) {
-      if (this.#sendPolicy !== "close") {
-        this.#dropped++;
-        this.#observer?.dropped(this, "topic_backlog");
-        return "dropped";
-      }
-      this.#applyPolicyFailure(
-        new PolicyViolationError(
-          `Cannot send: ${buffered} bytes are waiting to be written, limit is ${this.#sendLimit}`,
-        ),
-      );
-      return "evicted";
-    }
-    const sending = this.#sending;
-    if (sending !== undefined) {
-      // rfc6455#section-5.4: a streamed message's fragments are not interleaved with another
-      // data message, so the frame waits for its end (counted against the send buffer).
-      this.#heldPrepared += size;
-      void sending.then(() => {
-        this.#heldPrepared -= size;
-        this.#queuePrepared(frame);
-      });
-      return "queued";
-    }
-    this.#queuePrepared(frame);
-    return "queued";
-  }
-
-  #queuePrepared(frame: PreparedFrame): void {
-    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return;
-    const deflate = this.#deflate;
-    if (deflate?.wantsPrepared(frame)) {
-      deflate.sendPrepared(frame).then(() => this.#frames.afterPrepared(), noop);
-    } else {
-      this.#session.sendPrepared(frame);
-      this.#frames.afterPrepared();
-    }
+    this.#prepared ??= new PreparedSends(
+      this.#session,
+      this.#frames,
+      this.#deflate,
+      this.#sendLimit,
+      this.#sendPolicy,
+      this,
+      Connection.#hooks,
+    );
+    return this.#prepared.send(frame, this.#streamed?.current);
   }
 
   /**
@@ -425,34 +405,14 @@ export class Connection implements AsyncIterable<Message> {
     source: MessageSource,
     opcode: typeof Opcode.Text | typeof Opcode.Binary = Opcode.Binary,
   ): Promise<void> {
-    if (opcode !== Opcode.Text && opcode !== Opcode.Binary) {
-      return Promise.reject(new TypeError(`Cannot send a stream: opcode ${opcode} is not 1 or 2`));
-    }
-    // In order behind sends still being compressed, and behind another stream.
-    const previous = this.#sending ?? this.#deflate?.outbound ?? RESOLVED;
-    const progress = { started: false };
-    const task = previous.then(() =>
-      writeMessageStream(this.#session, this.#frames, source, opcode, progress)
-    ).catch((error: unknown) => {
-      if (
-        progress.started && this.#closeEvent === undefined && this.#session.readyState === "open"
-      ) {
-        this.#applyPolicyFailure(
-          new WebSocketError(
-            "Cannot finish a streamed message: its source failed",
-            CloseCode.InternalError,
-            { cause: error },
-          ),
-        );
-      }
-      throw error;
-    });
-    const tracked = task.then(undefined, noop);
-    this.#sending = tracked;
-    void tracked.then(() => {
-      if (this.#sending === tracked) this.#sending = undefined;
-    });
-    return task;
+    this.#streamed ??= new StreamedSend(
+      this.#session,
+      this.#frames,
+      this.#deflate,
+      this,
+      Connection.#hooks,
+    );
+    return this.#streamed.send(source, opcode);
   }
 
   /**
@@ -539,8 +499,7 @@ export class Connection implements AsyncIterable<Message> {
       } catch (error) {
         return Promise.reject(error);
       }
-      this.#initiator ??= this.#session.role;
-      this.#sentCode = sent ?? CloseCode.NoStatusReceived;
+      this.#bookkeeping?.sentClose(sent ?? CloseCode.NoStatusReceived);
       this.#frames.flush();
       this.#closing.awaitAnswer();
     }
@@ -552,7 +511,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   terminate(): void {
     if (this.#closeEvent !== undefined) return;
-    this.#initiator ??= this.#session.role;
+    this.#bookkeeping?.ownEnd();
     this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
   }
 
@@ -585,7 +544,7 @@ export class Connection implements AsyncIterable<Message> {
    * @returns An async iterator of messages.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    if (this.#incoming !== undefined) throw streamingOnly();
+    if (this.#streaming !== undefined) throw streamingOnly();
     return {
       next: (): Promise<IteratorResult<Message>> => this.#next(),
       return: (): Promise<IteratorResult<Message>> => Promise.resolve(DONE),
@@ -614,24 +573,12 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {TypeError} When the connection was not opened with `streaming`.
    */
   messageStreams(): AsyncIterableIterator<IncomingMessageStream> {
-    const incoming = this.#incoming;
-    if (incoming === undefined) {
+    if (this.#streaming === undefined) {
       throw new TypeError(
         "Cannot read message streams: the connection was not opened with the streaming option",
       );
     }
-    const iterator: AsyncIterableIterator<IncomingMessageStream> = {
-      next: (): Promise<IteratorResult<IncomingMessageStream>> => {
-        const next = incoming.next();
-        // The handler asks for more: send what it queued, then what waited for it.
-        if (this.#session.pendingBytes > 0) this.#frames.flush();
-        if (incoming.caughtUp) this.#closing.caughtUp();
-        return next;
-      },
-      return: (): Promise<IteratorResult<IncomingMessageStream>> => Promise.resolve(DONE),
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return this.#streaming.iterator();
   }
 
   #next(): Promise<IteratorResult<Message>> {
@@ -641,7 +588,7 @@ export class Connection implements AsyncIterable<Message> {
     if (this.#session.pendingBytes > 0) this.#frames.flush();
     this.#closing.caughtUp();
     if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
-    if (this.#incoming !== undefined) return Promise.reject(streamingOnly());
+    if (this.#streaming !== undefined) return Promise.reject(streamingOnly());
     return this.#inbox.wait();
   }
 
@@ -673,15 +620,10 @@ export class Connection implements AsyncIterable<Message> {
           this.#deliver(event.data);
           break;
         case "compressed":
-          return this.#inflate(event.text, event.data).then((error) => {
-            if (error === undefined) return this.#run(events, i + 1, true);
-            // Fails like a protocol error: after what arrived before it has been answered.
-            this.#deferFailure(error, delivered);
-            return undefined;
-          });
+          return this.#inflateThenRun(event.text, event.data, events, i, delivered);
         case "pong":
           this.#pings?.settle(event.data);
-          if (this.#observer !== undefined) this.#heartbeatAnswered(event.data);
+          this.#bookkeeping?.pong(event.data);
           this.#onControl?.("pong", event.data);
           break;
         case "closed":
@@ -691,36 +633,29 @@ export class Connection implements AsyncIterable<Message> {
           this.#deferFailure(event.error, delivered);
           break;
         case "closing":
-          this.#initiator ??= this.#peerRole();
+          this.#bookkeeping?.peerEnd();
           // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
           // before the peer's Close have been read and answered
           this.#closing.deferCloseReply(
-            this.#caughtUp(delivered) && (this.#incoming?.caughtUp ?? true),
+            this.#caughtUp(delivered) && (this.#streaming?.caughtUp ?? true),
           );
           break;
         case "ping":
           this.#onControl?.("ping", event.data);
           break;
         case "streamStart":
-          if (event.compressed) this.#held = { text: event.text, parts: [], bytes: 0 };
-          else if (this.#closeEvent === undefined) this.#incoming!.start(event.text);
+          this.#streaming!.start(event.text, event.compressed, this.#closeEvent === undefined);
           break;
-        case "streamData":
-          if (this.#held === undefined) this.#incoming!.data(event.data);
-          else if (!this.#hold(this.#held, event.data)) return undefined;
-          break;
+        case "streamData": {
+          const error = this.#streaming!.data(event.data);
+          if (error === undefined) break;
+          this.#deferFailure(error, false);
+          return undefined;
+        }
         case "streamEnd": {
-          const held = this.#held;
-          if (held === undefined) {
-            this.#incoming!.end();
-            break;
-          }
-          this.#held = undefined;
-          return this.#inflate(held.text, joinParts(held.parts, held.bytes)).then((error) => {
-            if (error === undefined) return this.#run(events, i + 1, true);
-            this.#deferFailure(error, delivered);
-            return undefined;
-          });
+          const held = this.#streaming!.end();
+          if (held === undefined) break;
+          return this.#inflateThenRun(held.text, joinHeld(held), events, i, delivered);
         }
       }
     }
@@ -729,44 +664,32 @@ export class Connection implements AsyncIterable<Message> {
 
   #deliver(data: Message): void {
     if (this.#closeEvent !== undefined) return;
-    const incoming = this.#incoming;
-    if (incoming === undefined) this.#inbox.deliver(data);
-    else if (typeof data === "string") incoming.whole(true, encoder.encode(data));
-    else incoming.whole(false, data);
+    const streaming = this.#streaming;
+    if (streaming === undefined) this.#inbox.deliver(data);
+    else streaming.whole(data);
     this.#observer?.received(this, data);
   }
 
-  /** A Pong arrived: when it answers the heartbeat's Ping, its round trip is observed. */
-  #heartbeatAnswered(data: Uint8Array): void {
-    const rtt = this.#keepalive?.roundTrip(data) ?? -1;
-    if (rtt >= 0) this.#observer!.roundTrip(this, rtt);
+  /** A message was not sent, by the send-buffer policy. */
+  #drop(reason: SendDropReason): void {
+    this.#dropped++;
+    this.#observer?.dropped(this, reason);
   }
 
-  #peerRole(): CloseInitiator {
-    return this.#session.role === "server" ? "client" : "server";
-  }
-
-  /**
-   * Holds a piece of a compressed message received on a streaming connection: it cannot be
-   * streamed before it is inflated, so it counts against `limits.maxMessageSize` (with deflate's
-   * worst-case expansion for incompressible data). Returns `false` when that fails the connection.
-   */
-  #hold(held: HeldMessage, data: Uint8Array): boolean {
-    held.bytes += data.length;
-    // rfc7692#section-7.2.2: its wire size may exceed the message limit by deflate's worst case.
-    const limit = deflateWorstCase(this.#maxMessageSize);
-    if (held.bytes > limit) {
-      this.#held = undefined;
-      this.#deferFailure(
-        new MessageTooBigError(
-          `Cannot hold compressed message: ${held.bytes} bytes so far, limit is ${limit} (rfc6455#section-10.4)`,
-        ),
-        false,
-      );
-      return false;
-    }
-    held.parts.push(data);
-    return true;
+  /** Inflates and delivers one message, then handles the rest of its batch (`events` after `i`). */
+  #inflateThenRun(
+    text: boolean,
+    payload: Uint8Array,
+    events: readonly SessionEvent[],
+    i: number,
+    delivered: boolean,
+  ): Promise<void> {
+    return this.#inflate(text, payload).then((error) => {
+      if (error === undefined) return this.#run(events, i + 1, true);
+      // Fails like a protocol error: after what arrived before it has been answered.
+      this.#deferFailure(error, delivered);
+      return undefined;
+    });
   }
 
   /** Inflates and delivers one message; returns the error when it cannot be. */
@@ -789,7 +712,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   #deferFailure(error: unknown, delivered: boolean): void {
     if (this.#closeEvent !== undefined) return;
-    this.#initiator ??= this.#session.role;
+    this.#bookkeeping?.ownEnd();
     this.#closing.deferFailure(
       error instanceof WebSocketError
         ? error
@@ -812,7 +735,7 @@ export class Connection implements AsyncIterable<Message> {
 
   /** Fails the connection now because of a local limit. */
   #applyPolicyFailure(error: WebSocketError): void {
-    this.#initiator ??= this.#session.role;
+    this.#bookkeeping?.ownEnd();
     this.#frames.flush();
     this.#handle(this.#session.fail(error));
   }
@@ -824,7 +747,7 @@ export class Connection implements AsyncIterable<Message> {
   static #timedOut(connection: Connection, error: TimeoutError): void {
     if (connection.#closeEvent !== undefined) return;
     if (error.timeout !== "idle") {
-      connection.#initiator ??= connection.#session.role;
+      connection.#bookkeeping?.ownEnd();
       const event = { code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error };
       connection.#end(event, false);
       return;
@@ -835,7 +758,7 @@ export class Connection implements AsyncIterable<Message> {
 
   #transportLost(): void {
     if (this.#closeEvent !== undefined) return;
-    this.#initiator ??= this.#peerRole();
+    this.#bookkeeping?.peerEnd();
     this.#handle(this.#session.transportClosed());
   }
 
@@ -846,8 +769,10 @@ export class Connection implements AsyncIterable<Message> {
       event = { ...event, error: this.#endedBy };
     }
     this.#closeEvent = event;
-    if (this.#observer !== undefined) this.#observeEnd(this.#observer, event);
-    if (event.error !== undefined && diagnosticsWanted()) this.#publishLimit(event.error);
+    this.#bookkeeping?.closed(event);
+    if (event.error !== undefined && diagnosticsWanted()) {
+      publishLimitDiagnostic(event.error, this.#session.role, this);
+    }
     this.#keepalive?.stop();
     this.#pump.stop();
     this.#deflate?.close();
@@ -857,7 +782,7 @@ export class Connection implements AsyncIterable<Message> {
     this.#frames.end(error);
     this.#pings?.rejectAll(error);
     this.#inbox.end();
-    this.#incoming?.close(event.error ?? error);
+    this.#streaming?.close(event.error ?? error);
     if (graceful) this.#frames.flush();
     void closeTransport(
       this.#pump.reader,
@@ -870,33 +795,6 @@ export class Connection implements AsyncIterable<Message> {
     ).then(() => this.#resolveClosed(event));
   }
 
-  /** Tells the observer how the connection ended: the initiator's code, and who it was. */
-  #observeEnd(observer: ConnectionObserver, event: CloseEvent): void {
-    const initiator = this.#initiator ?? this.#peerRole();
-    // After a clean close this end started, the event holds the peer's echo: count what we sent.
-    const code = initiator === this.#session.role && event.wasClean && this.#sentCode !== undefined
-      ? this.#sentCode
-      : event.code;
-    observer.closed(this, code, initiator, event);
-  }
-
-  /** A diagnostics event when a limit or a timer of this end ended the connection. */
-  #publishLimit(error: WebSocketError): void {
-    const limit: ConnectionLimit | undefined = error instanceof TimeoutError
-      ? error.timeout
-      : LIMIT_BY_CODE[error.closeCode];
-    if (limit === undefined) return;
-    publishDiagnostic({
-      type: "connection-limit",
-      limit,
-      code: error.closeCode,
-      role: this.#session.role,
-      url: this.url.href,
-      remoteAddr: this.remoteAddr,
-      error,
-    });
-  }
-
   #closedError(): ConnectionClosedError {
     const event = this.#closeEvent ?? this.#session.closeEvent;
     return new ConnectionClosedError(
@@ -905,22 +803,4 @@ export class Connection implements AsyncIterable<Message> {
       event?.wasClean ?? false,
     );
   }
-}
-
-function streamingOnly(): TypeError {
-  return new TypeError(
-    "Cannot read whole messages: the connection streams them; use messageStreams()",
-  );
-}
-
-/** Joins held pieces into one buffer. */
-function joinParts(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const joined = new Uint8Array(bytes);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }

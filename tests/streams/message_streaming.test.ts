@@ -4,12 +4,17 @@
 import { describe, expect, it } from "vitest";
 import { zlibDeflateEngine } from "../../src/adapters/zlib_deflate.ts";
 import type { DeflateParams } from "../../src/protocol/permessage_deflate.ts";
+import { deflateWorstCase } from "../../src/protocol/deflate_bound.ts";
+import { MessageTooBigError } from "../../src/protocol/errors.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
 import { PreparedFrame } from "../../src/protocol/prepared_frame.ts";
+import { Session } from "../../src/protocol/session.ts";
 import { connectionDeflate } from "../../src/streams/connection_setup.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import type { ConnectionOptions } from "../../src/streams/connection_options.ts";
+import { FrameWriter } from "../../src/streams/frame_writer.ts";
 import type { IncomingMessageStream } from "../../src/streams/incoming_streams.ts";
+import { joinHeld, MessageStreaming } from "../../src/streams/message_streaming.ts";
 import { connectedPair } from "../../src/testing/connected_pair.ts";
 import { delay, withTimeout } from "../_helpers/with_timeout.ts";
 
@@ -196,5 +201,51 @@ describe("Connection streaming", () => {
     expect(message.opcode).toBe(Opcode.Text);
     expect(await new Response(message.readable).text()).toBe(text);
     await client.close(1000);
+  });
+});
+
+describe("MessageStreaming", () => {
+  function streaming(maxMessageSize: number): { part: MessageStreaming; caughtUp: () => number } {
+    const session = new Session({ role: "server" });
+    const frames = new FrameWriter(session, new WritableStream<Uint8Array>().getWriter(), 65_536);
+    let caughtUp = 0;
+    const part = new MessageStreaming(65_536, maxMessageSize, session, frames, {
+      caughtUp: () => caughtUp++,
+    });
+    return { part, caughtUp: () => caughtUp };
+  }
+
+  it("rfc7692#section-7.2.2 holds a compressed message whole and hands it back at its end", () => {
+    const { part } = streaming(1024);
+    part.start(false, true, true);
+    expect(part.data(new Uint8Array([1, 2]))).toBeUndefined();
+    expect(part.data(new Uint8Array([3]))).toBeUndefined();
+    const held = part.end()!;
+    expect(held.text).toBe(false);
+    expect(joinHeld(held)).toEqual(new Uint8Array([1, 2, 3]));
+    // Nothing is held any more: the next message streams.
+    part.start(true, false, true);
+    expect(part.end()).toBeUndefined();
+  });
+
+  it("rfc6455#section-10.4 a held message over maxMessageSize plus deflate's worst case fails with 1009", () => {
+    const { part } = streaming(1024);
+    const limit = deflateWorstCase(1024);
+    part.start(true, true, true);
+    expect(part.data(new Uint8Array(limit))).toBeUndefined();
+    const error = part.data(new Uint8Array(1));
+    expect(error).toBeInstanceOf(MessageTooBigError);
+    expect(error!.closeCode).toBe(1009);
+    // The message is dropped: its end hands nothing back.
+    expect(part.end()).toBeUndefined();
+  });
+
+  it("tells the closing deadlines once the handler has taken every stream", async () => {
+    const { part, caughtUp } = streaming(1024);
+    part.whole("one");
+    const streams = part.iterator();
+    const { value } = await streams.next();
+    expect(await new Response(value!.readable).text()).toBe("one");
+    expect(caughtUp()).toBe(1);
   });
 });
