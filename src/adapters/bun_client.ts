@@ -32,11 +32,19 @@ const reconnecting = reconnectOn(openSocket, DEFAULTS);
  * Opens a WebSocket connection on Bun: `ws://` and `wss://` over `Bun.connect`.
  *
  * @example
- * ```ts ignore
- * import { connect } from "@wsflow/wsflow/bun";
- * const ws = await connect("ws://127.0.0.1:8080/chat", { protocols: ["chat"] });
- * await ws.send("hello");
- * for await (const message of ws) console.log(message);
+ * ```ts
+ * import { connect, serve } from "@wsflow/wsflow/bun";
+ * const server = await serve((ws) => ws.send(`hello ${ws.protocol}`), {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   protocols: ["chat"],
+ * });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/chat`, { protocols: ["chat"] });
+ * for await (const message of ws) {
+ *   console.log(message); // hello chat
+ *   await ws.close(1000);
+ * }
+ * await server.shutdown();
  * ```
  * @param url The `ws:` or `wss:` URL.
  * @param options Subprotocols, headers, abort signal, timeouts, TLS and limits.
@@ -51,11 +59,13 @@ export function connect(url: string | URL, options?: ConnectOptions): Promise<Co
  * Bun's built-in one with wsflow's limits, timeouts and TLS options).
  *
  * @example
- * ```ts ignore
- * import { WebSocket } from "@wsflow/wsflow/bun";
- * const ws = new WebSocket("ws://127.0.0.1:8080/echo");
- * ws.onopen = () => ws.send("hello");
- * ws.onmessage = (event) => console.log(event.data);
+ * ```ts
+ * import { serve, WebSocket } from "@wsflow/wsflow/bun";
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+ * const event = await new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
+ * console.log(event.data); // hello
+ * await server.shutdown();
  * ```
  */
 export class WebSocket extends BaseWebSocket {
@@ -79,10 +89,13 @@ export class WebSocket extends BaseWebSocket {
  * The WHATWG `WebSocketStream` proposal over Bun's sockets.
  *
  * @example
- * ```ts ignore
- * import { WebSocketStream } from "@wsflow/wsflow/bun";
- * const wss = new WebSocketStream("ws://127.0.0.1:8080/echo");
- * const { readable, writable } = await wss.opened;
+ * ```ts
+ * import { serve, WebSocketStream } from "@wsflow/wsflow/bun";
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/`);
+ * const { readable } = await wss.opened;
+ * console.log((await readable.getReader().read()).value); // hello
+ * await server.shutdown();
  * ```
  */
 export class WebSocketStream extends BaseWebSocketStream {
@@ -101,10 +114,20 @@ export class WebSocketStream extends BaseWebSocketStream {
  * Opens a connection that reconnects (see `ReconnectingConnection`) on Bun's sockets.
  *
  * @example
- * ```ts ignore
- * import { reconnect } from "@wsflow/wsflow/bun";
- * const ws = reconnect("ws://127.0.0.1:8080/chat", { onOpen: (c) => c.send("hello") });
- * for await (const message of ws) console.log(message);
+ * ```ts
+ * import { reconnect, serve } from "@wsflow/wsflow/bun";
+ * const server = await serve(async (ws) => {
+ *   for await (const message of ws) await ws.send(`echo ${message}`);
+ * }, { hostname: "127.0.0.1", port: 0 });
+ * const ws = reconnect(`ws://127.0.0.1:${server.addr.port}/`, {
+ *   onOpen: (connection) => connection.send("hello"), // runs on every (re)open
+ * });
+ * for await (const message of ws) {
+ *   console.log(message); // echo hello
+ *   break;
+ * }
+ * await ws.close(); // stops reconnecting
+ * await server.shutdown();
  * ```
  * @param url The URL, or a function that computes it for each attempt.
  * @param options `connect`'s options for every attempt, and the reconnection policy.
@@ -118,10 +141,14 @@ export function reconnect(url: UrlSource, options?: ReconnectOptions): Reconnect
  * The WHATWG `WebSocket` interface, reconnecting, on Bun's sockets.
  *
  * @example
- * ```ts ignore
- * import { ReconnectingWebSocket } from "@wsflow/wsflow/bun";
- * const ws = new ReconnectingWebSocket("ws://127.0.0.1:8080/echo");
- * ws.onmessage = (event) => console.log(event.data);
+ * ```ts
+ * import { ReconnectingWebSocket, serve } from "@wsflow/wsflow/bun";
+ * const server = await serve((ws) => ws.send("hello"), { hostname: "127.0.0.1", port: 0 });
+ * const ws = new ReconnectingWebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+ * const event = await new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
+ * console.log(event.data); // hello
+ * ws.close(); // stops reconnecting
+ * await server.shutdown();
  * ```
  */
 export class ReconnectingWebSocket extends BaseReconnectingWebSocket {
