@@ -80,6 +80,8 @@ export function duplexToByteStream(
   const readable = new ReadableStream<Uint8Array>({
     start(controller): void {
       socket.on("data", (data: Buffer) => {
+        // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow.
+        if (ended) return;
         controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         if ((controller.desiredSize ?? 1) <= 0) socket.pause();
       });
