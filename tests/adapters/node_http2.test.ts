@@ -7,12 +7,7 @@ import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } f
 import type { AddressInfo } from "node:net";
 import { Router } from "../../src/router/router.ts";
 import type { Server } from "../../src/server/options.ts";
-import {
-  connect,
-  handleHttp2Stream,
-  handleUpgrade,
-  serveHttp2,
-} from "../../src/adapters/node.ts";
+import { connect, handleHttp2Stream, handleUpgrade, serveHttp2 } from "../../src/adapters/node.ts";
 import { ExtendedConnectUnsupportedError } from "../../src/protocol/extended_connect.ts";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import { runtime } from "../_helpers/adapter_for_runtime.ts";
@@ -84,10 +79,13 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
 
   it("rfc8441#section-5 answers :status 200 without sec-websocket-accept; DATA carries RFC 6455 frames; the close ends this stream only", async () => {
     const session = await h2Session(port, certs.ca);
-    const first = await h2Request(session, connectFields(port, "/chat", {
-      "sec-websocket-protocol": "chat.v2, chat",
-      "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
-    }));
+    const first = await h2Request(
+      session,
+      connectFields(port, "/chat", {
+        "sec-websocket-protocol": "chat.v2, chat",
+        "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
+      }),
+    );
     const second = await h2Request(session, connectFields(port, "/echo"));
     expect(first.status).toBe(200);
     expect(first.headers["sec-websocket-protocol"]).toBe("chat.v2");
@@ -100,9 +98,17 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
     // rfc8441#section-6: the close handshake, then END_STREAM both ways; the session lives on
     second.stream.write(encodeFrame(0x8, new Uint8Array([0x03, 0xe8])));
     expect([...await readBytes(second.stream, 4)]).toEqual([0x88, 0x02, 0x03, 0xe8]);
-    await withTimeout(new Promise((resolve) => second.stream.once("end", resolve)), 5_000, "END_STREAM");
+    await withTimeout(
+      new Promise((resolve) => second.stream.once("end", resolve)),
+      5_000,
+      "END_STREAM",
+    );
     second.stream.end();
-    await withTimeout(new Promise((resolve) => second.stream.once("close", resolve)), 5_000, "close");
+    await withTimeout(
+      new Promise((resolve) => second.stream.once("close", resolve)),
+      5_000,
+      "close",
+    );
     expect(second.stream.rstCode).toBe(0);
 
     first.stream.write(encodeFrame(0x2, new Uint8Array([1, 2, 3])));
@@ -125,7 +131,10 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
 
   it("rfc6455#section-4.4 a wrong sec-websocket-version gets 426 naming 13, no upgrade field", async () => {
     const session = await h2Session(port, certs.ca);
-    const answer = await h2Request(session, connectFields(port, "/echo", { "sec-websocket-version": "8" }));
+    const answer = await h2Request(
+      session,
+      connectFields(port, "/echo", { "sec-websocket-version": "8" }),
+    );
     expect(answer.status).toBe(426);
     expect(answer.headers["sec-websocket-version"]).toBe("13");
     expect(answer.headers["upgrade"]).toBeUndefined();
@@ -144,9 +153,15 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
 
   it("rfc6455#section-10.2 a cross-origin CONNECT gets 403; a same-origin one opens", async () => {
     const session = await h2Session(port, certs.ca);
-    const foreign = await h2Request(session, connectFields(port, "/echo", { origin: "https://evil.example" }));
+    const foreign = await h2Request(
+      session,
+      connectFields(port, "/echo", { origin: "https://evil.example" }),
+    );
     expect(foreign.status).toBe(403);
-    const same = await h2Request(session, connectFields(port, "/echo", { origin: `https://localhost:${port}` }));
+    const same = await h2Request(
+      session,
+      connectFields(port, "/echo", { origin: `https://localhost:${port}` }),
+    );
     expect(same.status).toBe(200);
     same.stream.close();
     session.close();
@@ -156,7 +171,12 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
     const session = await h2Session(port, certs.ca);
     const answer = await h2Request(session, connectFields(port, "/echo"));
     answer.stream.write(encodeFrame(0x1, "hi", { mask: false }));
-    expect([...(await readBytes(answer.stream, 4)).subarray(0, 4)]).toEqual([0x88, 0x02, 0x03, 0xea]);
+    expect([...(await readBytes(answer.stream, 4)).subarray(0, 4)]).toEqual([
+      0x88,
+      0x02,
+      0x03,
+      0xea,
+    ]);
     answer.stream.close();
     const next = await h2Request(session, connectFields(port, "/echo"));
     expect(next.status).toBe(200);
@@ -168,7 +188,12 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
     const session = await h2Session(port, certs.ca);
     const answer = await h2Request(session, connectFields(port, "/echo"));
     answer.stream.write(encodeFrame(0x1, new Uint8Array([0xce, 0xba, 0xff])));
-    expect([...(await readBytes(answer.stream, 4)).subarray(0, 4)]).toEqual([0x88, 0x02, 0x03, 0xef]);
+    expect([...(await readBytes(answer.stream, 4)).subarray(0, 4)]).toEqual([
+      0x88,
+      0x02,
+      0x03,
+      0xef,
+    ]);
     answer.stream.close();
     session.close();
   });

@@ -75,7 +75,9 @@ describe(`examples/router.ts H2_PORT on ${runtime} in headless Chromium (RFC 844
   });
 
   /** A page on the h2 origin, with DevTools' network events recorded. */
-  async function openPage(): Promise<{ page: Page; cdp: CDPSession; events: Record<string, unknown>[] }> {
+  async function openPage(): Promise<
+    { page: Page; cdp: CDPSession; events: Record<string, unknown>[] }
+  > {
     const page = await context!.newPage();
     const cdp = await context!.newCDPSession(page);
     const events: Record<string, unknown>[] = [];
