@@ -103,6 +103,18 @@ export {
   validateUpgradeRequest,
 } from "./src/protocol/server_handshake.ts";
 export {
+  createExtendedConnect,
+  type ExtendedConnect,
+  type ExtendedConnectAnswer,
+  type ExtendedConnectOptions,
+  type ExtendedConnectRequest,
+  ExtendedConnectUnsupportedError,
+  extendedConnectRefusalFields,
+  extendedConnectResponseFields,
+  validateExtendedConnect,
+  validateExtendedConnectResponse,
+} from "./src/protocol/extended_connect.ts";
+export {
   type CloseEvent,
   type ReadyState,
   Session,
