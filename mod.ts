@@ -107,10 +107,10 @@ export {
   type ExtendedConnect,
   type ExtendedConnectAnswer,
   type ExtendedConnectOptions,
-  type ExtendedConnectRequest,
-  ExtendedConnectUnsupportedError,
   extendedConnectRefusalFields,
+  type ExtendedConnectRequest,
   extendedConnectResponseFields,
+  ExtendedConnectUnsupportedError,
   validateExtendedConnect,
   validateExtendedConnectResponse,
 } from "./src/protocol/extended_connect.ts";
