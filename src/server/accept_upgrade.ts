@@ -175,7 +175,9 @@ export async function acceptUpgrade(
   }
   const written = respond(stream);
   written.catch(() => {});
-  if (options.observer !== undefined) upgradeAccepted(options.observer, written, started);
+  if (options.observer !== undefined) {
+    upgradeAccepted(options.observer, written, started, transport.acceptedStatus);
+  }
   const connection = new Connection(stream, connectionOptions);
   server.admission?.track(connection);
   return runHandler(connection, handler, handlerContext, server, stream);

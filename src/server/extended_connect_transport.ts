@@ -74,6 +74,8 @@ export function extendedConnectTransport(exchange: Http2Exchange): UpgradeTransp
   ): Promise<void> =>
     exchange.respond(extendedConnectRefusalFields(status, headers), encoder.encode(body));
   return {
+    // rfc8441#section-5: an accepted extended CONNECT is answered with 200
+    acceptedStatus: 200,
     validate: (): UpgradeRequestInfo => validateExtendedConnect(exchange.request),
     answer: (
       _info: UpgradeRequestInfo,

@@ -48,6 +48,8 @@ export interface UpgradeSelection {
  * ```
  */
 export interface UpgradeTransport {
+  /** The status an accepted upgrade is answered (and counted) with: 101, or 200 over HTTP/2. */
+  readonly acceptedStatus: number;
   /**
    * Checks the request.
    * @throws {HandshakeError} With the status to refuse with.
@@ -94,6 +96,7 @@ export interface UpgradeTransport {
  * ```
  */
 export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
+  acceptedStatus: 101,
   validate(request: Request, handshake: UpgradeRequestLike | undefined): UpgradeRequestInfo {
     return validateUpgradeRequest(handshake ?? request);
   },

@@ -243,6 +243,43 @@ describe(`serveHttp2 on ${runtime}: extended CONNECT by hand`, () => {
   });
 });
 
+describe(`serveHttp2 on ${runtime}: metrics`, () => {
+  it("counts upgrades by status (200 accepted over h2, 101 over http/1.1, 404 refused) with handshake durations", async () => {
+    const certs = makeTestCerts();
+    const statuses: number[] = [];
+    const durations: number[] = [];
+    const noop = (): void => {};
+    const server = await serveHttp2(echo, {
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: certs.cert, key: certs.key },
+      observer: {
+        upgrade: (status) => statuses.push(status),
+        handshake: (seconds) => durations.push(seconds),
+        opened: noop,
+        received: noop,
+        sent: noop,
+        dropped: noop,
+        roundTrip: noop,
+        closed: noop,
+      },
+    });
+    const port = server.addr.port;
+    const session = await h2Session(port, certs.ca);
+    const accepted = await h2Request(session, connectFields(port, "/echo"));
+    const refused = await h2Request(session, connectFields(port, "/nope"));
+    expect([accepted.status, refused.status]).toEqual([200, 404]);
+    const ws = await connect(`wss://localhost:${port}/echo`, { tls: { ca: certs.ca } });
+    await ws.close(1000);
+    accepted.stream.close();
+    session.close();
+    await server.close();
+    expect(statuses.sort()).toEqual([101, 200, 404]);
+    expect(durations.length).toBe(2);
+    expect(durations.every((seconds) => seconds >= 0 && seconds < 5)).toBe(true);
+  });
+});
+
 describe(`handleHttp2Stream on ${runtime}: an existing node:http2 server`, () => {
   let certs: TestCerts;
   let http2: Http2SecureServer;
