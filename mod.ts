@@ -115,6 +115,18 @@ export {
   validateUpgradeRequest,
 } from "./src/protocol/server_handshake.ts";
 export {
+  createExtendedConnect,
+  type ExtendedConnect,
+  type ExtendedConnectAnswer,
+  type ExtendedConnectOptions,
+  extendedConnectRefusalFields,
+  type ExtendedConnectRequest,
+  extendedConnectResponseFields,
+  ExtendedConnectUnsupportedError,
+  validateExtendedConnect,
+  validateExtendedConnectResponse,
+} from "./src/protocol/extended_connect.ts";
+export {
   type CloseEvent,
   type ReadyState,
   Session,

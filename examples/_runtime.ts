@@ -40,6 +40,21 @@ export async function loadServe(): Promise<Serve> {
   }
 }
 
+/**
+ * `serveHttp2` (WebSockets over HTTP/2, RFC 8441), or why this runtime cannot serve them. It is
+ * wsflow/node's on every runtime: Deno and Bun serve it through their own `node:http2`, which
+ * does extended CONNECT (see README's runtime table); wsflow/deno and wsflow/bun have none.
+ */
+export async function loadServeHttp2(): Promise<Serve | string> {
+  try {
+    const http2 = await import("node:http2");
+    if (typeof http2.createServer !== "function") return "node:http2 has no server here";
+    return (await import("../src/adapters/node.ts")).serveHttp2;
+  } catch (error) {
+    return `node:http2 cannot be loaded: ${error instanceof Error ? error.message : error}`;
+  }
+}
+
 /** `connect` of whichever adapter fits the current runtime. */
 export type Connect = (url: string | URL, options?: ConnectOptions) => Promise<Connection>;
 

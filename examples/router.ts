@@ -11,6 +11,12 @@
 // listener starts only when all three are set. Once a listener accepts connections its URL is
 // printed on its own line, `LISTENING ws://HOST:PORT` (and `LISTENING wss://HOST:TLS_PORT`).
 //
+// With H2_PORT (0 picks a free port), TLS_CERT and TLS_KEY set, a third listener speaks HTTP/2
+// and HTTP/1.1 on one TLS port (ALPN h2, http/1.1; H2-CONTRACT.md): browsers that load `GET /`
+// (a small page) over h2 open their WebSockets as extended CONNECT streams on that same HTTP/2
+// connection (RFC 8441). It prints `LISTENING h2://HOST:PORT`, or `H2 UNSUPPORTED: <why>` on a
+// runtime whose HTTP/2 server cannot do extended CONNECT.
+//
 //   /echo      echoes every message; never selects a subprotocol
 //   /chat      echoes every message; selects `chat` or `chat.v2`, whichever the client offers
 //              first, and opens without a subprotocol when the client offers neither
@@ -23,7 +29,7 @@
 // serve() does by default: the server keeps no compression context between messages and
 // compresses messages of 1 KiB or more.
 import { readFileSync } from "node:fs";
-import { env, loadServe } from "./_runtime.ts";
+import { env, loadServe, loadServeHttp2 } from "./_runtime.ts";
 import { type ListenOptions, Router, type ServeOptions } from "../mod.ts";
 
 const MiB = 1024 * 1024;
@@ -72,6 +78,9 @@ const options: ServeOptions & ListenOptions = {
   closeTimeout: 10_000,
 };
 
+const PAGE = "<!doctype html><meta charset=utf-8><title>wsflow over HTTP/2</title>" +
+  "<p>WebSockets on this origin: /echo, /chat, /close-me.</p>\n";
+
 const serve = await loadServe();
 const server = await serve(router, options);
 console.log(`LISTENING ws://${server.addr.hostname}:${server.addr.port}`);
@@ -87,4 +96,24 @@ if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) {
     tls: { cert: readFileSync(tlsCert, "utf8"), key: readFileSync(tlsKey, "utf8") },
   });
   console.log(`LISTENING wss://${secure.addr.hostname}:${secure.addr.port}`);
+}
+
+const h2Port = env("H2_PORT");
+if (h2Port !== undefined && tlsCert !== undefined && tlsKey !== undefined) {
+  const serveHttp2 = await loadServeHttp2();
+  if (typeof serveHttp2 === "string") {
+    console.log(`H2 UNSUPPORTED: ${serveHttp2}`);
+  } else {
+    // The same router again, plus a page on GET / so a browser can load the origin first.
+    const h2 = await serveHttp2(router, {
+      ...options,
+      port: Number(h2Port),
+      tls: { cert: readFileSync(tlsCert, "utf8"), key: readFileSync(tlsKey, "utf8") },
+      fetch: (request) =>
+        new URL(request.url).pathname === "/"
+          ? new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } })
+          : new Response("Not found\n", { status: 404 }),
+    });
+    console.log(`LISTENING h2://${h2.addr.hostname}:${h2.addr.port}`);
+  }
 }

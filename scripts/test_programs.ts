@@ -57,7 +57,8 @@ export interface TestProgram {
 export const TEST_PROGRAMS: readonly TestProgram[] = [
   {
     name: "chromium",
-    usedBy: "tests/examples/chat_chromium.test.ts (the chat example in a real browser)",
+    usedBy: "tests/examples/chat_chromium.test.ts and router_h2_chromium.test.ts (the chat " +
+      "example, and WebSockets over HTTP/2, in a real browser)",
     sources: [
       { kind: "npm", package: "@sparticuz/chromium", platforms: ["linux-x64"] },
       { kind: "debian", package: "chromium", command: "/usr/bin/chromium" },

@@ -12,6 +12,7 @@ import type { Router } from "../router/router.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { type ConnectOptions, connectWith, type OpenSocket } from "../client/connect.ts";
+import { connectHttp2With, type OpenHttp2Stream } from "../client/connect_http2.ts";
 import type { ProxyEnv } from "../client/proxy.ts";
 import { ReconnectingConnection } from "../client/reconnecting_connection.ts";
 import type { ReconnectOptions, UrlSource } from "../client/reconnect_options.ts";
@@ -34,6 +35,8 @@ export interface AdapterDefaults {
   deflateEngine?: DeflateEngine;
   /** Reads the proxy variables from the runtime's environment, at each connect. */
   proxyEnv?: () => ProxyEnv;
+  /** Opens extended CONNECT streams, for `connect` with `http2` (RFC 8441). */
+  openHttp2Stream?: OpenHttp2Stream;
 }
 
 /**
@@ -127,7 +130,22 @@ export function serveOn(listen: Listen, defaults: AdapterDefaults): Serve {
  * @returns The runtime's `connect`.
  */
 export function connectOn(openSocket: OpenSocket, defaults: AdapterDefaults): Connect {
-  return (url, options) => connectWith(openSocket, url, withDefaults(defaults, options));
+  const { openHttp2Stream } = defaults;
+  return (url, options) => {
+    if (options?.http2 !== true) {
+      return connectWith(openSocket, url, withDefaults(defaults, options));
+    }
+    if (openHttp2Stream === undefined) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot connect over HTTP/2: this runtime's adapter has no HTTP/2 client (wsflow/node has)",
+        ),
+      );
+    }
+    // No proxy over HTTP/2: the environment's proxy variables are not read.
+    const { proxyEnv: _, ...rest } = withDefaults(defaults, options);
+    return connectHttp2With(openHttp2Stream, url, rest);
+  };
 }
 
 /**

@@ -41,6 +41,8 @@ export function serve(
 }
 
 export { handleUpgrade, type UpgradeListener } from "./node_http.ts";
+export { handleHttp2Stream, type Http2StreamListener } from "./node_http2.ts";
+export { listenHttp2, serveHttp2 } from "./node_http2_listener.ts";
 export { listen, openSocket, socketToByteStream } from "./node_socket.ts";
 export {
   connect,

@@ -21,15 +21,18 @@ import {
 } from "../client/reconnecting_websocket.ts";
 import { type AdapterDefaults, connectOn, optionsOn, reconnectOn } from "./bind_runtime.ts";
 import { openSocket, proxyEnv } from "./node_socket.ts";
+import { openHttp2Stream } from "./node_http2_client.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 
-const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine, proxyEnv };
+const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine, proxyEnv, openHttp2Stream };
 const connecting = connectOn(openSocket, DEFAULTS);
 const bindOptions = optionsOn(openSocket, DEFAULTS);
 const reconnecting = reconnectOn(openSocket, DEFAULTS);
 
 /**
- * Opens a WebSocket connection on Node: `ws://` over `node:net`, `wss://` over `node:tls`.
+ * Opens a WebSocket connection on Node: `ws://` over `node:net`, `wss://` over `node:tls`;
+ * with `http2: true`, as an extended CONNECT stream on a `node:http2` connection that every
+ * WebSocket to the same origin shares (RFC 8441).
  *
  * @example
  * ```ts

@@ -16,7 +16,8 @@
 
 import { connect as netConnect, createServer, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
-import type { ByteStream } from "../streams/byte_stream.ts";
+import type { Duplex } from "node:stream";
+import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
@@ -48,10 +49,39 @@ const READ_HIGH_WATER_MARK = 65_536;
  * @returns Its byte stream.
  */
 export function socketToByteStream(socket: Socket): ByteStream {
+  return duplexToByteStream(socket, () => socket.destroy(), {
+    hostname: socket.remoteAddress ?? "",
+    port: socket.remotePort ?? 0,
+  });
+}
+
+/**
+ * The bridge behind {@linkcode socketToByteStream}, for any `Duplex` with a socket's events:
+ * an HTTP/2 stream too (`node_http2.ts`), whose flow control then is the byte stream's
+ * backpressure. Closing the writable ends the duplex (`end()`: a TCP FIN, or END_STREAM);
+ * cancelling the readable or aborting the writable calls `reset` (a TCP RST, or RST_STREAM,
+ * rfc8441#section-6).
+ *
+ * @example
+ * ```ts ignore
+ * const stream = duplexToByteStream(h2stream, () => h2stream.close(NGHTTP2_CANCEL), addr);
+ * ```
+ * @param socket The duplex.
+ * @param reset Tears it down at once.
+ * @param remoteAddr The peer's address.
+ * @returns Its byte stream.
+ */
+export function duplexToByteStream(
+  socket: Duplex,
+  reset: () => void,
+  remoteAddr: NetAddr,
+): ByteStream {
   let ended = false;
   const readable = new ReadableStream<Uint8Array>({
     start(controller): void {
       socket.on("data", (data: Buffer) => {
+        // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow.
+        if (ended) return;
         controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         if ((controller.desiredSize ?? 1) <= 0) socket.pause();
       });
@@ -74,7 +104,7 @@ export function socketToByteStream(socket: Socket): ByteStream {
     },
     cancel(): void {
       ended = true;
-      socket.destroy();
+      reset();
     },
   }, { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk?.byteLength ?? 0 });
   const writable = new WritableStream<Uint8Array>({
@@ -105,14 +135,10 @@ export function socketToByteStream(socket: Socket): ByteStream {
       return new Promise((resolve) => socket.end(resolve));
     },
     abort(): void {
-      socket.destroy();
+      reset();
     },
   });
-  return {
-    readable,
-    writable,
-    remoteAddr: { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
-  };
+  return { readable, writable, remoteAddr };
 }
 
 /**

@@ -224,6 +224,15 @@ export interface ConnectOptions {
    * @default {false}
    */
   streaming?: boolean | Partial<StreamingLimits> | undefined;
+  /**
+   * Open the WebSocket as an extended CONNECT stream on an HTTP/2 connection (RFC 8441), which
+   * other WebSockets to the same origin share, instead of its own HTTP/1.1 connection. The
+   * server's SETTINGS must enable extended CONNECT, or the attempt fails with
+   * `ExtendedConnectUnsupportedError`; nothing falls back to HTTP/1.1 silently. Node's `connect`
+   * and `reconnect` only; no `proxy`.
+   * @default {false}
+   */
+  http2?: boolean | undefined;
 }
 
 /**
@@ -266,6 +275,11 @@ export async function connectWith(
   url: string | URL,
   options: ConnectOptions = {},
 ): Promise<Connection> {
+  if (options.http2 === true) {
+    throw new TypeError(
+      "Cannot connect over HTTP/2 with connectWith: use an adapter's connect (wsflow/node)",
+    );
+  }
   const deflateOptions =
     options.deflateEngine === undefined || options.perMessageDeflate === false ||
       (options.perMessageDeflate === undefined && (options.streaming ?? false) !== false)

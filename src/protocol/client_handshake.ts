@@ -324,6 +324,35 @@ export async function validateUpgradeResponse(
     throw fail(`Sec-WebSocket-Accept is ${quote(accept)}, expected ${expectedAccept}`);
   }
 
+  return validateSelections(headers, expected, fail);
+}
+
+/**
+ * Checks what the server selected from the client's offer: no extension the client did not
+ * offer, no subprotocol it did not offer (rfc6455#section-4.1). The part of
+ * {@linkcode validateUpgradeResponse} an HTTP/2 extended CONNECT answer (rfc8441#section-5)
+ * shares, as it has no `Upgrade`, `Connection` or accept key. Internal (not exported from
+ * `mod.ts`).
+ *
+ * @example
+ * ```ts
+ * import { HandshakeError } from "./errors.ts";
+ * import { validateSelections } from "./client_handshake.ts";
+ * const fail = (detail: string): HandshakeError => new HandshakeError(detail, 200);
+ * const headers = new Headers({ "sec-websocket-protocol": "chat" });
+ * console.log(validateSelections(headers, { key: "", protocols: ["chat"] }, fail).protocol); // chat
+ * ```
+ * @param headers The answer's header fields.
+ * @param expected What the client offered.
+ * @param fail Makes the error to throw from a detail (and its cause).
+ * @returns The selected subprotocol and the accepted extensions.
+ * @throws {HandshakeError} What `fail` makes, when a selection was not offered or is malformed.
+ */
+export function validateSelections(
+  headers: Headers,
+  expected: ExpectedUpgrade,
+  fail: (detail: string, cause?: unknown) => HandshakeError,
+): UpgradeResponseInfo {
   // rfc6455#section-4.1: an extension not present in the client's handshake MUST fail
   const extensions = headers.get("sec-websocket-extensions") ?? "";
   let extensionList: ExtensionOffer[];

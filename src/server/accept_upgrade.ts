@@ -12,26 +12,21 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
  */
 
-import { acceptKey } from "../protocol/accept_key.ts";
 import type { ExtensionOffer } from "../protocol/header_lists.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import { negotiateServer, type ServerNegotiation } from "../protocol/permessage_deflate_server.ts";
-import {
-  type UpgradeRequestLike,
-  upgradeResponseHead,
-  validateUpgradeRequest,
-} from "../protocol/server_handshake.ts";
+import type { UpgradeRequestLike } from "../protocol/server_handshake.ts";
 import type { Handler, RouteContext } from "../router/handler.ts";
 import { runUpgrade } from "../router/upgrade.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
-import { refusal, refuse, refuseHandshake } from "./refuse.ts";
-import { responseBytes } from "./response_bytes.ts";
+import { refuseHandshake } from "./refuse.ts";
 import { connectionOptionsFrom } from "../streams/connection_setup.ts";
 import type { ConnectionOptions } from "../streams/connection_options.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
 import { handlerFailed, upgradeAccepted, upgradeRefused } from "./server_observer.ts";
+import { HTTP1_UPGRADE, type UpgradeTransport } from "./upgrade_transport.ts";
 
 /**
  * What {@linkcode acceptUpgrade} is told besides the request and the stream.
@@ -62,6 +57,13 @@ export interface AcceptUpgradeContext {
    * @default {when acceptUpgrade is called}
    */
   readonly firstByte?: number | undefined;
+  /**
+   * How the request is checked and answered: HTTP/1.1 (a 101 on the stream), or an HTTP/2
+   * extended CONNECT (`:status 200` on its stream, rfc8441#section-5) from
+   * `extendedConnectTransport`.
+   * @default {HTTP1_UPGRADE}
+   */
+  readonly transport?: UpgradeTransport | undefined;
 }
 
 /** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
@@ -100,15 +102,16 @@ export async function acceptUpgrade(
   context: AcceptUpgradeContext,
 ): Promise<void> {
   const { server } = context;
+  const transport = context.transport ?? HTTP1_UPGRADE;
   const options = server.options;
   const started = options.observer === undefined ? 0 : context.firstByte ?? performance.now();
-  let response: Uint8Array;
+  let respond: (stream: ByteStream) => Promise<void>;
   let handler: Handler<Record<string, string>, unknown>;
   let handlerContext: RouteContext<Record<string, string>, unknown>;
   let protocol: string;
   let connectionOptions: ConnectionOptions;
   try {
-    const info = validateUpgradeRequest(context.handshake ?? request);
+    const info = transport.validate(request, context.handshake);
     const match = server.router.match(request, info.protocols);
     if (match.kind !== "found") throw match.error;
     const decision = await runUpgrade(match, request, { origins: server.origins });
@@ -121,7 +124,7 @@ export async function acceptUpgrade(
         stream.remoteAddr,
         request.url,
       );
-      await refuse(stream, await responseBytes(decision.response, false));
+      await transport.refuseWith(stream, decision.response);
       return;
     }
     protocol = decision.context.protocol;
@@ -142,7 +145,7 @@ export async function acceptUpgrade(
       route.perMessageDeflate ?? (route.streaming === false ? options.perMessageDeflate : false),
       options.deflateEngine,
     );
-    // Built before the 101 is written: a deflate engine that fails is still refused with 400.
+    // Built before the answer is sent: a deflate engine that fails is still refused with 400.
     connectionOptions = connectionOptionsFrom(options, "server", {
       protocol,
       extensions: deflate?.response ?? "",
@@ -152,14 +155,13 @@ export async function acceptUpgrade(
       deflate: deflate && { params: deflate.params, threshold: deflate.threshold },
     });
     if (route.streaming !== false) connectionOptions.streaming = route.streaming;
-    response = upgradeResponseHead({
-      accept: await acceptKey(info.key),
+    respond = await transport.answer(info, {
       protocol,
       headers: decision.headers,
       extensions: deflate?.response,
     });
   } catch (error) {
-    await refuseHandshake(stream, error, server, undefined, request.url);
+    await refuseHandshake(stream, error, server, undefined, request.url, transport.refuse);
     return;
   }
 
@@ -171,14 +173,14 @@ export async function acceptUpgrade(
       stream.remoteAddr,
       request.url,
     );
-    await refuse(stream, refusal(503, "The server is shutting down\n"));
+    await transport.refuse(stream, 503, undefined, "The server is shutting down\n");
     return;
   }
-  const writer = stream.writable.getWriter();
-  const written = writer.write(response);
+  const written = respond(stream);
   written.catch(() => {});
-  if (options.observer !== undefined) upgradeAccepted(options.observer, written, started);
-  writer.releaseLock();
+  if (options.observer !== undefined) {
+    upgradeAccepted(options.observer, written, started, transport.acceptedStatus);
+  }
   const connection = new Connection(stream, connectionOptions);
   server.admission?.track(connection);
   return runHandler(connection, handler, handlerContext, server, stream);

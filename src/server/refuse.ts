@@ -87,6 +87,8 @@ export function refusal(status: number, body: string, headers?: HeadersInit): Ui
  * @param server The server, for `onError`.
  * @param reader The stream's reader, when the caller holds it.
  * @param url The request's URL, when its head was read that far (for the diagnostics event).
+ * @param send How the transport writes a refusal (`UpgradeTransport.refuse`); by default an
+ *   HTTP/1.1 response on the stream.
  * @returns Resolves once the stream is done with.
  */
 export function refuseHandshake(
@@ -95,13 +97,42 @@ export function refuseHandshake(
   server: ServerContext,
   reader?: ReadableStreamDefaultReader<Uint8Array>,
   url?: string,
+  send: RefusalWriter = writeRefusal,
 ): Promise<void> {
   reportError(server, error, "handshake", stream.remoteAddr);
   const status = error instanceof HandshakeError ? error.status : 400;
   const headers = error instanceof HandshakeError ? error.headers : undefined;
   const text = errorText(error);
   upgradeRefused(server.options.observer, status, text.trimEnd(), stream.remoteAddr, url);
-  return refuse(stream, refusal(status, text, headers), reader);
+  return send(stream, status, headers, text, reader);
+}
+
+/**
+ * Writes a refusal with a status, fields and a text body, then ends the stream: what
+ * `UpgradeTransport.refuse` does for its transport.
+ *
+ * @example
+ * ```ts ignore
+ * const send: RefusalWriter = (stream, status, headers, body) =>
+ *   refuse(stream, refusal(status, body, headers));
+ * ```
+ */
+export type RefusalWriter = (
+  stream: ByteStream,
+  status: number,
+  headers: HeadersInit | undefined,
+  body: string,
+  reader?: ReadableStreamDefaultReader<Uint8Array>,
+) => Promise<void>;
+
+function writeRefusal(
+  stream: ByteStream,
+  status: number,
+  headers: HeadersInit | undefined,
+  body: string,
+  reader?: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<void> {
+  return refuse(stream, refusal(status, body, headers), reader);
 }
 
 /** A refusal's body: a wsflow error's message, which names the broken rule; else nothing specific. */

@@ -1,6 +1,7 @@
 /**
  * A server over any {@linkcode Listener}: the accept loop with its admission limits, and
- * shutdown. Each adapter's `serve` is this over its own listener.
+ * shutdown. Each adapter's `serve` is this over its own listener. A listener may yield HTTP/2
+ * request streams (`Http2Exchange`) besides sockets; each is admitted and served on its own.
  *
  * @module
  */
@@ -8,6 +9,11 @@
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { Admission } from "./admission.ts";
+import {
+  extendedConnectTransport,
+  type Http2Exchange,
+  serveHttp2Exchange,
+} from "./extended_connect_transport.ts";
 import { serveStream } from "./handle_stream.ts";
 import type { Listener } from "./listener.ts";
 import type { ServeOptions, Server, ShutdownOptions } from "./options.ts";
@@ -95,13 +101,24 @@ async function accept(
 ): Promise<void> {
   for await (const stream of listener) {
     const address = stream.remoteAddr?.hostname ?? "";
+    // An HTTP/2 listener yields request streams whose fields are already read (rfc8441).
+    const exchange = "respond" in stream ? stream as Http2Exchange : undefined;
     if (!admission.admit(address)) {
       // Over a connection limit: refused before reading anything.
       upgradeRefused(server.options.observer, 503, "Too many connections", stream.remoteAddr);
-      void refuse(stream, refusal(503, "Too many connections\n"));
+      if (exchange === undefined) void refuse(stream, refusal(503, "Too many connections\n"));
+      else {void extendedConnectTransport(exchange).refuse(
+          stream,
+          503,
+          undefined,
+          "Too many connections\n",
+        );}
       continue;
     }
-    void serveStream(stream, server).finally(() => admission.release(address));
+    const served = exchange === undefined
+      ? serveStream(stream, server)
+      : serveHttp2Exchange(exchange, server);
+    void served.finally(() => admission.release(address));
   }
 }
 

@@ -39,7 +39,8 @@ import { diagnosticsWanted, publishDiagnostic } from "../streams/diagnostics.ts"
  */
 export interface ServerObserver extends ConnectionObserver {
   /**
-   * An upgrade request was answered with `status`: 101, or a refusal (400 for a bad
+   * An upgrade request was answered with `status`: 101 (200 for a WebSocket over HTTP/2,
+   * rfc8441#section-5), or a refusal (400 for a bad
    * `Sec-WebSocket-Key`, 403, 404, 426, 431, 503 …). Requests refused before their head could
    * be read (408, 431, and 503 over a connection limit) count too: on a WebSocket server's
    * port they are upgrades that did not get that far. Plain HTTP requests (the `fetch`
@@ -86,14 +87,17 @@ export function upgradeRefused(
  * @param observer The server's observer.
  * @param written Settles when the 101 has been written; a failed write counts nothing.
  * @param started `performance.now()` when the request's first byte arrived.
+ * @param status The status it was accepted with: 101 over HTTP/1.1, 200 for an HTTP/2 extended
+ *   CONNECT (rfc8441#section-5).
  */
 export function upgradeAccepted(
   observer: ServerObserver,
   written: Promise<void>,
   started: number,
+  status = 101,
 ): void {
   written.then(() => {
-    observer.upgrade(101);
+    observer.upgrade(status);
     observer.handshake((performance.now() - started) / 1000);
   }, () => {});
 }

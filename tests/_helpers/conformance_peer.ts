@@ -2,11 +2,15 @@
 // Autobahn|Testsuite fuzzing client: it writes exactly the bytes a case calls for, in one write,
 // frame by frame or in chops, and checks what the echo server answers with bounded waits.
 // Frames are encoded by hand (raw_client.ts), independently of the library's serializer.
-import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
+import type { ClientHttp2Session } from "node:http2";
+import { serveHttp2 } from "../../src/adapters/node_http2_listener.ts";
 import type { Frame } from "../../src/protocol/frame.ts";
 import type { Server } from "../../src/server/options.ts";
 import { bytesDiff } from "./bytes.ts";
-import { startEchoServer } from "./echo_server.ts";
+import { ECHO_LIMITS, echoHandler, startEchoServer } from "./echo_server.ts";
+import { connectFields, h2Request, h2Session } from "./h2_client.ts";
+import { makeTestCerts } from "./test_certs.ts";
 import { encodeFrame, RawClient } from "./raw_client.ts";
 import { delay, withTimeout } from "./with_timeout.ts";
 
@@ -215,6 +219,20 @@ export class Peer {
     this.raw = raw;
   }
 
+  /**
+   * Opens an extended CONNECT stream on `session` (rfc8441#section-4) and completes the
+   * handshake: the server's `:status 200` (rfc8441#section-5).
+   */
+  static async connectHttp2(session: ClientHttp2Session, port: number, path = "/"): Promise<Peer> {
+    const answer = await withTimeout(
+      h2Request(session, connectFields(port, path)),
+      WAIT_MS,
+      "handshake",
+    );
+    expect(answer.status, "handshake status").toBe(200);
+    return new Peer(RawClient.fromHttp2Stream(answer.stream, answer.status));
+  }
+
   /** Opens a connection and completes the opening handshake. */
   static async connect(port: number, path = "/"): Promise<Peer> {
     const raw = await withTimeout(RawClient.handshake(port, { path }), WAIT_MS, "handshake");
@@ -349,20 +367,39 @@ export interface EchoTarget {
 }
 
 /**
+ * How the conformance peers reach the echo server: a TCP connection each, or an extended
+ * CONNECT stream each (RFC 8441), all on one HTTP/2 connection per test file.
+ */
+export type EchoTransport = "tcp" | "h2";
+
+/**
  * Registers hooks in the enclosing `describe` that start the echo server once for its tests,
  * drop every peer after each test, and stop the server at the end.
  */
-export function useEchoServer(): EchoTarget {
+export function useEchoServer(transport: EchoTransport = "tcp"): EchoTarget {
   let server: Server | undefined;
+  let session: ClientHttp2Session | undefined;
   const peers = new Set<Peer>();
   beforeAll(async () => {
-    server = await startEchoServer();
+    if (transport === "tcp") {
+      server = await startEchoServer();
+      return;
+    }
+    const certs = makeTestCerts();
+    server = await serveHttp2(echoHandler, {
+      hostname: "127.0.0.1",
+      port: 0,
+      limits: ECHO_LIMITS,
+      tls: { cert: certs.cert, key: certs.key },
+    });
+    session = await h2Session(server.addr.port, certs.ca);
   });
   afterEach(() => {
     for (const peer of peers) peer.destroy();
     peers.clear();
   });
   afterAll(async () => {
+    session?.close();
     await server?.close();
   });
   return {
@@ -371,9 +408,21 @@ export function useEchoServer(): EchoTarget {
       return server.addr.port;
     },
     async connect(path?: string): Promise<Peer> {
-      const peer = await Peer.connect(this.port, path);
+      const peer = session === undefined
+        ? await Peer.connect(this.port, path)
+        : await Peer.connectHttp2(session, this.port, path);
       peers.add(peer);
       return peer;
     },
   };
+}
+
+/**
+ * A conformance family, run over TCP and again over HTTP/2 streams (rfc8441#section-5: the
+ * stream's DATA carries RFC 6455 frames exactly as TCP would). The TCP run keeps the family's
+ * name; the HTTP/2 run's name says so.
+ */
+export function describeOverTransports(name: string, cases: (target: EchoTarget) => void): void {
+  describe(name, () => cases(useEchoServer("tcp")));
+  describe(`${name}, over HTTP/2 streams (rfc8441#section-5)`, () => cases(useEchoServer("h2")));
 }

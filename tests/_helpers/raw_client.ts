@@ -4,6 +4,7 @@
 // the head, so framing tests still compare against hand-written expectations.
 import { connect, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
+import type { Duplex } from "node:stream";
 import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import type { Frame } from "../../src/protocol/frame.ts";
 import { applyMask } from "../../src/protocol/mask.ts";
@@ -43,19 +44,36 @@ export class RawClient {
   readonly ended: Promise<void>;
   /** Set when TCP ended with an error (reset). */
   resetError: Error | undefined;
+  // Over HTTP/2 the server's END_STREAM is its TCP close (rfc8441#section-6).
+  #ended = false;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, endEvent: "close" | "end" = "close") {
     this.socket = socket;
     this.ended = new Promise((resolve) => {
-      socket.on("close", () => {
+      const onEnd = (): void => {
+        this.#ended = true;
         this.#wake();
         resolve();
-      });
+      };
+      socket.once(endEvent, onEnd);
+      if (endEvent !== "close") socket.once("close", onEnd);
     });
     socket.on("error", (error) => {
       this.resetError = error;
     });
     socket.on("data", (data: Buffer) => this.#onData(new Uint8Array(data)));
+  }
+
+  /**
+   * A client on an HTTP/2 extended CONNECT stream that the server accepted with `status`
+   * (rfc8441#section-5): frames from here on, and the server's END_STREAM counts as its TCP
+   * close. The stream has every member of a socket this class uses (write, destroy, closed).
+   */
+  static fromHttp2Stream(stream: Duplex, status: number): RawClient {
+    const client = new RawClient(stream as Socket, "end");
+    client.response = { status, headers: new Map(), body: "" };
+    client.#headDone = true;
+    return client;
   }
 
   static open(port: number, host = "127.0.0.1"): Promise<RawClient> {
@@ -115,7 +133,7 @@ export class RawClient {
   }
 
   async readResponse(): Promise<RawResponse> {
-    await this.#until(() => this.#headDone || this.socket.closed);
+    await this.#until(() => this.#headDone || this.socket.closed || this.#ended);
     if (this.response === undefined) throw new Error("Connection closed before a response");
     return this.response;
   }
@@ -135,7 +153,7 @@ export class RawClient {
 
   /** The next frame from the server, or undefined when the connection ended first. */
   async nextFrame(): Promise<Frame | undefined> {
-    await this.#until(() => this.#frames.length > 0 || this.socket.closed);
+    await this.#until(() => this.#frames.length > 0 || this.socket.closed || this.#ended);
     if (this.#parseError !== undefined && this.#frames.length === 0) throw this.#parseError;
     return this.#frames.shift();
   }

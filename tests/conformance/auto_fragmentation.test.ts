@@ -2,24 +2,22 @@
 // 10.x): frame boundaries and TCP reads need not line up. Several fragments may arrive in one
 // read, one frame's header may be split across reads, and a large message may arrive in
 // MTU-sized pieces.
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   chop,
   chopRandomly,
   concatBytes,
   describeFrame,
+  describeOverTransports,
   fragmentFrames,
   frame,
   Op,
   pattern,
   splitAt,
   textOfLength,
-  useEchoServer,
 } from "../_helpers/conformance_peer.ts";
 
-describe("conformance 10.x: frames across TCP writes", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 10.x: frames across TCP writes", (target) => {
   it("rfc6455#section-5.4 reassembles a fragmented text message whose fragments all arrive in one write", async () => {
     const peer = await target.connect();
     const payload = textOfLength(10_000);

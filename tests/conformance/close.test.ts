@@ -2,16 +2,16 @@
 // answered with a Close frame carrying the same status code (and here the same reason), nothing
 // received after it is processed, and the server then closes TCP. Codes that may not appear on
 // the wire, one-byte payloads and reasons that are not UTF-8 fail the connection.
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   closePayload,
   concatBytes,
+  describeOverTransports,
   frame,
   fromHex,
   Op,
   pattern,
   textOfLength,
-  useEchoServer,
 } from "../_helpers/conformance_peer.ts";
 
 const VALID_CODES = [
@@ -34,9 +34,7 @@ const VALID_CODES = [
 ];
 const INVALID_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 
-describe("conformance 7.x: close handling", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 7.x: close handling", (target) => {
   it("rfc6455#section-5.5.1 echoes a message, then answers a close with 1000 and closes TCP", async () => {
     const peer = await target.connect();
     peer.sendFrame(Op.Text, "Hello, world!");

@@ -2,22 +2,20 @@
 // binary messages are reassembled, control frames may come between fragments (and are answered
 // at once), while fragmented control frames, continuations without a message and new messages
 // inside an open one fail the connection with 1002.
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   chop,
   closePayload,
   concatBytes,
+  describeOverTransports,
   fragmentFrames,
   frame,
   Op,
   pattern,
-  useEchoServer,
   utf8,
 } from "../_helpers/conformance_peer.ts";
 
-describe("conformance 5.x: fragmentation", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 5.x: fragmentation", (target) => {
   it("rfc6455#section-5.5 a ping fragmented into two frames fails with 1002", async () => {
     const peer = await target.connect();
     peer.write(concatBytes(

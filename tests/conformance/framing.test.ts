@@ -1,16 +1,16 @@
 // Conformance, framing (in the spirit of Autobahn|Testsuite 1.x): text and binary messages of
 // every 7-bit length and around the 16- and 64-bit length boundaries, delivered in one write,
 // one byte per write, or in chunks of random sizes; and frames whose header breaks a rule.
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   chop,
   chopRandomly,
+  describeOverTransports,
   frame,
   Op,
   pattern,
   type Peer,
   textOfLength,
-  useEchoServer,
 } from "../_helpers/conformance_peer.ts";
 
 type Delivery = "in one write" | "in 1-byte chunks" | "in random chunks";
@@ -37,9 +37,7 @@ const KINDS = [
   { name: "binary", opcode: Op.Binary, payload: pattern },
 ] as const;
 
-describe("conformance 1.x: framing", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 1.x: framing", (target) => {
   for (const kind of KINDS) {
     it(`rfc6455#section-5.2 echoes ${kind.name} messages of every 7-bit length, 0 to 125`, async () => {
       const peer = await target.connect();

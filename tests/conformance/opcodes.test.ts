@@ -1,8 +1,14 @@
 // Conformance, opcodes (in the spirit of Autobahn|Testsuite 4.x): the reserved non-control
 // opcodes 0x3-0x7 and control opcodes 0xB-0xF fail the connection with 1002, empty or with a
 // payload, alone or after a valid echoed message; a ping sent after them is not answered.
-import { describe, it } from "vitest";
-import { concatBytes, frame, Op, pattern, useEchoServer } from "../_helpers/conformance_peer.ts";
+import { it } from "vitest";
+import {
+  concatBytes,
+  describeOverTransports,
+  frame,
+  Op,
+  pattern,
+} from "../_helpers/conformance_peer.ts";
 
 const RESERVED: readonly { opcode: number; kind: string }[] = [
   ...[0x3, 0x4, 0x5, 0x6, 0x7].map((opcode) => ({ opcode, kind: "non-control" })),
@@ -11,9 +17,7 @@ const RESERVED: readonly { opcode: number; kind: string }[] = [
 
 const hex = (opcode: number): string => `0x${opcode.toString(16).toUpperCase()}`;
 
-describe("conformance 4.x: opcodes", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 4.x: opcodes", (target) => {
   for (const { opcode, kind } of RESERVED) {
     it(`rfc6455#section-5.2 the reserved ${kind} opcode ${hex(opcode)}, empty, fails with 1002`, async () => {
       const peer = await target.connect();

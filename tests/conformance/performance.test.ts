@@ -3,17 +3,17 @@
 // runs of small messages. Sizes stay within examples/echo.ts's limits (64 MiB, 131,072
 // fragments) and are chosen so that the file runs in seconds; these are correctness checks under
 // load, not timed benchmarks (bench/ holds those).
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   chop,
   concatBytes,
+  describeOverTransports,
   fragmentFrames,
   frame,
   joinBytes,
   Op,
   pattern,
   textOfLength,
-  useEchoServer,
   utf8,
 } from "../_helpers/conformance_peer.ts";
 
@@ -29,9 +29,7 @@ function size(bytes: number): string {
   return bytes >= MiB ? `${bytes / MiB} MiB` : bytes >= KiB ? `${bytes / KiB} KiB` : `${bytes} B`;
 }
 
-describe("conformance 9.x: limits and performance", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 9.x: limits and performance", (target) => {
   for (const kind of KINDS) {
     for (const length of [1 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB]) {
       it(`rfc6455#section-5.2 echoes a ${size(length)} ${kind.name} message in one frame`, async () => {

@@ -1,21 +1,19 @@
 // Conformance, pings and pongs (in the spirit of Autobahn|Testsuite 2.x): every Ping is
 // answered by a Pong with identical application data, control payloads over 125 bytes fail the
 // connection, and unsolicited Pongs are ignored.
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   chop,
   concatBytes,
+  describeOverTransports,
   frame,
   fromHex,
   Op,
   pattern,
-  useEchoServer,
   utf8,
 } from "../_helpers/conformance_peer.ts";
 
-describe("conformance 2.x: ping and pong", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 2.x: ping and pong", (target) => {
   it("rfc6455#section-5.5.2 answers a ping without payload with an empty pong", async () => {
     const peer = await target.connect();
     peer.sendFrame(Op.Ping);

@@ -1,15 +1,15 @@
 // Conformance, reserved bits (in the spirit of Autobahn|Testsuite 3.x): with no extension
 // negotiated, any of RSV1-3 set fails the connection with 1002, on data and control frames
 // alike; what was valid before the bad frame is still echoed first, and nothing after it is.
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   chop,
   closePayload,
   concatBytes,
+  describeOverTransports,
   frame,
   Op,
   pattern,
-  useEchoServer,
 } from "../_helpers/conformance_peer.ts";
 
 /** RSV as the 3-bit number in bits 6-4 of the first byte: 4 is RSV1, 2 RSV2, 1 RSV3. */
@@ -19,9 +19,7 @@ function rsvName(rsv: number): string {
     .join("+");
 }
 
-describe("conformance 3.x: reserved bits", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 3.x: reserved bits", (target) => {
   for (let rsv = 1; rsv <= 7; rsv++) {
     it(`rfc6455#section-5.2 a text frame with ${rsvName(rsv)} set fails with 1002`, async () => {
       const peer = await target.connect();

@@ -2,16 +2,16 @@
 // encoded length is echoed however it is fragmented, even inside a character; invalid text
 // (overlong forms, surrogates, code points past U+10FFFF, truncated or stray bytes) fails the
 // connection with 1007 — and fails it fast, before the rest of a fragmented message arrives.
-import { describe, it } from "vitest";
+import { it } from "vitest";
 import {
   chop,
   concatBytes,
+  describeOverTransports,
   fragmentFrames,
   frame,
   fromHex,
   Op,
   splitAt,
-  useEchoServer,
   utf8,
 } from "../_helpers/conformance_peer.ts";
 
@@ -84,9 +84,7 @@ const MULTIBYTE: readonly [string, Uint8Array][] = [
   ["U+10FFFF", concatBytes(utf8("<"), fromHex("f4 8f bf bf"), utf8(">"))],
 ];
 
-describe("conformance 6.x: UTF-8 handling", () => {
-  const target = useEchoServer();
-
+describeOverTransports("conformance 6.x: UTF-8 handling", (target) => {
   it("rfc6455#section-5.6 echoes empty text: one frame, and three empty fragments", async () => {
     const peer = await target.connect();
     peer.sendFrame(Op.Text, "");
