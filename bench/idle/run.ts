@@ -76,7 +76,7 @@ const CASES: Case[] = [
     name: "wsflow",
     runtime: "Deno",
     reference: false,
-    command: [deno, "run", "--allow-net", server("wsflow.ts")],
+    command: [deno, "run", "--allow-net", "--allow-env", "--allow-read", server("wsflow.ts")],
   },
   {
     name: "Deno.upgradeWebSocket",

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Sha1 } from "../protocol/accept_key.ts";
 import type { Router } from "../router/router.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
@@ -34,6 +35,8 @@ export interface AdapterDefaults {
   deflateEngine?: DeflateEngine;
   /** Reads the proxy variables from the runtime's environment, at each connect. */
   proxyEnv?: () => ProxyEnv;
+  /** The synchronous SHA-1 servers compute the handshake's accept key with. */
+  sha1?: Sha1;
 }
 
 /**
@@ -107,9 +110,10 @@ export type Connect = (url: string | URL, options?: ConnectOptions) => Promise<C
  * @returns The runtime's `serve`.
  */
 export function serveOn(listen: Listen, defaults: AdapterDefaults): Serve {
-  const base = defaults.deflateEngine === undefined
-    ? {}
-    : { deflateEngine: defaults.deflateEngine };
+  const base = {
+    ...(defaults.deflateEngine === undefined ? {} : { deflateEngine: defaults.deflateEngine }),
+    ...(defaults.sha1 === undefined ? {} : { sha1: defaults.sha1 }),
+  };
   return async (handler, options = {}) =>
     serveListener(await listen(options), handler, { ...base, ...options });
 }

@@ -12,7 +12,7 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
  */
 
-import { acceptKey } from "../protocol/accept_key.ts";
+import { acceptKey, acceptKeyWith } from "../protocol/accept_key.ts";
 import type { ExtensionOffer } from "../protocol/header_lists.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import { negotiateServer, type ServerNegotiation } from "../protocol/permessage_deflate_server.ts";
@@ -153,7 +153,10 @@ export async function acceptUpgrade(
     });
     if (route.streaming !== false) connectionOptions.streaming = route.streaming;
     response = upgradeResponseHead({
-      accept: await acceptKey(info.key),
+      // A synchronous SHA-1 when the adapter gave one: no promise per handshake.
+      accept: options.sha1 === undefined
+        ? await acceptKey(info.key)
+        : acceptKeyWith(info.key, options.sha1),
       protocol,
       headers: decision.headers,
       extensions: deflate?.response,
