@@ -12,11 +12,11 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
-const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const N = Number(process.env.HEAP_CONNECTIONS ?? 500);
 const which = process.argv[2] ?? "wsflow";
 const isBun = "Bun" in globalThis;
@@ -76,8 +76,9 @@ async function snapshot(): Promise<Counts> {
     const type = types[nodes[i + iType!]!]!;
     let name: string = snap.strings[nodes[i + iName!]!];
     if (type === "closure") name = `closure ${name || "(anonymous)"}`;
-    else if (type === "object") name = name;
-    else if (type === "string" || type === "concatenated string" || type === "sliced string") {
+    else if (type === "object") {
+      // objects by constructor name, as they are
+    } else if (type === "string" || type === "concatenated string" || type === "sliced string") {
       name = "(string)";
     } else name = `(${type}) ${type === "code" || type === "hidden" ? "" : name}`.slice(0, 60);
     const entry = counts.get(name) ?? { count: 0, bytes: 0 };

@@ -13,12 +13,12 @@ import { createHash } from "node:crypto";
  *
  * @example
  * ```ts
- * import { nodeSha1 } from "./node_sha1.ts";
- * console.log(nodeSha1(new TextEncoder().encode("abc")).length); // 20
+ * import { cryptoSha1 } from "./crypto_sha1.ts";
+ * console.log(cryptoSha1(new TextEncoder().encode("abc")).length); // 20
  * ```
  * @param data The bytes to hash.
  * @returns The 20-byte digest.
  */
-export function nodeSha1(data: Uint8Array): Uint8Array {
+export function cryptoSha1(data: Uint8Array): Uint8Array {
   return createHash("sha1").update(data).digest();
 }
