@@ -57,7 +57,7 @@ export {
   type FrameSerializerOptions,
   serializeFrame,
 } from "./src/protocol/frame_serializer.ts";
-export { acceptKey } from "./src/protocol/accept_key.ts";
+export { acceptKey, acceptKeyWith, type Sha1 } from "./src/protocol/accept_key.ts";
 export {
   type ClientHandshake,
   type ClientHandshakeOptions,

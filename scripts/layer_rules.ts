@@ -16,8 +16,8 @@
  * | layer 3 `src/testing/` | layers 0-3 |
  * | layer 3 `src/*.ts` | layers 0-3 except `src/testing/` |
  * | layer 4 `src/adapters/` | layers 0-3 except `src/testing/`, and the shared adapter files
- *   (`listener.ts`, `zlib_*.ts`, any name that is no runtime's, which may import `node:zlib` and
- *   `node:tls`, provided by all three); a runtime adapter (`deno.ts`,
+ *   (`listener.ts`, `zlib_*.ts`, any name that is no runtime's, which may import `node:zlib`,
+ *   `node:tls` and `node:crypto`, provided by all three); a runtime adapter (`deno.ts`,
  *   `bun.ts`, `node.ts`, and its family `deno_*.ts`, `bun_*.ts`, `node_*.ts`) never imports
  *   another runtime's family, and uses its own runtime only |
  * | layer 4 `src/otel/` (an integration) | layers 0-3 except `src/testing/`, `src/otel/`, and
@@ -286,8 +286,14 @@ function mayCompose(from: Area, to: Area, ref: ImportRef): boolean {
 // Runtime modules that Deno, Bun and Node all provide alike, which shared adapter files may use:
 // node:zlib backs the permessage-deflate engine (src/adapters/zlib_deflate.ts) on all three;
 // node:tls's rootCertificates are the default roots a CA can be added to
-// (src/adapters/root_certificates.ts), which Bun.connect has no way of its own to do.
-const SHARED_RUNTIME_MODULES: ReadonlySet<string> = new Set(["node:zlib", "node:tls"]);
+// (src/adapters/root_certificates.ts), which Bun.connect has no way of its own to do;
+// node:crypto's synchronous createHash computes the handshake's accept key
+// (src/adapters/crypto_sha1.ts).
+const SHARED_RUNTIME_MODULES: ReadonlySet<string> = new Set([
+  "node:zlib",
+  "node:tls",
+  "node:crypto",
+]);
 
 /**
  * Non-relative specifiers a place may import: a runtime adapter its own runtime's, a shared

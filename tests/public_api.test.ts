@@ -11,6 +11,7 @@ import { runtime } from "./_helpers/adapter_for_runtime.ts";
 const PINNED: Record<string, readonly string[]> = {
   ".": [
     "acceptKey",
+    "acceptKeyWith",
     "acceptServerResponse",
     "applyMask",
     "type AttemptInfo",
@@ -179,6 +180,7 @@ const PINNED: Record<string, readonly string[]> = {
     "Session",
     "type SessionEvent",
     "type SessionOptions",
+    "type Sha1",
     "shouldReconnect",
     "type ShutdownOptions",
     "socketProxy",

@@ -7,9 +7,20 @@
  * server settle, and reads the server's resident memory (VmRSS from /proc) before and after:
  * the difference divided by the number of connections is the cost of one idle connection,
  * including everything the runtime keeps per socket. Linux only.
+ *
+ * Scale run (Node: wsflow and `ws`). Then each Node server is started again with its file
+ * limit raised in its own process (`ulimit -n`, up to the hard limit this process may grant),
+ * and `BENCH_SCALE_CONNECTIONS` (default 100,000) idle connections are opened in four steps by
+ * `idle_clients.c` (built with gcc into bench/idle/.build), several client processes each
+ * under its own file limit, their ends spread over loopback source addresses 127.0.0.x so
+ * the ephemeral ports do not run out. After every step the server's RSS growth is printed in
+ * total and per connection: the cost stays linear if the per-connection figure holds. Where
+ * the hard file limit is under the target (a container that may not raise it) the run opens
+ * as many as the limit allows and says so. `BENCH_SCALE=0` skips it; `BENCH_SCALE_ONLY=1` runs
+ * only it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, realpathSync } from "node:fs";
 import { openIdleMany, rss } from "../../tests/_helpers/idle_sockets.ts";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -65,7 +76,7 @@ const CASES: Case[] = [
     name: "wsflow",
     runtime: "Deno",
     reference: false,
-    command: [deno, "run", "--allow-net", server("wsflow.ts")],
+    command: [deno, "run", "--allow-net", "--allow-env", "--allow-read", server("wsflow.ts")],
   },
   {
     name: "Deno.upgradeWebSocket",
@@ -131,7 +142,7 @@ async function measure(entry: Case): Promise<Result> {
 }
 
 const results: Result[] = [];
-for (const entry of CASES) {
+for (const entry of process.env.BENCH_SCALE_ONLY === "1" ? [] : CASES) {
   try {
     const result = await measure(entry);
     results.push(result);
@@ -162,3 +173,141 @@ for (const result of results) {
 console.log(
   "\nratio: memory per connection against the runtime's reference server (lower is better).",
 );
+
+// ---------------------------------------------------------------------------------------------
+// Scale: up to 100,000 idle connections on Node
+
+const SCALE = Number(process.env.BENCH_SCALE_CONNECTIONS ?? 100_000);
+const BUILD = join(ROOT, "bench", "idle", ".build");
+const PORTS_PER_ADDRESS = 20_000; // under Linux's default 28,232 ephemeral ports
+
+function hardFileLimit(): number {
+  const out = spawnSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim();
+  return out === "unlimited" ? 1 << 20 : Number(out);
+}
+
+/** `command` under `sh`, with the file limit raised to `limit` first (soft and hard). */
+function withFileLimit(limit: number, command: readonly string[]): string[] {
+  return ["sh", "-c", `ulimit -n ${limit} && exec "$@"`, "sh", ...command];
+}
+
+/** One idle_clients process: resolves with it once its `count` handshakes are done. */
+function openClients(
+  port: number,
+  count: number,
+  firstAddress: number,
+  limit: number,
+): Promise<ChildProcess> {
+  const addresses = Math.max(1, Math.ceil(count / PORTS_PER_ADDRESS));
+  const command = withFileLimit(limit, [
+    join(BUILD, "idle_clients"),
+    ...["-p", String(port), "-n", String(count), "-a", String(addresses)],
+    ...["-o", String(firstAddress)],
+  ]);
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
+  live.add(child);
+  child.on("exit", () => live.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (text: string) => {
+      out += text;
+      if (/READY/.test(out)) resolve(child);
+      else if (/FAILED/.test(out)) reject(new Error(out.trim()));
+    });
+    child.on("exit", (code) => reject(new Error(`idle_clients exited (${code}): ${out}`)));
+  });
+}
+
+interface Step {
+  connections: number;
+  growth: number;
+}
+
+async function scale(entry: Case, target: number, limit: number): Promise<Step[]> {
+  const { child, port } = await start(withFileLimit(limit, entry.command));
+  const clients: ChildProcess[] = [];
+  const steps: Step[] = [];
+  try {
+    await sleep(SETTLE_MS);
+    const baseline = rss(child.pid!);
+    const perProcess = Math.max(1, limit - 100);
+    const stepSize = Math.ceil(target / 4);
+    let opened = 0;
+    let address = 0;
+    while (opened < target) {
+      let stepLeft = Math.min(stepSize, target - opened);
+      while (stepLeft > 0) {
+        const count = Math.min(stepLeft, perProcess);
+        clients.push(await openClients(port, count, address, limit));
+        address += Math.ceil(count / PORTS_PER_ADDRESS);
+        opened += count;
+        stepLeft -= count;
+      }
+      await sleep(SETTLE_MS);
+      const step = { connections: opened, growth: rss(child.pid!) - baseline };
+      steps.push(step);
+      console.error(
+        `  ${entry.name} (${entry.runtime}) ${opened}: ${(step.growth / MiB).toFixed(0)} MiB, ` +
+          `${(step.growth / opened / 1024).toFixed(1)} KiB per connection`,
+      );
+    }
+    return steps;
+  } finally {
+    for (const client of clients) client.kill("SIGKILL");
+    child.kill("SIGKILL");
+  }
+}
+
+const MiB = 1024 * 1024;
+if (process.env.BENCH_SCALE !== "0" && SCALE > 0) {
+  mkdirSync(BUILD, { recursive: true });
+  const built = spawnSync("gcc", [
+    "-O2",
+    "-Wall",
+    "-o",
+    join(BUILD, "idle_clients"),
+    join(ROOT, "bench", "idle", "idle_clients.c"),
+  ], { stdio: "inherit" });
+  if (built.status !== 0) throw new Error("gcc failed to build idle_clients.c");
+  const hard = hardFileLimit();
+  const limit = Math.min(hard, SCALE + 1_000);
+  const target = Math.min(SCALE, limit - 200);
+  console.log(
+    `\nbench:idle scale: ${target.toLocaleString("en-US")} idle connections on Node` +
+      (target < SCALE
+        ? ` (asked for ${SCALE.toLocaleString("en-US")}: the hard file limit here is ` +
+          `${hard}, and a process may not raise it)`
+        : "") +
+      "; server RSS growth\n",
+  );
+  const rows: string[] = [];
+  for (const entry of CASES.filter((c) => c.runtime === "Node")) {
+    try {
+      const steps = await scale(entry, target, limit);
+      let previous: Step = { connections: 0, growth: 0 };
+      for (const step of steps) {
+        // The step's own cost per connection: flat if memory grows linearly.
+        const marginal = (step.growth - previous.growth) /
+          (step.connections - previous.connections);
+        previous = step;
+        rows.push(
+          `| ${entry.name.padEnd(21)} | ${
+            step.connections.toLocaleString("en-US").padStart(11)
+          } | ${(step.growth / MiB).toFixed(0).padStart(9)} | ${
+            (step.growth / step.connections / 1024).toFixed(1).padStart(18)
+          } | ${(marginal / 1024).toFixed(1).padStart(15)} |`,
+        );
+      }
+    } catch (error) {
+      console.error(`  ${entry.name} (${entry.runtime}): failed: ${(error as Error).message}`);
+    }
+  }
+  console.log(
+    "| server                | connections | total MiB | KiB per connection | KiB, this step |",
+  );
+  console.log(
+    "|-----------------------|-------------|-----------|--------------------|----------------|",
+  );
+  for (const row of rows) console.log(row);
+}

@@ -24,6 +24,7 @@ import type { ServeOptions } from "../server/options.ts";
 import { checkRequestHead } from "../server/parsed_request_head.ts";
 import { refuseHandshake } from "../server/refuse.ts";
 import { createServerContext, type ServerContext } from "../server/server_context.ts";
+import { cryptoSha1 } from "./crypto_sha1.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { socketToByteStream } from "./node_socket.ts";
 
@@ -103,7 +104,11 @@ export function handleUpgrade(
   handler: WebSocketHandler | Router,
   options: ServeOptions = {},
 ): UpgradeListener {
-  const server = createServerContext(handler, { deflateEngine: zlibDeflateEngine, ...options });
+  const server = createServerContext(handler, {
+    deflateEngine: zlibDeflateEngine,
+    sha1: cryptoSha1,
+    ...options,
+  });
   return (message, socket, rest) => serveNodeUpgrade(server, message, socket, rest);
 }
 

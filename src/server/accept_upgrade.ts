@@ -159,6 +159,7 @@ export async function acceptUpgrade(
       protocol,
       headers: decision.headers,
       extensions: deflate?.response,
+      sha1: options.sha1,
     });
   } catch (error) {
     await refuseHandshake(stream, error, server, undefined, request.url, transport.refuse);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Sha1 } from "../protocol/accept_key.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import type { OriginOption } from "../router/origin.ts";
@@ -125,6 +126,13 @@ export interface ServeOptions {
    * @default {undefined}
    */
   deflateEngine?: DeflateEngine;
+  /**
+   * A synchronous SHA-1 for the handshake's `Sec-WebSocket-Accept` (rfc6455#section-4.2.2). The
+   * runtime adapters set node:crypto's, which all three runtimes provide; without one the key
+   * is hashed with `crypto.subtle`, asynchronously, which costs more per handshake.
+   * @default {undefined}
+   */
+  sha1?: Sha1;
   /**
    * What `send` does when a connection has more than `limit` bytes waiting to be written:
    * wait, drop the message, or close with 1008.

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { acceptKey } from "../protocol/accept_key.ts";
+import { acceptKey, acceptKeyWith, type Sha1 } from "../protocol/accept_key.ts";
 import {
   type UpgradeRequestInfo,
   type UpgradeRequestLike,
@@ -35,6 +35,12 @@ export interface UpgradeSelection {
   readonly extensions: string | undefined;
   /** Further fields from the route's upgrade hook. */
   readonly headers: HeadersInit | undefined;
+  /**
+   * A synchronous SHA-1 for the accept key, when the adapter gave one (no promise per
+   * handshake); otherwise `crypto.subtle`'s.
+   * @default {undefined}
+   */
+  readonly sha1?: Sha1 | undefined;
 }
 
 /**
@@ -105,7 +111,9 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
     selection: UpgradeSelection,
   ): Promise<(stream: ByteStream) => Promise<void>> {
     const head = upgradeResponseHead({
-      accept: await acceptKey(info.key),
+      accept: selection.sha1 === undefined
+        ? await acceptKey(info.key)
+        : acceptKeyWith(info.key, selection.sha1),
       protocol: selection.protocol,
       headers: selection.headers,
       extensions: selection.extensions,
