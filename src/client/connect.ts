@@ -280,24 +280,14 @@ export async function connectWith(
       "Cannot connect over HTTP/2 with connectWith: use an adapter's connect (wsflow/node)",
     );
   }
-  const deflateOptions =
-    options.deflateEngine === undefined || options.perMessageDeflate === false ||
-      (options.perMessageDeflate === undefined && (options.streaming ?? false) !== false)
-      ? undefined
-      : options.perMessageDeflate ?? {};
+  const deflateOptions = offeredDeflate(options);
   const handshake = createClientHandshake({
     url,
     protocols: options.protocols,
     headers: options.headers,
     extensions: deflateOptions === undefined ? undefined : buildClientOffer(deflateOptions),
   });
-  const wsUrl = parseWebSocketUrl(url);
-  const secure = wsUrl.protocol === "wss:";
-  // URL keeps an IPv6 host in brackets; sockets want the bare address.
-  const hostname = wsUrl.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = wsUrl.port === "" ? (secure ? 443 : 80) : Number(wsUrl.port);
-  // Error messages name the endpoint but not the query or credentials, which may be secrets.
-  const endpoint = `${wsUrl.protocol}//${wsUrl.host}${wsUrl.pathname}`;
+  const { wsUrl, secure, hostname, port, endpoint } = webSocketTarget(url);
 
   const proxyUrl = options.proxy === false
     ? undefined
@@ -414,6 +404,63 @@ export async function connectWith(
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * The permessage-deflate parameters a client offers: none without an engine or when turned off,
+ * and none by default on a streaming connection (compressed messages would be held whole).
+ *
+ * @example
+ * ```ts ignore
+ * console.log(offeredDeflate({ deflateEngine, streaming: true })); // undefined
+ * ```
+ * @param options The connect options.
+ * @returns The parameters to offer, or `undefined`.
+ */
+export function offeredDeflate(options: ConnectOptions): PerMessageDeflateOptions | undefined {
+  if (options.deflateEngine === undefined || options.perMessageDeflate === false) return undefined;
+  if (options.perMessageDeflate === undefined && (options.streaming ?? false) !== false) {
+    return undefined;
+  }
+  return options.perMessageDeflate ?? {};
+}
+
+/** Where a `ws:`/`wss:` URL points, as a socket and as error messages name it. */
+export interface WebSocketTarget {
+  /** The URL, `ws:` or `wss:`. */
+  readonly wsUrl: URL;
+  /** Whether it is `wss:`. */
+  readonly secure: boolean;
+  /** The host, an IPv6 address without its brackets. */
+  readonly hostname: string;
+  /** The port, 80 or 443 when the URL names none. */
+  readonly port: number;
+  /** Scheme, host and path: no query or credentials, which may be secrets. */
+  readonly endpoint: string;
+}
+
+/**
+ * Reads a WebSocket URL into what a socket and an error message need.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(webSocketTarget("wss://[::1]/chat?token=x").endpoint); // wss://[::1]/chat
+ * ```
+ * @param url The URL (`http:` and `https:` are taken as `ws:` and `wss:`).
+ * @returns The target.
+ * @throws {SyntaxError} When it is not a WebSocket URL.
+ */
+export function webSocketTarget(url: string | URL): WebSocketTarget {
+  const wsUrl = parseWebSocketUrl(url);
+  const secure = wsUrl.protocol === "wss:";
+  return {
+    wsUrl,
+    secure,
+    // URL keeps an IPv6 host in brackets; sockets want the bare address.
+    hostname: wsUrl.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: wsUrl.port === "" ? (secure ? 443 : 80) : Number(wsUrl.port),
+    endpoint: `${wsUrl.protocol}//${wsUrl.host}${wsUrl.pathname}`,
+  };
 }
 
 function discard(stream: ByteStream): void {

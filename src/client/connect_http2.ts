@@ -15,12 +15,16 @@ import {
   validateExtendedConnectResponse,
 } from "../protocol/extended_connect.ts";
 import { acceptServerResponse, buildClientOffer } from "../protocol/permessage_deflate_client.ts";
-import { parseWebSocketUrl } from "../protocol/websocket_url.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import { type AgreedDeflate, connectionOptionsFrom } from "../streams/connection_setup.ts";
 import { noop } from "../streams/noop.ts";
-import type { ConnectOptions, SocketTarget } from "./connect.ts";
+import {
+  type ConnectOptions,
+  offeredDeflate,
+  type SocketTarget,
+  webSocketTarget,
+} from "./connect.ts";
 
 /**
  * An extended CONNECT stream a runtime opened, with the server's answer.
@@ -85,21 +89,14 @@ export async function connectHttp2With(
   if (options.proxy !== undefined && options.proxy !== false) {
     throw new TypeError("Cannot connect over HTTP/2 through a proxy: leave out proxy or http2");
   }
-  const deflateOptions = options.deflateEngine === undefined || options.perMessageDeflate === false
-    ? undefined
-    : options.perMessageDeflate ?? {};
+  const deflateOptions = offeredDeflate(options);
   const request = createExtendedConnect({
     url,
     protocols: options.protocols,
     headers: options.headers,
     extensions: deflateOptions === undefined ? undefined : buildClientOffer(deflateOptions),
   });
-  const wsUrl = parseWebSocketUrl(url);
-  const secure = wsUrl.protocol === "wss:";
-  const hostname = wsUrl.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = wsUrl.port === "" ? (secure ? 443 : 80) : Number(wsUrl.port);
-  // Error messages name the endpoint but not the query or credentials, which may be secrets.
-  const endpoint = `${wsUrl.protocol}//${wsUrl.host}${wsUrl.pathname}`;
+  const { wsUrl, secure, hostname, port, endpoint } = webSocketTarget(url);
 
   const { signal } = options;
   signal?.throwIfAborted();
