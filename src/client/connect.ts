@@ -10,7 +10,6 @@
  */
 
 import { createClientHandshake, validateUpgradeResponse } from "../protocol/client_handshake.ts";
-import { HandshakeError } from "../protocol/errors.ts";
 import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import { acceptServerResponse, buildClientOffer } from "../protocol/permessage_deflate_client.ts";
@@ -31,6 +30,7 @@ import {
   type SocketProxy,
   socketProxy,
 } from "./proxy.ts";
+import { startHandshakeAttempt } from "./handshake_attempt.ts";
 import { readResponse } from "./read_response.ts";
 
 /**
@@ -324,32 +324,14 @@ export async function connectWith(
   const { signal } = options;
   signal?.throwIfAborted();
   const timeout = options.handshakeTimeout ?? 10_000;
-  // One signal for both ways an attempt ends early: the caller's abort and the timeout.
-  const attempt = new AbortController();
-  const timer = setTimeout(() => {
-    attempt.abort(
-      new HandshakeError(
-        `Cannot connect to ${endpoint}: no WebSocket connection within ${timeout} ms ` +
-          `(rfc6455#section-4.1)`,
-        0,
-      ),
-    );
-  }, timeout);
-  const onAbort = (): void => attempt.abort(signal?.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  const ended = new Promise<never>((_, reject) => {
-    attempt.signal.addEventListener("abort", () => reject(attempt.signal.reason), { once: true });
-  });
-  ended.catch(noop);
-  // Every failure is the abort reason, a HandshakeError, or a transport error wrapped in one.
-  const failure = (error: unknown): unknown => {
-    if (attempt.signal.aborted) return attempt.signal.reason;
-    if (error instanceof HandshakeError) return error;
-    const detail = error instanceof Error ? error.message : String(error);
-    return new HandshakeError(`Cannot connect to ${endpoint}: ${detail}`, 0, undefined, {
-      cause: error,
-    });
-  };
+  const attempt = startHandshakeAttempt(
+    signal,
+    timeout,
+    endpoint,
+    `Cannot connect to ${endpoint}: no WebSocket connection within ${timeout} ms ` +
+      "(rfc6455#section-4.1)",
+  );
+  const { ended, failure } = attempt;
 
   try {
     const opening = openSocket({
@@ -401,8 +383,7 @@ export async function connectWith(
     writer.releaseLock();
     return new Connection(stream, connectionOptions);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    attempt.finish();
   }
 }
 

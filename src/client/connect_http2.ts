@@ -8,7 +8,6 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc8441}
  */
 
-import { HandshakeError } from "../protocol/errors.ts";
 import {
   createExtendedConnect,
   ExtendedConnectUnsupportedError,
@@ -19,6 +18,7 @@ import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import { type AgreedDeflate, connectionOptionsFrom } from "../streams/connection_setup.ts";
 import { noop } from "../streams/noop.ts";
+import { startHandshakeAttempt } from "./handshake_attempt.ts";
 import {
   type ConnectOptions,
   offeredDeflate,
@@ -101,18 +101,12 @@ export async function connectHttp2With(
   const { signal } = options;
   signal?.throwIfAborted();
   const timeout = options.handshakeTimeout ?? 10_000;
-  const attempt = new AbortController();
-  const timer = setTimeout(() => {
-    attempt.abort(
-      new HandshakeError(
-        `Cannot connect to ${endpoint}: no WebSocket stream within ${timeout} ms ` +
-          "(rfc8441#section-4)",
-        0,
-      ),
-    );
-  }, timeout);
-  const onAbort = (): void => attempt.abort(signal?.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
+  const attempt = startHandshakeAttempt(
+    signal,
+    timeout,
+    endpoint,
+    `Cannot connect to ${endpoint}: no WebSocket stream within ${timeout} ms (rfc8441#section-4)`,
+  );
   try {
     let opened: OpenedHttp2Stream | null;
     try {
@@ -121,12 +115,7 @@ export async function connectHttp2With(
         request.fields,
       );
     } catch (error) {
-      if (attempt.signal.aborted) throw attempt.signal.reason;
-      if (error instanceof HandshakeError) throw error;
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new HandshakeError(`Cannot connect to ${endpoint}: ${detail}`, 0, undefined, {
-        cause: error,
-      });
+      throw attempt.failure(error);
     }
     // rfc8441#section-3: without SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 the client MUST NOT send
     // an extended CONNECT
@@ -159,7 +148,6 @@ export async function connectHttp2With(
       throw error;
     }
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    attempt.finish();
   }
 }

@@ -125,7 +125,22 @@ export type RefusalWriter = (
   reader?: ReadableStreamDefaultReader<Uint8Array>,
 ) => Promise<void>;
 
-function writeRefusal(
+/**
+ * Writes an HTTP/1.1 refusal (status, fields and a text body), then closes the stream: the
+ * default {@linkcode RefusalWriter}.
+ *
+ * @example
+ * ```ts ignore
+ * await writeRefusal(stream, 404, undefined, "No route\n");
+ * ```
+ * @param stream The byte stream.
+ * @param status The HTTP status.
+ * @param headers Further fields.
+ * @param body The text body.
+ * @param reader The stream's reader when the caller holds it.
+ * @returns Resolves once the stream is done with.
+ */
+export function writeRefusal(
   stream: ByteStream,
   status: number,
   headers: HeadersInit | undefined,

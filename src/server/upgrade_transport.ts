@@ -17,7 +17,7 @@ import {
   validateUpgradeRequest,
 } from "../protocol/server_handshake.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { refusal, refuse } from "./refuse.ts";
+import { refuse, writeRefusal } from "./refuse.ts";
 import { responseBytes } from "./response_bytes.ts";
 
 /**
@@ -125,15 +125,7 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
       return written;
     };
   },
-  refuse(
-    stream: ByteStream,
-    status: number,
-    headers: HeadersInit | undefined,
-    body: string,
-    reader?: ReadableStreamDefaultReader<Uint8Array>,
-  ): Promise<void> {
-    return refuse(stream, refusal(status, body, headers), reader);
-  },
+  refuse: writeRefusal,
   async refuseWith(stream: ByteStream, response: Response): Promise<void> {
     await refuse(stream, await responseBytes(response, false));
   },
