@@ -18,9 +18,16 @@ const MAX_READ = 64 * 1024;
 
 function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
   let size = MIN_READ;
-  return new ReadableStream<Uint8Array>({
+  // A byte stream: the connection reads it into buffers of its own (BYOB), reused while nothing
+  // refers to them, so streaming gigabytes through leaves next to no garbage. A default reader
+  // gets a new buffer per read, sized as above.
+  return new ReadableStream({
+    type: "bytes",
     async pull(controller): Promise<void> {
-      const buffer = new Uint8Array(size);
+      const view = controller.byobRequest?.view;
+      const buffer = view === null || view === undefined
+        ? new Uint8Array(size)
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       let read: number | null;
       try {
         read = await conn.read(buffer);
@@ -30,6 +37,11 @@ function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
       }
       if (read === null) {
         controller.close();
+        controller.byobRequest?.respond(0);
+        return;
+      }
+      if (view !== null && view !== undefined) {
+        controller.byobRequest!.respond(read);
         return;
       }
       if (read === size && size < MAX_READ) size *= 2;
@@ -43,7 +55,7 @@ function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
         // already closed
       }
     },
-  }, { highWaterMark: 0 });
+  });
 }
 
 /**
@@ -85,6 +97,7 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
       const remote = conn.remoteAddr;
       yield {
         readable: readableOf(conn),
+        byob: true,
         writable: conn.writable,
         remoteAddr: { hostname: remote.hostname, port: remote.port },
         localAddr: { hostname: addr.hostname, port: addr.port },
@@ -187,6 +200,7 @@ export async function openSocket(target: SocketTarget): Promise<ByteStream> {
   const local = tcp.localAddr;
   return {
     readable: readableOf(conn),
+    byob: true,
     writable: conn.writable,
     remoteAddr: { hostname: remote.hostname, port: remote.port },
     localAddr: { hostname: local.hostname, port: local.port },

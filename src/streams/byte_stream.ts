@@ -37,6 +37,15 @@ export interface NetAddr {
 export interface ByteStream {
   /** Bytes from the peer. */
   readable: ReadableStream<Uint8Array>;
+  /**
+   * Set when `readable` is a byte stream (`type: "bytes"`, as `Deno.Conn.readable` is): the
+   * connection then reads it with a BYOB reader into buffers of its own, reused from one read to
+   * the next while nothing it handed out still refers to them, instead of a fresh buffer per
+   * read. A stream of gigabytes then leaves next to no garbage behind, where it otherwise leaves
+   * its size in buffers for the garbage collector.
+   * @default {false}
+   */
+  byob?: boolean;
   /** Bytes to the peer. */
   writable: WritableStream<Uint8Array>;
   /** The peer's address, when the transport has one. */

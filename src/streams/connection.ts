@@ -54,7 +54,7 @@ import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { MessageSource } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
 import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
-import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
+import { ReadPump, type ReadPumpHooks, transportReader } from "./read_pump.ts";
 import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
 import { closeTransport } from "./transport_close.ts";
 
@@ -193,7 +193,7 @@ export class Connection implements AsyncIterable<Message> {
       this.#resolveClosed = resolve;
     });
     this.#inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
-    const reader = stream.readable.getReader();
+    const reader = transportReader(stream);
     this.#writer = stream.writable.getWriter();
     this.#frames = new FrameWriter(
       this.#session,

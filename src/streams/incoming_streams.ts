@@ -62,8 +62,10 @@ export class IncomingStreams {
   #pending: IncomingMessageStream[] = [];
   #readers: Reader[] = [];
   // The message being received, until its end.
-  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #controller: ReadableByteStreamController | undefined;
   #discarding = false;
+  // Set once the current stream's reader has read into a buffer of its own (BYOB).
+  #ownBuffers = false;
   #demand: (() => void) | undefined;
   #ended = false;
 
@@ -84,7 +86,11 @@ export class IncomingStreams {
   get isFull(): boolean {
     if (this.#pending.length > 0) return true;
     const controller = this.#controller;
-    return controller !== undefined && !this.#discarding && (controller.desiredSize ?? 0) <= 0;
+    if (controller === undefined || this.#discarding) return false;
+    // A reader that brings its own buffers is given bytes only while one of them waits, so
+    // that they go straight into it instead of into a chunk of the stream's queue first.
+    if (this.#ownBuffers) return controller.byobRequest === null;
+    return (controller.desiredSize ?? 0) <= 0;
   }
 
   /**
@@ -113,21 +119,28 @@ export class IncomingStreams {
    * @param text Whether it is a Text message.
    */
   start(text: boolean): void {
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const readable = new ReadableStream<Uint8Array>({
+    let controller!: ReadableByteStreamController;
+    // A byte stream, so a reader can bring its own buffer (BYOB) and read a message of any size
+    // without a new buffer per chunk.
+    const readable: ReadableStream<Uint8Array> = new ReadableStream({
+      type: "bytes",
       start: (c) => {
         controller = c;
       },
-      pull: () => this.#wake(),
+      pull: (c) => {
+        if (c.byobRequest !== null && this.#controller === c) this.#ownBuffers = true;
+        this.#wake();
+      },
       cancel: () => {
         if (this.#controller === controller) {
           this.#discarding = true;
           this.#wake();
         }
       },
-    }, { highWaterMark: this.#highWaterMark, size: (chunk) => chunk?.byteLength ?? 0 });
+    }, { highWaterMark: this.#highWaterMark });
     this.#controller = controller;
     this.#discarding = false;
+    this.#ownBuffers = false;
     const stream: IncomingMessageStream = {
       opcode: text ? Opcode.Text : Opcode.Binary,
       readable,
@@ -138,14 +151,29 @@ export class IncomingStreams {
   }
 
   /**
-   * The next bytes of the current message.
+   * The next bytes of the current message: copied into the buffer of a waiting BYOB read, and
+   * what does not fit (or everything, when no such read waits) into a new chunk. They are
+   * copied because they are a view of the socket's read buffer, which is read into again (and
+   * which a byte stream's `enqueue` would take over).
    *
-   * @param bytes The bytes; the stream hands out this very view.
+   * @param bytes The bytes; not kept.
    */
   data(bytes: Uint8Array): void {
-    if (this.#discarding || this.#controller === undefined) return;
+    const controller = this.#controller;
+    if (this.#discarding || controller === undefined || bytes.length === 0) return;
     try {
-      this.#controller.enqueue(bytes);
+      const request = controller.byobRequest;
+      const view = request?.view;
+      if (view !== null && view !== undefined && view.byteLength > 0) {
+        const fits = Math.min(view.byteLength, bytes.length);
+        new Uint8Array(view.buffer, view.byteOffset, fits).set(
+          fits === bytes.length ? bytes : bytes.subarray(0, fits),
+        );
+        request!.respond(fits);
+        if (fits === bytes.length) return;
+        bytes = bytes.subarray(fits);
+      }
+      controller.enqueue(bytes.slice());
     } catch {
       // The stream was cancelled or errored by its reader: drop the rest of the message.
       this.#discarding = true;
@@ -156,7 +184,12 @@ export class IncomingStreams {
   end(): void {
     const controller = this.#controller;
     this.#controller = undefined;
-    if (controller !== undefined && !this.#discarding) controller.close();
+    if (controller !== undefined && !this.#discarding) {
+      controller.close();
+      // A BYOB read still waiting ends only when told so (Streams: a closed byte stream's
+      // pending read is committed with respond(0)).
+      controller.byobRequest?.respond(0);
+    }
   }
 
   /**

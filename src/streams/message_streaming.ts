@@ -167,7 +167,8 @@ export class MessageStreaming {
         `Cannot hold compressed message: ${held.bytes} bytes so far, limit is ${limit} (rfc6455#section-10.4)`,
       );
     }
-    held.parts.push(bytes);
+    // A copy: `bytes` is a view of the socket's read buffer, which is read into again.
+    held.parts.push(bytes.slice());
     return undefined;
   }
 

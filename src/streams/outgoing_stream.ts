@@ -37,6 +37,10 @@ export const MAX_SENT_FRAGMENT: number = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+// The buffers a byte stream source is read into.
+const BYOB_CHUNK = 64 * 1024;
+
+function noop(): void {}
 
 /**
  * Sends one message from `source` as fragments (rfc6455#section-5.4): a Text or Binary frame,
@@ -64,6 +68,15 @@ export async function writeMessageStream(
   opcode: typeof Opcode.Text | typeof Opcode.Binary,
   progress: { started: boolean },
 ): Promise<void> {
+  if (source instanceof ReadableStream) {
+    let reader: ReadableStreamBYOBReader | undefined;
+    try {
+      reader = source.getReader({ mode: "byob" });
+    } catch {
+      // Not a byte stream: read it chunk by chunk below.
+    }
+    if (reader !== undefined) return writeByteStream(session, frames, reader, opcode, progress);
+  }
   const iterator: AsyncIterator<Uint8Array | string> = source instanceof ReadableStream
     ? readerIterator(source.getReader())
     : source[Symbol.asyncIterator]();
@@ -106,4 +119,54 @@ function readerIterator(
       return { done: true, value: undefined };
     },
   };
+}
+
+/**
+ * Sends a byte stream's bytes (a received message's stream, say) read into two buffers of its
+ * own, each read into again once its bytes have been written: no buffer per chunk, however big
+ * the message. Two reads are kept waiting so that bytes arriving while one buffer is being
+ * written can go straight into the other.
+ */
+async function writeByteStream(
+  session: Session,
+  frames: FrameWriter,
+  reader: ReadableStreamBYOBReader,
+  opcode: typeof Opcode.Text | typeof Opcode.Binary,
+  progress: { started: boolean },
+): Promise<void> {
+  const reads = [readInto(reader, new ArrayBuffer(BYOB_CHUNK))];
+  reads.push(readInto(reader, new ArrayBuffer(BYOB_CHUNK)));
+  let next: Opcode = opcode;
+  try {
+    for (let turn = 0;; turn ^= 1) {
+      const { value, done } = await reads[turn]!;
+      if (done) break;
+      session.sendFragment(next, value, false);
+      next = Opcode.Continuation;
+      progress.started = true;
+      await frames.afterWrite(false);
+      // The frame's payload may be this very buffer (large frames are written without a copy):
+      // it is read into again only once the write has completed.
+      frames.flush();
+      await frames.written;
+      reads[turn] = readInto(reader, value.buffer as ArrayBuffer);
+    }
+    session.sendFragment(next, EMPTY, true);
+    await frames.afterWrite(false);
+  } catch (error) {
+    await reader.cancel().catch(noop);
+    throw error;
+  }
+}
+
+/** One BYOB read into `buffer`; a failure is handled where the read is awaited. */
+function readInto(
+  reader: ReadableStreamBYOBReader,
+  buffer: ArrayBuffer,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  const read = reader.read(new Uint8Array(buffer)) as Promise<
+    ReadableStreamReadResult<Uint8Array>
+  >;
+  read.catch(noop);
+  return read;
 }

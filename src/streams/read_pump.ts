@@ -9,6 +9,7 @@
 import { CloseCode } from "../protocol/close_code.ts";
 import { WebSocketError } from "../protocol/errors.ts";
 import type { Session, SessionEvent } from "../protocol/session.ts";
+import type { ByteStream } from "./byte_stream.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
 import type { IncomingStreams } from "./incoming_streams.ts";
@@ -19,6 +20,38 @@ import { noop } from "./noop.ts";
 
 // Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
+// Sizes of the buffers a BYOB transport is read into: small for a connection that mostly
+// idles, doubled while reads fill them.
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
+const NO_EVENTS: readonly SessionEvent[] = [];
+
+/**
+ * The reader of a connection's transport: a BYOB reader when the transport says its readable
+ * is a byte stream ({@linkcode ByteStream.byob}), otherwise a default one.
+ *
+ * @example
+ * ```ts ignore
+ * const reader = transportReader(stream);
+ * ```
+ */
+export type TransportReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+
+/**
+ * Takes the reader of a connection's transport.
+ *
+ * @example
+ * ```ts ignore
+ * const pump = new ReadPump(transportReader(stream), session, ...);
+ * ```
+ * @param stream The transport.
+ * @returns A BYOB reader when `stream.byob` is set, otherwise a default reader.
+ */
+export function transportReader(stream: ByteStream): TransportReader {
+  return stream.byob === true
+    ? stream.readable.getReader({ mode: "byob" })
+    : stream.readable.getReader();
+}
 
 /**
  * What a {@linkcode ReadPump} hands back to the connection that owns it. Each function takes
@@ -56,6 +89,11 @@ export interface ReadPumpHooks<Owner> {
  * shared {@linkcode MemoryBudget}; a chunk that would overdraw it fails the connection with 1013
  * (try again later).
  *
+ * A BYOB transport is read into a buffer of the pump's own, which is read into again as long as
+ * nothing that was handed on keeps a view of it: no message or control payload made of its bytes
+ * and no bytes of an unfinished message held (streamed message bytes are copied on). Otherwise
+ * the buffer is left to its views and the next read gets a new one.
+ *
  * @example
  * ```ts ignore
  * const pump = new ReadPump(reader, session, inbox, undefined, frames, undefined, undefined, budget,
@@ -68,7 +106,7 @@ export interface ReadPumpHooks<Owner> {
  */
 export class ReadPump<Owner> {
   /** The transport's reader; the pump owns it until the transport is closed. */
-  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly reader: TransportReader;
   readonly #session: Session;
   readonly #inbox: InboundQueue;
   readonly #incoming: IncomingStreams | undefined;
@@ -88,6 +126,11 @@ export class ReadPump<Owner> {
   #stopped = false;
   #transportEnded = false;
   #transportEndWaiter: (() => void) | undefined;
+  // A BYOB transport: the buffer the next read may reuse, and the size to read.
+  readonly #byob: boolean;
+  #spare: ArrayBuffer | undefined;
+  #readSize = MIN_READ;
+  #lastEvents: readonly SessionEvent[] = NO_EVENTS;
 
   /**
    * Creates the pump; {@linkcode ReadPump.prototype.start} starts it.
@@ -105,7 +148,7 @@ export class ReadPump<Owner> {
    * @param hooks The connection's reactions.
    */
   constructor(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
+    reader: TransportReader,
     session: Session,
     inbox: InboundQueue,
     incoming: IncomingStreams | undefined,
@@ -117,6 +160,8 @@ export class ReadPump<Owner> {
     hooks: ReadPumpHooks<Owner>,
   ) {
     this.reader = reader;
+    this.#byob = typeof ReadableStreamBYOBReader === "function" &&
+      reader instanceof ReadableStreamBYOBReader;
     this.#session = session;
     this.#inbox = inbox;
     this.#incoming = incoming;
@@ -180,7 +225,15 @@ export class ReadPump<Owner> {
           await this.#frames.written.catch(noop);
           this.#replies = 0;
         }
-        const { value, done } = await this.reader.read();
+        if (this.#byob) {
+          const { value, done } = await this.#readOwn(this.reader as ReadableStreamBYOBReader);
+          if (done) break;
+          if (!this.#stopped) this.#receive(value);
+          this.#recycle(value);
+          continue;
+        }
+        const { value, done } = await (this.reader as ReadableStreamDefaultReader<Uint8Array>)
+          .read();
         if (done) break;
         if (!this.#stopped) this.#receive(value);
       }
@@ -192,10 +245,57 @@ export class ReadPump<Owner> {
     this.#hooks.ended(this.#owner);
   }
 
+  /** Reads a BYOB transport into the spare buffer, or a new one. */
+  #readOwn(reader: ReadableStreamBYOBReader): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const size = this.#readSize;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    // A spare much larger than needed is let go too, so an idle connection waits on a small one.
+    const buffer = spare !== undefined && spare.byteLength >= size && spare.byteLength <= 2 * size
+      ? spare
+      : new ArrayBuffer(size);
+    return reader.read(new Uint8Array(buffer, 0, size));
+  }
+
+  /** After a BYOB read: keeps its buffer for the next read unless something still refers to it. */
+  #recycle(chunk: Uint8Array): void {
+    const size = this.#readSize;
+    if (chunk.length === size && size < MAX_READ) this.#readSize = size * 2;
+    else if (chunk.length < size >> 2 && size > MIN_READ) this.#readSize = size >> 1;
+    // Events still waiting for an inflation to finish are handled later: keep off until then.
+    if (this.#deflate?.inbound === undefined && !this.#retained(chunk.buffer, this.#lastEvents)) {
+      this.#spare = chunk.buffer as ArrayBuffer;
+    }
+    this.#lastEvents = NO_EVENTS;
+  }
+
+  /**
+   * Whether the session or the connection may still refer to `buffer`: bytes of an unfinished
+   * message are held, or an event carries a payload that is a view of it. Streamed message bytes
+   * (`streamData`) are not counted: they are copied before they are handed on.
+   */
+  #retained(buffer: ArrayBufferLike, events: readonly SessionEvent[]): boolean {
+    if (this.#session.heldBytes > 0) return true;
+    for (const event of events) {
+      switch (event.type) {
+        case "message":
+          if (typeof event.data !== "string" && event.data.buffer === buffer) return true;
+          break;
+        case "compressed":
+        case "ping":
+        case "pong":
+          if (event.data.buffer === buffer) return true;
+          break;
+      }
+    }
+    return false;
+  }
+
   #receive(chunk: Uint8Array): void {
     this.#keepalive?.heard();
     const pending = this.#session.pendingBytes;
     const events = this.#session.receive(chunk);
+    if (this.#byob) this.#lastEvents = events;
     this.#replies += this.#session.pendingBytes - pending;
     this.#hooks.events(this.#owner, events);
     const held = this.#session.heldBytes;

@@ -7,6 +7,7 @@
 
 import type { Role } from "../protocol/frame.ts";
 import type { Clock } from "./clock.ts";
+import type { TransportReader } from "./read_pump.ts";
 
 function noop(): void {}
 
@@ -32,7 +33,7 @@ function noop(): void {}
  * @returns A promise that settles when the transport is closed.
  */
 export async function closeTransport(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: TransportReader,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   role: Role,
   graceful: boolean,

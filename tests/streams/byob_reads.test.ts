@@ -1,0 +1,216 @@
+// Reading and writing through buffers of one's own (BYOB): a transport whose readable is a byte
+// stream (`ByteStream.byob`, as Deno's sockets are) is read into a buffer the read pump reuses
+// while nothing refers to it, a received message's stream can be read into the reader's own
+// buffer, and `sendStream` reads a byte stream into buffers of its own. Over an in-memory
+// transport built here: the byte stream records what each read's buffer held before it was
+// filled, which shows whether a buffer was reused or new.
+import { describe, expect, it } from "vitest";
+import type { Frame } from "../../src/protocol/frame.ts";
+import { FrameParser } from "../../src/protocol/frame_parser.ts";
+import { Opcode } from "../../src/protocol/opcode.ts";
+import type { ByteStream } from "../../src/streams/byte_stream.ts";
+import { Connection } from "../../src/streams/connection.ts";
+import type { ConnectionOptions } from "../../src/streams/connection_options.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
+import { concatBytes, frame } from "../_helpers/conformance_peer.ts";
+import { withTimeout } from "../_helpers/with_timeout.ts";
+
+interface ByobTransport {
+  stream: ByteStream;
+  /** Bytes from the peer, handed to the next read. */
+  push(bytes: Uint8Array): void;
+  /** What each BYOB read's buffer held before it was filled, in order. */
+  before: Uint8Array[];
+  /** The server's frames, as the peer parses them. */
+  frames: Frame[];
+}
+
+function byobTransport(): ByobTransport {
+  const waiting: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  const before: Uint8Array[] = [];
+  const frames: Frame[] = [];
+  const parser = new FrameParser({ role: "client" });
+  const readable = new ReadableStream({
+    type: "bytes",
+    async pull(controller): Promise<void> {
+      const request = controller.byobRequest;
+      const view = request?.view;
+      if (view !== null && view !== undefined) {
+        before.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice());
+      }
+      while (waiting.length === 0) await new Promise<void>((resolve) => wake = resolve);
+      const bytes = waiting.shift()!;
+      if (request === null || request === undefined || view === null || view === undefined) {
+        controller.enqueue(bytes.slice());
+        return;
+      }
+      const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      const fits = Math.min(target.length, bytes.length);
+      target.set(bytes.subarray(0, fits));
+      if (fits < bytes.length) waiting.unshift(bytes.subarray(fits));
+      request.respond(fits);
+    },
+  });
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk): void {
+      parser.push(chunk.slice(), (f) => frames.push({ ...f, payload: f.payload.slice() }));
+    },
+  });
+  return {
+    stream: { readable, writable, byob: true },
+    push(bytes): void {
+      waiting.push(bytes);
+      wake?.();
+      wake = undefined;
+    },
+    before,
+    frames,
+  };
+}
+
+function server(
+  transport: ByobTransport,
+  options: Omit<ConnectionOptions, "role" | "clock"> = {},
+): Connection {
+  return new Connection(transport.stream, {
+    role: "server",
+    clock: new FakeClock(),
+    heartbeatInterval: 0,
+    ...options,
+  });
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 0));
+  expect(condition()).toBe(true);
+}
+
+describe("a BYOB transport (ByteStream.byob)", () => {
+  it("is read into one buffer again and again while nothing refers to it (streamed bytes are copied on)", async () => {
+    const transport = byobTransport();
+    const ws = server(transport, { streaming: {} });
+    const streams = ws.messageStreams();
+    transport.push(frame(Opcode.Binary, new Uint8Array(1000).fill(0xaa), { fin: false }));
+    const { value: message } = await streams.next();
+    const reader = message!.readable.getReader();
+    const first = await reader.read();
+    await until(() => transport.before.length === 2);
+    transport.push(frame(Opcode.Continuation, new Uint8Array(10).fill(0xbb)));
+    const second = await reader.read();
+    // The second read's buffer is the first one: it still holds the first frame's header
+    // (0x02: a Binary frame without FIN) and its unmasked payload.
+    expect(transport.before[1]![0]).toBe(0x02);
+    expect(transport.before[1]![8]).toBe(0xaa); // after 2 + 2 + 4 header bytes
+    // What the message's reader got are copies, unchanged by the reuse.
+    expect(first.value).toEqual(new Uint8Array(1000).fill(0xaa));
+    expect(second.value).toEqual(new Uint8Array(10).fill(0xbb));
+    expect((await reader.read()).done).toBe(true);
+    ws.terminate();
+  });
+
+  it("gets a new buffer while a delivered message is a view of the last one", async () => {
+    const transport = byobTransport();
+    const ws = server(transport);
+    const messages = ws[Symbol.asyncIterator]();
+    transport.push(concatBytes(
+      frame(Opcode.Binary, new Uint8Array(100).fill(1)),
+      frame(Opcode.Binary, new Uint8Array(100).fill(2)),
+      frame(Opcode.Binary, new Uint8Array(100).fill(3)),
+    ));
+    const kept = [];
+    for (let i = 0; i < 3; i++) kept.push((await messages.next()).value as Uint8Array);
+    await until(() => transport.before.length === 2);
+    transport.push(frame(Opcode.Binary, new Uint8Array(100).fill(4)));
+    const fourth = (await messages.next()).value as Uint8Array;
+    // A new buffer (all zeros), so the three messages still read as they arrived.
+    expect(transport.before[1]!.every((byte) => byte === 0)).toBe(true);
+    expect(kept.map((m) => [m.length, m[0], m[99]])).toEqual([[100, 1, 1], [100, 2, 2], [
+      100,
+      3,
+      3,
+    ]]);
+    expect([fourth.length, fourth[0]]).toEqual([100, 4]);
+    ws.terminate();
+  });
+
+  it("gets a new buffer while a message that spans reads is held", async () => {
+    const transport = byobTransport();
+    const ws = server(transport);
+    const messages = ws[Symbol.asyncIterator]();
+    const whole = frame(Opcode.Binary, new Uint8Array(3000).map((_, i) => i & 0xff));
+    transport.push(whole.subarray(0, 1500));
+    await until(() => transport.before.length === 2);
+    transport.push(whole.subarray(1500));
+    const message = (await withTimeout(messages.next(), 5_000, "the message")).value as Uint8Array;
+    expect(transport.before[1]!.every((byte) => byte === 0)).toBe(true);
+    expect(message).toEqual(new Uint8Array(3000).map((_, i) => i & 0xff));
+    ws.terminate();
+  });
+});
+
+describe("a received message's stream read with a BYOB reader", () => {
+  it("fills the reader's own buffer, read into again and again", async () => {
+    const transport = byobTransport();
+    const ws = server(transport, { streaming: {} });
+    const streams = ws.messageStreams();
+    const payload = new Uint8Array(20_000).map((_, i) => i % 251);
+    transport.push(frame(Opcode.Binary, payload));
+    const { value: message } = await streams.next();
+    const reader = message!.readable.getReader({ mode: "byob" });
+    const received: Uint8Array[] = [];
+    let buffer = new ArrayBuffer(16_384);
+    for (let i = 0; i < 100; i++) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done) break;
+      // The bytes are in the buffer the reader brought (transferred back to it).
+      expect(value!.buffer.byteLength).toBe(16_384);
+      received.push(value!.slice());
+      buffer = value!.buffer as ArrayBuffer;
+    }
+    expect(concatBytes(...received)).toEqual(payload);
+    ws.terminate();
+  });
+});
+
+describe("sendStream from a byte stream", () => {
+  it("sends its bytes, read into buffers of its own, as one fragmented message in order", async () => {
+    const transport = byobTransport();
+    const ws = server(transport);
+    const parts = [
+      new Uint8Array(70_000).fill(7),
+      new Uint8Array(5).fill(8),
+      new Uint8Array(300).fill(9),
+    ];
+    let next = 0;
+    const source = new ReadableStream({
+      type: "bytes",
+      pull(controller): void {
+        const part = parts[next++];
+        if (part === undefined) {
+          controller.close();
+          controller.byobRequest?.respond(0);
+          return;
+        }
+        const view = controller.byobRequest!.view!;
+        const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        const fits = Math.min(target.length, part.length);
+        target.set(part.subarray(0, fits));
+        if (fits < part.length) parts.splice(next, 0, part.subarray(fits));
+        controller.byobRequest!.respond(fits);
+      },
+    });
+    await withTimeout(ws.sendStream(source, Opcode.Binary), 5_000, "the streamed send");
+    await until(() => transport.frames.at(-1)?.fin === true);
+    const frames = transport.frames;
+    expect(frames[0]!.opcode).toBe(Opcode.Binary);
+    expect(frames.slice(1).every((f) => f.opcode === Opcode.Continuation)).toBe(true);
+    expect(frames.slice(0, -1).every((f) => !f.fin)).toBe(true);
+    expect(concatBytes(...frames.map((f) => f.payload))).toEqual(concatBytes(
+      new Uint8Array(70_000).fill(7),
+      new Uint8Array(5).fill(8),
+      new Uint8Array(300).fill(9),
+    ));
+    ws.terminate();
+  });
+});
