@@ -11,7 +11,8 @@
  */
 
 import { TimeoutError, type WebSocketError } from "../protocol/errors.ts";
-import type { Session, SessionEvent } from "../protocol/session.ts";
+import type { Session } from "../protocol/session.ts";
+import type { SessionEvent } from "../protocol/session_events.ts";
 import type { Clock } from "./clock.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 import type { MessageDeflate } from "./message_deflate.ts";

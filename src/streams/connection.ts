@@ -26,7 +26,7 @@
 import type { Message } from "../protocol/message.ts";
 import type { PreparedFrame } from "../protocol/prepared_frame.ts";
 import { Opcode } from "../protocol/opcode.ts";
-import type { CloseEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { closeConnection, terminate } from "./connection_end.ts";
 import type { ConnectionOptions } from "./connection_options.ts";

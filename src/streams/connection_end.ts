@@ -8,7 +8,8 @@
 
 import { CloseCode } from "../protocol/close_code.ts";
 import { ConnectionClosedError, type TimeoutError } from "../protocol/errors.ts";
-import type { CloseEvent, Session } from "../protocol/session.ts";
+import type { Session } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { Clock } from "./clock.ts";
 import type { ClosingDeadlines } from "./closing_deadlines.ts";
 import type { ObservedConnection } from "./connection_observer.ts";

@@ -10,7 +10,8 @@
  */
 
 import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
-import { type CloseEvent, Session } from "../protocol/session.ts";
+import { Session } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { TimeoutError } from "../protocol/errors.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";

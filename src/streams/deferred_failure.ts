@@ -9,7 +9,7 @@
 
 import { CloseCode } from "../protocol/close_code.ts";
 import { WebSocketError } from "../protocol/errors.ts";
-import type { CloseEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { ClosingDeadlines } from "./closing_deadlines.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";

@@ -11,7 +11,7 @@
 
 import type { WebSocketError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
-import type { SessionEvent } from "../protocol/session.ts";
+import type { SessionEvent } from "../protocol/session_events.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
 import { endConnection, type EndingParts } from "./connection_end.ts";
 import { caughtUp, deferFailure } from "./deferred_failure.ts";
