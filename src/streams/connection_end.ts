@@ -8,17 +8,18 @@
 
 import { CloseCode } from "../protocol/close_code.ts";
 import { ConnectionClosedError, type TimeoutError } from "../protocol/errors.ts";
-import type { Session } from "../protocol/session.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
-import type { Clock } from "./clock.ts";
-import type { ClosingDeadlines } from "./closing_deadlines.ts";
+import {
+  applyCloseReply,
+  awaitCloseAnswer,
+  cancelClosing,
+  type ClosingParts,
+} from "./closing_deadlines.ts";
 import type { ObservedConnection } from "./connection_observer.ts";
 import { diagnosticsWanted } from "./diagnostics.ts";
-import type { FrameWriter } from "./frame_writer.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
 import type { Keepalive } from "./keepalive.ts";
 import { publishLimitDiagnostic } from "./limit_diagnostic.ts";
-import type { MessageDeflate } from "./message_deflate.ts";
 import type { MessageStreaming } from "./message_streaming.ts";
 import { noop } from "./noop.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
@@ -36,29 +37,17 @@ import { closeTransport } from "./transport_close.ts";
  * terminate(parts);
  * ```
  */
-export interface EndingParts {
+export interface EndingParts extends ClosingParts {
   /** What the diagnostics event names. */
   readonly connection: ObservedConnection;
-  /** The protocol state. */
-  readonly session: Session;
-  /** Where the close deadlines are measured. */
-  readonly clock: Clock;
-  /** The bound, in milliseconds, of each wait of the closing phase. */
-  readonly closeTimeout: number;
   /** The transport's writer. */
   readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-  /** Output batching; ended with the connection's error. */
-  readonly frames: FrameWriter;
   /** Received messages; ended so that readers see the end. */
   readonly inbox: InboundQueue;
   /** The read loop; stopped, and its reader handed to the transport close. */
   readonly pump: Pick<ReadPump<unknown>, "reader" | "stop" | "peerClosed">;
-  /** What waits in the closing phase. */
-  readonly closing: ClosingDeadlines<unknown>;
   /** Heartbeat and idle timers, when on. */
   readonly keepalive: Pick<Keepalive<unknown>, "stop"> | undefined;
-  /** permessage-deflate, when agreed. */
-  readonly deflate: MessageDeflate | undefined;
   /** The streaming receive side, with the `streaming` option. */
   readonly streaming: MessageStreaming | undefined;
   /** Who ended the connection, with an observer. */
@@ -98,9 +87,9 @@ export function closeConnection(
     // Messages still being compressed go first.
     return outbound.then(() => closeConnection(c, code, reason));
   }
-  if (c.closing.replyDue) {
+  if (c.replyDue) {
     // The peer already sent its Close: answering it ends the closing handshake.
-    c.closing.applyCloseReply();
+    applyCloseReply(c);
     return c.closed;
   }
   if (c.closeEvent === undefined && c.session.readyState === "open") {
@@ -112,7 +101,7 @@ export function closeConnection(
     }
     c.bookkeeping?.sentClose(sent ?? CloseCode.NoStatusReceived);
     c.frames.flush();
-    c.closing.awaitAnswer();
+    awaitCloseAnswer(c);
   }
   return c.closed;
 }
@@ -182,7 +171,7 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
   c.pump.stop();
   c.deflate?.close();
   if (c.session.readyState !== "closed") c.session.transportClosed();
-  c.closing.cancel();
+  cancelClosing(c);
   const error = closedError(c);
   c.frames.end(error);
   c.pings?.rejectAll(error);

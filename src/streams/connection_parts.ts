@@ -12,10 +12,10 @@
 import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
 import { Session } from "../protocol/session.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
-import type { TimeoutError } from "../protocol/errors.ts";
+import type { TimeoutError, WebSocketError } from "../protocol/errors.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
-import { ClosingDeadlines, type ClosingHooks } from "./closing_deadlines.ts";
+import { closingCaughtUp, type ClosingHooks } from "./closing_deadlines.ts";
 import { timedOut } from "./connection_end.ts";
 import type { ConnectionObserver, ObservedConnection } from "./connection_observer.ts";
 import type { ConnectionOptions } from "./connection_options.ts";
@@ -87,11 +87,6 @@ export class ConnectionParts implements SendParts {
   readonly streaming: MessageStreaming | undefined;
   /** Heartbeat and idle timers, when either is on. */
   readonly keepalive: Keepalive<ConnectionParts> | undefined;
-  /**
-   * The deferral policy: a protocol error, or the peer's Close, waits until the handler has
-   * read the messages that came before it (and answered them), but each at most closeTimeout.
-   */
-  readonly closing: ClosingDeadlines<ConnectionParts>;
   /** The read loop. */
   readonly pump: ReadPump<ConnectionParts>;
   /** Bytes waiting to be written beyond which the send policy applies. */
@@ -117,6 +112,19 @@ export class ConnectionParts implements SendParts {
   endedBy: TimeoutError | undefined;
   /** Messages dropped by the send-buffer policy. */
   dropped = 0;
+  // The closing phase (closing_deadlines.ts): a protocol error, or the peer's Close, waits
+  // until the handler has read the messages that came before it (and answered them), but each
+  // at most closeTimeout; after our Close, the peer has closeTimeout to answer.
+  /** The failure that waits, if one does. */
+  failure: WebSocketError | undefined;
+  /** Its timer. */
+  failureDeadline: unknown;
+  /** Whether the peer's Close waits for our reply. */
+  replyDue = false;
+  /** Its timer. */
+  replyDeadline: unknown;
+  /** The peer's time to answer our Close. */
+  handshakeDeadline: unknown;
 
   /**
    * Builds the session and the parts; reading starts with {@linkcode ConnectionParts.prototype.start}.
@@ -174,22 +182,13 @@ export class ConnectionParts implements SendParts {
         timedOut,
       );
     }
-    this.closing = new ClosingDeadlines(
-      this.clock,
-      this.closeTimeout,
-      session,
-      frames,
-      this.deflate,
-      this,
-      HOOKS,
-    );
     if (streaming !== false) {
       this.streaming = new MessageStreaming(
         options.readHighWaterMark ?? 65_536,
         maxMessageSize,
         session,
         frames,
-        this.closing,
+        this,
       );
     }
     this.pump = new ReadPump(
@@ -224,6 +223,20 @@ export class ConnectionParts implements SendParts {
   start(head: Uint8Array | undefined): void {
     this.observer?.opened(this.connection);
     this.pump.start(head);
+  }
+
+  /**
+   * What the closing phase calls back: the same object for every connection.
+   *
+   * @returns The hooks.
+   */
+  get closingHooks(): ClosingHooks<ConnectionParts> {
+    return HOOKS;
+  }
+
+  /** The handler has read everything that arrived: what waited for it goes out now. */
+  caughtUp(): void {
+    closingCaughtUp(this);
   }
 
   /**

@@ -10,7 +10,7 @@
 import { CloseCode } from "../protocol/close_code.ts";
 import { WebSocketError } from "../protocol/errors.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
-import type { ClosingDeadlines } from "./closing_deadlines.ts";
+import { type ClosingParts, holdFailure } from "./closing_deadlines.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 
@@ -23,13 +23,11 @@ import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
  * deferFailure(parts, new ProtocolError("Cannot accept frame: reserved bit set"), false);
  * ```
  */
-export interface DeferredFailureParts {
+export interface DeferredFailureParts extends ClosingParts {
   /** How the connection ended, once it has: nothing is deferred after that. */
   readonly closeEvent: CloseEvent | undefined;
   /** Received messages not yet read. */
   readonly inbox: InboundQueue;
-  /** Holds the failure until the handler catches up. */
-  readonly closing: ClosingDeadlines<unknown>;
   /** Who ended the connection, with an observer. */
   readonly bookkeeping: ObserverBookkeeping | undefined;
 }
@@ -49,7 +47,8 @@ export interface DeferredFailureParts {
 export function deferFailure(c: DeferredFailureParts, error: unknown, delivered: boolean): void {
   if (c.closeEvent !== undefined) return;
   c.bookkeeping?.ownEnd();
-  c.closing.deferFailure(
+  holdFailure(
+    c,
     error instanceof WebSocketError
       ? error
       : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
@@ -67,7 +66,7 @@ export function deferFailure(c: DeferredFailureParts, error: unknown, delivered:
  *
  * @example
  * ```ts ignore
- * closing.deferCloseReply(caughtUp(parts, delivered));
+ * holdCloseReply(parts, caughtUp(parts, delivered));
  * ```
  * @param c The connection's parts.
  * @param delivered Whether the batch at hand delivered a message.

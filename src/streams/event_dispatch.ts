@@ -13,6 +13,7 @@ import type { WebSocketError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import type { SessionEvent } from "../protocol/session_events.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
+import { closingCaughtUp, holdCloseReply } from "./closing_deadlines.ts";
 import { endConnection, type EndingParts } from "./connection_end.ts";
 import { caughtUp, deferFailure } from "./deferred_failure.ts";
 import { DONE } from "./inbound_queue.ts";
@@ -113,7 +114,7 @@ export function nextMessage(c: DispatchParts): Promise<IteratorResult<Message>> 
   const inbox = c.inbox;
   if (!inbox.isEmpty) return Promise.resolve({ done: false, value: inbox.shift() });
   if (c.session.pendingBytes > 0) c.frames.flush();
-  c.closing.caughtUp();
+  closingCaughtUp(c);
   if (c.closeEvent !== undefined) return Promise.resolve(DONE);
   if (c.streaming !== undefined) return Promise.reject(streamingOnly());
   return inbox.wait();
@@ -150,7 +151,7 @@ function run(
         c.bookkeeping?.peerEnd();
         // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
         // before the peer's Close have been read and answered
-        c.closing.deferCloseReply(caughtUp(c, delivered) && (c.streaming?.caughtUp ?? true));
+        holdCloseReply(c, caughtUp(c, delivered) && (c.streaming?.caughtUp ?? true));
         break;
       case "ping":
         c.onControl?.("ping", event.data);
