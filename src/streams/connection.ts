@@ -41,9 +41,6 @@ import type { MessageSource } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
 import { sendMessage } from "./send_policy.ts";
 
-/** Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`). */
-type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
-
 /**
  * One WebSocket connection, server or client side, after the opening handshake.
  *
