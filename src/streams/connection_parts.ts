@@ -1,10 +1,10 @@
 /**
  * The parts of one connection, wired from its options, and the state they share: what a
  * `Connection` holds behind its public API. The functions that act on it (`event_dispatch.ts`,
- * `deferred_failure.ts`, `connection_end.ts`, `send_policy.ts`) each take the small interface
- * they need, which this class fulfils, so none of them imports it or `connection.ts`. The parts
- * it builds call back through one static hooks object, so no part holds a closure per
- * connection.
+ * `deferred_failure.ts`, `closing_deadlines.ts`, `connection_end.ts`, `send_policy.ts`) each
+ * take the small interface they need, which this class fulfils, so none of them imports it or
+ * `connection.ts`. The parts it builds call back through one static hooks object, so no part
+ * holds a closure per connection, and the functions add no object per connection or message.
  *
  * @module
  */
@@ -234,7 +234,10 @@ export class ConnectionParts implements SendParts {
     return HOOKS;
   }
 
-  /** The handler has read everything that arrived: what waited for it goes out now. */
+  /**
+   * The handler has read everything that arrived: what waited for it goes out now. What
+   * `MessageStreaming` calls once every stream delivered so far has been taken.
+   */
   caughtUp(): void {
     closingCaughtUp(this);
   }
