@@ -126,13 +126,9 @@ export {
   validateExtendedConnect,
   validateExtendedConnectResponse,
 } from "./src/protocol/extended_connect.ts";
-export {
-  type CloseEvent,
-  type ReadyState,
-  Session,
-  type SessionEvent,
-  type SessionOptions,
-} from "./src/protocol/session.ts";
+export { type ReadyState, Session } from "./src/protocol/session.ts";
+export type { CloseEvent, SessionEvent } from "./src/protocol/session_events.ts";
+export type { SessionOptions } from "./src/protocol/session_options.ts";
 export { decodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./src/protocol/utf8.ts";
 export type { ByteStream, NetAddr } from "./src/streams/byte_stream.ts";
 export { type Clock, REAL_CLOCK } from "./src/streams/clock.ts";

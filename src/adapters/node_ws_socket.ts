@@ -19,7 +19,7 @@ import { EventEmitter } from "node:events";
 import { buildClosePayload } from "../protocol/close_payload.ts";
 import { WebSocketError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
-import type { CloseEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { Connection } from "../streams/connection.ts";
 import { connectClient } from "./node_ws_client.ts";
 import { bytesOf, concat, controlArguments, controlPayload } from "./node_ws_data.ts";

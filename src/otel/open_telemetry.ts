@@ -14,7 +14,7 @@
 
 import { metrics } from "@opentelemetry/api";
 import type { Message } from "../protocol/message.ts";
-import type { CloseEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type {
   CloseInitiator,
   ConnectionObserver,

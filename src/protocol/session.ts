@@ -4,7 +4,8 @@
  * Bytes from the peer go in through {@linkcode Session.prototype.receive}, which returns what
  * happened (messages, pings, pongs, the end of the connection); bytes for the peer come out of
  * {@linkcode Session.prototype.takeOutgoing}. The session never reads a socket, starts a timer
- * or closes anything: the caller does what it says.
+ * or closes anything: the caller does what it says. What it reports is typed in
+ * `session_events.ts`, its options in `session_options.ts`.
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.5}
@@ -18,12 +19,13 @@ import type { Frame, Role } from "./frame.ts";
 import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import { FrameParser, type FramePiece } from "./frame_parser.ts";
 import { FrameSerializer } from "./frame_serializer.ts";
-import type { Limits } from "./limits.ts";
 import type { Message } from "./message.ts";
 import { MessageAssembler } from "./message_assembler.ts";
-import { MessageStreamAssembler, type MessageStreamEvent } from "./message_stream_assembler.ts";
+import { MessageStreamAssembler } from "./message_stream_assembler.ts";
 import { Opcode } from "./opcode.ts";
 import type { PreparedFrame } from "./prepared_frame.ts";
+import type { CloseEvent, SessionEvent } from "./session_events.ts";
+import type { SessionOptions } from "./session_options.ts";
 
 /**
  * The four states of a WebSocket connection (rfc6455#section-4.1, rfc6455#section-7.1). A
@@ -37,99 +39,6 @@ import type { PreparedFrame } from "./prepared_frame.ts";
  * ```
  */
 export type ReadyState = "connecting" | "open" | "closing" | "closed";
-
-/**
- * How a connection ended: the code and reason of the Close frame received from the peer (1005
- * when it had no code), or the code sent when this endpoint failed the connection, or 1006 when
- * the transport dropped without a close handshake.
- *
- * @example
- * ```ts
- * import type { CloseEvent } from "@wsflow/wsflow";
- * const ended: CloseEvent = { code: 1006, reason: "", wasClean: false };
- * console.log(ended.wasClean);
- * ```
- */
-export interface CloseEvent extends CloseInfo {
-  /** Whether the close handshake completed (a Close frame was both sent and received). */
-  wasClean: boolean;
-  /** The error that made this endpoint fail the connection, if one did. */
-  error?: WebSocketError;
-}
-
-/**
- * What {@linkcode Session.prototype.receive} reports, in the order it happened.
- *
- * - `message`: a complete text (`string`) or binary (`Uint8Array`) message;
- * - `compressed`: a complete permessage-deflate message (rfc7692), still deflated: inflate it
- *   (appending 0x00 0x00 0xff 0xff) and, when `text`, decode it as UTF-8;
- * - `ping`: a Ping arrived (the Pong is already queued);
- * - `pong`: a Pong arrived;
- * - `closed`: the connection is over (see {@linkcode CloseEvent}); close the transport once the
- *   outgoing bytes are written. Reported once.
- * - `streamStart`, `streamData`, `streamEnd`: with `streamMessages`, a message in place of
- *   `message` and `compressed`, as its bytes arrive (see {@linkcode MessageStreamEvent}).
- *
- * @example
- * ```ts
- * import type { SessionEvent } from "@wsflow/wsflow";
- * function handle(event: SessionEvent): void {
- *   if (event.type === "message") console.log(event.data);
- * }
- * handle({ type: "message", data: "hi" });
- * ```
- */
-export type SessionEvent =
-  | { type: "message"; data: Message }
-  | { type: "compressed"; text: boolean; data: Uint8Array }
-  | { type: "ping"; data: Uint8Array }
-  | { type: "pong"; data: Uint8Array }
-  | { type: "closed"; event: CloseEvent }
-  | { type: "error"; error: WebSocketError }
-  | { type: "closing"; code: number; reason: string }
-  | MessageStreamEvent;
-
-/** Options of {@linkcode Session}. */
-export interface SessionOptions {
-  /** Which end this endpoint is. */
-  role: Role;
-  /**
-   * Frame, message and fragment-count limits.
-   * @default {DEFAULT_LIMITS}
-   */
-  limits?: Partial<Limits>;
-  /**
-   * Report a protocol error as an `error` event instead of failing the connection at once, so
-   * the caller can answer the messages that arrived before it (in the same chunk) first; the
-   * caller then calls {@linkcode Session.prototype.fail} with the error. Input after the error
-   * is ignored.
-   * @default {false}
-   */
-  deferFailure?: boolean;
-  /**
-   * Report a received Close frame as a `closing` event instead of answering it at once, so
-   * the caller can first answer the messages that arrived before it (rfc6455#section-5.5.1
-   * allows delaying the Close until the current message is sent); the caller then calls
-   * {@linkcode Session.prototype.replyToClose}. Sending stays allowed until then.
-   * @default {false}
-   */
-  deferCloseReply?: boolean;
-  /**
-   * Whether permessage-deflate was negotiated, which gives RSV1 its meaning
-   * (rfc7692#section-6): received compressed messages are reported as `compressed` events, and
-   * {@linkcode Session.prototype.sendCompressed} may be used.
-   * @default {false}
-   */
-  perMessageDeflate?: boolean;
-  /**
-   * Report every data message as a stream: a `streamStart` event, its bytes in `streamData`
-   * events as they arrive (views of the received chunks, text already checked as UTF-8), and
-   * `streamEnd`, instead of one `message` or `compressed` event once it is whole. Nothing of a
-   * message is held, so `limits.maxMessageSize` may be far larger than memory.
-   * @default {false}
-   */
-  streamMessages?: boolean;
-}
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
 const encoder = new TextEncoder();

@@ -1,11 +1,13 @@
 /**
  * The connection a handler holds: a byte stream bound to a protocol session.
  *
- * This file keeps the public API, the dispatch of session events and the deferral policy (what
- * waits for the handler, and how long). The parts it composes each own one concept:
- * `frame_writer.ts` (output batching and congestion), `inbound_queue.ts` (received messages and
- * read demand), `read_pump.ts` (reading the socket, its three backpressure waits and the memory
- * budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
+ * This file keeps the public API; `connection_parts.ts` wires the parts behind it and holds the
+ * state they share. What happens to received events is in `event_dispatch.ts` (with
+ * `deferred_failure.ts`, what waits for the handler), sending and the send-buffer policy in
+ * `send_policy.ts`, the end of a connection in `connection_end.ts`. The parts each own one
+ * concept: `frame_writer.ts` (output batching and congestion), `inbound_queue.ts` (received
+ * messages and read demand), `read_pump.ts` (reading the socket, its three backpressure waits and
+ * the memory budget), `closing_deadlines.ts` (what waits in the closing phase, and its timers),
  * `message_deflate.ts` (compression and inflation kept in order), `keepalive.ts` (heartbeat and
  * idle timers), `ping_tracker.ts` (round-trip times), `transport_close.ts` (the order of the TCP
  * close), `message_streams.ts` (the WebSocketStream-shaped streams), `message_streaming.ts`
@@ -15,53 +17,29 @@
  * frames built once), `observer_bookkeeping.ts` (who ended the connection, for the observer),
  * `limit_diagnostic.ts` (which limit ended it, as a diagnostics event) and `clock.ts` (where time
  * comes from). Its options are in `connection_options.ts`, the deflate engine's interfaces in
- * `deflate_engine.ts`. The parts call back through one static hooks object, so no part holds a
- * closure per connection.
+ * `deflate_engine.ts`.
  *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
  */
 
-import { CloseCode } from "../protocol/close_code.ts";
-import {
-  ConnectionClosedError,
-  PolicyViolationError,
-  type TimeoutError,
-  WebSocketError,
-} from "../protocol/errors.ts";
-import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
 import type { Message } from "../protocol/message.ts";
 import type { PreparedFrame } from "../protocol/prepared_frame.ts";
 import { Opcode } from "../protocol/opcode.ts";
-import { type CloseEvent, Session, type SessionEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
-import { type Clock, REAL_CLOCK } from "./clock.ts";
-import { ClosingDeadlines, type ClosingHooks } from "./closing_deadlines.ts";
-import type { ConnectionObserver, SendDropReason } from "./connection_observer.ts";
+import { closeConnection, terminate } from "./connection_end.ts";
 import type { ConnectionOptions } from "./connection_options.ts";
-import { diagnosticsWanted } from "./diagnostics.ts";
-import { FrameWriter } from "./frame_writer.ts";
-import { DONE, InboundQueue } from "./inbound_queue.ts";
+import { ConnectionParts } from "./connection_parts.ts";
+import { nextMessage } from "./event_dispatch.ts";
+import { DONE } from "./inbound_queue.ts";
 import type { IncomingMessageStream } from "./incoming_streams.ts";
-import { Keepalive } from "./keepalive.ts";
-import { publishLimitDiagnostic } from "./limit_diagnostic.ts";
-import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
-import { MessageDeflate } from "./message_deflate.ts";
-import { joinHeld, MessageStreaming, streamingOnly } from "./message_streaming.ts";
+import { streamingOnly } from "./message_streaming.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
-import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { MessageSource } from "./outgoing_stream.ts";
 import { PingTracker } from "./ping_tracker.ts";
-import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
-import { ReadPump, type ReadPumpHooks, transportReader } from "./read_pump.ts";
-import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
-import { closeTransport } from "./transport_close.ts";
-
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/** Told of a Ping or Pong that arrived (see `Connection.observeControlFrames`). */
-type ControlFrameListener = (type: "ping" | "pong", data: Uint8Array) => void;
+import { sendMessage } from "./send_policy.ts";
 
 /**
  * One WebSocket connection, server or client side, after the opening handshake.
@@ -102,56 +80,9 @@ export class Connection implements AsyncIterable<Message> {
   /** Settles once, with how the connection ended; never rejects. */
   readonly closed: Promise<CloseEvent>;
 
-  // What the parts call back: one object for every connection.
-  static readonly #hooks:
-    & ReadPumpHooks<Connection>
-    & ClosingHooks<Connection>
-    & PreparedSendHooks<Connection>
-    & StreamedSendHooks<Connection> = {
-      events: (connection, events) => connection.#handle(events),
-      fail: (connection, error) => connection.#applyPolicyFailure(error),
-      ended: (connection) => connection.#transportLost(),
-      timedOut: Connection.#timedOut,
-      open: (connection) =>
-        connection.#closeEvent === undefined && connection.#session.readyState === "open",
-      dropped: (connection, reason) => connection.#drop(reason),
-    };
-
-  readonly #session: Session;
-  readonly #pump: ReadPump<Connection>;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #frames: FrameWriter;
-  readonly #inbox: InboundQueue;
-  // Set when messages are received as streams (the `streaming` option).
-  readonly #streaming: MessageStreaming | undefined;
-  // Made on the first `sendStream` and `sendPrepared`.
-  #streamed: StreamedSend<Connection> | undefined;
-  #prepared: PreparedSends<Connection> | undefined;
-  readonly #keepalive: Keepalive<Connection> | undefined;
-  #pings: PingTracker | undefined;
-  readonly #clock: Clock;
-  readonly #closeTimeout: number;
-  #resolveClosed!: (event: CloseEvent) => void;
-  #closeEvent: CloseEvent | undefined;
-  // Set when a timer ends the connection, so `closed` can say which.
-  #endedBy: TimeoutError | undefined;
-
-  readonly #deflate: MessageDeflate | undefined;
-  readonly #sendLimit: number;
-  readonly #sendPolicy: "wait" | "drop" | "close";
-  #dropped = 0;
-
-  // The deferral policy: a protocol error, or the peer's Close, waits until the handler has
-  // read the messages that came before it (and answered them), but each at most closeTimeout.
-  readonly #closing: ClosingDeadlines<Connection>;
-
+  readonly #parts: ConnectionParts;
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
-  #onControl: ControlFrameListener | undefined;
-
-  // Metrics: consulted with one `if` at each point, and nothing is built without one.
-  readonly #observer: ConnectionObserver | undefined;
-  readonly #bookkeeping: ObserverBookkeeping | undefined;
 
   /**
    * Binds `stream` to a new session and starts reading. The stream's readable and writable
@@ -166,94 +97,9 @@ export class Connection implements AsyncIterable<Message> {
     this.url = options.url ?? new URL("ws://localhost/");
     this.headers = options.headers ?? new Headers();
     this.remoteAddr = stream.remoteAddr;
-    this.#clock = options.clock ?? REAL_CLOCK;
-    this.#closeTimeout = options.closeTimeout ?? 10_000;
-    this.#sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
-    this.#sendPolicy = options.sendBuffer?.policy ?? "wait";
-    this.#observer = options.observer;
-    const { maxMessageSize } = resolveLimits(options.limits);
-    const streaming = options.streaming ?? false;
-    let limits: Partial<Limits> | undefined = options.limits;
-    if (streaming !== false) {
-      // Streamed messages have limits of their own: nothing of them is held.
-      limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
-    }
-    this.#session = new Session({
-      role: options.role,
-      deferFailure: true,
-      deferCloseReply: true,
-      perMessageDeflate: options.deflate !== undefined,
-      streamMessages: streaming !== false,
-      ...(limits === undefined ? {} : { limits }),
-    });
-    if (options.deflate !== undefined) {
-      this.#deflate = new MessageDeflate(this.#session, options.deflate, maxMessageSize);
-    }
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
-    this.#inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
-    const reader = transportReader(stream);
-    this.#writer = stream.writable.getWriter();
-    this.#frames = new FrameWriter(
-      this.#session,
-      this.#writer,
-      options.writeHighWaterMark ?? 65_536,
-    );
-    const heartbeatInterval = options.heartbeatInterval ?? 30_000;
-    const idleTimeout = options.idleTimeout ?? 0;
-    if (heartbeatInterval > 0 || idleTimeout > 0) {
-      this.#keepalive = new Keepalive<Connection>(
-        this.#clock,
-        this.#session,
-        this.#frames,
-        heartbeatInterval,
-        idleTimeout,
-        this,
-        Connection.#timedOut,
-      );
-    }
-    this.#closing = new ClosingDeadlines(
-      this.#clock,
-      this.#closeTimeout,
-      this.#session,
-      this.#frames,
-      this.#deflate,
-      this,
-      Connection.#hooks,
-    );
-    if (streaming !== false) {
-      this.#streaming = new MessageStreaming(
-        options.readHighWaterMark ?? 65_536,
-        maxMessageSize,
-        this.#session,
-        this.#frames,
-        this.#closing,
-      );
-    }
-    this.#pump = new ReadPump(
-      reader,
-      this.#session,
-      this.#inbox,
-      this.#streaming?.incoming,
-      this.#frames,
-      this.#deflate,
-      this.#keepalive,
-      options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET,
-      this,
-      Connection.#hooks,
-    );
-    this.#writer.closed.then(undefined, () => this.#transportLost());
-    if (this.#observer !== undefined) {
-      this.#bookkeeping = new ObserverBookkeeping(
-        this.#observer,
-        this,
-        this.#session.role,
-        this.#keepalive,
-      );
-      this.#observer.opened(this);
-    }
-    this.#pump.start(options.head);
+    const parts = this.#parts = new ConnectionParts(this, stream, options);
+    this.closed = parts.closed;
+    parts.start(options.head);
   }
 
   /**
@@ -262,7 +108,7 @@ export class Connection implements AsyncIterable<Message> {
    * @returns `"open"`, `"closing"` once a Close frame was sent, or `"closed"`.
    */
   get readyState(): "open" | "closing" | "closed" {
-    const state = this.#session.readyState;
+    const state = this.#parts.session.readyState;
     return state === "connecting" ? "open" : state;
   }
 
@@ -272,7 +118,7 @@ export class Connection implements AsyncIterable<Message> {
    * @returns The count.
    */
   get bufferedAmount(): number {
-    return this.#frames.buffered;
+    return this.#parts.frames.buffered;
   }
 
   /**
@@ -281,7 +127,7 @@ export class Connection implements AsyncIterable<Message> {
    * @returns The count.
    */
   get droppedMessages(): number {
-    return this.#dropped;
+    return this.#parts.dropped;
   }
 
   /**
@@ -296,42 +142,7 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} (rejects) Once the connection is closing or closed.
    */
   send(data: Message): Promise<void> {
-    // rfc6455#section-5.4: the fragments of a message being streamed may not be interleaved
-    // with another message's frames
-    const streamed = this.#streamed?.current;
-    if (streamed !== undefined) return streamed.then(() => this.send(data));
-    const buffered = this.#frames.buffered;
-    if (
-      buffered > 0 && buffered + data.length > this.#sendLimit && this.#closeEvent === undefined
-    ) {
-      switch (this.#sendPolicy) {
-        case "drop":
-          this.#drop("send_buffer");
-          return RESOLVED;
-        case "close":
-          this.#applyPolicyFailure(
-            new PolicyViolationError(
-              `Cannot send: ${buffered} bytes are waiting to be written, limit is ${this.#sendLimit}`,
-            ),
-          );
-          return Promise.reject(this.#closedError());
-        default:
-          // Write what is queued and try again once the socket has taken it.
-          this.#frames.flush();
-          return this.#frames.written.then(() => this.send(data));
-      }
-    }
-    if (this.#deflate?.wants(data)) {
-      this.#observer?.sent(this, data);
-      return this.#deflate.send(data).then(() => this.#frames.afterWrite(!this.#inbox.isEmpty));
-    }
-    try {
-      this.#session.send(data);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.#observer?.sent(this, data);
-    return this.#frames.afterWrite(!this.#inbox.isEmpty);
+    return sendMessage(this.#parts, data);
   }
 
   /**
@@ -359,17 +170,9 @@ export class Connection implements AsyncIterable<Message> {
    *   already closing or closed.
    */
   sendPrepared(frame: PreparedFrame): "queued" | "dropped" | "evicted" | "closed" {
-    if (this.#closeEvent !== undefined || this.#session.readyState !== "open") return "closed";
-    this.#prepared ??= new PreparedSends(
-      this.#session,
-      this.#frames,
-      this.#deflate,
-      this.#sendLimit,
-      this.#sendPolicy,
-      this,
-      Connection.#hooks,
-    );
-    return this.#prepared.send(frame, this.#streamed?.current);
+    const parts = this.#parts;
+    if (parts.closeEvent !== undefined || parts.session.readyState !== "open") return "closed";
+    return parts.preparedSends().send(frame, parts.streamed?.current);
   }
 
   /**
@@ -405,14 +208,7 @@ export class Connection implements AsyncIterable<Message> {
     source: MessageSource,
     opcode: typeof Opcode.Text | typeof Opcode.Binary = Opcode.Binary,
   ): Promise<void> {
-    this.#streamed ??= new StreamedSend(
-      this.#session,
-      this.#frames,
-      this.#deflate,
-      this,
-      Connection.#hooks,
-    );
-    return this.#streamed.send(source, opcode);
+    return this.#parts.streamedSend().send(source, opcode);
   }
 
   /**
@@ -425,20 +221,21 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {RangeError} (rejects) When `data` is longer than 125 bytes.
    */
   ping(data?: Message): Promise<number> {
-    const pings = this.#pings ??= new PingTracker(this.#clock);
+    const parts = this.#parts;
+    const pings = parts.pings ??= new PingTracker(parts.clock);
     const payload = data === undefined
       ? pings.nextPayload()
       : typeof data === "string"
       ? new TextEncoder().encode(data)
       : data.slice();
     try {
-      this.#session.ping(payload);
+      parts.session.ping(payload);
     } catch (error) {
       return Promise.reject(error);
     }
     const rtt = pings.track(payload);
-    this.#frames.flush();
-    const observer = this.#observer;
+    parts.frames.flush();
+    const observer = parts.observer;
     if (observer !== undefined) rtt.then((ms) => observer.roundTrip(this, ms), noop);
     return rtt;
   }
@@ -452,8 +249,8 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {RangeError} When `data` is longer than 125 bytes.
    */
   pong(data?: Message): void {
-    this.#session.pong(data);
-    this.#frames.flush();
+    this.#parts.session.pong(data);
+    this.#parts.frames.flush();
   }
 
   /**
@@ -467,7 +264,7 @@ export class Connection implements AsyncIterable<Message> {
   observeControlFrames(
     listener: ((type: "ping" | "pong", data: Uint8Array) => void) | undefined,
   ): void {
-    this.#onControl = listener;
+    this.#parts.onControl = listener;
   }
 
   /**
@@ -482,37 +279,14 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {RangeError} (rejects) When the code may not be sent or the reason is too long.
    */
   close(code?: number, reason?: string): Promise<CloseEvent> {
-    const outbound = this.#deflate?.outbound;
-    if (outbound !== undefined) {
-      // Messages still being compressed go first.
-      return outbound.then(() => this.close(code, reason));
-    }
-    if (this.#closing.replyDue) {
-      // The peer already sent its Close: answering it ends the closing handshake.
-      this.#closing.applyCloseReply();
-      return this.closed;
-    }
-    if (this.#closeEvent === undefined && this.#session.readyState === "open") {
-      const sent = code ?? (reason ? CloseCode.NormalClosure : undefined);
-      try {
-        this.#session.close(sent, reason);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      this.#bookkeeping?.sentClose(sent ?? CloseCode.NoStatusReceived);
-      this.#frames.flush();
-      this.#closing.awaitAnswer();
-    }
-    return this.closed;
+    return closeConnection(this.#parts, code, reason);
   }
 
   /**
    * Drops the connection without a closing handshake: the connection ends with 1006.
    */
   terminate(): void {
-    if (this.#closeEvent !== undefined) return;
-    this.#bookkeeping?.ownEnd();
-    this.#end({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false }, false);
+    terminate(this.#parts);
   }
 
   /**
@@ -544,9 +318,9 @@ export class Connection implements AsyncIterable<Message> {
    * @returns An async iterator of messages.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    if (this.#streaming !== undefined) throw streamingOnly();
+    if (this.#parts.streaming !== undefined) throw streamingOnly();
     return {
-      next: (): Promise<IteratorResult<Message>> => this.#next(),
+      next: (): Promise<IteratorResult<Message>> => nextMessage(this.#parts),
       return: (): Promise<IteratorResult<Message>> => Promise.resolve(DONE),
     };
   }
@@ -573,234 +347,12 @@ export class Connection implements AsyncIterable<Message> {
    * @throws {TypeError} When the connection was not opened with `streaming`.
    */
   messageStreams(): AsyncIterableIterator<IncomingMessageStream> {
-    if (this.#streaming === undefined) {
+    const streaming = this.#parts.streaming;
+    if (streaming === undefined) {
       throw new TypeError(
         "Cannot read message streams: the connection was not opened with the streaming option",
       );
     }
-    return this.#streaming.iterator();
-  }
-
-  #next(): Promise<IteratorResult<Message>> {
-    if (!this.#inbox.isEmpty) return Promise.resolve({ done: false, value: this.#inbox.shift() });
-    // The handler has dealt with everything that arrived: send what it queued in one write,
-    // then what waited for it to get here.
-    if (this.#session.pendingBytes > 0) this.#frames.flush();
-    this.#closing.caughtUp();
-    if (this.#closeEvent !== undefined) return Promise.resolve(DONE);
-    if (this.#streaming !== undefined) return Promise.reject(streamingOnly());
-    return this.#inbox.wait();
-  }
-
-  /** Handles session events in order, waiting behind any message still being inflated. */
-  #handle(events: readonly SessionEvent[]): void {
-    if (events.length === 0) return;
-    // Only permessage-deflate makes handling wait (see #inflate).
-    const deflate = this.#deflate;
-    const inbound = deflate?.inbound;
-    if (inbound !== undefined) {
-      deflate!.trackInbound(inbound.then(() => this.#run(events, 0)));
-      return;
-    }
-    const pending = this.#run(events, 0);
-    if (pending !== undefined) deflate!.trackInbound(pending);
-  }
-
-  /** Handles `events` from `from` on; returns a promise when it must wait for inflation. */
-  #run(
-    events: readonly SessionEvent[],
-    from: number,
-    delivered = false,
-  ): Promise<void> | undefined {
-    for (let i = from; i < events.length; i++) {
-      const event = events[i]!;
-      switch (event.type) {
-        case "message":
-          delivered = true;
-          this.#deliver(event.data);
-          break;
-        case "compressed":
-          return this.#inflateThenRun(event.text, event.data, events, i, delivered);
-        case "pong":
-          this.#pings?.settle(event.data);
-          this.#bookkeeping?.pong(event.data);
-          this.#onControl?.("pong", event.data);
-          break;
-        case "closed":
-          this.#end(event.event, true);
-          break;
-        case "error":
-          this.#deferFailure(event.error, delivered);
-          break;
-        case "closing":
-          this.#bookkeeping?.peerEnd();
-          // rfc6455#section-5.5.1: the Close reply may wait until the messages that arrived
-          // before the peer's Close have been read and answered
-          this.#closing.deferCloseReply(
-            this.#caughtUp(delivered) && (this.#streaming?.caughtUp ?? true),
-          );
-          break;
-        case "ping":
-          this.#onControl?.("ping", event.data);
-          break;
-        case "streamStart":
-          this.#streaming!.start(event.text, event.compressed, this.#closeEvent === undefined);
-          break;
-        case "streamData": {
-          const error = this.#streaming!.data(event.data);
-          if (error === undefined) break;
-          this.#deferFailure(error, false);
-          return undefined;
-        }
-        case "streamEnd": {
-          const held = this.#streaming!.end();
-          if (held === undefined) break;
-          return this.#inflateThenRun(held.text, joinHeld(held), events, i, delivered);
-        }
-      }
-    }
-    return undefined;
-  }
-
-  #deliver(data: Message): void {
-    if (this.#closeEvent !== undefined) return;
-    const streaming = this.#streaming;
-    if (streaming === undefined) this.#inbox.deliver(data);
-    else streaming.whole(data);
-    this.#observer?.received(this, data);
-  }
-
-  /** A message was not sent, by the send-buffer policy. */
-  #drop(reason: SendDropReason): void {
-    this.#dropped++;
-    this.#observer?.dropped(this, reason);
-  }
-
-  /** Inflates and delivers one message, then handles the rest of its batch (`events` after `i`). */
-  #inflateThenRun(
-    text: boolean,
-    payload: Uint8Array,
-    events: readonly SessionEvent[],
-    i: number,
-    delivered: boolean,
-  ): Promise<void> {
-    return this.#inflate(text, payload).then((error) => {
-      if (error === undefined) return this.#run(events, i + 1, true);
-      // Fails like a protocol error: after what arrived before it has been answered.
-      this.#deferFailure(error, delivered);
-      return undefined;
-    });
-  }
-
-  /** Inflates and delivers one message; returns the error when it cannot be. */
-  async #inflate(text: boolean, payload: Uint8Array): Promise<unknown> {
-    if (this.#closeEvent !== undefined || this.#deflate === undefined) return undefined;
-    let message: Message;
-    try {
-      message = await this.#deflate.inflate(text, payload);
-    } catch (error) {
-      return error ?? new Error("Cannot inflate message");
-    }
-    this.#deliver(message);
-    return undefined;
-  }
-
-  /**
-   * rfc6455#section-7.1.7: the connection fails, but messages that arrived before the error
-   * still reach the handler and may be answered first: the failure waits until the handler has
-   * read them (or the close timeout).
-   */
-  #deferFailure(error: unknown, delivered: boolean): void {
-    if (this.#closeEvent !== undefined) return;
-    this.#bookkeeping?.ownEnd();
-    this.#closing.deferFailure(
-      error instanceof WebSocketError
-        ? error
-        : new WebSocketError("Cannot continue: internal error", CloseCode.InternalError, {
-          cause: error,
-        }),
-      this.#caughtUp(delivered),
-    );
-  }
-
-  /**
-   * Whether the handler has read everything that came before the event at hand. A message
-   * delivered by this batch is still being handled, unless the handler already asks for the
-   * next one: after an inflated message, the rest of its batch runs later, once the handler may
-   * have read it.
-   */
-  #caughtUp(delivered: boolean): boolean {
-    return this.#inbox.isEmpty && (!delivered || this.#inbox.isWaiting);
-  }
-
-  /** Fails the connection now because of a local limit. */
-  #applyPolicyFailure(error: WebSocketError): void {
-    this.#bookkeeping?.ownEnd();
-    this.#frames.flush();
-    this.#handle(this.#session.fail(error));
-  }
-
-  /**
-   * A timer ran out: a silent peer (heartbeat), or one that did not answer our Close
-   * (rfc6455#section-7.1.1), is dropped (1006); an idle one is closed (1001).
-   */
-  static #timedOut(connection: Connection, error: TimeoutError): void {
-    if (connection.#closeEvent !== undefined) return;
-    if (error.timeout !== "idle") {
-      connection.#bookkeeping?.ownEnd();
-      const event = { code: CloseCode.AbnormalClosure, reason: "", wasClean: false, error };
-      connection.#end(event, false);
-      return;
-    }
-    connection.#endedBy = error;
-    connection.close(CloseCode.GoingAway, "idle timeout").catch(noop);
-  }
-
-  #transportLost(): void {
-    if (this.#closeEvent !== undefined) return;
-    this.#bookkeeping?.peerEnd();
-    this.#handle(this.#session.transportClosed());
-  }
-
-  /** Ends the connection once: settles everything that waits, then closes the transport. */
-  #end(event: CloseEvent, graceful: boolean): void {
-    if (this.#closeEvent !== undefined) return;
-    if (this.#endedBy !== undefined && event.error === undefined) {
-      event = { ...event, error: this.#endedBy };
-    }
-    this.#closeEvent = event;
-    this.#bookkeeping?.closed(event);
-    if (event.error !== undefined && diagnosticsWanted()) {
-      publishLimitDiagnostic(event.error, this.#session.role, this);
-    }
-    this.#keepalive?.stop();
-    this.#pump.stop();
-    this.#deflate?.close();
-    if (this.#session.readyState !== "closed") this.#session.transportClosed();
-    this.#closing.cancel();
-    const error = this.#closedError();
-    this.#frames.end(error);
-    this.#pings?.rejectAll(error);
-    this.#inbox.end();
-    this.#streaming?.close(event.error ?? error);
-    if (graceful) this.#frames.flush();
-    void closeTransport(
-      this.#pump.reader,
-      this.#writer,
-      this.#session.role,
-      graceful,
-      graceful ? this.#pump.peerClosed() : undefined,
-      this.#clock,
-      this.#closeTimeout,
-    ).then(() => this.#resolveClosed(event));
-  }
-
-  #closedError(): ConnectionClosedError {
-    const event = this.#closeEvent ?? this.#session.closeEvent;
-    return new ConnectionClosedError(
-      event?.code ?? CloseCode.AbnormalClosure,
-      event?.reason ?? "",
-      event?.wasClean ?? false,
-    );
+    return streaming.iterator();
   }
 }

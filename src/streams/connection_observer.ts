@@ -10,7 +10,7 @@
  */
 
 import type { Message } from "../protocol/message.ts";
-import type { CloseEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { NetAddr } from "./byte_stream.ts";
 
 /**

@@ -24,7 +24,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts ignore
- * const waits: CatchUp = { caughtUp: () => closing.caughtUp() };
+ * const waits: CatchUp = { caughtUp: () => closingCaughtUp(parts) };
  * ```
  */
 export interface CatchUp {
@@ -61,7 +61,7 @@ export interface HeldMessage {
  *
  * @example
  * ```ts ignore
- * const streaming = new MessageStreaming(65_536, 64 * 1024 * 1024, session, frames, closing);
+ * const streaming = new MessageStreaming(65_536, 64 * 1024 * 1024, session, frames, parts);
  * streaming.start(true, false, true);
  * streaming.data(new TextEncoder().encode("hi"));
  * streaming.end();

@@ -7,7 +7,7 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1.5}
  */
 
-import type { CloseEvent } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type {
   CloseInitiator,
   ConnectionObserver,

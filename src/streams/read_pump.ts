@@ -8,7 +8,8 @@
 
 import { CloseCode } from "../protocol/close_code.ts";
 import { WebSocketError } from "../protocol/errors.ts";
-import type { Session, SessionEvent } from "../protocol/session.ts";
+import type { Session } from "../protocol/session.ts";
+import type { SessionEvent } from "../protocol/session_events.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 import type { InboundQueue } from "./inbound_queue.ts";

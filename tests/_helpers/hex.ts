@@ -7,7 +7,9 @@ import { expect } from "vitest";
 import { WebSocketError } from "../../src/protocol/errors.ts";
 import type { Frame, Role } from "../../src/protocol/frame.ts";
 import { FrameParser, type FrameParserOptions } from "../../src/protocol/frame_parser.ts";
-import { Session, type SessionEvent, type SessionOptions } from "../../src/protocol/session.ts";
+import { Session } from "../../src/protocol/session.ts";
+import type { SessionEvent } from "../../src/protocol/session_events.ts";
+import type { SessionOptions } from "../../src/protocol/session_options.ts";
 
 /**
  * Bytes from a hex string; whitespace is ignored so fixtures can be grouped like the RFC's.

@@ -9,7 +9,7 @@
 // A connection opened with `?id=<name>` records how it ended on the server, for tests that
 // check the server's side of a closing handshake.
 import { afterAll, beforeAll } from "vitest";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import type { Server } from "../../src/server/options.ts";
 import { serveForRuntime } from "./adapter_for_runtime.ts";
 import { withTimeout } from "./with_timeout.ts";

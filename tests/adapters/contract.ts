@@ -2,7 +2,7 @@
 // loopback sockets, with a raw client that sends exactly the bytes each case needs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ListenOptions } from "../../src/server/listener.ts";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import type { WebSocketHandler } from "../../src/router/handler.ts";
 import type { ServeOptions, Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";

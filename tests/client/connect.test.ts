@@ -4,7 +4,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandshakeError } from "../../src/protocol/errors.ts";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import type { Server } from "../../src/server/options.ts";
 import type { Connection } from "../../src/streams/connection.ts";
 import { runtime, serveForRuntime } from "../_helpers/adapter_for_runtime.ts";

@@ -10,7 +10,8 @@ import {
   type MessageStreamEvent,
 } from "../../src/protocol/message_stream_assembler.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
-import { Session, type SessionEvent } from "../../src/protocol/session.ts";
+import { Session } from "../../src/protocol/session.ts";
+import type { SessionEvent } from "../../src/protocol/session_events.ts";
 import { clientFrame, concat, hex, toHex, utf8Hex } from "../_helpers/hex.ts";
 
 const BITS = { rsv1: false, rsv2: false, rsv3: false } as const;

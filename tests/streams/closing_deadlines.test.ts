@@ -3,7 +3,7 @@
 // read what came before them, and the TCP close. In memory with a FakeClock: nothing sleeps.
 import { describe, expect, it } from "vitest";
 import type { Opcode } from "../../src/protocol/opcode.ts";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import { Connection } from "../../src/streams/connection.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
 import { FakeClock } from "../../src/testing/fake_clock.ts";

@@ -1,7 +1,7 @@
 // What a connection keeps for its observer: who started the end (the first one told wins), the
 // code this end sent, and heartbeat round trips. A hand-made observer records the calls.
 import { describe, expect, it } from "vitest";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import type {
   CloseInitiator,
   ConnectionObserver,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { serializeFrame } from "../../src/protocol/frame_serializer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import { Connection } from "../../src/streams/connection.ts";
 import { MemoryBudget } from "../../src/streams/memory_budget.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";

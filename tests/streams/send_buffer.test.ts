@@ -3,7 +3,7 @@
 // other end never reads, so the writer's backpressure is exact; the closing deadline runs on a
 // FakeClock.
 import { describe, expect, it } from "vitest";
-import type { CloseEvent } from "../../src/protocol/session.ts";
+import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import { Connection } from "../../src/streams/connection.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
 import { FakeClock } from "../../src/testing/fake_clock.ts";

@@ -1,0 +1,270 @@
+/**
+ * The parts of one connection, wired from its options, and the state they share: what a
+ * `Connection` holds behind its public API. The functions that act on it (`event_dispatch.ts`,
+ * `deferred_failure.ts`, `closing_deadlines.ts`, `connection_end.ts`, `send_policy.ts`) each
+ * take the small interface they need, which this class fulfils, so none of them imports it or
+ * `connection.ts`. The parts it builds call back through one static hooks object, so no part
+ * holds a closure per connection, and the functions add no object per connection or message.
+ *
+ * @module
+ */
+
+import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
+import { Session } from "../protocol/session.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
+import type { TimeoutError, WebSocketError } from "../protocol/errors.ts";
+import type { ByteStream } from "./byte_stream.ts";
+import { type Clock, REAL_CLOCK } from "./clock.ts";
+import { closingCaughtUp, type ClosingHooks } from "./closing_deadlines.ts";
+import { timedOut } from "./connection_end.ts";
+import type { ConnectionObserver, ObservedConnection } from "./connection_observer.ts";
+import type { ConnectionOptions } from "./connection_options.ts";
+import {
+  type ControlFrameListener,
+  failNow,
+  handleEvents,
+  transportLost,
+} from "./event_dispatch.ts";
+import { FrameWriter } from "./frame_writer.ts";
+import { InboundQueue } from "./inbound_queue.ts";
+import { Keepalive } from "./keepalive.ts";
+import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
+import { MessageDeflate } from "./message_deflate.ts";
+import { MessageStreaming } from "./message_streaming.ts";
+import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
+import type { PingTracker } from "./ping_tracker.ts";
+import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
+import { ReadPump, type ReadPumpHooks, transportReader } from "./read_pump.ts";
+import { drop, type SendParts } from "./send_policy.ts";
+import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
+
+// What the parts call back: one object for every connection.
+const HOOKS:
+  & ReadPumpHooks<ConnectionParts>
+  & ClosingHooks<ConnectionParts>
+  & PreparedSendHooks<ConnectionParts>
+  & StreamedSendHooks<ConnectionParts> = {
+    events: handleEvents,
+    fail: failNow,
+    ended: transportLost,
+    timedOut,
+    open: (parts) => parts.closeEvent === undefined && parts.session.readyState === "open",
+    dropped: drop,
+  };
+
+/**
+ * The parts and shared state of one connection. Fields are plain so that the functions in the
+ * other files of this folder reach them; nothing outside `src/streams/` sees this class.
+ *
+ * @example
+ * ```ts ignore
+ * const parts = new ConnectionParts(connection, stream, { role: "server" });
+ * parts.start(undefined); // once the connection can be observed: starts reading
+ * ```
+ */
+export class ConnectionParts implements SendParts {
+  /** The public connection, as observers and diagnostics are told of it. */
+  readonly connection: ObservedConnection;
+  /** The protocol state. */
+  readonly session: Session;
+  /** Where timers are measured. */
+  readonly clock: Clock;
+  /** The bound of each wait of the closing phase (`closeTimeout`). */
+  readonly closeTimeout: number;
+  /** Settles once, with how the connection ended. */
+  readonly closed: Promise<CloseEvent>;
+  /** Settles `closed`. */
+  resolveClosed!: (event: CloseEvent) => void;
+  /** The transport's writer. */
+  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Output batching and congestion. */
+  readonly frames: FrameWriter;
+  /** Received messages and read demand. */
+  readonly inbox: InboundQueue;
+  /** permessage-deflate, when agreed. */
+  readonly deflate: MessageDeflate | undefined;
+  /** Receiving messages as streams, with the `streaming` option. */
+  readonly streaming: MessageStreaming | undefined;
+  /** Heartbeat and idle timers, when either is on. */
+  readonly keepalive: Keepalive<ConnectionParts> | undefined;
+  /** The read loop. */
+  readonly pump: ReadPump<ConnectionParts>;
+  /** Bytes waiting to be written beyond which the send policy applies. */
+  readonly sendLimit: number;
+  /** What a send past the limit does. */
+  readonly sendPolicy: "wait" | "drop" | "close";
+  // Metrics: consulted with one `if` at each point, and nothing is built without one.
+  /** The metrics observer, if any. */
+  readonly observer: ConnectionObserver | undefined;
+  /** Who ended the connection, with an observer. */
+  readonly bookkeeping: ObserverBookkeeping | undefined;
+  /** Made on the first `sendStream`. */
+  streamed: StreamedSend<ConnectionParts> | undefined;
+  /** Made on the first `sendPrepared`. */
+  prepared: PreparedSends<ConnectionParts> | undefined;
+  /** Made on the first `ping`. */
+  pings: PingTracker | undefined;
+  /** Told of each Ping and Pong (`observeControlFrames`). */
+  onControl: ControlFrameListener | undefined;
+  /** How the connection ended, once it has. */
+  closeEvent: CloseEvent | undefined;
+  /** Set when a timer ends the connection, so `closed` can say which. */
+  endedBy: TimeoutError | undefined;
+  /** Messages dropped by the send-buffer policy. */
+  dropped = 0;
+  // The closing phase (closing_deadlines.ts): a protocol error, or the peer's Close, waits
+  // until the handler has read the messages that came before it (and answered them), but each
+  // at most closeTimeout; after our Close, the peer has closeTimeout to answer.
+  /** The failure that waits, if one does. */
+  failure: WebSocketError | undefined;
+  /** Its timer. */
+  failureDeadline: unknown;
+  /** Whether the peer's Close waits for our reply. */
+  replyDue = false;
+  /** Its timer. */
+  replyDeadline: unknown;
+  /** The peer's time to answer our Close. */
+  handshakeDeadline: unknown;
+
+  /**
+   * Builds the session and the parts; reading starts with {@linkcode ConnectionParts.prototype.start}.
+   *
+   * @param connection The public connection.
+   * @param stream The transport's byte pair; its readable and writable must not be locked.
+   * @param options Role, handshake results, limits and timeouts.
+   */
+  constructor(connection: ObservedConnection, stream: ByteStream, options: ConnectionOptions) {
+    this.connection = connection;
+    this.clock = options.clock ?? REAL_CLOCK;
+    this.closeTimeout = options.closeTimeout ?? 10_000;
+    this.sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
+    this.sendPolicy = options.sendBuffer?.policy ?? "wait";
+    this.observer = options.observer;
+    const { maxMessageSize } = resolveLimits(options.limits);
+    const streaming = options.streaming ?? false;
+    let limits: Partial<Limits> | undefined = options.limits;
+    if (streaming !== false) {
+      // Streamed messages have limits of their own: nothing of them is held.
+      limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
+    }
+    const session = this.session = new Session({
+      role: options.role,
+      deferFailure: true,
+      deferCloseReply: true,
+      perMessageDeflate: options.deflate !== undefined,
+      streamMessages: streaming !== false,
+      ...(limits === undefined ? {} : { limits }),
+    });
+    if (options.deflate !== undefined) {
+      this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);
+    }
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
+    const reader = transportReader(stream);
+    this.writer = stream.writable.getWriter();
+    const frames = this.frames = new FrameWriter(
+      session,
+      this.writer,
+      options.writeHighWaterMark ?? 65_536,
+    );
+    const heartbeatInterval = options.heartbeatInterval ?? 30_000;
+    const idleTimeout = options.idleTimeout ?? 0;
+    if (heartbeatInterval > 0 || idleTimeout > 0) {
+      this.keepalive = new Keepalive<ConnectionParts>(
+        this.clock,
+        session,
+        frames,
+        heartbeatInterval,
+        idleTimeout,
+        this,
+        timedOut,
+      );
+    }
+    if (streaming !== false) {
+      this.streaming = new MessageStreaming(
+        options.readHighWaterMark ?? 65_536,
+        maxMessageSize,
+        session,
+        frames,
+        this,
+      );
+    }
+    this.pump = new ReadPump(
+      reader,
+      session,
+      this.inbox,
+      this.streaming?.incoming,
+      frames,
+      this.deflate,
+      this.keepalive,
+      options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET,
+      this,
+      HOOKS,
+    );
+    this.writer.closed.then(undefined, () => transportLost(this));
+    if (this.observer !== undefined) {
+      this.bookkeeping = new ObserverBookkeeping(
+        this.observer,
+        connection,
+        session.role,
+        this.keepalive,
+      );
+    }
+  }
+
+  /**
+   * Tells the observer the connection opened, and starts reading: once the connection that
+   * holds these parts is complete, since both may reach it.
+   *
+   * @param head Bytes that arrived with the handshake, read before the transport.
+   */
+  start(head: Uint8Array | undefined): void {
+    this.observer?.opened(this.connection);
+    this.pump.start(head);
+  }
+
+  /**
+   * What the closing phase calls back: the same object for every connection.
+   *
+   * @returns The hooks.
+   */
+  get closingHooks(): ClosingHooks<ConnectionParts> {
+    return HOOKS;
+  }
+
+  /**
+   * The handler has read everything that arrived: what waited for it goes out now. What
+   * `MessageStreaming` calls once every stream delivered so far has been taken.
+   */
+  caughtUp(): void {
+    closingCaughtUp(this);
+  }
+
+  /**
+   * The message being sent from a stream and the order it imposes, made on first use.
+   *
+   * @returns The part.
+   */
+  streamedSend(): StreamedSend<ConnectionParts> {
+    return this.streamed ??= new StreamedSend(this.session, this.frames, this.deflate, this, HOOKS);
+  }
+
+  /**
+   * Topics' prepared frames on their way into this connection, made on first use.
+   *
+   * @returns The part.
+   */
+  preparedSends(): PreparedSends<ConnectionParts> {
+    return this.prepared ??= new PreparedSends(
+      this.session,
+      this.frames,
+      this.deflate,
+      this.sendLimit,
+      this.sendPolicy,
+      this,
+      HOOKS,
+    );
+  }
+}
