@@ -778,11 +778,13 @@ export class Connection implements AsyncIterable<Message> {
     this.#deflate?.close();
     if (this.#session.readyState !== "closed") this.#session.transportClosed();
     this.#closing.cancel();
-    const error = this.#closedError();
-    this.#frames.end(error);
-    this.#pings?.rejectAll(error);
+    // Made only when something is rejected with it: most connections end with nothing waiting.
+    let error: ConnectionClosedError | undefined;
+    const closedError = (): ConnectionClosedError => error ??= this.#closedError();
+    this.#frames.end(closedError);
+    this.#pings?.rejectAll(closedError());
     this.#inbox.end();
-    this.#streaming?.close(event.error ?? error);
+    this.#streaming?.close(event.error ?? closedError());
     if (graceful) this.#frames.flush();
     void closeTransport(
       this.#pump.reader,
