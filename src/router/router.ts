@@ -29,6 +29,7 @@ import type { Handler } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
 import type { UpgradeHook } from "./upgrade_hook.ts";
+import type { RequestParts } from "./upgrade_request.ts";
 
 /**
  * A route's options; the second argument of {@linkcode Router.prototype.route}.
@@ -304,12 +305,13 @@ export class Router {
    * console.log(router.match(new Request("http://localhost/echo"), ["chat"]).kind); // "found"
    * console.log(router.match(new Request("http://localhost/nope"), []).kind); // "not-found"
    * ```
-   * @param request The upgrade request; its URL's path is matched.
+   * @param request The upgrade request (a web `Request`, or anything with its `url`); its URL's
+   *   path is matched.
    * @param offeredProtocols The client's `Sec-WebSocket-Protocol` tokens in its order, as
    * `parseTokenList` gives them (all field lines combined).
    * @returns The chosen route, or why there is none.
    */
-  match(request: Request, offeredProtocols: readonly string[]): RouteMatch {
+  match(request: Pick<RequestParts, "url">, offeredProtocols: readonly string[]): RouteMatch {
     const pathname = new URL(request.url).pathname;
     const found = this.#find(pathname);
     if (found === null) {

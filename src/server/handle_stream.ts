@@ -13,8 +13,9 @@ import { requestUrl } from "../protocol/request_target.ts";
 import { isUpgradeRequest } from "../protocol/server_handshake.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
+import { lazyRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { acceptUpgrade } from "./accept_upgrade.ts";
+import { acceptUpgradeView } from "./accept_upgrade.ts";
 import { plainResponse } from "./http_fallback.ts";
 import type { ServeOptions } from "./options.ts";
 import { readRequestHead } from "./read_request_head.ts";
@@ -99,8 +100,9 @@ export async function serveStream(stream: ByteStream, server: ServerContext): Pr
 
 /**
  * Answers a parsed request head: checks its Host and target (rfc7230#section-5.4, 400) and
- * makes its URL, then answers a plain request (`fetch`, else 426 or 404), or builds the
- * upgrade's `Request`, once, and enters {@linkcode acceptUpgrade}. Never rejects.
+ * makes its URL, then answers a plain request (`fetch`, else 426 or 404), or enters
+ * {@linkcode acceptUpgradeView} with the upgrade's `Request` to be made only when asked for.
+ * Never rejects.
  *
  * @example
  * ```ts ignore
@@ -134,12 +136,19 @@ export async function serveRequestHead(
     );
     return;
   }
-  const request = new Request(url, {
-    // A web Request cannot carry every method; the handshake's own is checked from `head`.
-    method: head.method === "GET" || head.method === "HEAD" ? head.method : "POST",
-    headers: head.headers,
+  // The `Request` is made only if a hook or the handler asks for it; the route and Origin
+  // checks read the URL and the head's fields. A web Request cannot carry every method; the
+  // handshake's own is checked from `head`.
+  const request = lazyRequestView(url.href, head.method, head.headers);
+  // The same URL object, now the connection's: `ws:` for `http:`, `wss:` for `https:`.
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return acceptUpgradeView(request, stream, {
+    server,
+    handshake: head,
+    rest: head.rest,
+    firstByte,
+    url,
   });
-  return acceptUpgrade(request, stream, { server, handshake: head, rest: head.rest, firstByte });
 }
 
 /**
