@@ -15,6 +15,7 @@ import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { lazyRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { readerOf } from "../streams/socket_channel.ts";
 import { acceptUpgradeView } from "./accept_upgrade.ts";
 import { plainResponse } from "./http_fallback.ts";
 import type { ServeOptions } from "./options.ts";
@@ -83,7 +84,7 @@ export function handleStream(
  * @returns Resolves when the stream is done with.
  */
 export async function serveStream(stream: ByteStream, server: ServerContext): Promise<void> {
-  const reader = stream.readable.getReader();
+  const reader = readerOf(stream);
   // Only an observer times handshakes: nothing is allocated for it otherwise.
   const timing = server.options.observer === undefined ? undefined : { firstByte: -1 };
   let head: Http1Request;
@@ -128,7 +129,7 @@ export async function serveRequestHead(
     return;
   }
   if (!isUpgradeRequest(head)) {
-    const reader = stream.readable.getReader();
+    const reader = readerOf(stream);
     await refuse(
       stream,
       await plainResponse(head, url, reader, server, stream.remoteAddr),

@@ -6,6 +6,7 @@
 
 import { HandshakeError } from "../protocol/errors.ts";
 import { type Http1Request, Http1RequestParser } from "../protocol/http1_request_parser.ts";
+import type { ByteReader } from "../streams/socket_channel.ts";
 import type { ServeOptions } from "./options.ts";
 
 /**
@@ -29,7 +30,7 @@ import type { ServeOptions } from "./options.ts";
  * @throws {HandshakeError} With the status to refuse with.
  */
 export async function readRequestHead(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   options: ServeOptions,
   timing?: { firstByte: number },
 ): Promise<Http1Request> {

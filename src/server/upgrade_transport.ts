@@ -18,6 +18,7 @@ import {
 } from "../protocol/server_handshake.ts";
 import type { UpgradeRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { type ByteReader, writerOf } from "../streams/socket_channel.ts";
 import { refuse, writeRefusal } from "./refuse.ts";
 import { responseBytes } from "./response_bytes.ts";
 
@@ -82,7 +83,7 @@ export interface UpgradeTransport {
     status: number,
     headers: HeadersInit | undefined,
     body: string,
-    reader?: ReadableStreamDefaultReader<Uint8Array>,
+    reader?: ByteReader,
   ): Promise<void>;
   /** Refuses with a whole `Response` (an upgrade hook's), then ends the stream. Never rejects. */
   refuseWith(stream: ByteStream, response: Response): Promise<void>;
@@ -127,7 +128,7 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
       extensions: selection.extensions,
     });
     return (stream) => {
-      const writer = stream.writable.getWriter();
+      const writer = writerOf(stream);
       const written = writer.write(head);
       writer.releaseLock();
       return written;

@@ -56,6 +56,7 @@ import { PingTracker } from "./ping_tracker.ts";
 import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
 import { ReadPump, type ReadPumpHooks } from "./read_pump.ts";
 import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
+import { type ByteWriter, readerOf, writerOf } from "./socket_channel.ts";
 import { closeTransport } from "./transport_close.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -119,7 +120,7 @@ export class Connection implements AsyncIterable<Message> {
 
   readonly #session: Session;
   readonly #pump: ReadPump<Connection>;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: ByteWriter;
   readonly #frames: FrameWriter;
   readonly #inbox: InboundQueue;
   // Set when messages are received as streams (the `streaming` option).
@@ -193,8 +194,9 @@ export class Connection implements AsyncIterable<Message> {
       this.#resolveClosed = resolve;
     });
     this.#inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
-    const reader = stream.readable.getReader();
-    this.#writer = stream.writable.getWriter();
+    // Straight to an adapter's socket where it offers that (no web streams per connection).
+    const reader = readerOf(stream);
+    this.#writer = writerOf(stream);
     this.#frames = new FrameWriter(
       this.#session,
       this.#writer,

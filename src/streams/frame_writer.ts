@@ -5,6 +5,7 @@
  */
 
 import type { Session } from "../protocol/session.ts";
+import type { ByteWriter } from "./socket_channel.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -43,7 +44,7 @@ function flushTurn(): void {
  */
 export class FrameWriter {
   readonly #session: Session;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: ByteWriter;
   readonly #highWaterMark: number;
   #inFlight = 0;
   #flushes = 0;
@@ -70,7 +71,7 @@ export class FrameWriter {
    */
   constructor(
     session: Session,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
+    writer: ByteWriter,
     highWaterMark: number,
   ) {
     this.#session = session;

@@ -16,6 +16,7 @@ import type { Keepalive } from "./keepalive.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 import type { MessageDeflate } from "./message_deflate.ts";
 import { noop } from "./noop.ts";
+import type { ByteReader } from "./socket_channel.ts";
 
 // Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
@@ -68,7 +69,7 @@ export interface ReadPumpHooks<Owner> {
  */
 export class ReadPump<Owner> {
   /** The transport's reader; the pump owns it until the transport is closed. */
-  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly reader: ByteReader;
   readonly #session: Session;
   readonly #inbox: InboundQueue;
   readonly #incoming: IncomingStreams | undefined;
@@ -105,7 +106,7 @@ export class ReadPump<Owner> {
    * @param hooks The connection's reactions.
    */
   constructor(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
+    reader: ByteReader,
     session: Session,
     inbox: InboundQueue,
     incoming: IncomingStreams | undefined,

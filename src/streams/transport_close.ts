@@ -7,6 +7,7 @@
 
 import type { Role } from "../protocol/frame.ts";
 import type { Clock } from "./clock.ts";
+import type { ByteReader, ByteWriter } from "./socket_channel.ts";
 
 function noop(): void {}
 
@@ -32,8 +33,8 @@ function noop(): void {}
  * @returns A promise that settles when the transport is closed.
  */
 export async function closeTransport(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  reader: ByteReader,
+  writer: ByteWriter,
   role: Role,
   graceful: boolean,
   peerClosed: Promise<void> | undefined,
