@@ -7,6 +7,7 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { ChannelByteStream, READ_DONE, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv } from "../client/proxy.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
@@ -16,34 +17,69 @@ import type { Listener, ListenOptions } from "./listener.ts";
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
 
-function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
-  let size = MIN_READ;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      const buffer = new Uint8Array(size);
-      let read: number | null;
-      try {
-        read = await conn.read(buffer);
-      } catch (error) {
-        controller.error(error);
-        return;
-      }
-      if (read === null) {
-        controller.close();
-        return;
-      }
-      if (read === size && size < MAX_READ) size *= 2;
-      else if (read < size >> 2 && size > MIN_READ) size >>= 1;
-      controller.enqueue(buffer.subarray(0, read));
-    },
-    cancel(): void {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    },
-  }, { highWaterMark: 0 });
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * A Deno connection as a {@linkcode SocketChannel}: `conn.read` into a buffer that grows only
+ * while reads fill it, `conn.write` until all is written, and closing the connection where its
+ * own `readable` and `writable` would (cancel, close, abort, a failed write).
+ */
+class ConnChannel implements SocketChannel {
+  readonly #conn: Deno.Conn;
+  #size = MIN_READ;
+  #cancelled = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.#cancelled) return Promise.resolve(READ_DONE);
+    const size = this.#size;
+    const buffer = new Uint8Array(size);
+    return this.#conn.read(buffer).then((read): ReadableStreamReadResult<Uint8Array> => {
+      if (read === null) return READ_DONE;
+      if (read === size && size < MAX_READ) this.#size = size * 2;
+      else if (read < size >> 2 && size > MIN_READ) this.#size = size >> 1;
+      return { done: false, value: buffer.subarray(0, read) };
+    }, (error: unknown) => {
+      // A read cut short by a cancel ends, as a cancelled readable's pending read does.
+      if (this.#cancelled) return READ_DONE;
+      throw error;
+    });
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+    this.#close();
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#conn.write(chunk).then((written): Promise<void> | undefined => {
+      if (written < chunk.length) return this.write(chunk.subarray(written));
+      return undefined;
+    }, (error: unknown) => {
+      this.#close();
+      throw error;
+    });
+  }
+
+  end(): Promise<void> {
+    this.#close();
+    return RESOLVED;
+  }
+
+  abort(): void {
+    this.#close();
+  }
+
+  #close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
 }
 
 /**
@@ -83,12 +119,11 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
       }
       if ("setNoDelay" in conn) conn.setNoDelay(true);
       const remote = conn.remoteAddr;
-      yield {
-        readable: readableOf(conn),
-        writable: conn.writable,
-        remoteAddr: { hostname: remote.hostname, port: remote.port },
-        localAddr: { hostname: addr.hostname, port: addr.port },
-      };
+      yield new ChannelByteStream(
+        new ConnChannel(conn),
+        { hostname: remote.hostname, port: remote.port },
+        { hostname: addr.hostname, port: addr.port },
+      );
     }
   }
   return Promise.resolve({
@@ -185,12 +220,11 @@ export async function openSocket(target: SocketTarget): Promise<ByteStream> {
   }
   const remote = tcp.remoteAddr;
   const local = tcp.localAddr;
-  return {
-    readable: readableOf(conn),
-    writable: conn.writable,
-    remoteAddr: { hostname: remote.hostname, port: remote.port },
-    localAddr: { hostname: local.hostname, port: local.port },
-  };
+  return new ChannelByteStream(
+    new ConnChannel(conn),
+    { hostname: remote.hostname, port: remote.port },
+    { hostname: local.hostname, port: local.port },
+  );
 }
 
 const PROXY_VARIABLES = [
