@@ -28,6 +28,7 @@ class ConnChannel implements SocketChannel {
   readonly #conn: Deno.Conn;
   #size = MIN_READ;
   #cancelled = false;
+  #closed = false;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -74,6 +75,10 @@ class ConnChannel implements SocketChannel {
   }
 
   #close(): void {
+    // Once: closing a closed connection throws, and building that error costs more than the
+    // close (a server ends its writable, then cancels its readable).
+    if (this.#closed) return;
+    this.#closed = true;
     try {
       this.#conn.close();
     } catch {
