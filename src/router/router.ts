@@ -311,8 +311,11 @@ export class Router {
    * `parseTokenList` gives them (all field lines combined).
    * @returns The chosen route, or why there is none.
    */
-  match(request: Pick<RequestParts, "url">, offeredProtocols: readonly string[]): RouteMatch {
-    const pathname = new URL(request.url).pathname;
+  match(
+    request: Pick<RequestParts, "url" | "pathname">,
+    offeredProtocols: readonly string[],
+  ): RouteMatch {
+    const pathname = request.pathname ?? new URL(request.url).pathname;
     const found = this.#find(pathname);
     if (found === null) {
       return {

@@ -22,6 +22,11 @@ export interface RequestParts {
   readonly url: string;
   /** The request's header fields. */
   readonly headers: { get(name: string): string | null };
+  /**
+   * The path of `url`, when it is already known: saves parsing `url` again.
+   * @default {parsed from `url`}
+   */
+  readonly pathname?: string | undefined;
 }
 
 /**
@@ -75,13 +80,20 @@ export function requestView(request: Request): UpgradeRequestView {
  * @param method The method as sent; one a `Request` cannot carry becomes `POST` (the handshake
  *   checks the method as sent, not the `Request`'s).
  * @param headers The header fields.
+ * @param pathname The path of `url`, when known.
  * @returns The view.
  */
-export function lazyRequestView(url: string, method: string, headers: Headers): UpgradeRequestView {
+export function lazyRequestView(
+  url: string,
+  method: string,
+  headers: Headers,
+  pathname?: string,
+): UpgradeRequestView {
   let request: Request | undefined;
   return {
     url,
     headers,
+    pathname,
     request: (): Request =>
       request ??= new Request(url, {
         method: method === "GET" || method === "HEAD" ? method : "POST",
