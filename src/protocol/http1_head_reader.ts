@@ -111,6 +111,8 @@ export interface Http1HeadReaderOptions {
   onStartLine(line: string): void;
 }
 
+const NO_LINE = new Uint8Array(0);
+
 /**
  * The line layer shared by `Http1RequestParser` and `Http1ResponseParser`: splits
  * bytes into CRLF-terminated lines, enforces the three head limits, checks header field syntax
@@ -138,9 +140,10 @@ export class Http1HeadReader {
   #maxHeaderCount: number;
   #kind: "request" | "response";
   #statuses: Http1HeadStatuses;
-  #onStartLine: (line: string) => void;
-  // Bytes of the current line received in earlier chunks (never more than maxLineBytes + 1).
-  #line: Uint8Array = new Uint8Array(256);
+  #options: Http1HeadReaderOptions;
+  // Bytes of the current line received in earlier chunks (never more than maxLineBytes + 1);
+  // made for the first line split between chunks (most heads arrive whole).
+  #line: Uint8Array = NO_LINE;
   #lineLength = 0;
   #headBytes = 0;
   #startLineSeen = false;
@@ -161,7 +164,7 @@ export class Http1HeadReader {
     this.#maxHeaderCount = limits.maxHeaderCount;
     this.#kind = options.kind;
     this.#statuses = options.statuses;
-    this.#onStartLine = options.onStartLine.bind(options);
+    this.#options = options;
   }
 
   /** The complete head, or `null` while more bytes are needed. */
@@ -262,7 +265,7 @@ export class Http1HeadReader {
     const needed = this.#lineLength + (to - from);
     if (needed > this.#line.length) {
       // Doubling keeps the copying linear; the limits bound the size.
-      let size = this.#line.length * 2;
+      let size = Math.max(256, this.#line.length * 2);
       while (size < needed) size *= 2;
       const grown = new Uint8Array(size);
       grown.set(this.#line.subarray(0, this.#lineLength));
@@ -286,7 +289,7 @@ export class Http1HeadReader {
       if (content.length === 0) return false; // rfc7230#section-3.5: ignore empty lines first
       this.#startLineSeen = true;
       this.#startLine = latin1(content, 0, content.length);
-      this.#onStartLine(this.#startLine);
+      this.#options.onStartLine(this.#startLine);
       return false;
     }
     if (content.length === 0) return true;
