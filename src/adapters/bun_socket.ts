@@ -407,10 +407,13 @@ class BunChannel implements SocketChannel {
   }
 
   cancel(): void {
+    // Once the peer has ended and everything was read, the readable this replaces was closed,
+    // and cancelling it did nothing; before that, it ended the socket.
+    const closed = this.#ended && this.#queue.length === 0;
     if (!this.#ended) this.peerEnded();
     this.#queue = [];
     this.#queued = 0;
-    this.#socket.end();
+    if (!closed) this.#socket.end();
   }
 
   write(chunk: Uint8Array): Promise<void> {

@@ -181,10 +181,13 @@ class DuplexChannel implements SocketChannel {
   }
 
   cancel(): void {
+    // Once the peer has ended and everything was read, the readable this replaces was closed,
+    // and cancelling it did nothing; before that, it tore the socket down.
+    const closed = this.#ended && this.#queue.length === 0;
     if (!this.#ended) this.ended(false);
     this.#queue = [];
     this.#queued = 0;
-    this.abort();
+    if (!closed) this.abort();
   }
 
   write(chunk: Uint8Array): Promise<void> {
