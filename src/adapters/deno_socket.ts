@@ -21,8 +21,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * A Deno connection as a {@linkcode SocketChannel}: `conn.read` into a buffer that grows only
- * while reads fill it, `conn.write` until all is written, and closing the connection where its
- * own `readable` and `writable` would (cancel, close, abort, a failed write).
+ * while reads fill it, `conn.write` until all is written, `closeWrite` to end it, and closing
+ * the connection on a cancel, an abort or a failed write.
  */
 class ConnChannel implements SocketChannel {
   readonly #conn: Deno.Conn;
@@ -66,8 +66,13 @@ class ConnChannel implements SocketChannel {
   }
 
   end(): Promise<void> {
-    this.#close();
-    return RESOLVED;
+    // Only the sending side (a FIN), as Node's and Bun's sockets end: the read still pending
+    // then ends with the peer's own close (rfc6455#section-7.1.1: the server closes first, and
+    // keeps reading until the peer has closed too), where closing the whole connection would
+    // interrupt it with an error, which costs more to build than the close itself. The
+    // connection is closed when the reader is cancelled, as the closing handshake does last.
+    if (this.#closed) return RESOLVED;
+    return this.#conn.closeWrite().catch(() => this.#close());
   }
 
   abort(): void {
