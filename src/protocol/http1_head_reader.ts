@@ -112,6 +112,8 @@ export interface Http1HeadReaderOptions {
 }
 
 const NO_LINE = new Uint8Array(0);
+// The `rest` of a head that ended its chunk (the usual case): nothing, and nothing to change.
+const NO_REST: Uint8Array = Object.freeze(new Uint8Array(0)) as Uint8Array;
 
 /**
  * The line layer shared by `Http1RequestParser` and `Http1ResponseParser`: splits
@@ -233,26 +235,28 @@ export class Http1HeadReader {
         return null;
       }
       this.#headBytes += 1;
-      let line: Uint8Array;
-      if (this.#lineLength === 0) {
-        line = chunk.subarray(position, end);
-      } else {
+      // The line is [from, to) of `bytes`: of the chunk, or of the line buffer when it was
+      // split between chunks. Offsets rather than views: a head is a dozen lines.
+      let bytes = chunk;
+      let from = position;
+      let to = end;
+      if (this.#lineLength !== 0) {
         this.#append(chunk, position, end);
-        line = this.#line.subarray(0, this.#lineLength);
+        bytes = this.#line;
+        from = 0;
+        to = this.#lineLength;
         this.#lineLength = 0;
       }
-      const contentLength = line.length > 0 && line[line.length - 1] === CR
-        ? line.length - 1
-        : line.length;
+      const contentLength = to > from && bytes[to - 1] === CR ? to - from - 1 : to - from;
       if (contentLength > this.#maxLineBytes) throw this.#lineTooLong();
       if (this.#headBytes > this.#maxHeaderBytes) throw this.#headTooLarge();
       position = lf + 1;
-      if (this.#takeLine(line)) {
+      if (this.#takeLine(bytes, from, to)) {
         this.#head = {
           startLine: this.#startLine,
           fields: this.#fields,
           headers: this.#buildHeaders(),
-          rest: chunk.slice(position),
+          rest: position === length ? NO_REST : chunk.slice(position),
           headBytes: this.#headBytes,
         };
         return this.#head;
@@ -275,24 +279,28 @@ export class Http1HeadReader {
     this.#lineLength = needed;
   }
 
-  /** Handles one line (without its LF); returns `true` at the blank line that ends the head. */
-  #takeLine(line: Uint8Array): boolean {
-    if (line.length === 0 || line[line.length - 1] !== CR) {
+  /**
+   * Handles one line, bytes [from, to) of `bytes` (without its LF); returns `true` at the blank
+   * line that ends the head.
+   */
+  #takeLine(bytes: Uint8Array, from: number, to: number): boolean {
+    if (to === from || bytes[to - 1] !== CR) {
       // rfc7230#section-3.5: the line terminator is CRLF; a bare LF is refused (see @module)
       throw this.#malformed("a line ends with a bare LF instead of CRLF", "rfc7230#section-3.5");
     }
-    const content = line.subarray(0, line.length - 1);
-    if (content.indexOf(CR) !== -1) {
+    // The content, before the CR that ends it; a CR found before that one is a bare CR.
+    const end = to - 1;
+    if (bytes.indexOf(CR, from) !== end) {
       throw this.#malformed("a line holds a bare CR", "rfc7230#section-3.5");
     }
     if (!this.#startLineSeen) {
-      if (content.length === 0) return false; // rfc7230#section-3.5: ignore empty lines first
+      if (end === from) return false; // rfc7230#section-3.5: ignore empty lines first
       this.#startLineSeen = true;
-      this.#startLine = latin1(content, 0, content.length);
+      this.#startLine = latin1(bytes, from, end);
       this.#options.onStartLine(this.#startLine);
       return false;
     }
-    if (content.length === 0) return true;
+    if (end === from) return true;
     if (this.#fields.length === this.#maxHeaderCount) {
       throw new HandshakeError(
         `Cannot parse ${this.#kind}: more than ${this.#maxHeaderCount} header fields ` +
@@ -300,13 +308,13 @@ export class Http1HeadReader {
         this.#statuses.headTooLarge,
       );
     }
-    this.#fields.push(this.#parseField(content));
+    this.#fields.push(this.#parseField(bytes, from, end));
     return false;
   }
 
-  #parseField(content: Uint8Array): [string, string] {
-    const length = content.length;
-    const first = content[0]!;
+  /** Parses the field line [from, to) of `content`. */
+  #parseField(content: Uint8Array, from: number, to: number): [string, string] {
+    const first = content[from]!;
     if (first === SP || first === HTAB) {
       // rfc7230#section-3.2.4: obs-fold; a server MUST either reject it with 400 or unfold it
       throw this.#malformed(
@@ -314,9 +322,9 @@ export class Http1HeadReader {
         "rfc7230#section-3.2.4",
       );
     }
-    let colon = 0;
-    while (colon < length && isTokenChar(content[colon]!)) colon++;
-    if (colon === length) {
+    let colon = from;
+    while (colon < to && isTokenChar(content[colon]!)) colon++;
+    if (colon === to) {
       throw this.#malformed("a header field line has no colon", "rfc7230#section-3.2");
     }
     const stop = content[colon]!;
@@ -333,11 +341,11 @@ export class Http1HeadReader {
         "rfc7230#section-3.2",
       );
     }
-    if (colon === 0) {
+    if (colon === from) {
       throw this.#malformed("a header field has an empty name", "rfc7230#section-3.2");
     }
     let start = colon + 1;
-    let end = length;
+    let end = to;
     while (start < end && (content[start] === SP || content[start] === HTAB)) start++;
     while (end > start && (content[end - 1] === SP || content[end - 1] === HTAB)) end--;
     for (let i = start; i < end; i++) {
@@ -351,8 +359,8 @@ export class Http1HeadReader {
       }
     }
     // One decode per line; the name and value are slices of it.
-    const line = latin1(content, 0, end);
-    return [line.slice(0, colon), line.slice(start)];
+    const line = latin1(content, from, end);
+    return [line.slice(0, colon - from), line.slice(start - from)];
   }
 
   #buildHeaders(): Headers {
