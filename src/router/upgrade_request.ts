@@ -89,15 +89,29 @@ export function lazyRequestView(
   headers: Headers,
   pathname?: string,
 ): UpgradeRequestView {
-  let request: Request | undefined;
-  return {
-    url,
-    headers,
-    pathname,
-    request: (): Request =>
-      request ??= new Request(url, {
-        method: method === "GET" || method === "HEAD" ? method : "POST",
-        headers,
-      }),
-  };
+  return new LazyRequestView(url, method, headers, pathname);
+}
+
+// A class, so that a handshake makes one object and no closure.
+class LazyRequestView implements UpgradeRequestView {
+  readonly url: string;
+  readonly headers: Headers;
+  readonly pathname: string | undefined;
+  readonly #method: string;
+  #request: Request | undefined;
+
+  constructor(url: string, method: string, headers: Headers, pathname: string | undefined) {
+    this.url = url;
+    this.headers = headers;
+    this.pathname = pathname;
+    this.#method = method;
+  }
+
+  request(): Request {
+    const method = this.#method;
+    return this.#request ??= new Request(this.url, {
+      method: method === "GET" || method === "HEAD" ? method : "POST",
+      headers: this.headers,
+    });
+  }
 }
