@@ -27,6 +27,11 @@ const RESOLVED: Promise<void> = Promise.resolve();
 class ConnChannel implements SocketChannel {
   readonly #conn: Deno.Conn;
   #size = MIN_READ;
+  // The part of the last read's buffer that read did not fill: the next read goes there while
+  // it holds at least half the read size, so a connection's small reads (a head, a Close, the
+  // end) share one buffer instead of allocating one each. Views already handed out cover only
+  // the bytes before it.
+  #spare: Uint8Array | undefined;
   #cancelled = false;
   #closed = false;
 
@@ -37,11 +42,17 @@ class ConnChannel implements SocketChannel {
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (this.#cancelled) return Promise.resolve(READ_DONE);
     const size = this.#size;
-    const buffer = new Uint8Array(size);
+    const spare = this.#spare;
+    const buffer = spare !== undefined && spare.length >= size >> 1 ? spare : new Uint8Array(size);
+    this.#spare = undefined;
     return this.#conn.read(buffer).then((read): ReadableStreamReadResult<Uint8Array> => {
-      if (read === null) return READ_DONE;
-      if (read === size && size < MAX_READ) this.#size = size * 2;
+      if (read === null) {
+        this.#spare = buffer;
+        return READ_DONE;
+      }
+      if (read === buffer.length && size < MAX_READ) this.#size = size * 2;
       else if (read < size >> 2 && size > MIN_READ) this.#size = size >> 1;
+      if (read < buffer.length) this.#spare = buffer.subarray(read);
       return { done: false, value: buffer.subarray(0, read) };
     }, (error: unknown) => {
       // A read cut short by a cancel ends, as a cancelled readable's pending read does.
