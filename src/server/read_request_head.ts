@@ -6,6 +6,8 @@
 
 import { HandshakeError } from "../protocol/errors.ts";
 import { type Http1Request, Http1RequestParser } from "../protocol/http1_request_parser.ts";
+import { REAL_CLOCK } from "../streams/clock.ts";
+import { type Deadline, deadlineQueue } from "../streams/deadline_queue.ts";
 import type { ByteReader } from "../streams/socket_channel.ts";
 import type { ServeOptions } from "./options.ts";
 
@@ -35,11 +37,12 @@ export async function readRequestHead(
   timing?: { firstByte: number },
 ): Promise<Http1Request> {
   const parser = new Http1RequestParser(options.limits);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Every handshake of a server has the same timeout: one timer serves them all.
+  const deadlines = deadlineQueue(REAL_CLOCK, options.handshakeTimeout ?? 10_000);
+  let timer: Deadline | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HandshakeError("Cannot read request: the handshake took too long", 408)),
-      options.handshakeTimeout ?? 10_000,
+    timer = deadlines.add(() =>
+      reject(new HandshakeError("Cannot read request: the handshake took too long", 408))
     );
   });
   try {
@@ -54,6 +57,6 @@ export async function readRequestHead(
       if (request !== null) return request;
     }
   } finally {
-    clearTimeout(timer);
+    deadlines.cancel(timer!);
   }
 }

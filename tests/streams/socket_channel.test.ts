@@ -82,7 +82,7 @@ describe("ChannelByteStream", () => {
     expect(stream.remoteAddr).toEqual(ADDR);
   });
 
-  it("keeps its readable locked while the direct reader is held", async () => {
+  it("keeps its readable locked while the direct reader is held", () => {
     const stream = new ChannelByteStream(new FakeChannel(), ADDR);
     const reader = readerOf(stream);
     expect(stream.readable.locked).toBe(true);
