@@ -28,9 +28,9 @@ class ConnChannel implements SocketChannel {
   readonly #conn: Deno.Conn;
   #size = MIN_READ;
   // The part of the last read's buffer that read did not fill: the next read goes there while
-  // it holds at least half the read size, so a connection's small reads (a head, a Close, the
-  // end) share one buffer instead of allocating one each. Views already handed out cover only
-  // the bytes before it.
+  // reads are small and it holds at least half the read size, so a connection's small reads (a
+  // head, a Close, the end, small messages) share one buffer instead of allocating one each.
+  // Views already handed out cover only the bytes before it.
   #spare: Uint8Array | undefined;
   #cancelled = false;
   #closed = false;
@@ -43,7 +43,11 @@ class ConnChannel implements SocketChannel {
     if (this.#cancelled) return Promise.resolve(READ_DONE);
     const size = this.#size;
     const spare = this.#spare;
-    const buffer = spare !== undefined && spare.length >= size >> 1 ? spare : new Uint8Array(size);
+    // Only while reads are small: once they have grown to the largest size, each gets a whole
+    // buffer, as a smaller one would take more reads for the same bytes.
+    const buffer = spare !== undefined && size < MAX_READ && spare.length >= size >> 1
+      ? spare
+      : new Uint8Array(size);
     this.#spare = undefined;
     return this.#conn.read(buffer).then((read): ReadableStreamReadResult<Uint8Array> => {
       if (read === null) {
