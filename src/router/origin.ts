@@ -154,7 +154,9 @@ export class OriginPolicy {
    *   `headers`); only its `Origin` and `Host` headers and URL are read.
    * @returns Whether the origin is allowed, and if not why.
    */
-  check(request: RequestParts): OriginCheck {
+  check(
+    request: { readonly url: string; readonly headers: { get(name: string): string | null } },
+  ): OriginCheck {
     const value = request.headers.get("origin");
     // rfc6455#section-10.2: only browsers must send Origin; a request without one is not from a
     // page, so there is no other site's page to protect against

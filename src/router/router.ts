@@ -29,7 +29,6 @@ import type { Handler } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
 import type { UpgradeHook } from "./upgrade_hook.ts";
-import type { RequestParts } from "./upgrade_request.ts";
 
 /**
  * A route's options; the second argument of {@linkcode Router.prototype.route}.
@@ -306,13 +305,14 @@ export class Router {
    * console.log(router.match(new Request("http://localhost/nope"), []).kind); // "not-found"
    * ```
    * @param request The upgrade request (a web `Request`, or anything with its `url`); its URL's
-   *   path is matched.
+   *   path is matched: `pathname` when given (a server that has parsed the URL passes it),
+   *   else parsed from `url`.
    * @param offeredProtocols The client's `Sec-WebSocket-Protocol` tokens in its order, as
    * `parseTokenList` gives them (all field lines combined).
    * @returns The chosen route, or why there is none.
    */
   match(
-    request: Pick<RequestParts, "url" | "pathname">,
+    request: { readonly url: string; readonly pathname?: string | undefined },
     offeredProtocols: readonly string[],
   ): RouteMatch {
     const pathname = request.pathname ?? new URL(request.url).pathname;

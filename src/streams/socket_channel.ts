@@ -39,10 +39,13 @@ export const READ_DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({
  *
  * @example A channel over an in-memory queue
  * ```ts
- * import type { SocketChannel } from "./socket_channel.ts";
+ * import { READ_DONE, type SocketChannel } from "./socket_channel.ts";
  * const chunks = [new Uint8Array([1, 2])];
  * const channel: SocketChannel = {
- *   read: () => Promise.resolve(chunks.length > 0 ? { done: false, value: chunks.shift()! } : { done: true, value: undefined }),
+ *   read: () => {
+ *     const value = chunks.shift();
+ *     return Promise.resolve(value === undefined ? READ_DONE : { done: false, value });
+ *   },
  *   cancel: () => {},
  *   write: () => Promise.resolve(),
  *   end: () => Promise.resolve(),
@@ -179,10 +182,13 @@ export function writerOf(stream: ByteStream): ByteWriter {
  *
  * @example
  * ```ts
- * import { ChannelByteStream, readerOf } from "./socket_channel.ts";
- * let sent = false;
+ * import { ChannelByteStream, READ_DONE, readerOf } from "./socket_channel.ts";
+ * const chunks = [new Uint8Array([7])];
  * const stream = new ChannelByteStream({
- *   read: () => Promise.resolve(sent ? { done: true, value: undefined } : (sent = true, { done: false, value: new Uint8Array([7]) })),
+ *   read: () => {
+ *     const value = chunks.shift();
+ *     return Promise.resolve(value === undefined ? READ_DONE : { done: false, value });
+ *   },
  *   cancel: () => {},
  *   write: () => Promise.resolve(),
  *   end: () => Promise.resolve(),
