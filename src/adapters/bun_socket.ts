@@ -8,6 +8,7 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { ChannelByteStream, READ_DONE, type SocketChannel } from "../streams/socket_channel.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
@@ -15,14 +16,8 @@ import { rootsWith } from "./root_certificates.ts";
 
 const READ_HIGH_WATER_MARK = 65_536;
 
-interface SocketState {
-  readable: ReadableStreamDefaultController<Uint8Array>;
-  paused: boolean;
-  ended: boolean;
-  pending: Uint8Array | undefined;
-  drained: (() => void) | undefined;
-  failed: (error: Error) => void;
-}
+// A socket's data is its channel, set when the byte stream is made.
+type SocketState = BunChannel;
 
 type BunSocket = Bun.Socket<SocketState>;
 
@@ -31,28 +26,22 @@ type BunSocket = Bun.Socket<SocketState>;
 // ignores it, and an opener reports it.
 const bridge = {
   data(socket: BunSocket, data: Uint8Array): void {
-    const state = socket.data;
-    if (state.ended) return;
     // Each data event brings a fresh buffer (checked: distinct, unpooled, unchanged by later
     // reads), so the protocol layer may keep views of it; a plain Uint8Array view, not a Buffer.
-    state.readable.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    if ((state.readable.desiredSize ?? 1) <= 0 && !state.paused) {
-      state.paused = true;
-      socket.pause();
-    }
+    socket.data.received(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   },
   drain(socket: BunSocket): void {
-    writePending(socket);
+    socket.data.writePending();
   },
   end(socket: BunSocket): void {
-    endReadable(socket.data);
+    socket.data.peerEnded();
   },
   close(socket: BunSocket, error?: Error): void {
     const state = socket.data as SocketState | undefined;
     if (state === undefined) return; // a TLS handshake that failed before `open`
     if (error) state.failed(error);
-    endReadable(state);
-    state.drained?.();
+    state.peerEnded();
+    state.drainedOrGone();
   },
   error(socket: BunSocket, error: Error): void {
     (socket.data as SocketState | undefined)?.failed(error);
@@ -311,86 +300,147 @@ function defaultCa(): Promise<{ ca?: string[] }> {
   return extraCa;
 }
 
-function endReadable(state: SocketState): void {
-  if (state.ended) return;
-  state.ended = true;
-  try {
-    state.readable.close();
-  } catch {
-    // already errored or cancelled
-  }
-}
-
-function writePending(socket: BunSocket): void {
-  const state = socket.data;
-  const pending = state.pending;
-  if (pending === undefined) return;
-  const written = socket.write(pending);
-  if (written < pending.length) {
-    state.pending = pending.subarray(Math.max(written, 0));
-    return;
-  }
-  state.pending = undefined;
-  const drained = state.drained;
-  state.drained = undefined;
-  drained?.();
-}
+const RESOLVED: Promise<void> = Promise.resolve();
 
 function toByteStream(socket: BunSocket): ByteStream {
-  let failure: Error | undefined;
-  const readable = new ReadableStream<Uint8Array>({
-    start(controller): void {
-      socket.data = {
-        readable: controller,
-        paused: false,
-        ended: false,
-        pending: undefined,
-        drained: undefined,
-        failed(error: Error): void {
-          failure = error;
-          if (!socket.data.ended) {
-            socket.data.ended = true;
-            controller.error(error);
-          }
-        },
-      };
-    },
-    pull(): void {
-      if (socket.data.paused) {
-        socket.data.paused = false;
-        socket.resume();
-      }
-    },
-    cancel(): void {
-      socket.data.ended = true;
-      socket.end();
-    },
-  }, { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk?.byteLength ?? 0 });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk): Promise<void> | undefined {
-      if (failure !== undefined) throw failure;
-      const state = socket.data;
-      const written = socket.write(chunk);
-      if (written === chunk.length) return undefined;
-      if (written < 0) throw new Error("Cannot write: the socket is closed");
-      // Keep the rest and let `drain` finish it; the stream holds further writes meanwhile.
-      state.pending = chunk.subarray(written);
-      return new Promise<void>((resolve) => {
-        state.drained = resolve;
-      });
-    },
-    close(): void {
-      socket.end();
-    },
-    abort(): void {
-      socket.terminate();
-    },
+  socket.data = new BunChannel(socket);
+  return new ChannelByteStream(socket.data, {
+    hostname: socket.remoteAddress,
+    port: remotePort(socket),
   });
-  return {
-    readable,
-    writable,
-    remoteAddr: { hostname: socket.remoteAddress, port: remotePort(socket) },
-  };
+}
+
+/**
+ * A Bun socket as a {@linkcode SocketChannel}: what arrives is queued until read, and the
+ * socket is paused while the queue holds `READ_HIGH_WATER_MARK` bytes or more (as the readable
+ * it replaces did); a write the socket takes only in part keeps the rest for `drain`.
+ */
+class BunChannel implements SocketChannel {
+  readonly #socket: BunSocket;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #paused = false;
+  // Set once nothing more will be read: the peer's end, a failure, or a cancel.
+  #ended = false;
+  // What failed the socket: writes throw it; reads reject with it if it came before the end.
+  #failure: Error | undefined;
+  #readError: Error | undefined;
+  #pending: Uint8Array | undefined;
+  #drained: (() => void) | undefined;
+  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
+  constructor(socket: BunSocket) {
+    this.#socket = socket;
+  }
+
+  received(chunk: Uint8Array): void {
+    if (this.#ended) return;
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = this.#reject = undefined;
+      resolve({ done: false, value: chunk });
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#queued += chunk.byteLength;
+    if (this.#queued >= READ_HIGH_WATER_MARK && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  peerEnded(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(READ_DONE);
+  }
+
+  failed(error: Error): void {
+    this.#failure = error;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#readError = error;
+    // Unread bytes are dropped, as an errored readable drops them.
+    this.#queue = [];
+    this.#queued = 0;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(error);
+  }
+
+  writePending(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const written = this.#socket.write(pending);
+    if (written < pending.length) {
+      this.#pending = pending.subarray(Math.max(written, 0));
+      return;
+    }
+    this.#pending = undefined;
+    this.drainedOrGone();
+  }
+
+  /** The write that waited for `drain` is done: drained, or the socket closed. */
+  drainedOrGone(): void {
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.();
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queued -= chunk.byteLength;
+      if (this.#paused && this.#queued < READ_HIGH_WATER_MARK) this.#resume();
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#readError !== undefined) return Promise.reject(this.#readError);
+    if (this.#ended) return Promise.resolve(READ_DONE);
+    if (this.#paused) this.#resume();
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  cancel(): void {
+    // Once the peer has ended and everything was read, the readable this replaces was closed,
+    // and cancelling it did nothing; before that, it ended the socket.
+    const closed = this.#ended && this.#queue.length === 0;
+    if (!this.#ended) this.peerEnded();
+    this.#queue = [];
+    this.#queued = 0;
+    if (!closed) this.#socket.end();
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const written = this.#socket.write(chunk);
+    if (written === chunk.length) return RESOLVED;
+    if (written < 0) return Promise.reject(new Error("Cannot write: the socket is closed"));
+    // Keep the rest and let `drain` finish it; the channel's writer holds further writes.
+    this.#pending = chunk.subarray(written);
+    return new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  end(): Promise<void> {
+    this.#socket.end();
+    return RESOLVED;
+  }
+
+  abort(): void {
+    this.#socket.terminate();
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    this.#socket.resume();
+  }
 }
 
 function remotePort(socket: BunSocket): number {

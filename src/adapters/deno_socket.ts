@@ -7,6 +7,7 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { ChannelByteStream, READ_DONE, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv } from "../client/proxy.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
@@ -16,46 +17,107 @@ import type { Listener, ListenOptions } from "./listener.ts";
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
 
-function readableOf(conn: Deno.Conn): ReadableStream<Uint8Array> {
-  let size = MIN_READ;
-  // A byte stream: the connection reads it into buffers of its own (BYOB), reused while nothing
-  // refers to them, so streaming gigabytes through leaves next to no garbage. A default reader
-  // gets a new buffer per read, sized as above.
-  return new ReadableStream({
-    type: "bytes",
-    async pull(controller): Promise<void> {
-      const view = controller.byobRequest?.view;
-      const buffer = view === null || view === undefined
-        ? new Uint8Array(size)
-        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-      let read: number | null;
-      try {
-        read = await conn.read(buffer);
-      } catch (error) {
-        controller.error(error);
-        return;
-      }
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * A Deno connection as a {@linkcode SocketChannel}: `conn.read` into a buffer that grows only
+ * while reads fill it, or into the reader's own (`readInto`), `conn.write` until all is written, `closeWrite` to end it, and closing
+ * the connection on a cancel, an abort or a failed write.
+ */
+class ConnChannel implements SocketChannel {
+  readonly #conn: Deno.Conn;
+  #size = MIN_READ;
+  // The part of the last read's buffer that read did not fill: the next read goes there while
+  // reads are small and it holds at least half the read size, so a connection's small reads (a
+  // head, a Close, the end, small messages) share one buffer instead of allocating one each.
+  // Views already handed out cover only the bytes before it.
+  #spare: Uint8Array | undefined;
+  #cancelled = false;
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.#cancelled) return Promise.resolve(READ_DONE);
+    const size = this.#size;
+    const spare = this.#spare;
+    // Only while reads are small: once they have grown to the largest size, each gets a whole
+    // buffer, as a smaller one would take more reads for the same bytes.
+    const buffer = spare !== undefined && size < MAX_READ && spare.length >= size >> 1
+      ? spare
+      : new Uint8Array(size);
+    this.#spare = undefined;
+    return this.#conn.read(buffer).then((read): ReadableStreamReadResult<Uint8Array> => {
       if (read === null) {
-        controller.close();
-        controller.byobRequest?.respond(0);
-        return;
+        this.#spare = buffer;
+        return READ_DONE;
       }
-      if (view !== null && view !== undefined) {
-        controller.byobRequest!.respond(read);
-        return;
-      }
-      if (read === size && size < MAX_READ) size *= 2;
-      else if (read < size >> 2 && size > MIN_READ) size >>= 1;
-      controller.enqueue(buffer.subarray(0, read));
-    },
-    cancel(): void {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    },
-  });
+      if (read === buffer.length && size < MAX_READ) this.#size = size * 2;
+      else if (read < size >> 2 && size > MIN_READ) this.#size = size >> 1;
+      if (read < buffer.length) this.#spare = buffer.subarray(read);
+      return { done: false, value: buffer.subarray(0, read) };
+    }, (error: unknown) => {
+      // A read cut short by a cancel ends, as a cancelled readable's pending read does.
+      if (this.#cancelled) return READ_DONE;
+      throw error;
+    });
+  }
+
+  readInto(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>> {
+    // The caller's own buffer (the read pump's, reused while nothing refers to it): streaming a
+    // gigabyte through then leaves no gigabyte of buffers for the garbage collector.
+    if (this.#cancelled) return Promise.resolve(READ_DONE);
+    return this.#conn.read(view).then((read): ReadableStreamReadResult<Uint8Array> => {
+      if (read === null) return READ_DONE;
+      return { done: false, value: read === view.length ? view : view.subarray(0, read) };
+    }, (error: unknown) => {
+      if (this.#cancelled) return READ_DONE;
+      throw error;
+    });
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+    this.#close();
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#conn.write(chunk).then((written): Promise<void> | undefined => {
+      if (written < chunk.length) return this.write(chunk.subarray(written));
+      return undefined;
+    }, (error: unknown) => {
+      this.#close();
+      throw error;
+    });
+  }
+
+  end(): Promise<void> {
+    // Only the sending side (a FIN), as Node's and Bun's sockets end: the read still pending
+    // then ends with the peer's own close (rfc6455#section-7.1.1: the server closes first, and
+    // keeps reading until the peer has closed too), where closing the whole connection would
+    // interrupt it with an error, which costs more to build than the close itself. The
+    // connection is closed when the reader is cancelled, as the closing handshake does last.
+    if (this.#closed) return RESOLVED;
+    return this.#conn.closeWrite().catch(() => this.#close());
+  }
+
+  abort(): void {
+    this.#close();
+  }
+
+  #close(): void {
+    // Once: closing a closed connection throws, and building that error costs more than the
+    // close (a server ends its writable, then cancels its readable).
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
 }
 
 /**
@@ -95,13 +157,11 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
       }
       if ("setNoDelay" in conn) conn.setNoDelay(true);
       const remote = conn.remoteAddr;
-      yield {
-        readable: readableOf(conn),
-        byob: true,
-        writable: conn.writable,
-        remoteAddr: { hostname: remote.hostname, port: remote.port },
-        localAddr: { hostname: addr.hostname, port: addr.port },
-      };
+      yield new ChannelByteStream(
+        new ConnChannel(conn),
+        { hostname: remote.hostname, port: remote.port },
+        { hostname: addr.hostname, port: addr.port },
+      );
     }
   }
   return Promise.resolve({
@@ -198,13 +258,11 @@ export async function openSocket(target: SocketTarget): Promise<ByteStream> {
   }
   const remote = tcp.remoteAddr;
   const local = tcp.localAddr;
-  return {
-    readable: readableOf(conn),
-    byob: true,
-    writable: conn.writable,
-    remoteAddr: { hostname: remote.hostname, port: remote.port },
-    localAddr: { hostname: local.hostname, port: local.port },
-  };
+  return new ChannelByteStream(
+    new ConnChannel(conn),
+    { hostname: remote.hostname, port: remote.port },
+    { hostname: local.hostname, port: local.port },
+  );
 }
 
 const PROXY_VARIABLES = [

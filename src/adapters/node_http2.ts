@@ -152,7 +152,10 @@ export function exchangeOf(
     return typeof value === "string" ? value : undefined;
   };
   return {
-    ...bytes,
+    // A plain object with its streams made here: an HTTP/2 exchange takes no direct path.
+    readable: bytes.readable,
+    writable: bytes.writable,
+    remoteAddr: bytes.remoteAddr!,
     request: {
       method: pseudo(":method") ?? "",
       protocol: pseudo(":protocol"),

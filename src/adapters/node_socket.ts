@@ -18,6 +18,7 @@ import { connect as netConnect, createServer, isIP, type Socket } from "node:net
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
+import { ChannelByteStream, READ_DONE, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
@@ -49,7 +50,7 @@ const READ_HIGH_WATER_MARK = 65_536;
  * @returns Its byte stream.
  */
 export function socketToByteStream(socket: Socket): ByteStream {
-  return duplexToByteStream(socket, () => socket.destroy(), {
+  return new ChannelByteStream(new DuplexChannel(socket, undefined), {
     hostname: socket.remoteAddress ?? "",
     port: socket.remotePort ?? 0,
   });
@@ -76,69 +77,152 @@ export function duplexToByteStream(
   reset: () => void,
   remoteAddr: NetAddr,
 ): ByteStream {
-  let ended = false;
-  const readable = new ReadableStream<Uint8Array>({
-    start(controller): void {
-      socket.on("data", (data: Buffer) => {
-        // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow.
-        if (ended) return;
-        controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) socket.pause();
+  return new ChannelByteStream(new DuplexChannel(socket, reset), remoteAddr);
+}
+
+// The channel of a socket, kept on the socket, so that its listeners are shared functions and
+// not closures made for each connection.
+const CHANNEL = Symbol("wsflow.channel");
+type ChannelSocket = Duplex & { [CHANNEL]: DuplexChannel };
+
+function onData(this: ChannelSocket, data: Buffer): void {
+  this[CHANNEL].data(data);
+}
+
+function onEnd(this: ChannelSocket): void {
+  this[CHANNEL].ended(false);
+}
+
+function onClose(this: ChannelSocket): void {
+  // After "end" (the usual order) this changes nothing; before it, the connection was reset.
+  this[CHANNEL].ended(true);
+}
+
+function onError(): void {
+  // reported through "close"
+}
+
+/**
+ * A `Duplex` as a {@linkcode SocketChannel}: what arrives is queued until read, and the socket
+ * is paused while the queue holds `READ_HIGH_WATER_MARK` bytes or more (as the readable it
+ * replaces did); a write settles once the socket is done with the bytes and, under
+ * backpressure, not before it drains.
+ */
+class DuplexChannel implements SocketChannel {
+  readonly #socket: ChannelSocket;
+  // Tears the duplex down; a socket's `destroy()` when not given.
+  readonly #reset: (() => void) | undefined;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  // Set once nothing more will be read: the end (READ_DONE), a reset (its error) or a cancel.
+  #ended = false;
+  #error: Error | undefined;
+  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
+  constructor(socket: Duplex, reset: (() => void) | undefined) {
+    this.#socket = socket as ChannelSocket;
+    this.#reset = reset;
+    this.#socket[CHANNEL] = this;
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("close", onClose);
+    socket.on("error", onError);
+  }
+
+  data(data: Buffer): void {
+    // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow.
+    if (this.#ended) return;
+    const chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = this.#reject = undefined;
+      resolve({ done: false, value: chunk });
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#queued += chunk.byteLength;
+    if (this.#queued >= READ_HIGH_WATER_MARK) this.#socket.pause();
+  }
+
+  ended(reset: boolean): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    if (!reset) {
+      resolve?.(READ_DONE);
+      return;
+    }
+    // A reset drops what was not read yet, as an errored readable does.
+    const error = this.#error = new Error("Cannot read: the connection was reset");
+    this.#queue = [];
+    this.#queued = 0;
+    reject?.(error);
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queued -= chunk.byteLength;
+      if (this.#queued < READ_HIGH_WATER_MARK && this.#socket.isPaused() && !this.#ended) {
+        this.#socket.resume();
+      }
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve(READ_DONE);
+    if (this.#socket.isPaused()) this.#socket.resume();
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  cancel(): void {
+    // Once the peer has ended and everything was read, the readable this replaces was closed,
+    // and cancelling it did nothing; before that, it tore the socket down.
+    const closed = this.#ended && this.#queue.length === 0;
+    if (!this.#ended) this.ended(false);
+    this.#queue = [];
+    this.#queued = 0;
+    if (!closed) this.abort();
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    const socket = this.#socket;
+    if (socket.destroyed) return Promise.reject(new Error("Cannot write: the socket is closed"));
+    // Settles when the socket is done with the chunk (the caller may then reuse its memory)
+    // and, under backpressure, not before it drains.
+    return new Promise<void>((resolve, reject) => {
+      let written = false;
+      let drained = socket.write(chunk, (error) => {
+        written = true;
+        if (error) reject(error);
+        else if (drained) resolve();
       });
-      socket.on("end", () => {
-        if (ended) return;
-        ended = true;
-        controller.close();
-      });
-      socket.on("close", () => {
-        if (ended) return;
-        ended = true;
-        controller.error(new Error("Cannot read: the connection was reset"));
-      });
-      socket.on("error", () => {
-        // reported through "close"
-      });
-    },
-    pull(): void {
-      if (socket.isPaused()) socket.resume();
-    },
-    cancel(): void {
-      ended = true;
-      reset();
-    },
-  }, { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk?.byteLength ?? 0 });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk): Promise<void> {
-      if (socket.destroyed) throw new Error("Cannot write: the socket is closed");
-      // Settles when the socket is done with the chunk (the caller may then reuse its memory)
-      // and, under backpressure, not before it drains.
-      return new Promise<void>((resolve, reject) => {
-        let written = false;
-        let drained = socket.write(chunk, (error) => {
-          written = true;
-          if (error) reject(error);
-          else if (drained) resolve();
-        });
-        if (drained) return;
-        const onDrain = (): void => {
-          socket.off("drain", onDrain);
-          socket.off("close", onDrain);
-          drained = true;
-          if (written || socket.destroyed) resolve();
-        };
-        // A socket that closes while full never drains; its writes end here.
-        socket.on("drain", onDrain);
-        socket.on("close", onDrain);
-      });
-    },
-    close(): Promise<void> {
-      return new Promise((resolve) => socket.end(resolve));
-    },
-    abort(): void {
-      reset();
-    },
-  });
-  return { readable, writable, remoteAddr };
+      if (drained) return;
+      const onDrain = (): void => {
+        socket.off("drain", onDrain);
+        socket.off("close", onDrain);
+        drained = true;
+        if (written || socket.destroyed) resolve();
+      };
+      // A socket that closes while full never drains; its writes end here.
+      socket.on("drain", onDrain);
+      socket.on("close", onDrain);
+    });
+  }
+
+  end(): Promise<void> {
+    return new Promise((resolve) => this.#socket.end(resolve));
+  }
+
+  abort(): void {
+    if (this.#reset === undefined) this.#socket.destroy();
+    else this.#reset();
+  }
 }
 
 /**

@@ -100,8 +100,10 @@ function writeHeader(
   return offset;
 }
 
-// The output arena starts small (idle connections hold almost nothing) and doubles with use.
-const ARENA_MIN = 4 * 1024;
+// The output arena starts small and doubles with use: room for any control frame (a
+// connection that only ever sends its Close, or heartbeat Pings, allocates no more), and a
+// few doublings reach the full size for one that sends messages.
+const ARENA_MIN = 256;
 const ARENA_SIZE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 // Server payloads above this size are written as their own chunk instead of being copied.

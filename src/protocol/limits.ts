@@ -92,6 +92,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
  */
 export const MAX_HEADER_COUNT = 2000;
 
+const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
+
+/** The last result of {@linkcode resolveLimits} for each limits object it was given. */
+const resolvedLimits = new WeakMap<Partial<Limits>, Readonly<Limits>>();
+
 /**
  * Fills missing fields with the defaults and checks that every limit is a positive integer.
  *
@@ -107,8 +112,12 @@ export const MAX_HEADER_COUNT = 2000;
  */
 export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
   if (limits === undefined) return DEFAULT_LIMITS;
+  // A server resolves its one limits object for every handshake's parser and connection: the
+  // result is kept, and given again while the object still holds the same values.
+  const kept = resolvedLimits.get(limits);
+  if (kept !== undefined && stillResolves(limits, kept)) return kept;
   const resolved: Limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+  for (const key of LIMIT_KEYS) {
     const value = limits[key];
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value <= 0) {
@@ -121,7 +130,17 @@ export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
     }
     resolved[key] = value;
   }
-  return Object.freeze(resolved);
+  Object.freeze(resolved);
+  resolvedLimits.set(limits, resolved);
+  return resolved;
+}
+
+/** Whether `resolved` is still what `limits` resolves to: each limit given, or the default. */
+function stillResolves(limits: Partial<Limits>, resolved: Readonly<Limits>): boolean {
+  for (const key of LIMIT_KEYS) {
+    if ((limits[key] ?? DEFAULT_LIMITS[key]) !== resolved[key]) return false;
+  }
+  return true;
 }
 
 /**

@@ -61,6 +61,17 @@ export interface RequestTarget {
  */
 export function requestUrl(request: RequestTarget, scheme: "ws:" | "http:"): URL {
   const host = request.headers.get("host") ?? "";
+  // The usual request in one parse: a path, and a Host of host name, address and port
+  // characters only, which the URL parser cannot read as anything but the authority: the same
+  // URL the checks below build from their own parse of the Host. Anything else, or a parse that
+  // fails, takes the checks, which name the part at fault.
+  if (request.target.charCodeAt(0) === 0x2f && isPlainAuthority(host)) {
+    try {
+      return new URL(`${scheme}//${host}${request.target}`);
+    } catch {
+      // see below
+    }
+  }
   // rfc7230#section-5.4 (rfc9112#section-3.2): a server MUST respond with 400 to a request that
   // lacks a Host field or has an invalid one
   const base = hostBase(host, scheme);
@@ -95,6 +106,20 @@ export function requestUrl(request: RequestTarget, scheme: "ws:" | "http:"): URL
       400,
     );
   }
+}
+
+/** Whether `host` is not empty and holds only `A-Z a-z 0-9 - . : [ ]`. */
+function isPlainAuthority(host: string): boolean {
+  if (host.length === 0) return false;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    const letter = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+    const digitOrColon = c >= 0x30 && c <= 0x3a;
+    if (!letter && !digitOrColon && c !== 0x2d && c !== 0x2e && c !== 0x5b && c !== 0x5d) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

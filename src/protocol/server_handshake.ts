@@ -376,7 +376,15 @@ export function upgradeResponseHead(options: UpgradeResponseOptions): Uint8Array
     checkExtensionValue(extensions);
     pushField(lines, "Sec-WebSocket-Extensions", extensions);
   }
-  pushHeaders(lines, new Headers(options.headers), SERVER_OWNED_FIELDS);
+  const headers = options.headers;
+  if (headers !== undefined) {
+    // Only read: a Headers (what a server passes, usually empty) needs no copy.
+    pushHeaders(
+      lines,
+      headers instanceof Headers ? headers : new Headers(headers),
+      SERVER_OWNED_FIELDS,
+    );
+  }
   return encodeHead(lines);
 }
 

@@ -11,6 +11,8 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6454#section-6.2}
  */
 
+import type { RequestParts } from "./upgrade_request.ts";
+
 /**
  * Which browser origins may open a connection.
  *
@@ -148,10 +150,13 @@ export class OriginPolicy {
    * const request = new Request("http://example.com/ws", { headers: { origin: "null" } });
    * console.log(policy.check(request).allowed); // false: opaque origins are foreign
    * ```
-   * @param request The upgrade request; only its `Origin` and `Host` headers and URL are read.
+   * @param request The upgrade request (a web `Request`, or anything with its `url` and
+   *   `headers`); only its `Origin` and `Host` headers and URL are read.
    * @returns Whether the origin is allowed, and if not why.
    */
-  check(request: Request): OriginCheck {
+  check(
+    request: { readonly url: string; readonly headers: { get(name: string): string | null } },
+  ): OriginCheck {
     const value = request.headers.get("origin");
     // rfc6455#section-10.2: only browsers must send Origin; a request without one is not from a
     // page, so there is no other site's page to protect against
@@ -216,7 +221,7 @@ interface RequestHost {
   readonly port: number | null;
 }
 
-function requestHost(request: Request): RequestHost | null {
+function requestHost(request: RequestParts): RequestHost | null {
   const text = request.headers.get("host") ?? hostOfUrl(request.url);
   if (text === null) return null;
   const end = scanHost(text, 0);

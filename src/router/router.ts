@@ -304,13 +304,18 @@ export class Router {
    * console.log(router.match(new Request("http://localhost/echo"), ["chat"]).kind); // "found"
    * console.log(router.match(new Request("http://localhost/nope"), []).kind); // "not-found"
    * ```
-   * @param request The upgrade request; its URL's path is matched.
+   * @param request The upgrade request (a web `Request`, or anything with its `url`); its URL's
+   *   path is matched: `pathname` when given (a server that has parsed the URL passes it),
+   *   else parsed from `url`.
    * @param offeredProtocols The client's `Sec-WebSocket-Protocol` tokens in its order, as
    * `parseTokenList` gives them (all field lines combined).
    * @returns The chosen route, or why there is none.
    */
-  match(request: Request, offeredProtocols: readonly string[]): RouteMatch {
-    const pathname = new URL(request.url).pathname;
+  match(
+    request: { readonly url: string; readonly pathname?: string | undefined },
+    offeredProtocols: readonly string[],
+  ): RouteMatch {
+    const pathname = request.pathname ?? new URL(request.url).pathname;
     const found = this.#find(pathname);
     if (found === null) {
       return {

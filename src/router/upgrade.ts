@@ -10,6 +10,7 @@ import { HandshakeError } from "../protocol/errors.ts";
 import type { RouteContext } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import type { RouteFound } from "./router.ts";
+import { requestView, type UpgradeRequestView } from "./upgrade_request.ts";
 
 /**
  * Options of {@linkcode runUpgrade}.
@@ -89,20 +90,51 @@ export type UpgradeDecision =
  * @param options The server-wide origin policy.
  * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden.
  */
-export async function runUpgrade(
+export function runUpgrade(
   found: RouteFound,
   request: Request,
+  options: RunUpgradeOptions = {},
+): Promise<UpgradeDecision> {
+  return decideUpgrade(found, requestView(request), options);
+}
+
+/**
+ * {@linkcode runUpgrade} on an {@linkcode UpgradeRequestView}: the Origin check reads the view's
+ * fields, and its `Request` is made only for a hook, or when the handler reads
+ * `context.request`. What a server's every upgrade goes through.
+ *
+ * @example
+ * ```ts
+ * import { Router } from "@wsflow/wsflow";
+ * import { decideUpgrade } from "./upgrade.ts";
+ * import { lazyRequestView } from "./upgrade_request.ts";
+ * const router = new Router().route("/chat", { handler: (ws) => ws.close() });
+ * const view = lazyRequestView("http://localhost/chat", "GET", new Headers({ host: "localhost" }));
+ * const found = router.match(view, []);
+ * if (found.kind === "found") {
+ *   const decision = await decideUpgrade(found, view);
+ *   console.log(decision.kind); // accepted
+ * }
+ * ```
+ * @param found The route chosen by {@linkcode Router.prototype.match}.
+ * @param view The upgrade request.
+ * @param options The server-wide origin policy.
+ * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden.
+ */
+export async function decideUpgrade(
+  found: RouteFound,
+  view: UpgradeRequestView,
   options: RunUpgradeOptions = {},
 ): Promise<UpgradeDecision> {
   const { route, params, protocol } = found;
   const policy = route.origins ?? toPolicy(options.origins);
   // rfc6455#section-10.2: a server that is not meant for every site's pages refuses a foreign
   // Origin with a 403; checked before the hook, so a hook never sees a hijacked handshake
-  const check = policy.check(request);
+  const check = policy.check(view);
   if (!check.allowed) return { kind: "forbidden", error: new HandshakeError(check.reason, 403) };
   const result = route.upgrade === undefined
     ? undefined
-    : await route.upgrade(request, { params, protocol });
+    : await route.upgrade(view.request(), { params, protocol });
   if (result instanceof Response) return { kind: "refused", response: result };
   if (result !== undefined && (typeof result !== "object" || result === null)) {
     throw new TypeError(
@@ -113,7 +145,31 @@ export async function runUpgrade(
   return {
     kind: "accepted",
     headers: new Headers(result?.headers),
-    context: { request, params, protocol: result?.protocol ?? protocol, data: result?.data },
+    context: routeContext(view, params, result?.protocol ?? protocol, result?.data),
+  };
+}
+
+/**
+ * The handler's context, whose `request` is made when first read (and may be replaced, as a
+ * plain property could).
+ */
+function routeContext(
+  view: UpgradeRequestView,
+  params: Record<string, string>,
+  protocol: string,
+  data: unknown,
+): RouteContext<Record<string, string>, unknown> {
+  let request: Request | undefined;
+  return {
+    get request(): Request {
+      return request ??= view.request();
+    },
+    set request(value: Request) {
+      request = value;
+    },
+    params,
+    protocol,
+    data,
   };
 }
 

@@ -17,7 +17,8 @@ import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts
 import { negotiateServer, type ServerNegotiation } from "../protocol/permessage_deflate_server.ts";
 import type { UpgradeRequestLike } from "../protocol/server_handshake.ts";
 import type { Handler, RouteContext } from "../router/handler.ts";
-import { runUpgrade } from "../router/upgrade.ts";
+import { decideUpgrade } from "../router/upgrade.ts";
+import { requestView, type UpgradeRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
@@ -64,6 +65,11 @@ export interface AcceptUpgradeContext {
    * @default {HTTP1_UPGRADE}
    */
   readonly transport?: UpgradeTransport | undefined;
+  /**
+   * The connection's URL (`ws:` or `wss:`), when the transport has already parsed the request's.
+   * @default {parsed from the request's URL}
+   */
+  readonly url?: URL | undefined;
 }
 
 /** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
@@ -96,8 +102,30 @@ const DEFAULT_SERVER_DEFLATE: PerMessageDeflateOptions = Object.freeze({
  * @returns Resolves when the stream is done with: refused, or its connection has closed. Never
  * rejects: every failure becomes a refusal, a close code or an `onError` report.
  */
-export async function acceptUpgrade(
+export function acceptUpgrade(
   request: Request,
+  stream: ByteStream,
+  context: AcceptUpgradeContext,
+): Promise<void> {
+  return acceptUpgradeView(requestView(request), stream, context);
+}
+
+/**
+ * {@linkcode acceptUpgrade} for a request whose web `Request` is made only if a hook or the
+ * handler asks for it: what serving a byte stream enters with the head it parsed.
+ *
+ * @example
+ * ```ts ignore
+ * const view = lazyRequestView(url.href, head.method, head.headers);
+ * await acceptUpgradeView(view, stream, { server, handshake: head, rest: head.rest });
+ * ```
+ * @param request The upgrade request, its URL `http:` or `https:` with the path and query.
+ * @param stream The byte stream after the request head; not locked.
+ * @param context The server, and what the transport knows beyond the request.
+ * @returns Resolves when the stream is done with. Never rejects.
+ */
+export async function acceptUpgradeView(
+  request: UpgradeRequestView,
   stream: ByteStream,
   context: AcceptUpgradeContext,
 ): Promise<void> {
@@ -114,7 +142,7 @@ export async function acceptUpgrade(
     const info = transport.validate(request, context.handshake);
     const match = server.router.match(request, info.protocols);
     if (match.kind !== "found") throw match.error;
-    const decision = await runUpgrade(match, request, { origins: server.origins });
+    const decision = await decideUpgrade(match, request, { origins: server.origins });
     if (decision.kind === "forbidden") throw decision.error;
     if (decision.kind === "refused") {
       upgradeRefused(
@@ -149,7 +177,7 @@ export async function acceptUpgrade(
     connectionOptions = connectionOptionsFrom(options, "server", {
       protocol,
       extensions: deflate?.response ?? "",
-      url: webSocketUrl(request.url),
+      url: context.url ?? webSocketUrl(request.url),
       headers: request.headers,
       rest: context.rest ?? EMPTY,
       deflate: deflate && { params: deflate.params, threshold: deflate.threshold },

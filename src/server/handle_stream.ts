@@ -13,8 +13,10 @@ import { requestUrl } from "../protocol/request_target.ts";
 import { isUpgradeRequest } from "../protocol/server_handshake.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
+import { lazyRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { acceptUpgrade } from "./accept_upgrade.ts";
+import { readerOf } from "../streams/socket_channel.ts";
+import { acceptUpgradeView } from "./accept_upgrade.ts";
 import { plainResponse } from "./http_fallback.ts";
 import type { ServeOptions } from "./options.ts";
 import { readRequestHead } from "./read_request_head.ts";
@@ -82,7 +84,7 @@ export function handleStream(
  * @returns Resolves when the stream is done with.
  */
 export async function serveStream(stream: ByteStream, server: ServerContext): Promise<void> {
-  const reader = stream.readable.getReader();
+  const reader = readerOf(stream);
   // Only an observer times handshakes: nothing is allocated for it otherwise.
   const timing = server.options.observer === undefined ? undefined : { firstByte: -1 };
   let head: Http1Request;
@@ -99,8 +101,9 @@ export async function serveStream(stream: ByteStream, server: ServerContext): Pr
 
 /**
  * Answers a parsed request head: checks its Host and target (rfc7230#section-5.4, 400) and
- * makes its URL, then answers a plain request (`fetch`, else 426 or 404), or builds the
- * upgrade's `Request`, once, and enters {@linkcode acceptUpgrade}. Never rejects.
+ * makes its URL, then answers a plain request (`fetch`, else 426 or 404), or enters
+ * {@linkcode acceptUpgradeView} with the upgrade's `Request` to be made only when asked for.
+ * Never rejects.
  *
  * @example
  * ```ts ignore
@@ -126,7 +129,7 @@ export async function serveRequestHead(
     return;
   }
   if (!isUpgradeRequest(head)) {
-    const reader = stream.readable.getReader();
+    const reader = readerOf(stream);
     await refuse(
       stream,
       await plainResponse(head, url, reader, server, stream.remoteAddr),
@@ -134,12 +137,19 @@ export async function serveRequestHead(
     );
     return;
   }
-  const request = new Request(url, {
-    // A web Request cannot carry every method; the handshake's own is checked from `head`.
-    method: head.method === "GET" || head.method === "HEAD" ? head.method : "POST",
-    headers: head.headers,
+  // The `Request` is made only if a hook or the handler asks for it; the route and Origin
+  // checks read the URL and the head's fields. A web Request cannot carry every method; the
+  // handshake's own is checked from `head`.
+  const request = lazyRequestView(url.href, head.method, head.headers, url.pathname);
+  // The same URL object, now the connection's: `ws:` for `http:`, `wss:` for `https:`.
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return acceptUpgradeView(request, stream, {
+    server,
+    handshake: head,
+    rest: head.rest,
+    firstByte,
+    url,
   });
-  return acceptUpgrade(request, stream, { server, handshake: head, rest: head.rest, firstByte });
 }
 
 /**

@@ -8,6 +8,7 @@
 
 import type { Http1Request } from "../protocol/http1_request_parser.ts";
 import type { NetAddr } from "../streams/byte_stream.ts";
+import type { ByteReader } from "../streams/socket_channel.ts";
 import { refusal } from "./refuse.ts";
 import { responseBytes } from "./response_bytes.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
@@ -38,7 +39,7 @@ const MAX_FALLBACK_BODY = 1024 * 1024;
 export function plainResponse(
   head: Http1Request,
   url: URL,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   server: ServerContext,
   remoteAddr: NetAddr | undefined,
 ): Promise<Uint8Array> {
@@ -57,7 +58,7 @@ export function plainResponse(
 async function fallback(
   head: Http1Request,
   url: URL,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   server: ServerContext,
   remoteAddr: NetAddr | undefined,
 ): Promise<Uint8Array> {

@@ -6,6 +6,9 @@
 
 import { HandshakeError } from "../protocol/errors.ts";
 import { type Http1Request, Http1RequestParser } from "../protocol/http1_request_parser.ts";
+import { REAL_CLOCK } from "../streams/clock.ts";
+import { type Deadline, deadlineQueue } from "../streams/deadline_queue.ts";
+import type { ByteReader } from "../streams/socket_channel.ts";
 import type { ServeOptions } from "./options.ts";
 
 /**
@@ -29,16 +32,17 @@ import type { ServeOptions } from "./options.ts";
  * @throws {HandshakeError} With the status to refuse with.
  */
 export async function readRequestHead(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   options: ServeOptions,
   timing?: { firstByte: number },
 ): Promise<Http1Request> {
   const parser = new Http1RequestParser(options.limits);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Every handshake of a server has the same timeout: one timer serves them all.
+  const deadlines = deadlineQueue(REAL_CLOCK, options.handshakeTimeout ?? 10_000);
+  let timer: Deadline | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HandshakeError("Cannot read request: the handshake took too long", 408)),
-      options.handshakeTimeout ?? 10_000,
+    timer = deadlines.add(() =>
+      reject(new HandshakeError("Cannot read request: the handshake took too long", 408))
     );
   });
   try {
@@ -53,6 +57,6 @@ export async function readRequestHead(
       if (request !== null) return request;
     }
   } finally {
-    clearTimeout(timer);
+    deadlines.cancel(timer!);
   }
 }

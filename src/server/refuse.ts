@@ -9,6 +9,7 @@
 import { HandshakeError, WebSocketError } from "../protocol/errors.ts";
 import { refusalResponse } from "../protocol/http1_response_writer.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { type ByteReader, readerOf, writerOf } from "../streams/socket_channel.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
 import { upgradeRefused } from "./server_observer.ts";
 
@@ -38,9 +39,9 @@ const LINGER_MS = 2_000;
 export async function refuse(
   stream: ByteStream,
   response: Uint8Array,
-  reader: ReadableStreamDefaultReader<Uint8Array> = stream.readable.getReader(),
+  reader: ByteReader = readerOf(stream),
 ): Promise<void> {
-  const writer = stream.writable.getWriter();
+  const writer = writerOf(stream);
   await writer.write(response).catch(() => {});
   await writer.close().catch(() => {});
   // Read what is left briefly, so unread bytes do not make the kernel reset the connection
@@ -95,7 +96,7 @@ export function refuseHandshake(
   stream: ByteStream,
   error: unknown,
   server: ServerContext,
-  reader?: ReadableStreamDefaultReader<Uint8Array>,
+  reader?: ByteReader,
   url?: string,
   send: RefusalWriter = writeRefusal,
 ): Promise<void> {
@@ -122,7 +123,7 @@ export type RefusalWriter = (
   status: number,
   headers: HeadersInit | undefined,
   body: string,
-  reader?: ReadableStreamDefaultReader<Uint8Array>,
+  reader?: ByteReader,
 ) => Promise<void>;
 
 /**
@@ -145,7 +146,7 @@ export function writeRefusal(
   status: number,
   headers: HeadersInit | undefined,
   body: string,
-  reader?: ReadableStreamDefaultReader<Uint8Array>,
+  reader?: ByteReader,
 ): Promise<void> {
   return refuse(stream, refusal(status, body, headers), reader);
 }

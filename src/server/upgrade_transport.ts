@@ -16,7 +16,9 @@ import {
   upgradeResponseHead,
   validateUpgradeRequest,
 } from "../protocol/server_handshake.ts";
+import type { UpgradeRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
+import { type ByteReader, writerOf } from "../streams/socket_channel.ts";
 import { refuse, writeRefusal } from "./refuse.ts";
 import { responseBytes } from "./response_bytes.ts";
 
@@ -60,7 +62,10 @@ export interface UpgradeTransport {
    * Checks the request.
    * @throws {HandshakeError} With the status to refuse with.
    */
-  validate(request: Request, handshake: UpgradeRequestLike | undefined): UpgradeRequestInfo;
+  validate(
+    request: UpgradeRequestView,
+    handshake: UpgradeRequestLike | undefined,
+  ): UpgradeRequestInfo;
   /**
    * Prepares the acceptance, failing (`TypeError`) before anything is sent when a selection
    * cannot be written; the function it returns sends it, and settles once it is written.
@@ -78,7 +83,7 @@ export interface UpgradeTransport {
     status: number,
     headers: HeadersInit | undefined,
     body: string,
-    reader?: ReadableStreamDefaultReader<Uint8Array>,
+    reader?: ByteReader,
   ): Promise<void>;
   /** Refuses with a whole `Response` (an upgrade hook's), then ends the stream. Never rejects. */
   refuseWith(stream: ByteStream, response: Response): Promise<void>;
@@ -91,20 +96,24 @@ export interface UpgradeTransport {
  *
  * @example
  * ```ts
+ * import { requestView } from "../router/upgrade_request.ts";
  * import { HTTP1_UPGRADE } from "./upgrade_transport.ts";
- * const info = HTTP1_UPGRADE.validate(new Request("http://example.com/", {
+ * const info = HTTP1_UPGRADE.validate(requestView(new Request("http://example.com/", {
  *   headers: {
  *     Host: "example.com", Upgrade: "websocket", Connection: "Upgrade",
  *     "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
  *   },
- * }), undefined);
+ * })), undefined);
  * console.log(info.key); // dGhlIHNhbXBsZSBub25jZQ==
  * ```
  */
 export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
   acceptedStatus: 101,
-  validate(request: Request, handshake: UpgradeRequestLike | undefined): UpgradeRequestInfo {
-    return validateUpgradeRequest(handshake ?? request);
+  validate(
+    request: UpgradeRequestView,
+    handshake: UpgradeRequestLike | undefined,
+  ): UpgradeRequestInfo {
+    return validateUpgradeRequest(handshake ?? request.request());
   },
   async answer(
     info: UpgradeRequestInfo,
@@ -119,7 +128,7 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
       extensions: selection.extensions,
     });
     return (stream) => {
-      const writer = stream.writable.getWriter();
+      const writer = writerOf(stream);
       const written = writer.write(head);
       writer.releaseLock();
       return written;

@@ -25,6 +25,7 @@ import { noop } from "./noop.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { PingTracker } from "./ping_tracker.ts";
 import type { ReadPump } from "./read_pump.ts";
+import type { ByteWriter } from "./socket_channel.ts";
 import { closeTransport } from "./transport_close.ts";
 
 /**
@@ -41,7 +42,7 @@ export interface EndingParts extends ClosingParts {
   /** What the diagnostics event names. */
   readonly connection: ObservedConnection;
   /** The transport's writer. */
-  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly writer: ByteWriter;
   /** Received messages; ended so that readers see the end. */
   readonly inbox: InboundQueue;
   /** The read loop; stopped, and its reader handed to the transport close. */
@@ -172,11 +173,13 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
   c.deflate?.close();
   if (c.session.readyState !== "closed") c.session.transportClosed();
   cancelClosing(c);
-  const error = closedError(c);
-  c.frames.end(error);
-  c.pings?.rejectAll(error);
+  // Made only when something is rejected with it: most connections end with nothing waiting.
+  let error: ConnectionClosedError | undefined;
+  const lazyError = (): ConnectionClosedError => error ??= closedError(c);
+  c.frames.end(lazyError);
+  if (c.pings !== undefined) c.pings.rejectAll(lazyError());
   c.inbox.end();
-  c.streaming?.close(event.error ?? error);
+  c.streaming?.close(event.error ?? lazyError());
   if (graceful) c.frames.flush();
   void closeTransport(
     c.pump.reader,

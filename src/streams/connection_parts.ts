@@ -35,6 +35,7 @@ import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { PingTracker } from "./ping_tracker.ts";
 import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
 import { ReadPump, type ReadPumpHooks, transportReader } from "./read_pump.ts";
+import { type ByteWriter, writerOf } from "./socket_channel.ts";
 import { drop, type SendParts } from "./send_policy.ts";
 import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
 
@@ -76,7 +77,7 @@ export class ConnectionParts implements SendParts {
   /** Settles `closed`. */
   resolveClosed!: (event: CloseEvent) => void;
   /** The transport's writer. */
-  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly writer: ByteWriter;
   /** Output batching and congestion. */
   readonly frames: FrameWriter;
   /** Received messages and read demand. */
@@ -162,8 +163,9 @@ export class ConnectionParts implements SendParts {
       this.resolveClosed = resolve;
     });
     this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
+    // Straight to an adapter's socket where it offers that (no web streams per connection).
     const reader = transportReader(stream);
-    this.writer = stream.writable.getWriter();
+    this.writer = writerOf(stream);
     const frames = this.frames = new FrameWriter(
       session,
       this.writer,

@@ -5,6 +5,7 @@
  */
 
 import type { Session } from "../protocol/session.ts";
+import type { ByteWriter } from "./socket_channel.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -43,7 +44,7 @@ function flushTurn(): void {
  */
 export class FrameWriter {
   readonly #session: Session;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: ByteWriter;
   readonly #highWaterMark: number;
   #inFlight = 0;
   #flushes = 0;
@@ -52,8 +53,9 @@ export class FrameWriter {
   #lastWritten: Promise<void> = RESOLVED;
   #congested = false;
   #ready: Promise<void> = RESOLVED;
-  // Set when the connection has ended: what a failed write reports from then on.
-  #endError: Error | undefined;
+  // Set when the connection has ended: makes what a failed write reports from then on. A
+  // function, so that the error (and its stack trace) is built only if a write does fail.
+  #endError: (() => Error) | undefined;
 
   readonly #flushTask = (): void => {
     this.#flushScheduled = false;
@@ -69,7 +71,7 @@ export class FrameWriter {
    */
   constructor(
     session: Session,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
+    writer: ByteWriter,
     highWaterMark: number,
   ) {
     this.#session = session;
@@ -163,7 +165,7 @@ export class FrameWriter {
       if (generation === this.#flushes) this.#session.releaseOutgoing();
     }, (error: unknown) => {
       this.#inFlight -= bytes;
-      throw this.#endError ?? error;
+      throw this.#endError?.() ?? error;
     });
     this.#lastWritten.catch(noop);
     if (!this.#congested && (writer.desiredSize ?? 1) <= 0) {
@@ -172,19 +174,20 @@ export class FrameWriter {
         this.#congested = false;
       }, (error: unknown) => {
         this.#congested = false;
-        throw this.#endError ?? error;
+        throw this.#endError?.() ?? error;
       });
       this.#ready.catch(noop);
     }
   }
 
   /**
-   * Marks the connection ended: writes that fail from now on report `error` (the close) rather
-   * than the transport's error.
+   * Marks the connection ended: writes that fail from now on report `error()` (the close)
+   * rather than the transport's error. Most connections end with no write failing, so the error
+   * is made only when one does.
    *
-   * @param error What a failed write rejects with.
+   * @param error Makes what a failed write rejects with.
    */
-  end(error: Error): void {
+  end(error: () => Error): void {
     this.#endError = error;
   }
 }

@@ -18,6 +18,7 @@ import type { Keepalive } from "./keepalive.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 import type { MessageDeflate } from "./message_deflate.ts";
 import { noop } from "./noop.ts";
+import { type ByteReader, readerOf } from "./socket_channel.ts";
 
 // Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
@@ -29,14 +30,15 @@ const NO_EVENTS: readonly SessionEvent[] = [];
 
 /**
  * The reader of a connection's transport: a BYOB reader when the transport says its readable
- * is a byte stream ({@linkcode ByteStream.byob}), otherwise a default one.
+ * is a byte stream ({@linkcode ByteStream.byob}), otherwise its socket's own (which may read
+ * into the caller's buffer too) or its readable's default one.
  *
  * @example
  * ```ts ignore
  * const reader = transportReader(stream);
  * ```
  */
-export type TransportReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+export type TransportReader = ByteReader | ReadableStreamBYOBReader;
 
 /**
  * Takes the reader of a connection's transport.
@@ -46,12 +48,10 @@ export type TransportReader = ReadableStreamDefaultReader<Uint8Array> | Readable
  * const pump = new ReadPump(transportReader(stream), session, ...);
  * ```
  * @param stream The transport.
- * @returns A BYOB reader when `stream.byob` is set, otherwise a default reader.
+ * @returns A BYOB reader when `stream.byob` is set, otherwise what `readerOf` gives.
  */
 export function transportReader(stream: ByteStream): TransportReader {
-  return stream.byob === true
-    ? stream.readable.getReader({ mode: "byob" })
-    : stream.readable.getReader();
+  return stream.byob === true ? stream.readable.getReader({ mode: "byob" }) : readerOf(stream);
 }
 
 /**
@@ -161,8 +161,9 @@ export class ReadPump<Owner> {
     hooks: ReadPumpHooks<Owner>,
   ) {
     this.reader = reader;
-    this.#byob = typeof ReadableStreamBYOBReader === "function" &&
-      reader instanceof ReadableStreamBYOBReader;
+    this.#byob = "readInto" in reader ||
+      (typeof ReadableStreamBYOBReader === "function" &&
+        reader instanceof ReadableStreamBYOBReader);
     this.#session = session;
     this.#inbox = inbox;
     this.#incoming = incoming;
@@ -227,14 +228,13 @@ export class ReadPump<Owner> {
           this.#replies = 0;
         }
         if (this.#byob) {
-          const { value, done } = await this.#readOwn(this.reader as ReadableStreamBYOBReader);
+          const { value, done } = await this.#readOwn(this.reader);
           if (done) break;
           if (!this.#stopped) this.#receive(value);
           this.#recycle(value);
           continue;
         }
-        const { value, done } = await (this.reader as ReadableStreamDefaultReader<Uint8Array>)
-          .read();
+        const { value, done } = await (this.reader as ByteReader).read();
         if (done) break;
         if (!this.#stopped) this.#receive(value);
       }
@@ -247,7 +247,7 @@ export class ReadPump<Owner> {
   }
 
   /** Reads a BYOB transport into the spare buffer, or a new one. */
-  #readOwn(reader: ReadableStreamBYOBReader): Promise<ReadableStreamReadResult<Uint8Array>> {
+  #readOwn(reader: TransportReader): Promise<ReadableStreamReadResult<Uint8Array>> {
     const size = this.#readSize;
     const spare = this.#spare;
     this.#spare = undefined;
@@ -255,7 +255,9 @@ export class ReadPump<Owner> {
     const buffer = spare !== undefined && spare.byteLength >= size && spare.byteLength <= 2 * size
       ? spare
       : new ArrayBuffer(size);
-    return reader.read(new Uint8Array(buffer, 0, size));
+    const view = new Uint8Array(buffer, 0, size);
+    // A socket's own reader reads into the view; a BYOB reader takes it over and gives it back.
+    return "readInto" in reader ? reader.readInto!(view) : reader.read(view);
   }
 
   /** After a BYOB read: keeps its buffer for the next read unless something still refers to it. */

@@ -7,7 +7,9 @@
 
 import type { Role } from "../protocol/frame.ts";
 import type { Clock } from "./clock.ts";
+import { type Deadline, deadlineQueue } from "./deadline_queue.ts";
 import type { TransportReader } from "./read_pump.ts";
+import type { ByteWriter } from "./socket_channel.ts";
 
 function noop(): void {}
 
@@ -34,7 +36,7 @@ function noop(): void {}
  */
 export async function closeTransport(
   reader: TransportReader,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  writer: ByteWriter,
   role: Role,
   graceful: boolean,
   peerClosed: Promise<void> | undefined,
@@ -42,9 +44,11 @@ export async function closeTransport(
   timeout: number,
 ): Promise<void> {
   if (graceful) {
-    let timer: unknown;
+    // Every connection of a server has the same close timeout: one timer serves them all.
+    const deadlines = deadlineQueue(clock, timeout);
+    let timer: Deadline | undefined;
     const deadline = new Promise<false>((resolve) => {
-      timer = clock.setTimeout(() => resolve(false), timeout);
+      timer = deadlines.add(() => resolve(false));
     });
     const inTime = <T>(promise: Promise<T>): Promise<T | false> =>
       Promise.race([promise, deadline]);
@@ -62,7 +66,7 @@ export async function closeTransport(
     if (clean && role === "client") {
       clean = await inTime(writer.close().then(() => true, () => true));
     }
-    clock.clearTimeout(timer);
+    deadlines.cancel(timer!);
     if (!clean) await writer.abort().catch(noop);
   } else {
     await writer.abort().catch(noop);

@@ -70,4 +70,34 @@ describe("requestUrl", () => {
       );
     }
   });
+  it("rfc7230#section-5.4 an origin-form target and a plain Host parse once to the URL the Host check would give", () => {
+    // What the Host check builds: the Host parsed on its own, then the target on its host.
+    const checked = (target: string, host: string, scheme: "ws:" | "http:"): string =>
+      new URL(`${scheme}//${new URL(`${scheme}//${host}/`).host}${target}`).href;
+    const hosts = [
+      "EXAMPLE.com:80",
+      "example.com:443",
+      "127.0.0.1:8080",
+      "[::1]:9000",
+      "[0:0::1]",
+      "0x7f.1",
+      "example.com.",
+      "a-b.example:1",
+      "xn--nxasmq6b.example",
+    ];
+    const targets = ["/", "/a/../b?x=1#y", "//evil/x", "/%7e/%zz", "/a\\b", "/ünï"];
+    for (const scheme of ["ws:", "http:"] as const) {
+      for (const host of hosts) {
+        for (const target of targets) {
+          expect(url(target, host, scheme).href, `${target} on ${host}`).toBe(
+            checked(target, host, scheme),
+          );
+        }
+      }
+    }
+    // A plain-looking Host the URL parser refuses is still refused by the Host check.
+    expect(refusal("/", "example.com:99999").message).toContain("Host");
+    expect(refusal("/", "[::1").message).toContain("Host");
+    expect(refusal("/", ":80").message).toContain("Host");
+  });
 });

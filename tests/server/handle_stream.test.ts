@@ -104,6 +104,54 @@ describe("handleStream", () => {
     await done;
   });
 
+  it("gives the hook and the handler one Request made from the head, and the connection its URL and fields", async () => {
+    const seen: { hook?: Request; handler?: Request; url?: string; header?: string | null } = {};
+    const router = new Router().route("/rooms/:id", {
+      upgrade: (request) => {
+        seen.hook = request;
+        return undefined;
+      },
+      handler: async (ws, ctx) => {
+        seen.handler = ctx.request;
+        seen.url = ws.url.href;
+        seen.header = ws.headers.get("x-room");
+        await ws.close(1000);
+      },
+    });
+    const { client, done } = serve(router);
+    await writeText(client, upgradeHead("/rooms/7?q=1", { "X-Room": "seven" }));
+    const answer = await readAnswer(client);
+    expect(answer.response.status).toBe(101);
+    const peer = peerAfter(answer);
+    await peer.nextFrame();
+    peer.sendClose(1000);
+    await done;
+    expect(seen.hook).toBeInstanceOf(Request);
+    expect(seen.handler).toBe(seen.hook);
+    expect(seen.hook?.method).toBe("GET");
+    expect(seen.hook?.url).toBe("http://localhost/rooms/7?q=1");
+    expect(seen.hook?.headers.get("x-room")).toBe("seven");
+    expect(seen.url).toBe("ws://localhost/rooms/7?q=1");
+    expect(seen.header).toBe("seven");
+  });
+
+  it("makes the handler's Request when it first reads it, the same one at every read", async () => {
+    let requests: Request[] = [];
+    const { client, done } = serve(async (ws, ctx) => {
+      requests = [ctx.request, ctx.request];
+      await ws.close(1000);
+    });
+    await writeText(client, upgradeHead("/chat"));
+    const answer = await readAnswer(client);
+    const peer = peerAfter(answer);
+    await peer.nextFrame();
+    peer.sendClose(1000);
+    await done;
+    expect(requests[0]).toBeInstanceOf(Request);
+    expect(requests[1]).toBe(requests[0]);
+    expect(requests[0]?.url).toBe("http://localhost/chat");
+  });
+
   it("throws at once when protocols is given with a Router", () => {
     const [server] = byteStreamPair();
     const router = new Router().route("/chat", { handler: echo });

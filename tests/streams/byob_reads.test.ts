@@ -11,6 +11,7 @@ import { Opcode } from "../../src/protocol/opcode.ts";
 import type { ByteStream } from "../../src/streams/byte_stream.ts";
 import { Connection } from "../../src/streams/connection.ts";
 import type { ConnectionOptions } from "../../src/streams/connection_options.ts";
+import { ChannelByteStream, type SocketChannel } from "../../src/streams/socket_channel.ts";
 import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { concatBytes, frame } from "../_helpers/conformance_peer.ts";
 import { withTimeout } from "../_helpers/with_timeout.ts";
@@ -211,6 +212,50 @@ describe("sendStream from a byte stream", () => {
       new Uint8Array(5).fill(8),
       new Uint8Array(300).fill(9),
     ));
+    ws.terminate();
+  });
+});
+
+describe("a socket channel that reads into the caller's buffer (SocketChannel.readInto, Deno's)", () => {
+  it("is read into the read pump's own buffer, reused while nothing refers to it", async () => {
+    const waiting: Uint8Array[] = [];
+    let wake: (() => void) | undefined;
+    const before: Uint8Array[] = [];
+    const channel: SocketChannel = {
+      read: () => Promise.reject(new Error("read() is not used when readInto is there")),
+      async readInto(view) {
+        before.push(view.slice());
+        while (waiting.length === 0) await new Promise<void>((resolve) => wake = resolve);
+        const bytes = waiting.shift()!;
+        view.set(bytes);
+        return { done: false, value: view.subarray(0, bytes.length) };
+      },
+      cancel: () => {},
+      write: () => Promise.resolve(),
+      end: () => Promise.resolve(),
+      abort: () => {},
+    };
+    const push = (bytes: Uint8Array): void => {
+      waiting.push(bytes);
+      wake?.();
+      wake = undefined;
+    };
+    const ws = new Connection(new ChannelByteStream(channel, { hostname: "127.0.0.1", port: 1 }), {
+      role: "server",
+      clock: new FakeClock(),
+      heartbeatInterval: 0,
+      streaming: {},
+    });
+    const streams = ws.messageStreams();
+    push(frame(Opcode.Binary, new Uint8Array(1000).fill(0xaa), { fin: false }));
+    const { value: message } = await streams.next();
+    const reader = message!.readable.getReader();
+    expect((await reader.read()).value).toEqual(new Uint8Array(1000).fill(0xaa));
+    await until(() => before.length === 2);
+    push(frame(Opcode.Continuation, new Uint8Array(10).fill(0xbb)));
+    expect((await reader.read()).value).toEqual(new Uint8Array(10).fill(0xbb));
+    // The second read went into the first read's buffer: its header byte (0x02) and payload.
+    expect([before[1]![0], before[1]![8]]).toEqual([0x02, 0xaa]);
     ws.terminate();
   });
 });

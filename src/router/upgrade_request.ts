@@ -1,0 +1,117 @@
+/**
+ * An upgrade request as the dispatch reads it: its URL and header fields at once, the web
+ * `Request` only when an upgrade hook or a handler asks for it. Building a `Request` (its own
+ * copy of the fields, an `AbortSignal`, a parsed URL) for every handshake cost more than the
+ * route and Origin checks it fed, which need only the URL and two fields.
+ *
+ * @module
+ */
+
+/**
+ * The parts of an upgrade request the route and Origin checks read: a web `Request` has them.
+ *
+ * @example
+ * ```ts
+ * import type { RequestParts } from "./upgrade_request.ts";
+ * const parts: RequestParts = new Request("http://localhost/chat");
+ * console.log(parts.url); // http://localhost/chat
+ * ```
+ */
+export interface RequestParts {
+  /** The request's URL, `http:` or `https:`, with its path and query. */
+  readonly url: string;
+  /** The request's header fields. */
+  readonly headers: { get(name: string): string | null };
+  /**
+   * The path of `url`, when it is already known: saves parsing `url` again.
+   * @default {parsed from `url`}
+   */
+  readonly pathname?: string | undefined;
+}
+
+/**
+ * An upgrade request whose web `Request` is made on first use.
+ *
+ * @example
+ * ```ts
+ * import { requestView } from "./upgrade_request.ts";
+ * const view = requestView(new Request("http://localhost/chat"));
+ * console.log(view.url, view.request().method); // http://localhost/chat GET
+ * ```
+ */
+export interface UpgradeRequestView extends RequestParts {
+  /** The request's header fields: the connection's `headers` too. */
+  readonly headers: Headers;
+  /**
+   * The web `Request`, the same one at every call.
+   * @returns The request.
+   */
+  request(): Request;
+}
+
+/**
+ * The view of a `Request` that already exists.
+ *
+ * @example
+ * ```ts
+ * import { requestView } from "./upgrade_request.ts";
+ * const request = new Request("http://localhost/chat");
+ * console.log(requestView(request).request() === request); // true
+ * ```
+ * @param request The request.
+ * @returns Its view.
+ */
+export function requestView(request: Request): UpgradeRequestView {
+  return { url: request.url, headers: request.headers, request: () => request };
+}
+
+/**
+ * The view of a request head that arrived as bytes: its `Request` is built from the URL,
+ * method and fields on first use. The fields are the view's `headers` as they are; the
+ * `Request` gets its own copy, as a `Request` always does.
+ *
+ * @example
+ * ```ts
+ * import { lazyRequestView } from "./upgrade_request.ts";
+ * const view = lazyRequestView("http://localhost/chat", "GET", new Headers({ host: "localhost" }));
+ * console.log(view.headers.get("host"), view.request().headers.get("host")); // localhost localhost
+ * ```
+ * @param url The request's URL, `http:` or `https:`.
+ * @param method The method as sent; one a `Request` cannot carry becomes `POST` (the handshake
+ *   checks the method as sent, not the `Request`'s).
+ * @param headers The header fields.
+ * @param pathname The path of `url`, when known.
+ * @returns The view.
+ */
+export function lazyRequestView(
+  url: string,
+  method: string,
+  headers: Headers,
+  pathname?: string,
+): UpgradeRequestView {
+  return new LazyRequestView(url, method, headers, pathname);
+}
+
+// A class, so that a handshake makes one object and no closure.
+class LazyRequestView implements UpgradeRequestView {
+  readonly url: string;
+  readonly headers: Headers;
+  readonly pathname: string | undefined;
+  readonly #method: string;
+  #request: Request | undefined;
+
+  constructor(url: string, method: string, headers: Headers, pathname: string | undefined) {
+    this.url = url;
+    this.headers = headers;
+    this.pathname = pathname;
+    this.#method = method;
+  }
+
+  request(): Request {
+    const method = this.#method;
+    return this.#request ??= new Request(this.url, {
+      method: method === "GET" || method === "HEAD" ? method : "POST",
+      headers: this.headers,
+    });
+  }
+}

@@ -1,0 +1,503 @@
+/**
+ * A byte pair over an adapter's socket whose web streams are made only when something asks for
+ * them. The server reads a request head and writes its answer, and a `Connection` reads and
+ * writes its frames, through {@linkcode readerOf} and {@linkcode writerOf}: on a
+ * {@linkcode ChannelByteStream} they go straight to the socket ({@linkcode SocketChannel}), so
+ * a connection that never touches `readable` or `writable` never builds a `ReadableStream` or
+ * a `WritableStream` (their construction was about 5% of a handshake on Node, and their reads
+ * and writes cost more than the socket's own). On any other byte pair they are the pair's own
+ * reader and writer: every `{ readable, writable }` can still be served.
+ *
+ * Once a pair's `readable` (or `writable`) has been made, it is the only way in: the direct
+ * path steps aside, so bytes are never split between the two.
+ *
+ * @module
+ */
+
+import type { ByteStream, NetAddr } from "./byte_stream.ts";
+import { noop } from "./noop.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * The result of a read at the end of the bytes, as a reader gives it: one shared object.
+ *
+ * @example
+ * ```ts
+ * import { READ_DONE } from "./socket_channel.ts";
+ * console.log(READ_DONE.done); // true
+ * ```
+ */
+export const READ_DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({
+  done: true,
+  // What a web stream's reader gives; Deno's types leave `value` out instead.
+  value: undefined,
+}) as unknown as ReadableStreamReadResult<Uint8Array>;
+
+/**
+ * The socket under a {@linkcode ChannelByteStream}, as an adapter implements it.
+ *
+ * @example A channel over an in-memory queue
+ * ```ts
+ * import { READ_DONE, type SocketChannel } from "./socket_channel.ts";
+ * const chunks = [new Uint8Array([1, 2])];
+ * const channel: SocketChannel = {
+ *   read: () => {
+ *     const value = chunks.shift();
+ *     return Promise.resolve(value === undefined ? READ_DONE : { done: false, value });
+ *   },
+ *   cancel: () => {},
+ *   write: () => Promise.resolve(),
+ *   end: () => Promise.resolve(),
+ *   abort: () => {},
+ * };
+ * console.log((await channel.read()).value); // Uint8Array(2) [ 1, 2 ]
+ * ```
+ */
+export interface SocketChannel {
+  /**
+   * The next bytes, `{ done: true }` once the peer has ended; rejects once the socket fails.
+   * One read at a time.
+   */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Reads into `view`, the caller's own buffer, where the socket can (Deno's `conn.read`): the
+   * bytes come back as a view of it, so the caller may read into it again once it is done with
+   * them. Otherwise as {@linkcode SocketChannel.read}.
+   */
+  readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Stops reading, as cancelling the adapter's readable would: a pending read ends (done). */
+  cancel(): void;
+  /** Writes `chunk`; settles once the socket is done with it. One write at a time. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the sending side after what was written, as closing the adapter's writable would. */
+  end(): Promise<void>;
+  /** Tears the socket down at once, as aborting the adapter's writable would. */
+  abort(): void;
+}
+
+/**
+ * What the server and a `Connection` use of a byte pair's reader: a
+ * `ReadableStreamDefaultReader<Uint8Array>` is one.
+ *
+ * @example
+ * ```ts
+ * import type { ByteReader } from "./socket_channel.ts";
+ * const reader: ByteReader = new Blob(["hi"]).stream().getReader();
+ * console.log((await reader.read()).done); // false
+ * ```
+ */
+export interface ByteReader {
+  /**
+   * Reads the next chunk.
+   * @returns The chunk, or `{ done: true }` at the end.
+   */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Reads into `view`, the caller's own buffer, when the source can; absent otherwise.
+   * @param view Where the bytes go.
+   * @returns A view of `view` holding the bytes read, or `{ done: true }` at the end.
+   */
+  readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Stops reading and lets go of the source.
+   * @param reason Why.
+   * @returns Settles once cancelled.
+   */
+  cancel(reason?: unknown): Promise<void>;
+  /** Lets another reader take over. */
+  releaseLock(): void;
+}
+
+/**
+ * What the server and a `Connection` use of a byte pair's writer: a
+ * `WritableStreamDefaultWriter<Uint8Array>` is one.
+ *
+ * @example
+ * ```ts
+ * import type { ByteWriter } from "./socket_channel.ts";
+ * const writer: ByteWriter = new WritableStream<Uint8Array>().getWriter();
+ * await writer.write(new Uint8Array([1]));
+ * ```
+ */
+export interface ByteWriter {
+  /** How many more writes may be queued before `ready` waits; `null` once errored. */
+  readonly desiredSize: number | null;
+  /** Resolves when the queue has room again. */
+  readonly ready: Promise<void>;
+  /** Resolves once closed, rejects once errored or aborted. */
+  readonly closed: Promise<void>;
+  /**
+   * Queues a chunk.
+   * @param chunk The bytes; the socket may hold them until the promise settles.
+   * @returns Settles once written.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Ends the stream after the queued chunks.
+   * @returns Settles once closed.
+   */
+  close(): Promise<void>;
+  /**
+   * Tears the stream down, dropping queued chunks.
+   * @param reason Why.
+   * @returns Settles once aborted.
+   */
+  abort(reason?: unknown): Promise<void>;
+  /** Lets another writer take over; queued chunks are still written. */
+  releaseLock(): void;
+}
+
+/**
+ * A reader of `stream`: straight from its socket when it is a {@linkcode ChannelByteStream}
+ * whose `readable` nobody has asked for, else its `readable`'s own.
+ *
+ * @example
+ * ```ts
+ * import { readerOf } from "./socket_channel.ts";
+ * const reader = readerOf({ readable: new Blob(["hi"]).stream(), writable: new WritableStream() });
+ * console.log((await reader.read()).value?.length); // 2
+ * ```
+ * @param stream The byte pair; its readable must not be locked.
+ * @returns The reader, holding the pair's read side until released.
+ * @throws {TypeError} When the read side is already locked.
+ */
+export function readerOf(stream: ByteStream): ByteReader {
+  return (stream instanceof ChannelByteStream ? stream.directReader() : undefined) ??
+    stream.readable.getReader();
+}
+
+/**
+ * A writer of `stream`: straight to its socket when it is a {@linkcode ChannelByteStream}
+ * whose `writable` nobody has asked for, else its `writable`'s own.
+ *
+ * @example
+ * ```ts
+ * import { writerOf } from "./socket_channel.ts";
+ * const writer = writerOf({ readable: new ReadableStream(), writable: new WritableStream() });
+ * await writer.write(new Uint8Array([1]));
+ * ```
+ * @param stream The byte pair; its writable must not be locked.
+ * @returns The writer, holding the pair's write side until released.
+ * @throws {TypeError} When the write side is already locked.
+ */
+export function writerOf(stream: ByteStream): ByteWriter {
+  return (stream instanceof ChannelByteStream ? stream.directWriter() : undefined) ??
+    stream.writable.getWriter();
+}
+
+/**
+ * A byte pair over a {@linkcode SocketChannel}: `readable` and `writable` are made on first
+ * access (a pull-based `ReadableStream` and a `WritableStream` over the same channel, with
+ * the same backpressure), and until then {@linkcode readerOf} and {@linkcode writerOf} use the
+ * channel directly. An adapter's listener yields these.
+ *
+ * @example
+ * ```ts
+ * import { ChannelByteStream, READ_DONE, readerOf } from "./socket_channel.ts";
+ * const chunks = [new Uint8Array([7])];
+ * const stream = new ChannelByteStream({
+ *   read: () => {
+ *     const value = chunks.shift();
+ *     return Promise.resolve(value === undefined ? READ_DONE : { done: false, value });
+ *   },
+ *   cancel: () => {},
+ *   write: () => Promise.resolve(),
+ *   end: () => Promise.resolve(),
+ *   abort: () => {},
+ * }, { hostname: "127.0.0.1", port: 1234 });
+ * console.log((await readerOf(stream).read()).value); // Uint8Array(1) [ 7 ]
+ * ```
+ */
+export class ChannelByteStream implements ByteStream {
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** This end's address, when the adapter gives it. */
+  readonly localAddr?: NetAddr;
+  readonly #channel: SocketChannel;
+  #reader: ChannelReader | undefined;
+  #writer: ChannelWriter | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /**
+   * Wraps a channel.
+   *
+   * @param channel The socket.
+   * @param remoteAddr The peer's address.
+   * @param localAddr This end's address.
+   */
+  constructor(channel: SocketChannel, remoteAddr: NetAddr, localAddr?: NetAddr) {
+    this.#channel = channel;
+    this.remoteAddr = remoteAddr;
+    if (localAddr !== undefined) this.localAddr = localAddr;
+  }
+
+  /**
+   * Bytes from the peer, as a stream made on first access.
+   *
+   * @returns The stream.
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable === undefined) {
+      const channel = this.#channel;
+      // highWaterMark 0: it pulls only for a read, so it never takes bytes ahead of one.
+      this.#readable = new ReadableStream<Uint8Array>({
+        pull: (controller): Promise<void> =>
+          channel.read().then((result) => {
+            if (result.done) controller.close();
+            else controller.enqueue(result.value);
+          }, (error: unknown) => controller.error(error)),
+        cancel: (): void => channel.cancel(),
+      }, { highWaterMark: 0 });
+      // A direct reader holds the read side: the stream is locked until it is released.
+      const reader = this.#reader;
+      if (reader?.held) reader.lock = this.#readable.getReader();
+    }
+    return this.#readable;
+  }
+
+  /**
+   * Bytes to the peer, as a stream made on first access.
+   *
+   * @returns The stream.
+   */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable === undefined) {
+      const queue = this.#writer ??= new ChannelWriter(this.#channel);
+      this.#writable = new WritableStream<Uint8Array>({
+        write: (chunk): Promise<void> => queue.push(chunk),
+        close: (): Promise<void> => queue.end(),
+        abort: (reason): Promise<void> => queue.teardown(reason),
+      });
+      if (queue.held) queue.lock = this.#writable.getWriter();
+    }
+    return this.#writable;
+  }
+
+  /**
+   * The channel's own reader, unless `readable` was made or the reader is held.
+   *
+   * @returns The reader, now held, or `undefined`.
+   */
+  directReader(): ByteReader | undefined {
+    if (this.#readable !== undefined || this.#reader?.held) return undefined;
+    const channel = this.#channel;
+    const reader = this.#reader ??= channel.readInto === undefined
+      ? new ChannelReader(channel)
+      : new OwnBufferChannelReader(channel);
+    reader.held = true;
+    return reader;
+  }
+
+  /**
+   * The channel's own writer, unless `writable` was made or the writer is held.
+   *
+   * @returns The writer, now held, or `undefined`.
+   */
+  directWriter(): ByteWriter | undefined {
+    if (this.#writable !== undefined || this.#writer?.held) return undefined;
+    const writer = this.#writer ??= new ChannelWriter(this.#channel);
+    writer.held = true;
+    return writer;
+  }
+}
+
+/** The channel's reader; one per stream, taken and released in turn. */
+class ChannelReader implements ByteReader {
+  held = false;
+  // The stream's `readable`, locked while this reader is held, if it was made meanwhile.
+  lock: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  readonly channel: SocketChannel;
+
+  constructor(channel: SocketChannel) {
+    this.channel = channel;
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (!this.held) return Promise.reject(released("read"));
+    return this.channel.read();
+  }
+
+  cancel(): Promise<void> {
+    if (!this.held) return Promise.reject(released("cancel"));
+    this.channel.cancel();
+    return RESOLVED;
+  }
+
+  releaseLock(): void {
+    this.held = false;
+    this.lock?.releaseLock();
+    this.lock = undefined;
+  }
+}
+
+/** The reader of a channel that can read into the caller's buffer. */
+class OwnBufferChannelReader extends ChannelReader {
+  readInto(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (!this.held) return Promise.reject(released("read"));
+    return this.channel.readInto!(view);
+  }
+}
+
+interface QueuedWrite {
+  readonly chunk: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The channel's one write queue, with a `WritableStream`'s rules: writes go to the socket one at
+ * a time in order, `desiredSize` is 1 less the writes not yet done (a high-water mark of one
+ * write), a failed write errors it, and `close` ends the socket after the queue. Both the
+ * direct writer and the `writable` made on demand write through it.
+ */
+class ChannelWriter implements ByteWriter {
+  held = false;
+  // The stream's `writable`, locked while this writer is held, if it was made meanwhile.
+  lock: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #channel: SocketChannel;
+  // Writes accepted and not yet done, the one at the socket included.
+  #size = 0;
+  #writing = false;
+  #queue: QueuedWrite[] | undefined;
+  #closing = false;
+  #state: "writable" | "closed" | "errored" = "writable";
+  #error: unknown;
+  #ready: Promise<void> | undefined;
+  #readyResolve: (() => void) | undefined;
+  #readyReject: ((error: unknown) => void) | undefined;
+  #closed: Promise<void> | undefined;
+  #closedResolve: (() => void) | undefined;
+  #closedReject: ((error: unknown) => void) | undefined;
+
+  readonly #written = (): void => {
+    this.#size--;
+    this.#writing = false;
+    const next = this.#queue?.shift();
+    if (next !== undefined) {
+      this.#start(next.chunk).then(next.resolve, next.reject);
+      return;
+    }
+    if (this.#size === 0 && this.#readyResolve !== undefined) {
+      const resolve = this.#readyResolve;
+      this.#ready = this.#readyResolve = this.#readyReject = undefined;
+      resolve();
+    }
+  };
+
+  readonly #failed = (error: unknown): never => {
+    this.#fail(error);
+    throw error;
+  };
+
+  constructor(channel: SocketChannel) {
+    this.#channel = channel;
+  }
+
+  get desiredSize(): number | null {
+    if (this.#state === "errored") return null;
+    return this.#state === "closed" ? 0 : 1 - this.#size;
+  }
+
+  get ready(): Promise<void> {
+    if (this.#state === "errored") return handled(Promise.reject(this.#error));
+    if (this.#size === 0) return RESOLVED;
+    return this.#ready ??= handled(
+      new Promise<void>((resolve, reject) => {
+        this.#readyResolve = resolve;
+        this.#readyReject = reject;
+      }),
+    );
+  }
+
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      if (this.#state === "closed") this.#closed = RESOLVED;
+      else if (this.#state === "errored") this.#closed = handled(Promise.reject(this.#error));
+      else {
+        this.#closed = handled(
+          new Promise<void>((resolve, reject) => {
+            this.#closedResolve = resolve;
+            this.#closedReject = reject;
+          }),
+        );
+      }
+    }
+    return this.#closed;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.held ? this.push(chunk) : Promise.reject(released("write"));
+  }
+
+  close(): Promise<void> {
+    return this.held ? this.end() : Promise.reject(released("close"));
+  }
+
+  abort(reason?: unknown): Promise<void> {
+    return this.held ? this.teardown(reason) : Promise.reject(released("abort"));
+  }
+
+  releaseLock(): void {
+    this.held = false;
+    this.lock?.releaseLock();
+    this.lock = undefined;
+  }
+
+  // What the direct writer and the `writable` made on demand both do.
+
+  push(chunk: Uint8Array): Promise<void> {
+    if (this.#state === "errored") return Promise.reject(this.#error);
+    if (this.#closing) return Promise.reject(new TypeError("Cannot write: the stream is closing"));
+    this.#size++;
+    if (!this.#writing) return this.#start(chunk);
+    return new Promise<void>((resolve, reject) => {
+      (this.#queue ??= []).push({ chunk, resolve, reject });
+    });
+  }
+
+  end(): Promise<void> {
+    if (this.#state === "errored") return Promise.reject(this.#error);
+    if (this.#closing) return Promise.reject(new TypeError("Cannot close: the stream is closing"));
+    this.#closing = true;
+    return this.ready.then(() => this.#channel.end()).then(() => {
+      if (this.#state !== "writable") return;
+      this.#state = "closed";
+      this.#closedResolve?.();
+    }, this.#failed);
+  }
+
+  teardown(reason?: unknown): Promise<void> {
+    if (this.#state !== "writable") return RESOLVED;
+    this.#fail(reason);
+    this.#channel.abort();
+    return RESOLVED;
+  }
+
+  #start(chunk: Uint8Array): Promise<void> {
+    this.#writing = true;
+    return this.#channel.write(chunk).then(this.#written, this.#failed);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#state !== "writable") return;
+    this.#state = "errored";
+    this.#error = error;
+    const queue = this.#queue;
+    this.#queue = undefined;
+    if (queue !== undefined) { for (const write of queue) write.reject(error); }
+    this.#readyReject?.(error);
+    this.#ready = this.#readyResolve = this.#readyReject = undefined;
+    this.#closedReject?.(error);
+  }
+}
+
+function handled(promise: Promise<void>): Promise<void> {
+  promise.catch(noop);
+  return promise;
+}
+
+function released(verb: string): TypeError {
+  return new TypeError(`Cannot ${verb}: the reader or writer was released`);
+}

@@ -1,0 +1,217 @@
+// ChannelByteStream: the direct reader and writer over an adapter's socket, and the web streams
+// made only on demand over the same socket, with a hand-made channel.
+import { describe, expect, it } from "vitest";
+import {
+  ChannelByteStream,
+  READ_DONE,
+  readerOf,
+  type SocketChannel,
+  writerOf,
+} from "../../src/streams/socket_channel.ts";
+
+/** A channel over an array of chunks; writes are recorded and settle when `settle` is called. */
+class FakeChannel implements SocketChannel {
+  chunks: Uint8Array[] = [];
+  written: number[] = [];
+  pendingWrites: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  ended = false;
+  cancelled = false;
+  aborted = false;
+  #waiting: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
+
+  push(...bytes: number[]): void {
+    const chunk = new Uint8Array(bytes);
+    if (this.#waiting !== undefined) {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      resolve({ done: false, value: chunk });
+    } else this.chunks.push(chunk);
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const chunk = this.chunks.shift();
+    if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
+    if (this.cancelled) return Promise.resolve(READ_DONE);
+    return new Promise((resolve) => (this.#waiting = resolve));
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.#waiting?.(READ_DONE);
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    this.written.push(...chunk);
+    return new Promise((resolve, reject) => this.pendingWrites.push({ resolve, reject }));
+  }
+
+  end(): Promise<void> {
+    this.ended = true;
+    return Promise.resolve();
+  }
+
+  abort(): void {
+    this.aborted = true;
+  }
+
+  settle(): void {
+    this.pendingWrites.shift()?.resolve();
+  }
+}
+
+const ADDR = { hostname: "127.0.0.1", port: 4000 };
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("ChannelByteStream", () => {
+  it("reads through the channel directly, then through a readable made after the reader is released", async () => {
+    const channel = new FakeChannel();
+    const stream = new ChannelByteStream(channel, ADDR);
+    channel.push(1, 2);
+    channel.push(3);
+    const reader = readerOf(stream);
+    expect(await reader.read()).toEqual({ done: false, value: new Uint8Array([1, 2]) });
+    reader.releaseLock();
+    await expect(reader.read()).rejects.toThrow(TypeError);
+    const web = stream.readable.getReader();
+    expect(await web.read()).toEqual({ done: false, value: new Uint8Array([3]) });
+    // Once made, the readable is the only way in.
+    web.releaseLock();
+    const again = readerOf(stream);
+    channel.push(4);
+    expect((await again.read()).value).toEqual(new Uint8Array([4]));
+    expect(stream.remoteAddr).toEqual(ADDR);
+  });
+
+  it("keeps its readable locked while the direct reader is held", () => {
+    const stream = new ChannelByteStream(new FakeChannel(), ADDR);
+    const reader = readerOf(stream);
+    expect(stream.readable.locked).toBe(true);
+    expect(() => readerOf(stream)).toThrow(TypeError);
+    reader.releaseLock();
+    expect(stream.readable.locked).toBe(false);
+  });
+
+  it("cancelling the direct reader cancels the channel and ends a pending read", async () => {
+    const channel = new FakeChannel();
+    const reader = readerOf(new ChannelByteStream(channel, ADDR));
+    const pending = reader.read();
+    await reader.cancel();
+    expect(channel.cancelled).toBe(true);
+    expect((await pending).done).toBe(true);
+  });
+
+  it("writes one at a time in order, with a WritableStream's desiredSize and ready", async () => {
+    const channel = new FakeChannel();
+    const writer = writerOf(new ChannelByteStream(channel, ADDR));
+    expect(writer.desiredSize).toBe(1);
+    const first = writer.write(new Uint8Array([1]));
+    const second = writer.write(new Uint8Array([2]));
+    expect(writer.desiredSize).toBe(-1);
+    let ready = false;
+    void writer.ready.then(() => (ready = true));
+    await tick();
+    // The second waits for the first to be done with.
+    expect(channel.written).toEqual([1]);
+    channel.settle();
+    await first;
+    expect(channel.written).toEqual([1, 2]);
+    expect(ready).toBe(false);
+    channel.settle();
+    await second;
+    await tick();
+    expect(ready).toBe(true);
+    expect(writer.desiredSize).toBe(1);
+  });
+
+  it("a writer taken after another was released shares its queue; a released writer cannot write", async () => {
+    const channel = new FakeChannel();
+    const stream = new ChannelByteStream(channel, ADDR);
+    const head = writerOf(stream);
+    const written = head.write(new Uint8Array([1]));
+    head.releaseLock();
+    await expect(head.write(new Uint8Array([9]))).rejects.toThrow(TypeError);
+    const writer = writerOf(stream);
+    const next = writer.write(new Uint8Array([2]));
+    await tick();
+    expect(channel.written).toEqual([1]);
+    channel.settle();
+    await written;
+    expect(channel.written).toEqual([1, 2]);
+    channel.settle();
+    await next;
+  });
+
+  it("a failed write errors the writer: closed and later writes reject with the error", async () => {
+    const channel = new FakeChannel();
+    const writer = writerOf(new ChannelByteStream(channel, ADDR));
+    let closedWith: unknown;
+    writer.closed.catch((error) => (closedWith = error));
+    const failure = new Error("reset");
+    const write = writer.write(new Uint8Array([1]));
+    channel.pendingWrites.shift()!.reject(failure);
+    await expect(write).rejects.toBe(failure);
+    await tick();
+    expect(closedWith).toBe(failure);
+    expect(writer.desiredSize).toBe(null);
+    await expect(writer.write(new Uint8Array([2]))).rejects.toBe(failure);
+  });
+
+  it("close ends the channel after the queued writes; abort tears it down", async () => {
+    const channel = new FakeChannel();
+    const writer = writerOf(new ChannelByteStream(channel, ADDR));
+    void writer.write(new Uint8Array([1]));
+    const closing = writer.close();
+    await tick();
+    expect(channel.ended).toBe(false);
+    channel.settle();
+    await closing;
+    await writer.closed;
+    expect(channel.ended).toBe(true);
+    await expect(writer.write(new Uint8Array([2]))).rejects.toThrow(TypeError);
+
+    const other = new FakeChannel();
+    const aborted = writerOf(new ChannelByteStream(other, ADDR));
+    const closed = aborted.closed.then(() => "closed", () => "rejected");
+    await aborted.abort(new Error("gone"));
+    expect(other.aborted).toBe(true);
+    expect(await closed).toBe("rejected");
+  });
+
+  it("a writable made on demand writes through the same queue, locked while the direct writer is held", async () => {
+    const channel = new FakeChannel();
+    const stream = new ChannelByteStream(channel, ADDR);
+    const direct = writerOf(stream);
+    void direct.write(new Uint8Array([1]));
+    expect(stream.writable.locked).toBe(true);
+    direct.releaseLock();
+    const web = stream.writable.getWriter();
+    const written = web.write(new Uint8Array([2]));
+    channel.settle();
+    await tick();
+    channel.settle();
+    await written;
+    expect(channel.written).toEqual([1, 2]);
+    // Made once: the direct path has stepped aside.
+    web.releaseLock();
+    expect(writerOf(stream)).not.toBe(direct);
+  });
+
+  it("readerOf and writerOf give any other byte pair's own reader and writer", async () => {
+    const readable = new ReadableStream<Uint8Array>({
+      start(controller): void {
+        controller.enqueue(new Uint8Array([5]));
+        controller.close();
+      },
+    });
+    const chunks: number[] = [];
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => void chunks.push(...chunk),
+    });
+    const reader = readerOf({ readable, writable });
+    expect(readable.locked).toBe(true);
+    expect((await reader.read()).value).toEqual(new Uint8Array([5]));
+    const writer = writerOf({ readable, writable });
+    await writer.write(new Uint8Array([6]));
+    expect(chunks).toEqual([6]);
+  });
+});
