@@ -16,7 +16,8 @@
  * counts echoed messages for `BENCH_SECONDS` (default 2) after `BENCH_WARMUP` (default 1)
  * seconds. MB/s counts echoed payload bytes, one direction, 10^6 bytes per MB. Everything runs
  * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and each case keeps its
- * best round. `BENCH_ONLY` (comma-separated server ids) runs a subset.
+ * best round. `BENCH_ONLY` (comma-separated server ids) runs a subset, `BENCH_SIZES`
+ * (comma-separated byte counts) only those sizes.
  *
  * The loadgen also reads the server's CPU time (all its threads, from /proc) over the measured
  * interval: `srv cpu`, and from it messages per second of server CPU time (`msg/cpu-s`). On a
@@ -98,12 +99,14 @@ interface Case {
   window: number;
 }
 
+// BENCH_SIZES (comma-separated byte counts) runs a subset, e.g. BENCH_SIZES=65536,1048576.
+const SIZES = (process.env.BENCH_SIZES ?? "").split(",").filter(Boolean).map(Number);
 const CASES: readonly Case[] = [
   { size: 16, window: 64 },
   { size: KiB, window: 32 },
   { size: 64 * KiB, window: 8 },
   { size: MiB, window: 2 },
-];
+].filter((c) => SIZES.length === 0 || SIZES.includes(c.size));
 /** The compressed section's message sizes and windows. */
 const COMPRESSED_CASES: readonly Case[] = [
   { size: KiB, window: 32 },
