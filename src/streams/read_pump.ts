@@ -26,6 +26,9 @@ const REPLY_BACKLOG = 1024 * 1024;
 // idles, doubled while reads fill them.
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
+// While a frame spans reads (a large message), reads may grow further: fewer reads (each an
+// async op on Deno) for the same bytes. Back to MAX_READ once nothing is held.
+const MAX_HELD_READ = 256 * 1024;
 const NO_EVENTS: readonly SessionEvent[] = [];
 
 /**
@@ -263,7 +266,9 @@ export class ReadPump<Owner> {
   /** After a BYOB read: keeps its buffer for the next read unless something still refers to it. */
   #recycle(chunk: Uint8Array): void {
     const size = this.#readSize;
-    if (chunk.length === size && size < MAX_READ) this.#readSize = size * 2;
+    const cap = this.#session.heldBytes > 0 ? MAX_HELD_READ : MAX_READ;
+    if (size > cap) this.#readSize = cap;
+    else if (chunk.length === size && size < cap) this.#readSize = size * 2;
     else if (chunk.length < size >> 2 && size > MIN_READ) this.#readSize = size >> 1;
     // Events still waiting for an inflation to finish are handled later: keep off until then.
     if (this.#deflate?.inbound === undefined && !this.#retained(chunk.buffer, this.#lastEvents)) {
