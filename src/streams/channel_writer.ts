@@ -152,25 +152,11 @@ export class ChannelWriter implements ByteWriter {
   #watcher: ((owner: unknown) => void) | undefined;
   #watcherOwner: unknown;
 
-  readonly #written = (): void => {
-    this.#size--;
-    this.#writing = false;
-    const next = this.#queue?.shift();
-    if (next !== undefined) {
-      this.#start(next.chunk).then(next.resolve, next.reject);
-      return;
-    }
-    if (this.#size === 0 && this.#readyResolve !== undefined) {
-      const resolve = this.#readyResolve;
-      this.#ready = this.#readyResolve = this.#readyReject = undefined;
-      resolve();
-    }
-  };
-
-  readonly #failed = (error: unknown): never => {
-    this.#fail(error);
-    throw error;
-  };
+  // What each write settles with, made once per writer. Assigned in the constructor, not as
+  // field initializers: a closure assigned to a member gets no name of its own, and under
+  // tsx (esbuild's keepNames) a named closure carries a ~250-byte property array per writer.
+  readonly #written: () => void;
+  readonly #failed: (error: unknown) => never;
 
   /**
    * A queue over `channel`.
@@ -179,6 +165,11 @@ export class ChannelWriter implements ByteWriter {
    */
   constructor(channel: ChannelSink) {
     this.#channel = channel;
+    this.#written = () => this.#afterWrite();
+    this.#failed = (error) => {
+      this.#fail(error);
+      throw error;
+    };
   }
 
   /**
@@ -272,6 +263,21 @@ export class ChannelWriter implements ByteWriter {
     this.#fail(reason);
     this.#channel.abort();
     return RESOLVED;
+  }
+
+  #afterWrite(): void {
+    this.#size--;
+    this.#writing = false;
+    const next = this.#queue?.shift();
+    if (next !== undefined) {
+      this.#start(next.chunk).then(next.resolve, next.reject);
+      return;
+    }
+    if (this.#size === 0 && this.#readyResolve !== undefined) {
+      const resolve = this.#readyResolve;
+      this.#ready = this.#readyResolve = this.#readyReject = undefined;
+      resolve();
+    }
   }
 
   #start(chunk: Uint8Array): Promise<void> {
