@@ -68,6 +68,8 @@ class ConnChannel implements SocketChannel {
   readInto(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>> {
     // The caller's own buffer (the read pump's, reused while nothing refers to it): streaming a
     // gigabyte through then leaves no gigabyte of buffers for the garbage collector.
+    // The caller reads into its own buffers from now on: the head's buffer is let go.
+    this.#spare = undefined;
     if (this.#cancelled) return Promise.resolve(READ_DONE);
     return this.#conn.read(view).then((read): ReadableStreamReadResult<Uint8Array> => {
       if (read === null) return READ_DONE;

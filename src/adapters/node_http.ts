@@ -20,6 +20,7 @@ import type { Http1Request } from "../protocol/http1_request_parser.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { serveRequestHead } from "../server/handle_stream.ts";
+import { UNWATCHED } from "../server/served_connection.ts";
 import type { ServeOptions } from "../server/options.ts";
 import { checkRequestHead } from "../server/parsed_request_head.ts";
 import { refuseHandshake } from "../server/refuse.ts";
@@ -156,7 +157,7 @@ export function serveNodeUpgrade(
     void refuseHandshake(stream, error, server);
     return;
   }
-  void serveRequestHead(head, stream, server);
+  void serveRequestHead(head, stream, server, UNWATCHED);
 }
 
 /** Node's `rawHeaders` (name, value, name, value…) as pairs, in the order they came. */

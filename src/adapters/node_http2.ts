@@ -19,6 +19,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import type { WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { type Http2Exchange, serveHttp2Exchange } from "../server/extended_connect_transport.ts";
+import { UNWATCHED } from "../server/served_connection.ts";
 import type { ServeOptions } from "../server/options.ts";
 import { createServerContext } from "../server/server_context.ts";
 import { duplexToByteStream } from "./node_socket.ts";
@@ -103,7 +104,7 @@ export function handleHttp2Stream(
   const server = createServerContext(handler, { deflateEngine: zlibDeflateEngine, ...options });
   return (stream, headers) => {
     const exchange = exchangeOf(stream, headers);
-    if (exchange !== undefined) void serveHttp2Exchange(exchange, server);
+    if (exchange !== undefined) void serveHttp2Exchange(exchange, server, UNWATCHED);
   };
 }
 

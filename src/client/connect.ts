@@ -31,6 +31,7 @@ import {
   socketProxy,
 } from "./proxy.ts";
 import { startHandshakeAttempt } from "./handshake_attempt.ts";
+import { readerOf, writerOf } from "../streams/socket_channel.ts";
 import { readResponse } from "./read_response.ts";
 
 /**
@@ -350,8 +351,10 @@ export async function connectWith(
       throw failureOpening(error);
     }
 
-    const reader = stream.readable.getReader();
-    const writer = stream.writable.getWriter();
+    // Straight to the socket where the adapter offers that: no web streams for the handshake
+    // (nor, once the locks are released, for the connection).
+    const reader = readerOf(stream);
+    const writer = writerOf(stream);
     let connectionOptions: ConnectionOptions;
     try {
       await Promise.race([writer.write(handshake.requestBytes), ended]);
@@ -445,6 +448,6 @@ export function webSocketTarget(url: string | URL): WebSocketTarget {
 }
 
 function discard(stream: ByteStream): void {
-  stream.readable.cancel().catch(noop);
-  stream.writable.abort().catch(noop);
+  readerOf(stream).cancel().catch(noop);
+  writerOf(stream).abort().catch(noop);
 }

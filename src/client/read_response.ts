@@ -9,6 +9,7 @@
 import { HandshakeError } from "../protocol/errors.ts";
 import { type Http1Response, Http1ResponseParser } from "../protocol/http1_response_parser.ts";
 import type { Limits } from "../protocol/limits.ts";
+import type { ByteReader } from "../streams/socket_channel.ts";
 
 /**
  * Reads from `reader` until the response head is complete, and returns it with the bytes that
@@ -33,7 +34,7 @@ import type { Limits } from "../protocol/limits.ts";
  * @throws {unknown} (rejects) What `ended` or a read rejects with.
  */
 export async function readResponse(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   limits: Partial<Limits> | undefined,
   ended: Promise<never>,
 ): Promise<Http1Response> {

@@ -19,7 +19,7 @@ import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import type { Limits } from "./limits.ts";
 import { resolveLimits } from "./limits.ts";
 import { deflateWorstCase } from "./deflate_bound.ts";
-import { applyMask } from "./mask.ts";
+import { applyMaskKey } from "./mask.ts";
 import { isKnownOpcode, type Opcode } from "./opcode.ts";
 
 /** Options of {@linkcode FrameParser}. */
@@ -125,15 +125,19 @@ export class FrameParser {
 
   #state = STATE_HEADER;
   #error: Error | undefined;
-  // Header bytes gathered across chunks; only used when a header is split.
-  readonly #header = new Uint8Array(14);
+  // Header bytes gathered across chunks; made the first time a header is split.
+  #header: Uint8Array | undefined;
   #headerFill = 0;
   #headerNeed = 2;
   // The frame being read.
   #b0 = 0;
   #masked = false;
   #payloadLength = 0;
-  readonly #maskKey = new Uint8Array(4);
+  // The masking key's bytes: numbers, since a buffer of its own costs a connection ~200 bytes.
+  #k0 = 0;
+  #k1 = 0;
+  #k2 = 0;
+  #k3 = 0;
   // A payload spread over chunks: views of the received bytes, joined once it is complete, so
   // memory follows what arrived rather than what the header announced.
   #pieces: Uint8Array[] = [];
@@ -226,16 +230,17 @@ export class FrameParser {
         }
         // Slow path: gather header bytes across chunks.
         const take = Math.min(this.#headerNeed - this.#headerFill, length - position);
-        this.#header.set(chunk.subarray(position, position + take), this.#headerFill);
+        const header = this.#header ??= new Uint8Array(14);
+        header.set(chunk.subarray(position, position + take), this.#headerFill);
         this.#headerFill += take;
         position += take;
         if (this.#headerFill < this.#headerNeed) continue;
         if (this.#headerNeed === 2) {
-          this.#headerNeed = headerSize(this.#header[1]!);
+          this.#headerNeed = headerSize(header[1]!);
           this.#state = STATE_EXTENDED;
           if (this.#headerNeed > 2) continue;
         }
-        this.#readHeader(this.#header, 0);
+        this.#readHeader(header, 0);
         this.#headerFill = 0;
         this.#headerNeed = 2;
         if (this.#payloadLength === 0) this.#emit(EMPTY, sink);
@@ -247,14 +252,16 @@ export class FrameParser {
         // The whole payload is in this chunk: unmask in place, no copy.
         const end = position + this.#payloadLength;
         const payload = view(chunk, position, this.#payloadLength);
-        if (this.#masked) applyMask(payload, this.#maskKey);
+        if (this.#masked) applyMaskKey(payload, this.#k0, this.#k1, this.#k2, this.#k3);
         position = end;
         this.#emit(payload, sink);
         continue;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
       const piece = view(chunk, position, take);
-      if (this.#masked) applyMask(piece, this.#maskKey, this.#payloadFill);
+      if (this.#masked) {
+        applyMaskKey(piece, this.#k0, this.#k1, this.#k2, this.#k3, this.#payloadFill);
+      }
       if (
         this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
         (this.#piecesOfAll || this.#plainText)
@@ -462,11 +469,10 @@ export class FrameParser {
     }
 
     if (masked) {
-      const key = this.#maskKey;
-      key[0] = bytes[offset]!;
-      key[1] = bytes[offset + 1]!;
-      key[2] = bytes[offset + 2]!;
-      key[3] = bytes[offset + 3]!;
+      this.#k0 = bytes[offset]!;
+      this.#k1 = bytes[offset + 1]!;
+      this.#k2 = bytes[offset + 2]!;
+      this.#k3 = bytes[offset + 3]!;
     }
     this.#b0 = b0;
     this.#masked = masked;

@@ -26,11 +26,62 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * @param keyOffset Index into the key of `data[0]`; nonzero when `data` continues a payload.
  */
 export function applyMask(data: Uint8Array, key: Uint8Array, keyOffset = 0): void {
+  maskWith(
+    data,
+    key[keyOffset & 3]!,
+    key[(keyOffset + 1) & 3]!,
+    key[(keyOffset + 2) & 3]!,
+    key[(keyOffset + 3) & 3]!,
+  );
+}
+
+/**
+ * {@linkcode applyMask} with the key given as its four bytes, for a parser that keeps them as
+ * numbers rather than in a buffer of its own (a buffer per connection costs more than the
+ * bytes it holds).
+ *
+ * @example Unmask the RFC's masked "Hello", its first byte and then the rest
+ * ```ts
+ * import { applyMaskKey } from "./mask.ts";
+ * const data = new Uint8Array([0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * applyMaskKey(data.subarray(0, 1), 0x37, 0xfa, 0x21, 0x3d);
+ * applyMaskKey(data.subarray(1), 0x37, 0xfa, 0x21, 0x3d, 1);
+ * console.log(new TextDecoder().decode(data)); // "Hello"
+ * ```
+ * @param data The bytes to transform; changed in place.
+ * @param k0 The key's first byte.
+ * @param k1 The key's second byte.
+ * @param k2 The key's third byte.
+ * @param k3 The key's fourth byte.
+ * @param keyOffset Index into the key of `data[0]`; nonzero when `data` continues a payload.
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
+ */
+export function applyMaskKey(
+  data: Uint8Array,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+  keyOffset = 0,
+): void {
+  switch (keyOffset & 3) {
+    case 0:
+      maskWith(data, k0, k1, k2, k3);
+      break;
+    case 1:
+      maskWith(data, k1, k2, k3, k0);
+      break;
+    case 2:
+      maskWith(data, k2, k3, k0, k1);
+      break;
+    default:
+      maskWith(data, k3, k0, k1, k2);
+  }
+}
+
+/** XORs `data` with the key bytes `k0`…`k3`, `data[0]` with `k0`. */
+function maskWith(data: Uint8Array, k0: number, k1: number, k2: number, k3: number): void {
   const length = data.length;
-  const k0 = key[keyOffset & 3]!;
-  const k1 = key[(keyOffset + 1) & 3]!;
-  const k2 = key[(keyOffset + 2) & 3]!;
-  const k3 = key[(keyOffset + 3) & 3]!;
   if (length < WORD_THRESHOLD) {
     maskBytes(data, 0, length, k0, k1, k2, k3, 0);
     return;

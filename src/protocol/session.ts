@@ -17,7 +17,12 @@ import { buildClosePayload, type CloseInfo, parseClosePayload } from "./close_pa
 import { ConnectionClosedError, WebSocketError } from "./errors.ts";
 import type { Frame, Role } from "./frame.ts";
 import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
-import { FrameParser, type FramePiece } from "./frame_parser.ts";
+import {
+  FrameParser,
+  type FramePiece,
+  type FramePieceSink,
+  type FrameSink,
+} from "./frame_parser.ts";
 import { FrameSerializer } from "./frame_serializer.ts";
 import type { Message } from "./message.ts";
 import { MessageAssembler } from "./message_assembler.ts";
@@ -26,6 +31,9 @@ import { Opcode } from "./opcode.ts";
 import type { PreparedFrame } from "./prepared_frame.ts";
 import type { CloseEvent, SessionEvent } from "./session_events.ts";
 import type { SessionOptions } from "./session_options.ts";
+
+// The session whose bytes the parser is reading (see `Session.#frames`).
+let receiving: Session | undefined;
 
 /**
  * The four states of a WebSocket connection (rfc6455#section-4.1, rfc6455#section-7.1). A
@@ -76,8 +84,11 @@ export class Session {
   #closeReceived: CloseInfo | undefined;
   #closed: CloseEvent | undefined;
   #events: SessionEvent[] = [];
-  readonly #onFrame = (frame: Frame): void => this.#handleFrame(frame);
-  readonly #onPiece = (piece: FramePiece): void => this.#handlePiece(piece);
+  // One frame sink and one piece sink serve every session, rather than two closures each (a
+  // connection's cost): the parser calls them only from inside `receive`, which sets the
+  // session they are for.
+  static readonly #frames: FrameSink = (frame) => receiving!.#handleFrame(frame);
+  static readonly #pieces: FramePieceSink = (piece) => receiving!.#handlePiece(piece);
   readonly #deferFailure: boolean;
   readonly #deferCloseReply: boolean;
   #deferred: WebSocketError | undefined;
@@ -94,7 +105,7 @@ export class Session {
       rsv1: options.perMessageDeflate ?? false,
       // Payload bytes reach the assemblers as they arrive, so text is checked as UTF-8 where it
       // arrives, even inside one frame (rfc6455#section-8.1), and streamed messages hold nothing.
-      pieces: this.#onPiece,
+      pieces: Session.#pieces,
       // Whole messages need only text early; binary payloads are joined as they always were.
       piecesOf: options.streamMessages === true ? "all" : "text",
       ...(options.limits === undefined ? {} : { limits: options.limits }),
@@ -153,8 +164,10 @@ export class Session {
       this.#closed !== undefined || this.#closeReceived !== undefined ||
       this.#deferred !== undefined
     ) return NO_EVENTS;
+    const outer = receiving;
+    receiving = this;
     try {
-      this.#parser.push(chunk, this.#onFrame);
+      this.#parser.push(chunk, Session.#frames);
     } catch (error) {
       if (this.#deferFailure && error instanceof WebSocketError) {
         this.#deferred = error;
@@ -162,6 +175,8 @@ export class Session {
       } else {
         this.#fail(error);
       }
+    } finally {
+      receiving = outer;
     }
     return this.#takeEvents();
   }

@@ -43,6 +43,12 @@ export interface UpgradeRequestView extends RequestParts {
   /** The request's header fields: the connection's `headers` too. */
   readonly headers: Headers;
   /**
+   * The header lines `headers` was made from, when the request was read from bytes: the
+   * connection keeps these, and makes its own `Headers` of them only if they are read.
+   * @default {undefined}
+   */
+  readonly fields?: readonly (readonly [name: string, value: string])[] | undefined;
+  /**
    * The web `Request`, the same one at every call.
    * @returns The request.
    */
@@ -81,6 +87,7 @@ export function requestView(request: Request): UpgradeRequestView {
  *   checks the method as sent, not the `Request`'s).
  * @param headers The header fields.
  * @param pathname The path of `url`, when known.
+ * @param fields The header lines `headers` was made from, when known.
  * @returns The view.
  */
 export function lazyRequestView(
@@ -88,8 +95,9 @@ export function lazyRequestView(
   method: string,
   headers: Headers,
   pathname?: string,
+  fields?: readonly (readonly [name: string, value: string])[],
 ): UpgradeRequestView {
-  return new LazyRequestView(url, method, headers, pathname);
+  return new LazyRequestView(url, method, headers, pathname, fields);
 }
 
 // A class, so that a handshake makes one object and no closure.
@@ -97,13 +105,21 @@ class LazyRequestView implements UpgradeRequestView {
   readonly url: string;
   readonly headers: Headers;
   readonly pathname: string | undefined;
+  readonly fields: readonly (readonly [name: string, value: string])[] | undefined;
   readonly #method: string;
   #request: Request | undefined;
 
-  constructor(url: string, method: string, headers: Headers, pathname: string | undefined) {
+  constructor(
+    url: string,
+    method: string,
+    headers: Headers,
+    pathname: string | undefined,
+    fields: readonly (readonly [name: string, value: string])[] | undefined,
+  ) {
     this.url = url;
     this.headers = headers;
     this.pathname = pathname;
+    this.fields = fields;
     this.#method = method;
   }
 

@@ -20,13 +20,13 @@ import type { Handler, RouteContext } from "../router/handler.ts";
 import { decideUpgrade } from "../router/upgrade.ts";
 import { requestView, type UpgradeRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { refuseHandshake } from "./refuse.ts";
 import { connectionOptionsFrom } from "../streams/connection_setup.ts";
-import type { ConnectionOptions } from "../streams/connection_options.ts";
-import { reportError, type ServerContext } from "./server_context.ts";
-import { handlerFailed, upgradeAccepted, upgradeRefused } from "./server_observer.ts";
+import type { ConnectionWiring } from "../streams/connection_options.ts";
+import { ServedConnection, type StreamDone, untilDone } from "./served_connection.ts";
+import type { ServerContext } from "./server_context.ts";
+import { upgradeAccepted, upgradeRefused } from "./server_observer.ts";
 import { HTTP1_UPGRADE, type UpgradeTransport } from "./upgrade_transport.ts";
 
 /**
@@ -107,28 +107,49 @@ export function acceptUpgrade(
   stream: ByteStream,
   context: AcceptUpgradeContext,
 ): Promise<void> {
-  return acceptUpgradeView(requestView(request), stream, context);
+  return untilDone((done) => acceptUpgradeView(requestView(request), stream, context, done));
 }
 
 /**
  * {@linkcode acceptUpgrade} for a request whose web `Request` is made only if a hook or the
- * handler asks for it: what serving a byte stream enters with the head it parsed.
+ * handler asks for it: what serving a byte stream enters with the head it parsed. It returns
+ * once the handshake is over; `done` is told when the stream is done with (refused, or its
+ * connection has closed and its handler returned), so nothing of it waits for a connection's
+ * whole life.
  *
  * @example
  * ```ts ignore
  * const view = lazyRequestView(url.href, head.method, head.headers);
- * await acceptUpgradeView(view, stream, { server, handshake: head, rest: head.rest });
+ * await acceptUpgradeView(view, stream, { server, handshake: head, rest: head.rest }, done);
  * ```
  * @param request The upgrade request, its URL `http:` or `https:` with the path and query.
  * @param stream The byte stream after the request head; not locked.
  * @param context The server, and what the transport knows beyond the request.
- * @returns Resolves when the stream is done with. Never rejects.
+ * @param done Told once the stream is done with.
+ * @returns Resolves when the handshake is over: refused, or the connection opened. Never
+ *   rejects.
  */
 export async function acceptUpgradeView(
   request: UpgradeRequestView,
   stream: ByteStream,
   context: AcceptUpgradeContext,
+  done: StreamDone,
 ): Promise<void> {
+  let opened = false;
+  try {
+    opened = await openUpgrade(request, stream, context, done);
+  } finally {
+    if (!opened) done.streamDone(stream.remoteAddr);
+  }
+}
+
+/** The handshake of {@linkcode acceptUpgradeView}; `true` once the connection is open. */
+async function openUpgrade(
+  request: UpgradeRequestView,
+  stream: ByteStream,
+  context: AcceptUpgradeContext,
+  done: StreamDone,
+): Promise<boolean> {
   const { server } = context;
   const transport = context.transport ?? HTTP1_UPGRADE;
   const options = server.options;
@@ -137,7 +158,7 @@ export async function acceptUpgradeView(
   let handler: Handler<Record<string, string>, unknown>;
   let handlerContext: RouteContext<Record<string, string>, unknown>;
   let protocol: string;
-  let connectionOptions: ConnectionOptions;
+  let connectionOptions: ConnectionWiring;
   try {
     const info = transport.validate(request, context.handshake);
     const match = server.router.match(request, info.protocols);
@@ -153,7 +174,7 @@ export async function acceptUpgradeView(
         request.url,
       );
       await transport.refuseWith(stream, decision.response);
-      return;
+      return false;
     }
     protocol = decision.context.protocol;
     // rfc6455#section-4.2.2: the selected subprotocol MUST be one the client offered (an
@@ -177,8 +198,9 @@ export async function acceptUpgradeView(
     connectionOptions = connectionOptionsFrom(options, "server", {
       protocol,
       extensions: deflate?.response ?? "",
-      url: context.url ?? webSocketUrl(request.url),
-      headers: request.headers,
+      // The connection makes its `URL` and `Headers` only if they are read.
+      url: (context.url ?? webSocketUrl(request.url)).href,
+      headers: request.fields ?? request.headers,
       rest: context.rest ?? EMPTY,
       deflate: deflate && { params: deflate.params, threshold: deflate.threshold },
     });
@@ -191,7 +213,7 @@ export async function acceptUpgradeView(
     });
   } catch (error) {
     await refuseHandshake(stream, error, server, undefined, request.url, transport.refuse);
-    return;
+    return false;
   }
 
   if (server.admission?.shuttingDown) {
@@ -203,16 +225,15 @@ export async function acceptUpgradeView(
       request.url,
     );
     await transport.refuse(stream, 503, undefined, "The server is shutting down\n");
-    return;
+    return false;
   }
   const written = respond(stream);
   written.catch(() => {});
   if (options.observer !== undefined) {
     upgradeAccepted(options.observer, written, started, transport.acceptedStatus);
   }
-  const connection = new Connection(stream, connectionOptions);
-  server.admission?.track(connection);
-  return runHandler(connection, handler, handlerContext, server, stream);
+  new ServedConnection(server, done).open(stream, connectionOptions, handler, handlerContext);
+  return true;
 }
 
 /** permessage-deflate as this server agreed it, with the threshold its options set. */
@@ -240,42 +261,4 @@ function webSocketUrl(href: string): URL {
   const url = new URL(href);
   url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
   return url;
-}
-
-/**
- * Calls the handler, then waits for the connection to close. The call is made here, outside
- * the async function that waits, so no suspended frame of the server's holds the handler's
- * context (and its `Request`) for the connection's lifetime: only the handler decides that.
- */
-function runHandler(
-  connection: Connection,
-  handler: Handler<Record<string, string>, unknown>,
-  context: RouteContext<Record<string, string>, unknown>,
-  server: ServerContext,
-  stream: ByteStream,
-): Promise<void> {
-  let running: void | Promise<unknown>;
-  try {
-    running = handler(connection, context);
-  } catch (error) {
-    running = Promise.reject(error);
-  }
-  return settle(connection, running, server, stream);
-}
-
-async function settle(
-  connection: Connection,
-  running: void | Promise<unknown>,
-  server: ServerContext,
-  stream: ByteStream,
-): Promise<void> {
-  try {
-    await running;
-  } catch (error) {
-    reportError(server, error, "handler", stream.remoteAddr);
-    handlerFailed(error, connection.url, stream.remoteAddr);
-    // rfc6455#section-7.4.1: 1011, the server met an unexpected condition
-    connection.close(1011).catch(() => {});
-  }
-  await connection.closed;
 }

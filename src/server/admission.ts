@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { NetAddr } from "../streams/byte_stream.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { ServeOptions } from "./options.ts";
 
@@ -63,11 +64,12 @@ export class Admission {
   }
 
   /**
-   * Holds `connection` in {@linkcode connections} until it has closed.
-   * @param connection A connection that has just opened.
+   * A stream admitted by {@linkcode admit} is done with (refused, or its connection has
+   * closed): counts it one less. The server tells this one object of every stream, so it keeps
+   * nothing per stream to be told.
+   * @param remoteAddr The stream's remote address; its `hostname` is what `admit` was given.
    */
-  track(connection: Connection): void {
-    this.connections.add(connection);
-    void connection.closed.then(() => this.connections.delete(connection));
+  streamDone(remoteAddr: NetAddr | undefined): void {
+    this.release(remoteAddr?.hostname ?? "");
   }
 }

@@ -19,7 +19,9 @@ import {
 } from "../protocol/extended_connect.ts";
 import type { UpgradeRequestInfo } from "../protocol/server_handshake.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { acceptUpgrade } from "./accept_upgrade.ts";
+import { requestView } from "../router/upgrade_request.ts";
+import { acceptUpgradeView } from "./accept_upgrade.ts";
+import type { StreamDone } from "./served_connection.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
 import { upgradeRefused } from "./server_observer.ts";
 import type { UpgradeSelection, UpgradeTransport } from "./upgrade_transport.ts";
@@ -36,7 +38,7 @@ const encoder = new TextEncoder();
  * @example
  * ```ts ignore
  * const exchange: Http2Exchange = { ...byteStream, request, respond: (fields, body) => … };
- * await serveHttp2Exchange(exchange, server);
+ * await serveHttp2Exchange(exchange, server, done);
  * ```
  */
 export interface Http2Exchange extends ByteStream {
@@ -100,16 +102,18 @@ export function extendedConnectTransport(exchange: Http2Exchange): UpgradeTransp
  *
  * @example
  * ```ts ignore
- * http2Server.on("stream", (stream, headers) => void serveHttp2Exchange(exchangeOf(stream, headers), server));
+ * http2Server.on("stream", (stream, headers) => void serveHttp2Exchange(exchangeOf(stream, headers), server, UNWATCHED));
  * ```
  * @param exchange The request stream.
  * @param server The server it came to.
+ * @param done Told once the stream is done with: answered, or its connection has closed.
  * @param firstByte `performance.now()` when its HEADERS arrived, when timed.
- * @returns Resolves when the stream is done with: answered, or its connection has closed.
+ * @returns Resolves when the exchange is answered or its connection opened.
  */
 export async function serveHttp2Exchange(
   exchange: Http2Exchange,
   server: ServerContext,
+  done: StreamDone,
   firstByte?: number,
 ): Promise<void> {
   const { request: fields } = exchange;
@@ -135,16 +139,21 @@ export async function serveHttp2Exchange(
       undefined,
       "Cannot read the request target (rfc9113#section-8.3.1)\n",
     );
+    done.streamDone(exchange.remoteAddr);
     return;
   }
   if (fields.method !== "CONNECT") {
-    await exchange.respond(...(await plainAnswer(exchange, url, server)));
+    try {
+      await exchange.respond(...(await plainAnswer(exchange, url, server)));
+    } finally {
+      done.streamDone(exchange.remoteAddr);
+    }
     return;
   }
   // A web Request cannot carry CONNECT: the hook and handler see a GET, as over HTTP/1.1; the
   // method the transport checks is the stream's own.
   const request = new Request(url, { method: "GET", headers: fields.headers });
-  return acceptUpgrade(request, exchange, { server, transport, firstByte });
+  await acceptUpgradeView(requestView(request), exchange, { server, transport, firstByte }, done);
 }
 
 /** The answer to a request that is not an extended CONNECT, as fields and a body. */

@@ -21,6 +21,7 @@ import { plainResponse } from "./http_fallback.ts";
 import type { ServeOptions } from "./options.ts";
 import { readRequestHead } from "./read_request_head.ts";
 import { refuse, refuseHandshake } from "./refuse.ts";
+import { type StreamDone, untilDone } from "./served_connection.ts";
 import { createServerContext, type ServerContext } from "./server_context.ts";
 
 /**
@@ -58,12 +59,14 @@ export function handleStream(
   handler: WebSocketHandler | Router,
   options: ServeOptions = {},
 ): Promise<void> {
-  return serveStream(stream, createServerContext(handler, options));
+  const server = createServerContext(handler, options);
+  return untilDone((done) => serveStream(stream, server, done));
 }
 
 /**
  * {@linkcode handleStream} for a server made once: reads the head within the handshake
- * timeout, then {@linkcode serveRequestHead}. Never rejects.
+ * timeout, then {@linkcode serveRequestHead}. Returns once the handshake is over; `done` is
+ * told when the stream is done with. Never rejects.
  *
  * @example
  * ```ts
@@ -72,7 +75,9 @@ export function handleStream(
  * import { createServerContext } from "./server_context.ts";
  * const server = createServerContext((ws) => ws.close(), {});
  * const [stream, peer] = byteStreamPair();
- * const served = serveStream(stream, server);
+ * const served = new Promise<void>((resolve) => {
+ *   void serveStream(stream, server, { streamDone: () => resolve() });
+ * });
  * const writer = peer.writable.getWriter();
  * await writer.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"));
  * const answer = await new Response(peer.readable).text();
@@ -81,9 +86,14 @@ export function handleStream(
  * ```
  * @param stream One accepted byte stream; not locked.
  * @param server The server it came to.
- * @returns Resolves when the stream is done with.
+ * @param done Told once the stream is done with: refused, or its connection has closed.
+ * @returns Resolves when the handshake is over.
  */
-export async function serveStream(stream: ByteStream, server: ServerContext): Promise<void> {
+export async function serveStream(
+  stream: ByteStream,
+  server: ServerContext,
+  done: StreamDone,
+): Promise<void> {
   const reader = readerOf(stream);
   // Only an observer times handshakes: nothing is allocated for it otherwise.
   const timing = server.options.observer === undefined ? undefined : { firstByte: -1 };
@@ -93,32 +103,36 @@ export async function serveStream(stream: ByteStream, server: ServerContext): Pr
   } catch (error) {
     // The reader stays ours: after a timeout, a read is still pending on it.
     await refuseHandshake(stream, error, server, reader);
+    done.streamDone(stream.remoteAddr);
     return;
   }
   reader.releaseLock();
-  return serveRequestHead(head, stream, server, timing?.firstByte);
+  await serveRequestHead(head, stream, server, done, timing?.firstByte);
 }
 
 /**
  * Answers a parsed request head: checks its Host and target (rfc7230#section-5.4, 400) and
  * makes its URL, then answers a plain request (`fetch`, else 426 or 404), or enters
  * {@linkcode acceptUpgradeView} with the upgrade's `Request` to be made only when asked for.
- * Never rejects.
+ * Returns once the handshake is over; `done` is told when the stream is done with. Never
+ * rejects.
  *
  * @example
  * ```ts ignore
- * await serveRequestHead(head, stream, server);
+ * await serveRequestHead(head, stream, server, { streamDone: () => {} });
  * ```
  * @param head The request head, with the bytes that followed it as `rest`.
  * @param stream The byte stream after the head; not locked.
  * @param server The server it came to.
+ * @param done Told once the stream is done with: refused, or its connection has closed.
  * @param firstByte `performance.now()` when the head's first byte arrived, when timed.
- * @returns Resolves when the stream is done with.
+ * @returns Resolves when the handshake is over.
  */
 export async function serveRequestHead(
   head: Http1Request,
   stream: ByteStream,
   server: ServerContext,
+  done: StreamDone,
   firstByte?: number,
 ): Promise<void> {
   let url: URL;
@@ -126,30 +140,41 @@ export async function serveRequestHead(
     url = httpUrl(requestUrl(head, "http:"));
   } catch (error) {
     await refuseHandshake(stream, error, server);
+    done.streamDone(stream.remoteAddr);
     return;
   }
   if (!isUpgradeRequest(head)) {
-    const reader = readerOf(stream);
-    await refuse(
-      stream,
-      await plainResponse(head, url, reader, server, stream.remoteAddr),
-      reader,
-    );
+    try {
+      const reader = readerOf(stream);
+      await refuse(
+        stream,
+        await plainResponse(head, url, reader, server, stream.remoteAddr),
+        reader,
+      );
+    } finally {
+      done.streamDone(stream.remoteAddr);
+    }
     return;
   }
   // The `Request` is made only if a hook or the handler asks for it; the route and Origin
   // checks read the URL and the head's fields. A web Request cannot carry every method; the
   // handshake's own is checked from `head`.
-  const request = lazyRequestView(url.href, head.method, head.headers, url.pathname);
+  const request = lazyRequestView(
+    url.href,
+    head.method,
+    head.headers,
+    url.pathname,
+    head.rawHeaders,
+  );
   // The same URL object, now the connection's: `ws:` for `http:`, `wss:` for `https:`.
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return acceptUpgradeView(request, stream, {
+  await acceptUpgradeView(request, stream, {
     server,
     handshake: head,
     rest: head.rest,
     firstByte,
     url,
-  });
+  }, done);
 }
 
 /**

@@ -115,10 +115,9 @@ async function accept(
         );}
       continue;
     }
-    const served = exchange === undefined
-      ? serveStream(stream, server)
-      : serveHttp2Exchange(exchange, server);
-    void served.finally(() => admission.release(address));
+    // The admission is told when the stream is done with: nothing here waits for that.
+    if (exchange === undefined) void serveStream(stream, server, admission);
+    else void serveHttp2Exchange(exchange, server, admission);
   }
 }
 

@@ -29,12 +29,11 @@ import { Opcode } from "../protocol/opcode.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
 import { closeConnection, terminate } from "./connection_end.ts";
-import type { ConnectionOptions } from "./connection_options.ts";
+import type { ConnectionOptions, ConnectionWiring, HeaderFields } from "./connection_options.ts";
 import { ConnectionParts } from "./connection_parts.ts";
-import { nextMessage } from "./event_dispatch.ts";
-import { DONE } from "./inbound_queue.ts";
 import type { IncomingMessageStream } from "./incoming_streams.ts";
 import { streamingOnly } from "./message_streaming.ts";
+import { MessageIterator } from "./message_iterator.ts";
 import { messageReadable, messageWritable } from "./message_streams.ts";
 import { noop } from "./noop.ts";
 import type { MessageSource } from "./outgoing_stream.ts";
@@ -71,16 +70,17 @@ export class Connection implements AsyncIterable<Message> {
   readonly protocol: string;
   /** The negotiated extensions, or `""`. */
   readonly extensions: string;
-  /** The URL of the opening handshake, with its query. */
-  readonly url: URL;
-  /** The opening handshake's request headers. */
-  readonly headers: Headers;
   /** The peer's address, when the transport has one. */
   readonly remoteAddr: NetAddr | undefined;
-  /** Settles once, with how the connection ended; never rejects. */
-  readonly closed: Promise<CloseEvent>;
 
   readonly #parts: ConnectionParts;
+  // The handshake's URL and request headers, as given, or in the form they arrived in until
+  // first read: most connections never read them, and a `URL` and a `Headers` cost a
+  // connection more than the string and the header lines they are made from.
+  #url: URL | string | undefined;
+  // The header lines as one string (`name:value\n` each): one flat string costs a fraction of
+  // the arrays and slices of the lines it is made from.
+  #headers: Headers | string | undefined;
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
 
@@ -94,12 +94,44 @@ export class Connection implements AsyncIterable<Message> {
   constructor(stream: ByteStream, options: ConnectionOptions) {
     this.protocol = options.protocol ?? "";
     this.extensions = options.extensions ?? "";
-    this.url = options.url ?? new URL("ws://localhost/");
-    this.headers = options.headers ?? new Headers();
+    const wiring: ConnectionWiring = options;
+    this.#url = options.url ?? wiring.href;
+    const fields = wiring.headerFields;
+    this.#headers = options.headers ?? (fields === undefined ? undefined : joinFields(fields));
     this.remoteAddr = stream.remoteAddr;
     const parts = this.#parts = new ConnectionParts(this, stream, options);
-    this.closed = parts.closed;
     parts.start(options.head);
+  }
+
+  /**
+   * The URL of the opening handshake, with its query.
+   *
+   * @returns The URL (the same object at every read).
+   */
+  get url(): URL {
+    const url = this.#url;
+    if (typeof url === "object") return url;
+    return this.#url = new URL(url ?? "ws://localhost/");
+  }
+
+  /**
+   * The opening handshake's request headers.
+   *
+   * @returns The headers (the same object at every read).
+   */
+  get headers(): Headers {
+    const headers = this.#headers;
+    if (typeof headers === "object") return headers;
+    return this.#headers = headersOf(headers);
+  }
+
+  /**
+   * Settles once, with how the connection ended; never rejects.
+   *
+   * @returns The promise (the same one at every read).
+   */
+  get closed(): Promise<CloseEvent> {
+    return this.#parts.closedPromise();
   }
 
   /**
@@ -319,10 +351,7 @@ export class Connection implements AsyncIterable<Message> {
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     if (this.#parts.streaming !== undefined) throw streamingOnly();
-    return {
-      next: (): Promise<IteratorResult<Message>> => nextMessage(this.#parts),
-      return: (): Promise<IteratorResult<Message>> => Promise.resolve(DONE),
-    };
+    return new MessageIterator(this.#parts);
   }
 
   /**
@@ -355,4 +384,31 @@ export class Connection implements AsyncIterable<Message> {
     }
     return streaming.iterator();
   }
+}
+
+/**
+ * Header lines as one flat string, `name:value` each, ended by `\n`: a field name holds no
+ * `:` and no line holds a `\n` (the head parser refuses both), so it splits back unchanged.
+ * `join` makes a flat string, so it keeps none of the strings it was made from.
+ */
+function joinFields(fields: HeaderFields): string {
+  const lines: string[] = [];
+  for (const [name, value] of fields) lines.push(`${name}:${value}\n`);
+  return lines.join("");
+}
+
+/**
+ * The `Headers` of the header lines `joinFields` joined; several lines of one field are
+ * combined with `", "`, as the head parser combines them.
+ */
+function headersOf(joined: string | undefined): Headers {
+  const headers = new Headers();
+  if (joined === undefined) return headers;
+  for (let start = 0; start < joined.length;) {
+    const colon = joined.indexOf(":", start);
+    const end = joined.indexOf("\n", colon);
+    headers.append(joined.slice(start, colon), joined.slice(colon + 1, end));
+    start = end + 1;
+  }
+  return headers;
 }

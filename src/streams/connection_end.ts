@@ -25,7 +25,7 @@ import { noop } from "./noop.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { PingTracker } from "./ping_tracker.ts";
 import type { ReadPump } from "./read_pump.ts";
-import type { ByteWriter } from "./socket_channel.ts";
+import type { ByteWriter } from "./channel_writer.ts";
 import { closeTransport } from "./transport_close.ts";
 
 /**
@@ -55,10 +55,10 @@ export interface EndingParts extends ClosingParts {
   readonly bookkeeping: ObserverBookkeeping | undefined;
   /** Pings awaiting their Pong, once `ping()` was called. */
   readonly pings: PingTracker | undefined;
-  /** Settles the connection's `closed`. */
-  readonly resolveClosed: (event: CloseEvent) => void;
-  /** Settles once, with how the connection ended. */
-  readonly closed: Promise<CloseEvent>;
+  /** The connection's `closed`, made at the first call. */
+  closedPromise(): Promise<CloseEvent>;
+  /** The transport has closed: settles `closed`. */
+  finish(event: CloseEvent): void;
   /** How the connection ended, once it has. */
   closeEvent: CloseEvent | undefined;
   /** Set when a timer ends the connection, so `closed` can say which. */
@@ -91,7 +91,7 @@ export function closeConnection(
   if (c.replyDue) {
     // The peer already sent its Close: answering it ends the closing handshake.
     applyCloseReply(c);
-    return c.closed;
+    return c.closedPromise();
   }
   if (c.closeEvent === undefined && c.session.readyState === "open") {
     const sent = code ?? (reason ? CloseCode.NormalClosure : undefined);
@@ -104,7 +104,7 @@ export function closeConnection(
     c.frames.flush();
     awaitCloseAnswer(c);
   }
-  return c.closed;
+  return c.closedPromise();
 }
 
 /**
@@ -189,7 +189,7 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
     graceful ? c.pump.peerClosed() : undefined,
     c.clock,
     c.closeTimeout,
-  ).then(() => c.resolveClosed(event));
+  ).then(() => c.finish(event));
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Role } from "../protocol/frame.ts";
 import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import type { Clock } from "./clock.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import type { ConnectionDeflate } from "./deflate_engine.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 
@@ -158,4 +159,69 @@ export interface SendBufferOptions {
    * @default {"wait"}
    */
   policy?: "wait" | "drop" | "close";
+}
+
+/**
+ * A request's header lines, name and value each, in the order they came.
+ *
+ * @example
+ * ```ts
+ * import type { HeaderFields } from "./connection_options.ts";
+ * const fields: HeaderFields = [["Host", "example.com"], ["Upgrade", "websocket"]];
+ * console.log(fields.length); // 2
+ * ```
+ */
+export type HeaderFields = readonly (readonly [name: string, value: string])[];
+
+/**
+ * Told once a connection has closed, when its `closed` settles, without that promise being
+ * made: what a server's bookkeeping of its connections listens with.
+ *
+ * @example
+ * ```ts
+ * import type { ClosedListener } from "./connection_options.ts";
+ * const listener: ClosedListener = {
+ *   connectionClosed: (event) => console.log("closed with", event.code),
+ * };
+ * listener.connectionClosed({ code: 1000, reason: "", wasClean: true }); // closed with 1000
+ * ```
+ */
+export interface ClosedListener {
+  /** The connection has closed, with `event` (as `closed` settles). */
+  connectionClosed(event: CloseEvent): void;
+}
+
+/**
+ * {@linkcode ConnectionOptions} and what the server and client that build a connection may add:
+ * the handshake's URL and header lines in the form they arrived in, made into a `URL` and a
+ * `Headers` only if `url` or `headers` is read, and a listener told when the connection has
+ * closed. Not in the public API: an idle connection's cost, not a caller's choice.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionWiring } from "./connection_options.ts";
+ * const wiring: ConnectionWiring = {
+ *   role: "server",
+ *   href: "ws://example.com/chat",
+ *   headerFields: [["Host", "example.com"]],
+ * };
+ * console.log(wiring.href); // ws://example.com/chat
+ * ```
+ */
+export interface ConnectionWiring extends ConnectionOptions {
+  /**
+   * The connection's URL as a string, when `url` is not given.
+   * @default {"ws://localhost/"}
+   */
+  href?: string;
+  /**
+   * The request's header lines, when `headers` is not given.
+   * @default {[]}
+   */
+  headerFields?: HeaderFields;
+  /**
+   * Told once the connection has closed.
+   * @default {undefined}
+   */
+  closedListener?: ClosedListener;
 }

@@ -18,7 +18,7 @@ import { type Clock, REAL_CLOCK } from "./clock.ts";
 import { closingCaughtUp, type ClosingHooks } from "./closing_deadlines.ts";
 import { timedOut } from "./connection_end.ts";
 import type { ConnectionObserver, ObservedConnection } from "./connection_observer.ts";
-import type { ConnectionOptions } from "./connection_options.ts";
+import type { ClosedListener, ConnectionOptions, ConnectionWiring } from "./connection_options.ts";
 import {
   type ControlFrameListener,
   failNow,
@@ -35,7 +35,8 @@ import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { PingTracker } from "./ping_tracker.ts";
 import { type PreparedSendHooks, PreparedSends } from "./prepared_sends.ts";
 import { ReadPump, type ReadPumpHooks, transportReader } from "./read_pump.ts";
-import { type ByteWriter, writerOf } from "./socket_channel.ts";
+import { type ByteWriter, watchFailure } from "./channel_writer.ts";
+import { writerOf } from "./socket_channel.ts";
 import { drop, type SendParts } from "./send_policy.ts";
 import { StreamedSend, type StreamedSendHooks } from "./streamed_send.ts";
 
@@ -72,10 +73,13 @@ export class ConnectionParts implements SendParts {
   readonly clock: Clock;
   /** The bound of each wait of the closing phase (`closeTimeout`). */
   readonly closeTimeout: number;
-  /** Settles once, with how the connection ended. */
-  readonly closed: Promise<CloseEvent>;
-  /** Settles `closed`. */
-  resolveClosed!: (event: CloseEvent) => void;
+  /** How the connection ended, once its transport has closed too (when `closed` settles). */
+  finished: CloseEvent | undefined;
+  /** Told then, without a promise: the server's bookkeeping. */
+  readonly closedListener: ClosedListener | undefined;
+  // `closed`, made when first asked for: nothing waits on it in most connections' lives.
+  #closed: Promise<CloseEvent> | undefined;
+  #resolveClosed: ((event: CloseEvent) => void) | undefined;
   /** The transport's writer. */
   readonly writer: ByteWriter;
   /** Output batching and congestion. */
@@ -141,6 +145,7 @@ export class ConnectionParts implements SendParts {
     this.sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
     this.sendPolicy = options.sendBuffer?.policy ?? "wait";
     this.observer = options.observer;
+    this.closedListener = (options as ConnectionWiring).closedListener;
     const { maxMessageSize } = resolveLimits(options.limits);
     const streaming = options.streaming ?? false;
     let limits: Partial<Limits> | undefined = options.limits;
@@ -159,9 +164,6 @@ export class ConnectionParts implements SendParts {
     if (options.deflate !== undefined) {
       this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);
     }
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
     this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
     // Straight to an adapter's socket where it offers that (no web streams per connection).
     const reader = transportReader(stream);
@@ -205,7 +207,9 @@ export class ConnectionParts implements SendParts {
       this,
       HOOKS,
     );
-    this.writer.closed.then(undefined, () => transportLost(this));
+    // A write that fails means the transport is gone (a channel's writer says so without a
+    // promise of its own).
+    watchFailure(this.writer, this, transportLost);
     if (this.observer !== undefined) {
       this.bookkeeping = new ObserverBookkeeping(
         this.observer,
@@ -225,6 +229,34 @@ export class ConnectionParts implements SendParts {
   start(head: Uint8Array | undefined): void {
     this.observer?.opened(this.connection);
     this.pump.start(head);
+  }
+
+  /**
+   * The connection's `closed`: settles once, with how the connection ended.
+   *
+   * @returns The promise, made at the first call.
+   */
+  closedPromise(): Promise<CloseEvent> {
+    if (this.#closed === undefined) {
+      const finished = this.finished;
+      this.#closed = finished === undefined
+        ? new Promise((resolve) => this.#resolveClosed = resolve)
+        : Promise.resolve(finished);
+    }
+    return this.#closed;
+  }
+
+  /**
+   * The transport has closed: settles `closed` and tells the listener.
+   *
+   * @param event How the connection ended.
+   */
+  finish(event: CloseEvent): void {
+    this.finished = event;
+    const resolve = this.#resolveClosed;
+    this.#resolveClosed = undefined;
+    resolve?.(event);
+    this.closedListener?.connectionClosed(event);
   }
 
   /**

@@ -15,7 +15,7 @@ import type { Role } from "../protocol/frame.ts";
 import type { Limits, StreamingLimits } from "../protocol/limits.ts";
 import { DEFAULT_DEFLATE_THRESHOLD, type DeflateParams } from "../protocol/permessage_deflate.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
-import type { ConnectionOptions, SendBufferOptions } from "./connection_options.ts";
+import type { ConnectionWiring, HeaderFields, SendBufferOptions } from "./connection_options.ts";
 import type { ConnectionDeflate, DeflateEngine } from "./deflate_engine.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 
@@ -83,13 +83,17 @@ export interface OpenedHandshake {
   protocol: string;
   /** The negotiated extensions, as sent in Sec-WebSocket-Extensions, or `""`. */
   extensions: string;
-  /** The URL of the opening handshake. */
-  url: URL;
   /**
-   * The opening handshake's request headers (a server's connection keeps them).
+   * The URL of the opening handshake; as a string, the connection makes the `URL` only if its
+   * `url` is read.
+   */
+  url: URL | string;
+  /**
+   * The opening handshake's request headers (a server's connection keeps them); as header
+   * lines, the connection makes the `Headers` only if its `headers` is read.
    * @default {undefined}
    */
-  headers?: Headers | undefined;
+  headers?: Headers | HeaderFields | undefined;
   /** Bytes that arrived after the handshake's head: the peer's first frames, or none. */
   rest: Uint8Array;
   /**
@@ -162,15 +166,18 @@ export function connectionOptionsFrom(
   settings: ConnectionSettings,
   role: Role,
   opened: OpenedHandshake,
-): ConnectionOptions {
-  const options: ConnectionOptions = {
+): ConnectionWiring {
+  const options: ConnectionWiring = {
     role,
     protocol: opened.protocol,
     extensions: opened.extensions,
-    url: opened.url,
     head: opened.rest,
   };
-  if (opened.headers !== undefined) options.headers = opened.headers;
+  const { url, headers } = opened;
+  if (typeof url === "string") options.href = url;
+  else options.url = url;
+  if (headers instanceof Headers) options.headers = headers;
+  else if (headers !== undefined) options.headerFields = headers;
   if (opened.deflate !== undefined) {
     if (settings.deflateEngine === undefined) {
       throw new TypeError(

@@ -26,8 +26,10 @@ import type { Clock } from "./clock.ts";
 export interface Deadline {
   /** When it falls due, on its clock. */
   readonly at: number;
-  /** What runs then; `undefined` once it ran or was cancelled. */
-  callback: (() => void) | undefined;
+  /** What runs then, with `owner`; `undefined` once it ran or was cancelled. */
+  callback: ((owner: never) => void) | undefined;
+  /** What `callback` is called with. */
+  readonly owner: unknown;
 }
 
 /**
@@ -63,7 +65,7 @@ export class DeadlineQueue {
       entry.callback = undefined;
       if (callback === undefined) continue;
       try {
-        callback();
+        (callback as (owner: unknown) => void)(entry.owner);
       } catch (error) {
         // Uncaught, as from a timer of its own, without keeping the other deadlines waiting.
         queueMicrotask(() => {
@@ -89,11 +91,13 @@ export class DeadlineQueue {
   /**
    * Sets a deadline `delay` milliseconds from now.
    *
-   * @param callback Runs when it falls due, unless cancelled first.
+   * @param callback Runs when it falls due, unless cancelled first, with `owner`: one function
+   *   can serve every deadline of its kind, where a closure each would cost each its memory.
+   * @param owner What `callback` is called with.
    * @returns The deadline, to cancel.
    */
-  add(callback: () => void): Deadline {
-    const entry: Deadline = { at: this.#clock.now() + this.#delay, callback };
+  add<Owner = undefined>(callback: (owner: Owner) => void, owner?: Owner): Deadline {
+    const entry: Deadline = { at: this.#clock.now() + this.#delay, callback, owner };
     this.#entries.push(entry);
     if (!this.#armed) this.#arm(entry.at);
     return entry;

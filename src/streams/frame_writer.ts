@@ -5,7 +5,7 @@
  */
 
 import type { Session } from "../protocol/session.ts";
-import type { ByteWriter } from "./socket_channel.ts";
+import type { ByteWriter } from "./channel_writer.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -57,10 +57,8 @@ export class FrameWriter {
   // function, so that the error (and its stack trace) is built only if a write does fail.
   #endError: (() => Error) | undefined;
 
-  readonly #flushTask = (): void => {
-    this.#flushScheduled = false;
-    this.flush();
-  };
+  // Made on the first scheduled flush: a connection that never sends holds no closure for it.
+  #flushTask: (() => void) | undefined;
 
   /**
    * Creates the instance.
@@ -136,11 +134,15 @@ export class FrameWriter {
   scheduleFlush(handlerBusy: boolean): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
+    const task = this.#flushTask ??= (): void => {
+      this.#flushScheduled = false;
+      this.flush();
+    };
     // While received messages wait to be read, the handler is working through a batch and
     // flushes when it asks for more; the timer only covers a handler that stops reading. It is
     // a turn of the event loop, not a deadline, so it does not go through the Clock.
-    if (handlerBusy) setTimeout(this.#flushTask, 0);
-    else queueMicrotask(this.#flushTask);
+    if (handlerBusy) setTimeout(task, 0);
+    else queueMicrotask(task);
   }
 
   /** Hands everything the session has queued to the writer, in one batch. */

@@ -8,6 +8,7 @@ import { CloseCode } from "../protocol/close_code.ts";
 import { TimeoutError } from "../protocol/errors.ts";
 import type { Session } from "../protocol/session.ts";
 import type { Clock } from "./clock.ts";
+import { type Deadline, type DeadlineQueue, deadlineQueue } from "./deadline_queue.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 
 const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
@@ -41,7 +42,10 @@ export class Keepalive<Owner> {
   readonly #idleTimeout: number;
   readonly #owner: Owner;
   readonly #onTimeout: (owner: Owner, error: TimeoutError) => void;
-  #heartbeatTimer: unknown;
+  // The heartbeat's next tick, in the queue every connection with the same interval shares:
+  // one runtime timer for all of them, and no closure per connection.
+  readonly #heartbeats: DeadlineQueue | undefined;
+  #heartbeatTimer: Deadline | undefined;
   #idleTimer: unknown;
   // Whether anything arrived since the last heartbeat tick, and when the last data arrived.
   #heardSinceTick = true;
@@ -50,7 +54,7 @@ export class Keepalive<Owner> {
   // When the last heartbeat Ping went out, until its Pong is matched: -1 when none waits.
   #pingSentAt = -1;
 
-  readonly #tick = (): void => this.#heartbeat();
+  static readonly #tick = <O>(keepalive: Keepalive<O>): void => keepalive.#heartbeat();
   // Made only with the idle timeout on.
   readonly #idleCheck: (() => void) | undefined;
 
@@ -82,9 +86,11 @@ export class Keepalive<Owner> {
     this.#idleTimeout = idleTimeout;
     this.#owner = owner;
     this.#onTimeout = onTimeout;
-    this.#lastHeard = clock.now();
+    // Read only by the idle timeout.
+    this.#lastHeard = idleTimeout > 0 ? clock.now() : 0;
     if (heartbeatInterval > 0) {
-      this.#heartbeatTimer = clock.setTimeout(this.#tick, heartbeatInterval);
+      this.#heartbeats = deadlineQueue(clock, heartbeatInterval);
+      this.#heartbeatTimer = this.#heartbeats.add(Keepalive.#tick, this);
     }
     if (idleTimeout > 0) {
       this.#idleCheck = (): void => this.#checkIdle();
@@ -115,7 +121,7 @@ export class Keepalive<Owner> {
   /** Stops both timers for good. */
   stop(): void {
     this.#stopped = true;
-    if (this.#heartbeatTimer !== undefined) this.#clock.clearTimeout(this.#heartbeatTimer);
+    if (this.#heartbeatTimer !== undefined) this.#heartbeats!.cancel(this.#heartbeatTimer);
     if (this.#idleTimer !== undefined) this.#clock.clearTimeout(this.#idleTimer);
     this.#heartbeatTimer = undefined;
     this.#idleTimer = undefined;
@@ -135,7 +141,7 @@ export class Keepalive<Owner> {
       );
       return;
     }
-    this.#heartbeatTimer = this.#clock.setTimeout(this.#tick, this.#heartbeatInterval);
+    this.#heartbeatTimer = this.#heartbeats!.add(Keepalive.#tick, this);
     this.#heardSinceTick = false;
     this.#session.ping(HEARTBEAT);
     this.#pingSentAt = this.#clock.now();

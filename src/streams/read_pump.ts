@@ -23,8 +23,8 @@ import { type ByteReader, readerOf } from "./socket_channel.ts";
 // Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
 // Sizes of the buffers a BYOB transport is read into: small for a connection that mostly
-// idles, doubled while reads fill them.
-const MIN_READ = 4 * 1024;
+// idles (its pending read holds one all the while), doubled while reads fill them.
+const MIN_READ = 1024;
 const MAX_READ = 64 * 1024;
 // While a frame spans reads (a large message), reads may grow further: fewer reads (each an
 // async op on Deno) for the same bytes. Back to MAX_READ once nothing is held.

@@ -15,7 +15,7 @@
  */
 
 import type { ByteStream, NetAddr } from "./byte_stream.ts";
-import { noop } from "./noop.ts";
+import { type ByteWriter, type ChannelSink, ChannelWriter, released } from "./channel_writer.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -54,7 +54,7 @@ export const READ_DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({
  * console.log((await channel.read()).value); // Uint8Array(2) [ 1, 2 ]
  * ```
  */
-export interface SocketChannel {
+export interface SocketChannel extends ChannelSink {
   /**
    * The next bytes, `{ done: true }` once the peer has ended; rejects once the socket fails.
    * One read at a time.
@@ -68,12 +68,6 @@ export interface SocketChannel {
   readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Stops reading, as cancelling the adapter's readable would: a pending read ends (done). */
   cancel(): void;
-  /** Writes `chunk`; settles once the socket is done with it. One write at a time. */
-  write(chunk: Uint8Array): Promise<void>;
-  /** Ends the sending side after what was written, as closing the adapter's writable would. */
-  end(): Promise<void>;
-  /** Tears the socket down at once, as aborting the adapter's writable would. */
-  abort(): void;
 }
 
 /**
@@ -106,45 +100,6 @@ export interface ByteReader {
    */
   cancel(reason?: unknown): Promise<void>;
   /** Lets another reader take over. */
-  releaseLock(): void;
-}
-
-/**
- * What the server and a `Connection` use of a byte pair's writer: a
- * `WritableStreamDefaultWriter<Uint8Array>` is one.
- *
- * @example
- * ```ts
- * import type { ByteWriter } from "./socket_channel.ts";
- * const writer: ByteWriter = new WritableStream<Uint8Array>().getWriter();
- * await writer.write(new Uint8Array([1]));
- * ```
- */
-export interface ByteWriter {
-  /** How many more writes may be queued before `ready` waits; `null` once errored. */
-  readonly desiredSize: number | null;
-  /** Resolves when the queue has room again. */
-  readonly ready: Promise<void>;
-  /** Resolves once closed, rejects once errored or aborted. */
-  readonly closed: Promise<void>;
-  /**
-   * Queues a chunk.
-   * @param chunk The bytes; the socket may hold them until the promise settles.
-   * @returns Settles once written.
-   */
-  write(chunk: Uint8Array): Promise<void>;
-  /**
-   * Ends the stream after the queued chunks.
-   * @returns Settles once closed.
-   */
-  close(): Promise<void>;
-  /**
-   * Tears the stream down, dropping queued chunks.
-   * @param reason Why.
-   * @returns Settles once aborted.
-   */
-  abort(reason?: unknown): Promise<void>;
-  /** Lets another writer take over; queued chunks are still written. */
   releaseLock(): void;
 }
 
@@ -338,166 +293,4 @@ class OwnBufferChannelReader extends ChannelReader {
     if (!this.held) return Promise.reject(released("read"));
     return this.channel.readInto!(view);
   }
-}
-
-interface QueuedWrite {
-  readonly chunk: Uint8Array;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/**
- * The channel's one write queue, with a `WritableStream`'s rules: writes go to the socket one at
- * a time in order, `desiredSize` is 1 less the writes not yet done (a high-water mark of one
- * write), a failed write errors it, and `close` ends the socket after the queue. Both the
- * direct writer and the `writable` made on demand write through it.
- */
-class ChannelWriter implements ByteWriter {
-  held = false;
-  // The stream's `writable`, locked while this writer is held, if it was made meanwhile.
-  lock: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  readonly #channel: SocketChannel;
-  // Writes accepted and not yet done, the one at the socket included.
-  #size = 0;
-  #writing = false;
-  #queue: QueuedWrite[] | undefined;
-  #closing = false;
-  #state: "writable" | "closed" | "errored" = "writable";
-  #error: unknown;
-  #ready: Promise<void> | undefined;
-  #readyResolve: (() => void) | undefined;
-  #readyReject: ((error: unknown) => void) | undefined;
-  #closed: Promise<void> | undefined;
-  #closedResolve: (() => void) | undefined;
-  #closedReject: ((error: unknown) => void) | undefined;
-
-  readonly #written = (): void => {
-    this.#size--;
-    this.#writing = false;
-    const next = this.#queue?.shift();
-    if (next !== undefined) {
-      this.#start(next.chunk).then(next.resolve, next.reject);
-      return;
-    }
-    if (this.#size === 0 && this.#readyResolve !== undefined) {
-      const resolve = this.#readyResolve;
-      this.#ready = this.#readyResolve = this.#readyReject = undefined;
-      resolve();
-    }
-  };
-
-  readonly #failed = (error: unknown): never => {
-    this.#fail(error);
-    throw error;
-  };
-
-  constructor(channel: SocketChannel) {
-    this.#channel = channel;
-  }
-
-  get desiredSize(): number | null {
-    if (this.#state === "errored") return null;
-    return this.#state === "closed" ? 0 : 1 - this.#size;
-  }
-
-  get ready(): Promise<void> {
-    if (this.#state === "errored") return handled(Promise.reject(this.#error));
-    if (this.#size === 0) return RESOLVED;
-    return this.#ready ??= handled(
-      new Promise<void>((resolve, reject) => {
-        this.#readyResolve = resolve;
-        this.#readyReject = reject;
-      }),
-    );
-  }
-
-  get closed(): Promise<void> {
-    if (this.#closed === undefined) {
-      if (this.#state === "closed") this.#closed = RESOLVED;
-      else if (this.#state === "errored") this.#closed = handled(Promise.reject(this.#error));
-      else {
-        this.#closed = handled(
-          new Promise<void>((resolve, reject) => {
-            this.#closedResolve = resolve;
-            this.#closedReject = reject;
-          }),
-        );
-      }
-    }
-    return this.#closed;
-  }
-
-  write(chunk: Uint8Array): Promise<void> {
-    return this.held ? this.push(chunk) : Promise.reject(released("write"));
-  }
-
-  close(): Promise<void> {
-    return this.held ? this.end() : Promise.reject(released("close"));
-  }
-
-  abort(reason?: unknown): Promise<void> {
-    return this.held ? this.teardown(reason) : Promise.reject(released("abort"));
-  }
-
-  releaseLock(): void {
-    this.held = false;
-    this.lock?.releaseLock();
-    this.lock = undefined;
-  }
-
-  // What the direct writer and the `writable` made on demand both do.
-
-  push(chunk: Uint8Array): Promise<void> {
-    if (this.#state === "errored") return Promise.reject(this.#error);
-    if (this.#closing) return Promise.reject(new TypeError("Cannot write: the stream is closing"));
-    this.#size++;
-    if (!this.#writing) return this.#start(chunk);
-    return new Promise<void>((resolve, reject) => {
-      (this.#queue ??= []).push({ chunk, resolve, reject });
-    });
-  }
-
-  end(): Promise<void> {
-    if (this.#state === "errored") return Promise.reject(this.#error);
-    if (this.#closing) return Promise.reject(new TypeError("Cannot close: the stream is closing"));
-    this.#closing = true;
-    return this.ready.then(() => this.#channel.end()).then(() => {
-      if (this.#state !== "writable") return;
-      this.#state = "closed";
-      this.#closedResolve?.();
-    }, this.#failed);
-  }
-
-  teardown(reason?: unknown): Promise<void> {
-    if (this.#state !== "writable") return RESOLVED;
-    this.#fail(reason);
-    this.#channel.abort();
-    return RESOLVED;
-  }
-
-  #start(chunk: Uint8Array): Promise<void> {
-    this.#writing = true;
-    return this.#channel.write(chunk).then(this.#written, this.#failed);
-  }
-
-  #fail(error: unknown): void {
-    if (this.#state !== "writable") return;
-    this.#state = "errored";
-    this.#error = error;
-    const queue = this.#queue;
-    this.#queue = undefined;
-    if (queue !== undefined) { for (const write of queue) write.reject(error); }
-    this.#readyReject?.(error);
-    this.#ready = this.#readyResolve = this.#readyReject = undefined;
-    this.#closedReject?.(error);
-  }
-}
-
-function handled(promise: Promise<void>): Promise<void> {
-  promise.catch(noop);
-  return promise;
-}
-
-function released(verb: string): TypeError {
-  return new TypeError(`Cannot ${verb}: the reader or writer was released`);
 }

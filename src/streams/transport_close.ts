@@ -9,7 +9,7 @@ import type { Role } from "../protocol/frame.ts";
 import type { Clock } from "./clock.ts";
 import { type Deadline, deadlineQueue } from "./deadline_queue.ts";
 import type { TransportReader } from "./read_pump.ts";
-import type { ByteWriter } from "./socket_channel.ts";
+import type { ByteWriter } from "./channel_writer.ts";
 
 function noop(): void {}
 

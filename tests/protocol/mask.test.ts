@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyMask, copyMasked, MaskKeySource } from "../../src/protocol/mask.ts";
+import { applyMask, applyMaskKey, copyMasked, MaskKeySource } from "../../src/protocol/mask.ts";
 
 const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
 
@@ -35,6 +35,23 @@ describe("applyMask", () => {
     applyMask(data, KEY);
     applyMask(data, KEY);
     expect(data).toEqual(original);
+  });
+});
+
+describe("applyMaskKey", () => {
+  it("rfc6455#section-5.3 matches the byte-wise definition at every length, alignment and key offset", () => {
+    const backing = new Uint8Array(300);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 37 + 11) & 0xff;
+    for (let start = 0; start < 4; start++) {
+      for (let length = 0; length < 200; length += 7) {
+        for (let keyOffset = 0; keyOffset < 8; keyOffset++) {
+          const data = backing.slice(0, 260).subarray(start, start + length);
+          const expected = naiveMask(data, KEY, keyOffset);
+          applyMaskKey(data, KEY[0]!, KEY[1]!, KEY[2]!, KEY[3]!, keyOffset);
+          expect(data).toEqual(expected);
+        }
+      }
+    }
   });
 });
 

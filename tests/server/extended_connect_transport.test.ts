@@ -8,6 +8,7 @@ import {
   serveHttp2Exchange,
 } from "../../src/server/extended_connect_transport.ts";
 import type { ServeOptions } from "../../src/server/options.ts";
+import { untilDone } from "../../src/server/served_connection.ts";
 import { createServerContext } from "../../src/server/server_context.ts";
 import type { ExtendedConnectRequest } from "../../src/protocol/extended_connect.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
@@ -55,7 +56,8 @@ function exchange(request: Partial<ExtendedConnectRequest>, headers: Record<stri
 }
 
 function serve(ex: Http2Exchange, options: ServeOptions = {}): Promise<void> {
-  return serveHttp2Exchange(ex, createServerContext(router, options));
+  const server = createServerContext(router, options);
+  return untilDone((done) => serveHttp2Exchange(ex, server, done));
 }
 
 describe("serveHttp2Exchange", () => {

@@ -135,6 +135,29 @@ describe("handleStream", () => {
     expect(seen.header).toBe("seven");
   });
 
+  it("gives the connection the head's fields as Headers made when first read, the same object at every read", async () => {
+    const seen: { same?: boolean; url?: boolean; tags?: string | null; x?: string | null } = {};
+    const { client, done } = serve(async (ws) => {
+      seen.same = ws.headers === ws.headers;
+      seen.url = ws.url === ws.url;
+      seen.tags = ws.headers.get("x-tag");
+      seen.x = ws.headers.get("x-time");
+      await ws.close(1000);
+    });
+    const head = upgradeHead("/", { "X-Time": "12:30:00" }).replace(
+      "\r\n\r\n",
+      "\r\nX-Tag: a\r\nX-Tag: b\r\n\r\n",
+    );
+    await writeText(client, head);
+    const answer = await readAnswer(client);
+    expect(answer.response.status).toBe(101);
+    const peer = peerAfter(answer);
+    await peer.nextFrame();
+    peer.sendClose(1000);
+    await done;
+    expect(seen).toEqual({ same: true, url: true, tags: "a, b", x: "12:30:00" });
+  });
+
   it("makes the handler's Request when it first reads it, the same one at every read", async () => {
     let requests: Request[] = [];
     const { client, done } = serve(async (ws, ctx) => {

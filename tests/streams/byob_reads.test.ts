@@ -140,9 +140,10 @@ describe("a BYOB transport (ByteStream.byob)", () => {
     const ws = server(transport);
     const messages = ws[Symbol.asyncIterator]();
     const whole = frame(Opcode.Binary, new Uint8Array(3000).map((_, i) => i & 0xff));
-    transport.push(whole.subarray(0, 1500));
+    // Less than the smallest read (1 KiB), so it arrives in one read.
+    transport.push(whole.subarray(0, 700));
     await until(() => transport.before.length === 2);
-    transport.push(whole.subarray(1500));
+    transport.push(whole.subarray(700));
     const message = (await withTimeout(messages.next(), 5_000, "the message")).value as Uint8Array;
     expect(transport.before[1]!.every((byte) => byte === 0)).toBe(true);
     expect(message).toEqual(new Uint8Array(3000).map((_, i) => i & 0xff));

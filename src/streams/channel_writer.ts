@@ -1,0 +1,313 @@
+/**
+ * Writing to a socket channel: the one write queue behind both the direct writer a
+ * `Connection` uses and the `writable` a byte pair makes on demand, and what the server and a
+ * `Connection` use of any byte pair's writer ({@linkcode ByteWriter}).
+ *
+ * @module
+ */
+
+import { noop } from "./noop.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * What the server and a `Connection` use of a byte pair's writer: a
+ * `WritableStreamDefaultWriter<Uint8Array>` is one.
+ *
+ * @example
+ * ```ts
+ * import type { ByteWriter } from "./channel_writer.ts";
+ * const writer: ByteWriter = new WritableStream<Uint8Array>().getWriter();
+ * await writer.write(new Uint8Array([1]));
+ * ```
+ */
+export interface ByteWriter {
+  /** How many more writes may be queued before `ready` waits; `null` once errored. */
+  readonly desiredSize: number | null;
+  /** Resolves when the queue has room again. */
+  readonly ready: Promise<void>;
+  /** Resolves once closed, rejects once errored or aborted. */
+  readonly closed: Promise<void>;
+  /**
+   * Queues a chunk.
+   * @param chunk The bytes; the socket may hold them until the promise settles.
+   * @returns Settles once written.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Ends the stream after the queued chunks.
+   * @returns Settles once closed.
+   */
+  close(): Promise<void>;
+  /**
+   * Tears the stream down, dropping queued chunks.
+   * @param reason Why.
+   * @returns Settles once aborted.
+   */
+  abort(reason?: unknown): Promise<void>;
+  /** Lets another writer take over; queued chunks are still written. */
+  releaseLock(): void;
+}
+
+/**
+ * The writing side of a socket channel (`SocketChannel` in `socket_channel.ts` extends it).
+ *
+ * @example
+ * ```ts
+ * import type { ChannelSink } from "./channel_writer.ts";
+ * const sink: ChannelSink = {
+ *   write: () => Promise.resolve(),
+ *   end: () => Promise.resolve(),
+ *   abort: () => {},
+ * };
+ * await sink.write(new Uint8Array([1]));
+ * ```
+ */
+export interface ChannelSink {
+  /** Writes `chunk`; settles once the socket is done with it. One write at a time. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the sending side after what was written, as closing the adapter's writable would. */
+  end(): Promise<void>;
+  /** Tears the socket down at once, as aborting the adapter's writable would. */
+  abort(): void;
+}
+
+/**
+ * Calls `lost(owner)` once `writer` fails: through {@linkcode ChannelWriter.prototype.watch}
+ * on a channel's writer (no promise), otherwise as a rejection handler on its `closed`.
+ *
+ * @example
+ * ```ts
+ * import { watchFailure } from "./channel_writer.ts";
+ * const writer = new WritableStream<Uint8Array>().getWriter();
+ * watchFailure(writer, "connection", (owner) => console.log(owner, "lost its transport"));
+ * await writer.abort(new Error("reset")); // connection lost its transport
+ * ```
+ * @param writer The transport's writer.
+ * @param owner What `lost` is called with.
+ * @param lost Called once, if the writer fails.
+ */
+export function watchFailure<Owner>(
+  writer: ByteWriter,
+  owner: Owner,
+  lost: (owner: Owner) => void,
+): void {
+  if (writer instanceof ChannelWriter) writer.watch(owner, lost);
+  else writer.closed.then(undefined, () => lost(owner));
+}
+
+/**
+ * The error of a call on a reader or writer that was released.
+ *
+ * @example
+ * ```ts
+ * import { released } from "./channel_writer.ts";
+ * console.log(released("write").message); // Cannot write: the reader or writer was released
+ * ```
+ * @param verb What was called.
+ * @returns The error.
+ */
+export function released(verb: string): TypeError {
+  return new TypeError(`Cannot ${verb}: the reader or writer was released`);
+}
+
+interface QueuedWrite {
+  readonly chunk: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The one write queue of a socket channel, with a `WritableStream`'s rules: writes go to the
+ * socket one at a time in order, `desiredSize` is 1 less the writes not yet done (a high-water
+ * mark of one write), a failed write errors it, and `close` ends the socket after the queue.
+ * Both the direct writer and the `writable` made on demand write through it.
+ *
+ * @example
+ * ```ts ignore
+ * const writer = new ChannelWriter(channel);
+ * writer.held = true;
+ * await writer.write(new Uint8Array([1]));
+ * ```
+ */
+export class ChannelWriter implements ByteWriter {
+  held = false;
+  // The stream's `writable`, locked while this writer is held, if it was made meanwhile.
+  lock: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #channel: ChannelSink;
+  // Writes accepted and not yet done, the one at the socket included.
+  #size = 0;
+  #writing = false;
+  #queue: QueuedWrite[] | undefined;
+  #closing = false;
+  #state: "writable" | "closed" | "errored" = "writable";
+  #error: unknown;
+  #ready: Promise<void> | undefined;
+  #readyResolve: (() => void) | undefined;
+  #readyReject: ((error: unknown) => void) | undefined;
+  #closed: Promise<void> | undefined;
+  #closedResolve: (() => void) | undefined;
+  #closedReject: ((error: unknown) => void) | undefined;
+  // Told when the writer fails (see `watch`).
+  #watcher: ((owner: unknown) => void) | undefined;
+  #watcherOwner: unknown;
+
+  // What each write settles with, made once per writer. Assigned in the constructor, not as
+  // field initializers: a closure assigned to a member gets no name of its own, and under
+  // tsx (esbuild's keepNames) a named closure carries a ~250-byte property array per writer.
+  readonly #written: () => void;
+  readonly #failed: (error: unknown) => never;
+
+  /**
+   * A queue over `channel`.
+   *
+   * @param channel The socket's writing side.
+   */
+  constructor(channel: ChannelSink) {
+    this.#channel = channel;
+    this.#written = () => this.#afterWrite();
+    this.#failed = (error) => {
+      this.#fail(error);
+      throw error;
+    };
+  }
+
+  /**
+   * Calls `lost(owner)` once the writer fails (a write failed, or it was aborted), a microtask
+   * later, as a rejection handler on `closed` would be called, but without making `closed`.
+   *
+   * @param owner What `lost` is called with.
+   * @param lost Called once, if the writer fails.
+   */
+  watch<Owner>(owner: Owner, lost: (owner: Owner) => void): void {
+    this.#watcher = lost as (owner: unknown) => void;
+    this.#watcherOwner = owner;
+    if (this.#state === "errored") this.#notify();
+  }
+
+  get desiredSize(): number | null {
+    if (this.#state === "errored") return null;
+    return this.#state === "closed" ? 0 : 1 - this.#size;
+  }
+
+  get ready(): Promise<void> {
+    if (this.#state === "errored") return handled(Promise.reject(this.#error));
+    if (this.#size === 0) return RESOLVED;
+    return this.#ready ??= handled(
+      new Promise<void>((resolve, reject) => {
+        this.#readyResolve = resolve;
+        this.#readyReject = reject;
+      }),
+    );
+  }
+
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      if (this.#state === "closed") this.#closed = RESOLVED;
+      else if (this.#state === "errored") this.#closed = handled(Promise.reject(this.#error));
+      else {
+        this.#closed = handled(
+          new Promise<void>((resolve, reject) => {
+            this.#closedResolve = resolve;
+            this.#closedReject = reject;
+          }),
+        );
+      }
+    }
+    return this.#closed;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.held ? this.push(chunk) : Promise.reject(released("write"));
+  }
+
+  close(): Promise<void> {
+    return this.held ? this.end() : Promise.reject(released("close"));
+  }
+
+  abort(reason?: unknown): Promise<void> {
+    return this.held ? this.teardown(reason) : Promise.reject(released("abort"));
+  }
+
+  releaseLock(): void {
+    this.held = false;
+    this.lock?.releaseLock();
+    this.lock = undefined;
+  }
+
+  // What the direct writer and the `writable` made on demand both do.
+
+  push(chunk: Uint8Array): Promise<void> {
+    if (this.#state === "errored") return Promise.reject(this.#error);
+    if (this.#closing) return Promise.reject(new TypeError("Cannot write: the stream is closing"));
+    this.#size++;
+    if (!this.#writing) return this.#start(chunk);
+    return new Promise<void>((resolve, reject) => {
+      (this.#queue ??= []).push({ chunk, resolve, reject });
+    });
+  }
+
+  end(): Promise<void> {
+    if (this.#state === "errored") return Promise.reject(this.#error);
+    if (this.#closing) return Promise.reject(new TypeError("Cannot close: the stream is closing"));
+    this.#closing = true;
+    return this.ready.then(() => this.#channel.end()).then(() => {
+      if (this.#state !== "writable") return;
+      this.#state = "closed";
+      this.#closedResolve?.();
+    }, this.#failed);
+  }
+
+  teardown(reason?: unknown): Promise<void> {
+    if (this.#state !== "writable") return RESOLVED;
+    this.#fail(reason);
+    this.#channel.abort();
+    return RESOLVED;
+  }
+
+  #afterWrite(): void {
+    this.#size--;
+    this.#writing = false;
+    const next = this.#queue?.shift();
+    if (next !== undefined) {
+      this.#start(next.chunk).then(next.resolve, next.reject);
+      return;
+    }
+    if (this.#size === 0 && this.#readyResolve !== undefined) {
+      const resolve = this.#readyResolve;
+      this.#ready = this.#readyResolve = this.#readyReject = undefined;
+      resolve();
+    }
+  }
+
+  #start(chunk: Uint8Array): Promise<void> {
+    this.#writing = true;
+    return this.#channel.write(chunk).then(this.#written, this.#failed);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#state !== "writable") return;
+    this.#state = "errored";
+    this.#error = error;
+    const queue = this.#queue;
+    this.#queue = undefined;
+    if (queue !== undefined) { for (const write of queue) write.reject(error); }
+    this.#readyReject?.(error);
+    this.#ready = this.#readyResolve = this.#readyReject = undefined;
+    this.#closedReject?.(error);
+    this.#notify();
+  }
+
+  #notify(): void {
+    const lost = this.#watcher;
+    if (lost === undefined) return;
+    const owner = this.#watcherOwner;
+    this.#watcher = this.#watcherOwner = undefined;
+    queueMicrotask(() => lost(owner));
+  }
+}
+
+function handled(promise: Promise<void>): Promise<void> {
+  promise.catch(noop);
+  return promise;
+}
