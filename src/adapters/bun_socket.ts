@@ -8,7 +8,8 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { ChannelByteStream, READ_DONE, type SocketChannel } from "../streams/socket_channel.ts";
+import { PushedReads, type ReadFlow } from "../streams/pushed_reads.ts";
+import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
@@ -315,60 +316,46 @@ function toByteStream(socket: BunSocket): ByteStream {
  * socket is paused while the queue holds `READ_HIGH_WATER_MARK` bytes or more (as the readable
  * it replaces did); a write the socket takes only in part keeps the rest for `drain`.
  */
-class BunChannel implements SocketChannel {
+class BunChannel implements SocketChannel, ReadFlow {
   readonly #socket: BunSocket;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
+  readonly #reads: PushedReads;
   #paused = false;
-  // Set once nothing more will be read: the peer's end, a failure, or a cancel.
-  #ended = false;
   // What failed the socket: writes throw it; reads reject with it if it came before the end.
   #failure: Error | undefined;
-  #readError: Error | undefined;
   #pending: Uint8Array | undefined;
   #drained: (() => void) | undefined;
-  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
+    this.#reads = new PushedReads(this, READ_HIGH_WATER_MARK);
   }
 
   received(chunk: Uint8Array): void {
-    if (this.#ended) return;
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = this.#reject = undefined;
-      resolve({ done: false, value: chunk });
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#queued += chunk.byteLength;
-    if (this.#queued >= READ_HIGH_WATER_MARK && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
+    this.#reads.push(chunk);
   }
 
   peerEnded(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const resolve = this.#resolve;
-    this.#resolve = this.#reject = undefined;
-    resolve?.(READ_DONE);
+    this.#reads.end();
   }
 
   failed(error: Error): void {
     this.#failure = error;
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#readError = error;
     // Unread bytes are dropped, as an errored readable drops them.
-    this.#queue = [];
-    this.#queued = 0;
-    const reject = this.#reject;
-    this.#resolve = this.#reject = undefined;
-    reject?.(error);
+    this.#reads.fail(error);
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  isPaused(): boolean {
+    return this.#paused;
   }
 
   writePending(): void {
@@ -391,29 +378,13 @@ class BunChannel implements SocketChannel {
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const chunk = this.#queue.shift();
-    if (chunk !== undefined) {
-      this.#queued -= chunk.byteLength;
-      if (this.#paused && this.#queued < READ_HIGH_WATER_MARK) this.#resume();
-      return Promise.resolve({ done: false, value: chunk });
-    }
-    if (this.#readError !== undefined) return Promise.reject(this.#readError);
-    if (this.#ended) return Promise.resolve(READ_DONE);
-    if (this.#paused) this.#resume();
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.#reads.read();
   }
 
   cancel(): void {
     // Once the peer has ended and everything was read, the readable this replaces was closed,
     // and cancelling it did nothing; before that, it ended the socket.
-    const closed = this.#ended && this.#queue.length === 0;
-    if (!this.#ended) this.peerEnded();
-    this.#queue = [];
-    this.#queued = 0;
-    if (!closed) this.#socket.end();
+    if (!this.#reads.cancel()) this.#socket.end();
   }
 
   write(chunk: Uint8Array): Promise<void> {
@@ -435,11 +406,6 @@ class BunChannel implements SocketChannel {
 
   abort(): void {
     this.#socket.terminate();
-  }
-
-  #resume(): void {
-    this.#paused = false;
-    this.#socket.resume();
   }
 }
 

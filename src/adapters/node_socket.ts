@@ -18,7 +18,8 @@ import { connect as netConnect, createServer, isIP, type Socket } from "node:net
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
-import { ChannelByteStream, READ_DONE, type SocketChannel } from "../streams/socket_channel.ts";
+import { PushedReads } from "../streams/pushed_reads.ts";
+import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
@@ -112,17 +113,13 @@ class DuplexChannel implements SocketChannel {
   readonly #socket: ChannelSocket;
   // Tears the duplex down; a socket's `destroy()` when not given.
   readonly #reset: (() => void) | undefined;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  // Set once nothing more will be read: the end (READ_DONE), a reset (its error) or a cancel.
-  #ended = false;
-  #error: Error | undefined;
-  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  // The socket is its own read flow: pause(), resume(), isPaused().
+  readonly #reads: PushedReads;
 
   constructor(socket: Duplex, reset: (() => void) | undefined) {
     this.#socket = socket as ChannelSocket;
     this.#reset = reset;
+    this.#reads = new PushedReads(socket, READ_HIGH_WATER_MARK);
     this.#socket[CHANNEL] = this;
     socket.on("data", onData);
     socket.on("end", onEnd);
@@ -131,63 +128,26 @@ class DuplexChannel implements SocketChannel {
   }
 
   data(data: Buffer): void {
-    // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow.
-    if (this.#ended) return;
-    const chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = this.#reject = undefined;
-      resolve({ done: false, value: chunk });
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#queued += chunk.byteLength;
-    if (this.#queued >= READ_HIGH_WATER_MARK) this.#socket.pause();
+    // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow (and
+    // is dropped: the reads have ended).
+    this.#reads.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   ended(reset: boolean): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    this.#resolve = this.#reject = undefined;
-    if (!reset) {
-      resolve?.(READ_DONE);
-      return;
-    }
+    if (this.#reads.ended) return;
     // A reset drops what was not read yet, as an errored readable does.
-    const error = this.#error = new Error("Cannot read: the connection was reset");
-    this.#queue = [];
-    this.#queued = 0;
-    reject?.(error);
+    if (reset) this.#reads.fail(new Error("Cannot read: the connection was reset"));
+    else this.#reads.end();
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const chunk = this.#queue.shift();
-    if (chunk !== undefined) {
-      this.#queued -= chunk.byteLength;
-      if (this.#queued < READ_HIGH_WATER_MARK && this.#socket.isPaused() && !this.#ended) {
-        this.#socket.resume();
-      }
-      return Promise.resolve({ done: false, value: chunk });
-    }
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(READ_DONE);
-    if (this.#socket.isPaused()) this.#socket.resume();
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.#reads.read();
   }
 
   cancel(): void {
     // Once the peer has ended and everything was read, the readable this replaces was closed,
     // and cancelling it did nothing; before that, it tore the socket down.
-    const closed = this.#ended && this.#queue.length === 0;
-    if (!this.#ended) this.ended(false);
-    this.#queue = [];
-    this.#queued = 0;
-    if (!closed) this.abort();
+    if (!this.#reads.cancel()) this.abort();
   }
 
   write(chunk: Uint8Array): Promise<void> {

@@ -42,6 +42,24 @@ async function statusFor(
   return answer.response.status;
 }
 
+/**
+ * Upgrades with `head`, lets the handler close (its Close frame is read) and answers it; returns
+ * once the handled stream is done.
+ */
+async function upgradeThenClose(
+  client: ByteStream,
+  done: Promise<void>,
+  head: string,
+): Promise<void> {
+  await writeText(client, head);
+  const answer = await readAnswer(client);
+  expect(answer.response.status).toBe(101);
+  const peer = peerAfter(answer);
+  await peer.nextFrame();
+  peer.sendClose(1000);
+  await done;
+}
+
 describe("handleStream", () => {
   it("rfc6455#section-4.2.2 upgrades a valid head and echoes, frames in the same chunk included", async () => {
     const { client, done } = serve(echo);
@@ -119,13 +137,7 @@ describe("handleStream", () => {
       },
     });
     const { client, done } = serve(router);
-    await writeText(client, upgradeHead("/rooms/7?q=1", { "X-Room": "seven" }));
-    const answer = await readAnswer(client);
-    expect(answer.response.status).toBe(101);
-    const peer = peerAfter(answer);
-    await peer.nextFrame();
-    peer.sendClose(1000);
-    await done;
+    await upgradeThenClose(client, done, upgradeHead("/rooms/7?q=1", { "X-Room": "seven" }));
     expect(seen.hook).toBeInstanceOf(Request);
     expect(seen.handler).toBe(seen.hook);
     expect(seen.hook?.method).toBe("GET");
@@ -148,13 +160,7 @@ describe("handleStream", () => {
       "\r\n\r\n",
       "\r\nX-Tag: a\r\nX-Tag: b\r\n\r\n",
     );
-    await writeText(client, head);
-    const answer = await readAnswer(client);
-    expect(answer.response.status).toBe(101);
-    const peer = peerAfter(answer);
-    await peer.nextFrame();
-    peer.sendClose(1000);
-    await done;
+    await upgradeThenClose(client, done, head);
     expect(seen).toEqual({ same: true, url: true, tags: "a, b", x: "12:30:00" });
   });
 
@@ -164,12 +170,7 @@ describe("handleStream", () => {
       requests = [ctx.request, ctx.request];
       await ws.close(1000);
     });
-    await writeText(client, upgradeHead("/chat"));
-    const answer = await readAnswer(client);
-    const peer = peerAfter(answer);
-    await peer.nextFrame();
-    peer.sendClose(1000);
-    await done;
+    await upgradeThenClose(client, done, upgradeHead("/chat"));
     expect(requests[0]).toBeInstanceOf(Request);
     expect(requests[1]).toBe(requests[0]);
     expect(requests[0]?.url).toBe("http://localhost/chat");

@@ -1,0 +1,168 @@
+/**
+ * Reads over a socket that pushes what arrives (Node's `data` events, Bun's `data` handler):
+ * the read side of an adapter's `SocketChannel`.
+ *
+ * @module
+ */
+
+import { READ_DONE } from "./socket_channel.ts";
+
+/**
+ * How a {@linkcode PushedReads} slows its socket down: a `node:net` socket is one as it is.
+ *
+ * @example
+ * ```ts
+ * import type { ReadFlow } from "./pushed_reads.ts";
+ * let paused = false;
+ * const flow: ReadFlow = {
+ *   pause: () => void (paused = true),
+ *   resume: () => void (paused = false),
+ *   isPaused: () => paused,
+ * };
+ * flow.pause();
+ * console.log(flow.isPaused()); // true
+ * ```
+ */
+export interface ReadFlow {
+  /** Stops taking bytes from the peer (TCP then pushes back). */
+  pause(): unknown;
+  /** Takes bytes from the peer again. */
+  resume(): unknown;
+  /** Whether it is paused. */
+  isPaused(): boolean;
+}
+
+/**
+ * What arrives is handed to the waiting read, or queued until read; the socket is paused while
+ * the queue holds `highWaterMark` bytes or more, and resumed once a read finds less, as a
+ * readable with that high-water mark would. Once the peer has ended, what is queued is still
+ * read, then every read is done; once the socket has failed, what is queued is dropped and
+ * reads reject, as an errored readable's do.
+ *
+ * @example
+ * ```ts
+ * import { PushedReads } from "./pushed_reads.ts";
+ * let paused = false;
+ * const reads = new PushedReads({
+ *   pause: () => void (paused = true),
+ *   resume: () => void (paused = false),
+ *   isPaused: () => paused,
+ * }, 4);
+ * reads.push(new Uint8Array([1, 2, 3, 4]));
+ * console.log(paused); // true
+ * console.log((await reads.read()).value); // Uint8Array(4) [ 1, 2, 3, 4 ]
+ * reads.end();
+ * console.log((await reads.read()).done); // true
+ * ```
+ */
+export class PushedReads {
+  readonly #flow: ReadFlow;
+  readonly #highWaterMark: number;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  // Set once nothing more will be read: the peer's end, a failure, or a cancel.
+  #ended = false;
+  #error: Error | undefined;
+  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
+  /**
+   * Creates the reads of one socket.
+   *
+   * @param flow Pauses and resumes the socket.
+   * @param highWaterMark Queued bytes at which the socket is paused.
+   */
+  constructor(flow: ReadFlow, highWaterMark: number) {
+    this.#flow = flow;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /**
+   * Whether nothing more will arrive.
+   *
+   * @returns `true` after {@linkcode PushedReads.prototype.end}, `fail` or `cancel`.
+   */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Bytes arrived: to the waiting read, or into the queue.
+   *
+   * @param chunk The bytes; handed out as they are.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#ended) return;
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = this.#reject = undefined;
+      resolve({ done: false, value: chunk });
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#queued += chunk.byteLength;
+    if (this.#queued >= this.#highWaterMark && !this.#flow.isPaused()) this.#flow.pause();
+  }
+
+  /** The peer ended: the waiting read is done; what is queued is still read. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(READ_DONE);
+  }
+
+  /**
+   * The socket failed: what is queued is dropped, and the waiting read and every later one
+   * reject with `error`. Nothing changes once it has ended.
+   *
+   * @param error What reads reject with.
+   */
+  fail(error: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    this.#queue = [];
+    this.#queued = 0;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(error);
+  }
+
+  /**
+   * The next bytes, as `SocketChannel.read` gives them.
+   *
+   * @returns The next chunk, `{ done: true }` at the end, or the failure.
+   */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const flow = this.#flow;
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queued -= chunk.byteLength;
+      if (this.#queued < this.#highWaterMark && !this.#ended && flow.isPaused()) flow.resume();
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve(READ_DONE);
+    if (flow.isPaused()) flow.resume();
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /**
+   * Stops reading: the waiting read is done and what is queued is dropped.
+   *
+   * @returns Whether reading had already come to its end (the peer ended and everything was
+   *   read), when a readable would have been closed and cancelling it would do nothing more.
+   */
+  cancel(): boolean {
+    const closed = this.#ended && this.#queue.length === 0;
+    this.end();
+    this.#queue = [];
+    this.#queued = 0;
+    return closed;
+  }
+}

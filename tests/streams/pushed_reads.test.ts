@@ -1,0 +1,95 @@
+// PushedReads (src/streams/pushed_reads.ts): the read side the Node and Bun adapters' socket
+// channels share. What a pushing socket delivers is read in order, the socket is paused at the
+// high-water mark and resumed below it, an end lets queued bytes be read first, a failure drops
+// them, as a readable with that high-water mark would behave.
+import { describe, expect, it } from "vitest";
+import { PushedReads, type ReadFlow } from "../../src/streams/pushed_reads.ts";
+
+class FakeFlow implements ReadFlow {
+  paused = false;
+  pauses = 0;
+  resumes = 0;
+  pause(): void {
+    this.paused = true;
+    this.pauses++;
+  }
+  resume(): void {
+    this.paused = false;
+    this.resumes++;
+  }
+  isPaused(): boolean {
+    return this.paused;
+  }
+}
+
+const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+describe("PushedReads", () => {
+  it("hands a chunk to the waiting read, or queues it for the next", async () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    const waiting = reads.read();
+    reads.push(bytes(1));
+    reads.push(bytes(2));
+    expect((await waiting).value).toEqual(bytes(1));
+    expect((await reads.read()).value).toEqual(bytes(2));
+  });
+
+  it("pauses the socket once the queue holds the high-water mark, and resumes it below", async () => {
+    const flow = new FakeFlow();
+    const reads = new PushedReads(flow, 4);
+    reads.push(bytes(1, 2));
+    expect(flow.paused).toBe(false);
+    reads.push(bytes(3, 4));
+    reads.push(bytes(5));
+    expect([flow.paused, flow.pauses]).toEqual([true, 1]);
+    await reads.read(); // 3 bytes left: below the mark
+    expect([flow.paused, flow.resumes]).toEqual([false, 1]);
+  });
+
+  it("resumes a paused socket when a read finds nothing queued", async () => {
+    const flow = new FakeFlow();
+    flow.paused = true;
+    const reads = new PushedReads(flow, 4);
+    const waiting = reads.read();
+    expect(flow.paused).toBe(false);
+    reads.push(bytes(9));
+    expect((await waiting).value).toEqual(bytes(9));
+  });
+
+  it("after the peer's end, reads what was queued, then is done; later bytes are dropped", async () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    reads.push(bytes(1));
+    reads.end();
+    reads.push(bytes(2));
+    expect(reads.ended).toBe(true);
+    expect((await reads.read()).value).toEqual(bytes(1));
+    expect((await reads.read()).done).toBe(true);
+    expect((await reads.read()).done).toBe(true);
+  });
+
+  it("a failure drops what was queued and rejects the waiting read and every later one", async () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    const waiting = reads.read();
+    const error = new Error("reset");
+    reads.fail(error);
+    await expect(waiting).rejects.toBe(error);
+    const other = new PushedReads(new FakeFlow(), 100);
+    other.push(bytes(1));
+    other.fail(error);
+    await expect(other.read()).rejects.toBe(error);
+  });
+
+  it("cancel ends the waiting read and says whether reading had already come to its end", async () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    const waiting = reads.read();
+    expect(reads.cancel()).toBe(false);
+    expect((await waiting).done).toBe(true);
+    const drained = new PushedReads(new FakeFlow(), 100);
+    drained.push(bytes(1));
+    drained.end();
+    expect(drained.cancel()).toBe(false); // a byte was still queued
+    const done = new PushedReads(new FakeFlow(), 100);
+    done.end();
+    expect(done.cancel()).toBe(true);
+  });
+});
