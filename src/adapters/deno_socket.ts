@@ -20,17 +20,19 @@ const MAX_READ = 64 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
- * A Deno connection as a {@linkcode SocketChannel}: `conn.read` into a buffer that grows only
- * while reads fill it, or into the reader's own (`readInto`), `conn.write` until all is written, `closeWrite` to end it, and closing
- * the connection on a cancel, an abort or a failed write.
+ * A Deno connection as a {@linkcode SocketChannel}: `conn.read` into the reader's own buffer
+ * (`readInto`, what a Connection uses) or into one that grows only while reads fill it (`read`,
+ * for the handshake's head and a `readable` made on demand), `conn.write` until all is
+ * written, `closeWrite` to end it, and closing the connection on a cancel, an abort or a failed
+ * write.
  */
 class ConnChannel implements SocketChannel {
   readonly #conn: Deno.Conn;
   #size = MIN_READ;
-  // The part of the last read's buffer that read did not fill: the next read goes there while
-  // reads are small and it holds at least half the read size, so a connection's small reads (a
-  // head, a Close, the end, small messages) share one buffer instead of allocating one each.
-  // Views already handed out cover only the bytes before it.
+  // The part of the last read's buffer that `read` did not fill: the next `read` goes there
+  // while reads are small and it holds at least half the read size, so small reads (a head in
+  // pieces, small messages through `readable`) share one buffer instead of allocating one
+  // each. Views already handed out cover only the bytes before it.
   #spare: Uint8Array | undefined;
   #cancelled = false;
   #closed = false;
@@ -67,8 +69,8 @@ class ConnChannel implements SocketChannel {
 
   readInto(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>> {
     // The caller's own buffer (the read pump's, reused while nothing refers to it): streaming a
-    // gigabyte through then leaves no gigabyte of buffers for the garbage collector.
-    // The caller reads into its own buffers from now on: the head's buffer is let go.
+    // gigabyte through then leaves no gigabyte of buffers for the garbage collector. The caller
+    // reads into its own buffers from now on, so what is left of the head's buffer is let go.
     this.#spare = undefined;
     if (this.#cancelled) return Promise.resolve(READ_DONE);
     return this.#conn.read(view).then((read): ReadableStreamReadResult<Uint8Array> => {

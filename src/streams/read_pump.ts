@@ -134,7 +134,6 @@ export class ReadPump<Owner> {
   readonly #byob: boolean;
   #spare: ArrayBuffer | undefined;
   #readSize = MIN_READ;
-  #lastEvents: readonly SessionEvent[] = NO_EVENTS;
 
   /**
    * Creates the pump; {@linkcode ReadPump.prototype.start} starts it.
@@ -233,8 +232,7 @@ export class ReadPump<Owner> {
         if (this.#byob) {
           const { value, done } = await this.#readOwn(this.reader);
           if (done) break;
-          if (!this.#stopped) this.#receive(value);
-          this.#recycle(value);
+          this.#recycle(value, this.#stopped ? NO_EVENTS : this.#receive(value));
           continue;
         }
         const { value, done } = await (this.reader as ByteReader).read();
@@ -264,17 +262,16 @@ export class ReadPump<Owner> {
   }
 
   /** After a BYOB read: keeps its buffer for the next read unless something still refers to it. */
-  #recycle(chunk: Uint8Array): void {
+  #recycle(chunk: Uint8Array, events: readonly SessionEvent[]): void {
     const size = this.#readSize;
     const cap = this.#session.heldBytes > 0 ? MAX_HELD_READ : MAX_READ;
     if (size > cap) this.#readSize = cap;
     else if (chunk.length === size && size < cap) this.#readSize = size * 2;
     else if (chunk.length < size >> 2 && size > MIN_READ) this.#readSize = size >> 1;
     // Events still waiting for an inflation to finish are handled later: keep off until then.
-    if (this.#deflate?.inbound === undefined && !this.#retained(chunk.buffer, this.#lastEvents)) {
+    if (this.#deflate?.inbound === undefined && !this.#retained(chunk.buffer, events)) {
       this.#spare = chunk.buffer as ArrayBuffer;
     }
-    this.#lastEvents = NO_EVENTS;
   }
 
   /**
@@ -299,11 +296,11 @@ export class ReadPump<Owner> {
     return false;
   }
 
-  #receive(chunk: Uint8Array): void {
+  /** Feeds `chunk` to the session and hands on its events; returns them. */
+  #receive(chunk: Uint8Array): readonly SessionEvent[] {
     this.#keepalive?.heard();
     const pending = this.#session.pendingBytes;
     const events = this.#session.receive(chunk);
-    if (this.#byob) this.#lastEvents = events;
     this.#replies += this.#session.pendingBytes - pending;
     this.#hooks.events(this.#owner, events);
     const held = this.#session.heldBytes;
@@ -323,5 +320,6 @@ export class ReadPump<Owner> {
     }
     // Pongs and Close replies go out promptly.
     if (this.#session.pendingBytes > 0) this.#frames.scheduleFlush(!this.#inbox.isEmpty);
+    return events;
   }
 }
