@@ -159,13 +159,7 @@ export async function serveRequestHead(
   // The `Request` is made only if a hook or the handler asks for it; the route and Origin
   // checks read the URL and the head's fields. A web Request cannot carry every method; the
   // handshake's own is checked from `head`.
-  const request = lazyRequestView(
-    url.href,
-    head.method,
-    head.headers,
-    url.pathname,
-    head.rawHeaders,
-  );
+  const request = lazyRequestView(url.href, head.method, head, url.pathname);
   // The same URL object, now the connection's: `ws:` for `http:`, `wss:` for `https:`.
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   await acceptUpgradeView(request, stream, {

@@ -46,6 +46,17 @@ export interface UpgradeSelection {
 }
 
 /**
+ * Sends an accepted upgrade's answer on its stream; settles once it is written.
+ *
+ * @example
+ * ```ts ignore
+ * const respond: Answer = await transport.answer(info, selection);
+ * await respond(stream);
+ * ```
+ */
+export type Answer = (stream: ByteStream) => Promise<void>;
+
+/**
  * How one transport checks and answers upgrade requests.
  *
  * @example
@@ -73,7 +84,7 @@ export interface UpgradeTransport {
   answer(
     info: UpgradeRequestInfo,
     selection: UpgradeSelection,
-  ): Promise<(stream: ByteStream) => Promise<void>>;
+  ): Answer | Promise<Answer>;
   /**
    * Refuses with `status`, `headers` and a text `body`, then ends the stream. Never rejects.
    * `reader` is the stream's reader when the caller holds it.
@@ -115,27 +126,31 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
   ): UpgradeRequestInfo {
     return validateUpgradeRequest(handshake ?? request.request());
   },
-  async answer(
-    info: UpgradeRequestInfo,
-    selection: UpgradeSelection,
-  ): Promise<(stream: ByteStream) => Promise<void>> {
-    const head = upgradeResponseHead({
-      accept: selection.sha1 === undefined
-        ? await acceptKey(info.key)
-        : acceptKeyWith(info.key, selection.sha1),
-      protocol: selection.protocol,
-      headers: selection.headers,
-      extensions: selection.extensions,
-    });
-    return (stream) => {
-      const writer = writerOf(stream);
-      const written = writer.write(head);
-      writer.releaseLock();
-      return written;
-    };
+  answer(info: UpgradeRequestInfo, selection: UpgradeSelection): Answer | Promise<Answer> {
+    // A synchronous SHA-1 (every adapter's) answers with no promise.
+    if (selection.sha1 !== undefined) {
+      return http1Answer(acceptKeyWith(info.key, selection.sha1), selection);
+    }
+    return acceptKey(info.key).then((accept) => http1Answer(accept, selection));
   },
   refuse: writeRefusal,
   async refuseWith(stream: ByteStream, response: Response): Promise<void> {
     await refuse(stream, await responseBytes(response, false));
   },
 });
+
+/** Writes the 101 of an HTTP/1.1 upgrade, once its head is built. */
+function http1Answer(accept: string, selection: UpgradeSelection): Answer {
+  const head = upgradeResponseHead({
+    accept,
+    protocol: selection.protocol,
+    headers: selection.headers,
+    extensions: selection.extensions,
+  });
+  return (stream) => {
+    const writer = writerOf(stream);
+    const written = writer.write(head);
+    writer.releaseLock();
+    return written;
+  };
+}
