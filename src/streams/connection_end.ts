@@ -181,7 +181,7 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
   c.inbox.end();
   c.streaming?.close(event.error ?? lazyError());
   if (graceful) c.frames.flush();
-  void closeTransport(
+  closeTransport(
     c.pump.reader,
     c.writer,
     c.session.role,
@@ -189,7 +189,14 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
     graceful ? c.pump.peerClosed() : undefined,
     c.clock,
     c.closeTimeout,
-  ).then(() => c.finish(event));
+    c,
+    transportClosed,
+  );
+}
+
+// The transport under a connection has closed: `closed` settles with how it ended.
+function transportClosed(c: EndingParts): void {
+  c.finish(c.closeEvent!);
 }
 
 /**
