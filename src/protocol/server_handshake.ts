@@ -25,6 +25,7 @@ import {
 } from "./header_lists.ts";
 import { parseHttpVersion } from "./http1_head_reader.ts";
 import { requestField } from "./http1_request_parser.ts";
+import { ACCEPT_LENGTH, writeAcceptKey } from "./accept_key_sync.ts";
 import { encodeHead, FRAMING_FIELDS, pushField, pushHeaders } from "./http1_response_writer.ts";
 import { quote } from "./quote.ts";
 
@@ -385,6 +386,32 @@ export function upgradeResponseHead(options: UpgradeResponseOptions): Uint8Array
     );
   }
   return encodeHead(lines);
+}
+
+// The 101 without a subprotocol, extensions or further fields, up to the accept value.
+const PLAIN_101_START = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+  "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+const PLAIN_101 = new Uint8Array(PLAIN_101_START.length + ACCEPT_LENGTH + 4);
+for (let i = 0; i < PLAIN_101_START.length; i++) PLAIN_101[i] = PLAIN_101_START.charCodeAt(i);
+PLAIN_101.set([0x0d, 0x0a, 0x0d, 0x0a], PLAIN_101.length - 4);
+
+/**
+ * The `101 Switching Protocols` answer to `key` with no subprotocol, extensions or further
+ * fields: the bytes of `upgradeResponseHead({ accept: await acceptKey(key) })`, made at once
+ * and without a string (what most handshakes are answered with).
+ *
+ * @example
+ * ```ts
+ * import { plainUpgradeResponseHead } from "./server_handshake.ts";
+ * const head = plainUpgradeResponseHead("dGhlIHNhbXBsZSBub25jZQ==")!;
+ * console.log(new TextDecoder().decode(head).includes("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")); // true
+ * ```
+ * @param key A `Sec-WebSocket-Key` that `validateUpgradeRequest` accepted.
+ * @returns The head, or `undefined` for a key not of a valid key's length and characters.
+ */
+export function plainUpgradeResponseHead(key: string): Uint8Array | undefined {
+  const head = PLAIN_101.slice();
+  return writeAcceptKey(key, head, PLAIN_101_START.length) ? head : undefined;
 }
 
 // Fields a caller's extra headers may not set, because the handshake writes them (or, for the

@@ -102,7 +102,9 @@ export function runUpgrade(
     return Promise.reject(error);
   }
   return Promise.resolve(decided).then((decision) =>
-    decision.kind === "accepted" ? { ...decision, headers: new Headers(decision.headers) } : decision
+    decision.kind === "accepted"
+      ? { ...decision, headers: new Headers(decision.headers) }
+      : decision
   );
 }
 

@@ -10,7 +10,9 @@
  */
 
 import { acceptKey, acceptKeyWith, type Sha1 } from "../protocol/accept_key.ts";
+import { acceptKeySync } from "../protocol/accept_key_sync.ts";
 import {
+  plainUpgradeResponseHead,
   type UpgradeRequestInfo,
   type UpgradeRequestLike,
   upgradeResponseHead,
@@ -38,8 +40,8 @@ export interface UpgradeSelection {
   /** Further fields from the route's upgrade hook. */
   readonly headers: HeadersInit | undefined;
   /**
-   * A synchronous SHA-1 for the accept key, when the adapter gave one (no promise per
-   * handshake); otherwise `crypto.subtle`'s.
+   * The SHA-1 for the accept key, when the server's options give one; otherwise wsflow's own
+   * (`accept_key_sync.ts`), also at once.
    * @default {undefined}
    */
   readonly sha1?: Sha1 | undefined;
@@ -127,10 +129,18 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
     return validateUpgradeRequest(handshake ?? request.request());
   },
   answer(info: UpgradeRequestInfo, selection: UpgradeSelection): Answer | Promise<Answer> {
-    // A synchronous SHA-1 (every adapter's) answers with no promise.
-    if (selection.sha1 !== undefined) {
-      return http1Answer(acceptKeyWith(info.key, selection.sha1), selection);
+    const { sha1 } = selection;
+    if (sha1 !== undefined) return http1Answer(acceptKeyWith(info.key, sha1), selection);
+    // Most handshakes: the three fields, written at once with wsflow's own SHA-1.
+    if (
+      selection.protocol === "" && (selection.extensions ?? "") === "" &&
+      selection.headers === undefined
+    ) {
+      const head = plainUpgradeResponseHead(info.key);
+      if (head !== undefined) return writeHead(head);
     }
+    const accept = acceptKeySync(info.key);
+    if (accept !== undefined) return http1Answer(accept, selection);
     return acceptKey(info.key).then((accept) => http1Answer(accept, selection));
   },
   refuse: writeRefusal,
@@ -147,6 +157,11 @@ function http1Answer(accept: string, selection: UpgradeSelection): Answer {
     headers: selection.headers,
     extensions: selection.extensions,
   });
+  return writeHead(head);
+}
+
+/** Writes a head on the stream; settles once it is written. */
+function writeHead(head: Uint8Array): Answer {
   return (stream) => {
     const writer = writerOf(stream);
     const written = writer.write(head);
