@@ -66,10 +66,11 @@ export interface AcceptUpgradeContext {
    */
   readonly transport?: UpgradeTransport | undefined;
   /**
-   * The connection's URL (`ws:` or `wss:`), when the transport has already parsed the request's.
+   * The connection's URL (`ws:` or `wss:`), or its `href`, when the transport has already
+   * parsed the request's.
    * @default {parsed from the request's URL}
    */
-  readonly url?: URL | undefined;
+  readonly url?: URL | string | undefined;
 }
 
 /** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
@@ -201,7 +202,9 @@ async function openUpgrade(
       protocol,
       extensions: deflate?.response ?? "",
       // The connection makes its `URL` and `Headers` only if they are read.
-      url: (context.url ?? webSocketUrl(request.url)).href,
+      url: typeof context.url === "string"
+        ? context.url
+        : (context.url ?? webSocketUrl(request.url)).href,
       headers: request.fields ?? request.headers,
       rest: context.rest ?? EMPTY,
       deflate: deflate && { params: deflate.params, threshold: deflate.threshold },

@@ -159,16 +159,25 @@ export async function serveRequestHead(
   // The `Request` is made only if a hook or the handler asks for it; the route and Origin
   // checks read the URL and the head's fields. A web Request cannot carry every method; the
   // handshake's own is checked from `head`.
-  const request = lazyRequestView(url.href, head.method, head, url.pathname);
-  // The same URL object, now the connection's: `ws:` for `http:`, `wss:` for `https:`.
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const href = url.href;
+  const request = lazyRequestView(href, head.method, head, url.pathname);
   await acceptUpgradeView(request, stream, {
     server,
     handshake: head,
     rest: head.rest,
     firstByte,
-    url,
+    url: webSocketHref(href),
   }, done);
+}
+
+/**
+ * The connection's URL: `ws:` for `http:`, `wss:` for `https:`, the rest as it is. What setting
+ * the URL's `protocol` gives (each pair are special schemes with the same default port, so the
+ * serialization keeps or drops the port alike), without parsing the URL again (on Deno, an op
+ * per handshake).
+ */
+function webSocketHref(href: string): string {
+  return href.startsWith("https:") ? `wss:${href.slice(6)}` : `ws:${href.slice(5)}`;
 }
 
 /**
