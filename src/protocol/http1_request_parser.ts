@@ -14,7 +14,12 @@
 import { HandshakeError } from "./errors.ts";
 import { HeaderFields } from "./header_fields.ts";
 import { isTokenChar } from "./header_lists.ts";
-import { Http1HeadReader, type Http1HeadStatuses, parseHttpVersion } from "./http1_head_reader.ts";
+import {
+  Http1HeadReader,
+  type Http1HeadReaderOptions,
+  type Http1HeadStatuses,
+  parseHttpVersion,
+} from "./http1_head_reader.ts";
 import type { Limits } from "./limits.ts";
 import { quote } from "./quote.ts";
 
@@ -74,9 +79,7 @@ const REQUEST_STATUSES: Http1HeadStatuses = Object.freeze({
  */
 export class Http1RequestParser {
   #reader: Http1HeadReader;
-  #method = "";
-  #target = "";
-  #version = "";
+  #line: RequestLine;
   #request: Http1Request | null = null;
 
   /**
@@ -85,12 +88,8 @@ export class Http1RequestParser {
    * @param limits Head limits; missing fields fall back to `DEFAULT_LIMITS`.
    */
   constructor(limits?: Partial<Limits>) {
-    this.#reader = new Http1HeadReader({
-      limits,
-      kind: "request",
-      statuses: REQUEST_STATUSES,
-      onStartLine: (line) => this.#parseRequestLine(line),
-    });
+    this.#line = new RequestLine(limits);
+    this.#reader = new Http1HeadReader(this.#line);
   }
 
   /** The parsed request once complete, otherwise `null`. */
@@ -111,9 +110,9 @@ export class Http1RequestParser {
     const head = this.#reader.push(chunk);
     if (head === null) return null;
     this.#request = new ParsedRequest(
-      this.#method,
-      this.#target,
-      this.#version,
+      this.#line.method,
+      this.#line.target,
+      this.#line.version,
       head.fieldLines ?? new HeaderFields(head.fields, "request", 400),
       head.rest,
     );
@@ -128,9 +127,26 @@ export class Http1RequestParser {
   end(): void {
     this.#reader.end();
   }
+}
+
+/**
+ * The head reader's options for a request, and the request line it reads: one object per
+ * parser, whose method the reader calls (no closure per parser).
+ */
+class RequestLine implements Http1HeadReaderOptions {
+  readonly limits: Partial<Limits> | undefined;
+  readonly kind = "request";
+  readonly statuses: Http1HeadStatuses = REQUEST_STATUSES;
+  method = "";
+  target = "";
+  version = "";
+
+  constructor(limits: Partial<Limits> | undefined) {
+    this.limits = limits;
+  }
 
   // request-line = method SP request-target SP HTTP-version (rfc7230#section-3.1.1)
-  #parseRequestLine(line: string): void {
+  onStartLine(line: string): void {
     const firstSpace = line.indexOf(" ");
     const secondSpace = firstSpace === -1 ? -1 : line.indexOf(" ", firstSpace + 1);
     if (secondSpace === -1) {
@@ -154,9 +170,9 @@ export class Http1RequestParser {
         505,
       );
     }
-    this.#method = method;
-    this.#target = target;
-    this.#version = version;
+    this.method = method;
+    this.target = target;
+    this.version = version;
   }
 }
 

@@ -65,6 +65,8 @@ const SERVER_END = 0;
 const PEER_END = 1;
 const CLIENT_END = 2;
 const DONE = 3;
+// Torn down: what a step still waited for is dropped when it settles.
+const ABORTED = 4;
 
 function timedOut(closing: TransportClose): void {
   closing.abort();
@@ -81,6 +83,9 @@ class TransportClose {
   #step = SERVER_END;
   // What each wait continues with, made once: a settled wait goes on either way.
   readonly #next: () => void;
+  // Reports the end once the reader is let go. (Both continuations are assigned in the
+  // constructor: under tsx a named closure gets its name set each time one is made.)
+  readonly #finished: () => void;
   #deadlines: DeadlineQueue | undefined;
   #deadline: Deadline | undefined;
 
@@ -99,6 +104,7 @@ class TransportClose {
     this.#owner = owner;
     this.#closed = closed;
     this.#next = () => this.step();
+    this.#finished = () => this.#closed(this.#owner);
   }
 
   /** Starts a graceful close, within the deadline. */
@@ -143,12 +149,11 @@ class TransportClose {
 
   /** Past the deadline, or not graceful: tears the transport down. */
   abort(): void {
-    this.#step = DONE + 1;
+    this.#step = ABORTED;
     this.#writer.abort().catch(noop).then(() => this.#finish());
   }
 
   #finish(): void {
-    const finished = (): void => this.#closed(this.#owner);
-    this.#reader.cancel().then(finished, finished);
+    this.#reader.cancel().then(this.#finished, this.#finished);
   }
 }
