@@ -8,7 +8,8 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
  */
 
-import type { Http1Request } from "../protocol/http1_request_parser.ts";
+import { type Http1Request, requestField } from "../protocol/http1_request_parser.ts";
+import { plainPathname, plainRequestHref } from "../protocol/plain_request_href.ts";
 import { requestUrl } from "../protocol/request_target.ts";
 import { isUpgradeRequest } from "../protocol/server_handshake.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
@@ -135,20 +136,30 @@ export async function serveRequestHead(
   done: StreamDone,
   firstByte?: number,
 ): Promise<void> {
-  let url: URL;
-  try {
-    url = httpUrl(requestUrl(head, "http:"));
-  } catch (error) {
-    await refuseHandshake(stream, error, server);
-    done.streamDone(stream.remoteAddr);
-    return;
+  // The usual request's URL needs no parse (see plain_request_href.ts); any other is parsed and
+  // checked by requestUrl.
+  const host = requestField(head, "host");
+  let href = host === null ? undefined : plainRequestHref("http:", host, head.target);
+  let pathname: string;
+  let url: URL | undefined;
+  if (href !== undefined) pathname = plainPathname(head.target);
+  else {
+    try {
+      url = httpUrl(requestUrl(head, "http:"));
+    } catch (error) {
+      await refuseHandshake(stream, error, server);
+      done.streamDone(stream.remoteAddr);
+      return;
+    }
+    href = url.href;
+    pathname = url.pathname;
   }
   if (!isUpgradeRequest(head)) {
     try {
       const reader = readerOf(stream);
       await refuse(
         stream,
-        await plainResponse(head, url, reader, server, stream.remoteAddr),
+        await plainResponse(head, url ?? new URL(href), reader, server, stream.remoteAddr),
         reader,
       );
     } finally {
@@ -159,8 +170,7 @@ export async function serveRequestHead(
   // The `Request` is made only if a hook or the handler asks for it; the route and Origin
   // checks read the URL and the head's fields. A web Request cannot carry every method; the
   // handshake's own is checked from `head`.
-  const href = url.href;
-  const request = lazyRequestView(href, head.method, head, url.pathname);
+  const request = lazyRequestView(href, head.method, head, pathname);
   await acceptUpgradeView(request, stream, {
     server,
     handshake: head,
