@@ -322,7 +322,7 @@ export function validateWebSocketFields(
   const protocols = protocolField === null
     ? []
     : parseField(protocolField, "Sec-WebSocket-Protocol", parseTokenList);
-  if (new Set(protocols).size !== protocols.length) {
+  if (protocols.length > 1 && new Set(protocols).size !== protocols.length) {
     // rfc6455#section-4.1: the elements MUST all be unique strings
     throw refuse(
       "Sec-WebSocket-Protocol lists a subprotocol more than once",
