@@ -286,13 +286,10 @@ function mayCompose(from: Area, to: Area, ref: ImportRef): boolean {
 // Runtime modules that Deno, Bun and Node all provide alike, which shared adapter files may use:
 // node:zlib backs the permessage-deflate engine (src/adapters/zlib_deflate.ts) on all three;
 // node:tls's rootCertificates are the default roots a CA can be added to
-// (src/adapters/root_certificates.ts), which Bun.connect has no way of its own to do;
-// node:crypto's synchronous createHash computes the handshake's accept key
-// (src/adapters/crypto_sha1.ts).
+// (src/adapters/root_certificates.ts), which Bun.connect has no way of its own to do.
 const SHARED_RUNTIME_MODULES: ReadonlySet<string> = new Set([
   "node:zlib",
   "node:tls",
-  "node:crypto",
 ]);
 
 /**

@@ -8,7 +8,6 @@
  * @module
  */
 
-import type { Sha1 } from "../protocol/accept_key.ts";
 import type { Router } from "../router/router.ts";
 import type { Connection } from "../streams/connection.ts";
 import type { DeflateEngine } from "../streams/deflate_engine.ts";
@@ -38,8 +37,6 @@ export interface AdapterDefaults {
   proxyEnv?: () => ProxyEnv;
   /** Opens extended CONNECT streams, for `connect` with `http2` (RFC 8441). */
   openHttp2Stream?: OpenHttp2Stream;
-  /** The synchronous SHA-1 servers compute the handshake's accept key with. */
-  sha1?: Sha1;
 }
 
 /**
@@ -115,7 +112,6 @@ export type Connect = (url: string | URL, options?: ConnectOptions) => Promise<C
 export function serveOn(listen: Listen, defaults: AdapterDefaults): Serve {
   const base = {
     ...(defaults.deflateEngine === undefined ? {} : { deflateEngine: defaults.deflateEngine }),
-    ...(defaults.sha1 === undefined ? {} : { sha1: defaults.sha1 }),
   };
   return async (handler, options = {}) =>
     serveListener(await listen(options), handler, { ...base, ...options });

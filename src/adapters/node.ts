@@ -12,10 +12,9 @@ import type { ServeOptions, Server } from "../server/options.ts";
 import { type AdapterDefaults, serveOn } from "./bind_runtime.ts";
 import { listen } from "./node_socket.ts";
 import type { ListenOptions } from "./listener.ts";
-import { cryptoSha1 } from "./crypto_sha1.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 
-const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine, sha1: cryptoSha1 };
+const DEFAULTS: AdapterDefaults = { deflateEngine: zlibDeflateEngine };
 const serving = serveOn(listen, DEFAULTS);
 
 /**

@@ -25,7 +25,6 @@ import type { ServeOptions } from "../server/options.ts";
 import { checkRequestHead } from "../server/parsed_request_head.ts";
 import { refuseHandshake } from "../server/refuse.ts";
 import { createServerContext, type ServerContext } from "../server/server_context.ts";
-import { cryptoSha1 } from "./crypto_sha1.ts";
 import { zlibDeflateEngine } from "./zlib_deflate.ts";
 import { socketToByteStream } from "./node_socket.ts";
 
@@ -107,7 +106,6 @@ export function handleUpgrade(
 ): UpgradeListener {
   const server = createServerContext(handler, {
     deflateEngine: zlibDeflateEngine,
-    sha1: cryptoSha1,
     ...options,
   });
   return (message, socket, rest) => serveNodeUpgrade(server, message, socket, rest);

@@ -112,6 +112,13 @@ export function buildClosePayload(code?: number, reason = ""): Uint8Array {
       `Cannot send close code ${code}: use 1000, 1001-1003, 1007-1014 or 3000-4999 (rfc6455#section-7.4)`,
     );
   }
+  if (reason === "") {
+    // The usual Close (an echoed code, no reason): two bytes, no encoder call or views.
+    const payload = new Uint8Array(2);
+    payload[0] = code >>> 8;
+    payload[1] = code & 0xff;
+    return payload;
+  }
   const payload = new Uint8Array(2 + reason.length * 3);
   payload[0] = code >>> 8;
   payload[1] = code & 0xff;

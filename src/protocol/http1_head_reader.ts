@@ -23,6 +23,7 @@
  */
 
 import { HandshakeError } from "./errors.ts";
+import { HeaderFields } from "./header_fields.ts";
 import { isTokenChar } from "./header_lists.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 
@@ -50,8 +51,16 @@ export interface Http1Head {
   startLine: string;
   /** The header fields in order, names as written, values without surrounding whitespace. */
   fields: [name: string, value: string][];
-  /** The same fields as `Headers`; several lines of one field are combined with `", "`. */
+  /**
+   * The same fields as `Headers`; several lines of one field are combined with `", "`. Made
+   * when first read (see `fieldLines`).
+   */
   headers: Headers;
+  /**
+   * The fields, looked up by name without making `Headers`.
+   * @default {made of `fields`}
+   */
+  fieldLines?: HeaderFields;
   /** The bytes received after the blank line that ends the head (a copy). */
   rest: Uint8Array;
   /** Length of the head in bytes, blank line included. */
@@ -252,13 +261,12 @@ export class Http1HeadReader {
       if (this.#headBytes > this.#maxHeaderBytes) throw this.#headTooLarge();
       position = lf + 1;
       if (this.#takeLine(bytes, from, to)) {
-        this.#head = {
-          startLine: this.#startLine,
-          fields: this.#fields,
-          headers: this.#buildHeaders(),
-          rest: position === length ? NO_REST : chunk.slice(position),
-          headBytes: this.#headBytes,
-        };
+        this.#head = new ParsedHead(
+          this.#startLine,
+          new HeaderFields(this.#fields, this.#kind, this.#statuses.malformed),
+          position === length ? NO_REST : chunk.slice(position),
+          this.#headBytes,
+        );
         return this.#head;
       }
     }
@@ -363,25 +371,6 @@ export class Http1HeadReader {
     return [line.slice(0, colon - from), line.slice(start - from)];
   }
 
-  #buildHeaders(): Headers {
-    const headers = new Headers();
-    for (const [name, value] of this.#fields) {
-      try {
-        headers.append(name, value);
-      } catch (cause) {
-        // Every runtime's Headers should take what the checks above let through; should one
-        // disagree, that is still the peer's malformed head.
-        throw new HandshakeError(
-          `Cannot parse ${this.#kind}: header field ${name} is not valid (rfc7230#section-3.2)`,
-          this.#statuses.malformed,
-          undefined,
-          { cause },
-        );
-      }
-    }
-    return headers;
-  }
-
   #lineTooLong(): HandshakeError {
     const line = this.#startLineSeen
       ? "a header field line"
@@ -408,6 +397,29 @@ export class Http1HeadReader {
       `Cannot parse ${this.#kind}: ${detail} (${rule})`,
       this.#statuses.malformed,
     );
+  }
+}
+
+/** A complete head; its `Headers` are made when first read. */
+class ParsedHead implements Http1Head {
+  readonly startLine: string;
+  readonly fieldLines: HeaderFields;
+  readonly rest: Uint8Array;
+  readonly headBytes: number;
+
+  constructor(startLine: string, fieldLines: HeaderFields, rest: Uint8Array, headBytes: number) {
+    this.startLine = startLine;
+    this.fieldLines = fieldLines;
+    this.rest = rest;
+    this.headBytes = headBytes;
+  }
+
+  get fields(): [name: string, value: string][] {
+    return this.fieldLines.lines;
+  }
+
+  get headers(): Headers {
+    return this.fieldLines.headers;
   }
 }
 

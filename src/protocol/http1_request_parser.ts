@@ -12,8 +12,14 @@
  */
 
 import { HandshakeError } from "./errors.ts";
+import { HeaderFields } from "./header_fields.ts";
 import { isTokenChar } from "./header_lists.ts";
-import { Http1HeadReader, type Http1HeadStatuses, parseHttpVersion } from "./http1_head_reader.ts";
+import {
+  Http1HeadReader,
+  type Http1HeadReaderOptions,
+  type Http1HeadStatuses,
+  parseHttpVersion,
+} from "./http1_head_reader.ts";
 import type { Limits } from "./limits.ts";
 import { quote } from "./quote.ts";
 
@@ -73,9 +79,7 @@ const REQUEST_STATUSES: Http1HeadStatuses = Object.freeze({
  */
 export class Http1RequestParser {
   #reader: Http1HeadReader;
-  #method = "";
-  #target = "";
-  #version = "";
+  #line: RequestLine;
   #request: Http1Request | null = null;
 
   /**
@@ -84,12 +88,8 @@ export class Http1RequestParser {
    * @param limits Head limits; missing fields fall back to `DEFAULT_LIMITS`.
    */
   constructor(limits?: Partial<Limits>) {
-    this.#reader = new Http1HeadReader({
-      limits,
-      kind: "request",
-      statuses: REQUEST_STATUSES,
-      onStartLine: (line) => this.#parseRequestLine(line),
-    });
+    this.#line = new RequestLine(limits);
+    this.#reader = new Http1HeadReader(this.#line);
   }
 
   /** The parsed request once complete, otherwise `null`. */
@@ -109,14 +109,13 @@ export class Http1RequestParser {
   push(chunk: Uint8Array): Http1Request | null {
     const head = this.#reader.push(chunk);
     if (head === null) return null;
-    this.#request = {
-      method: this.#method,
-      target: this.#target,
-      version: this.#version,
-      headers: head.headers,
-      rawHeaders: head.fields,
-      rest: head.rest,
-    };
+    this.#request = new ParsedRequest(
+      this.#line.method,
+      this.#line.target,
+      this.#line.version,
+      head.fieldLines ?? new HeaderFields(head.fields, "request", 400),
+      head.rest,
+    );
     return this.#request;
   }
 
@@ -128,9 +127,26 @@ export class Http1RequestParser {
   end(): void {
     this.#reader.end();
   }
+}
+
+/**
+ * The head reader's options for a request, and the request line it reads: one object per
+ * parser, whose method the reader calls (no closure per parser).
+ */
+class RequestLine implements Http1HeadReaderOptions {
+  readonly limits: Partial<Limits> | undefined;
+  readonly kind = "request";
+  readonly statuses: Http1HeadStatuses = REQUEST_STATUSES;
+  method = "";
+  target = "";
+  version = "";
+
+  constructor(limits: Partial<Limits> | undefined) {
+    this.limits = limits;
+  }
 
   // request-line = method SP request-target SP HTTP-version (rfc7230#section-3.1.1)
-  #parseRequestLine(line: string): void {
+  onStartLine(line: string): void {
     const firstSpace = line.indexOf(" ");
     const secondSpace = firstSpace === -1 ? -1 : line.indexOf(" ", firstSpace + 1);
     if (secondSpace === -1) {
@@ -154,10 +170,108 @@ export class Http1RequestParser {
         505,
       );
     }
-    this.#method = method;
-    this.#target = target;
-    this.#version = version;
+    this.method = method;
+    this.target = target;
+    this.version = version;
   }
+}
+
+/**
+ * An {@linkcode Http1Request} whose `headers` are made when first read: what
+ * {@linkcode Http1RequestParser} returns, and what a head split by another parser becomes
+ * (`checkRequestHead`). The server looks its fields up with {@linkcode requestField} instead.
+ *
+ * @example
+ * ```ts
+ * import { HeaderFields } from "./header_fields.ts";
+ * import { ParsedRequest } from "./http1_request_parser.ts";
+ * const fields = new HeaderFields([["Host", "example.com"]], "request", 400);
+ * const request = new ParsedRequest("GET", "/", "HTTP/1.1", fields, new Uint8Array(0));
+ * console.log(request.headers.get("host")); // example.com
+ * ```
+ */
+export class ParsedRequest implements Http1Request {
+  /** The method, case-sensitive (`GET`). */
+  method: string;
+  /** The request-target as sent. */
+  target: string;
+  /** The protocol version. */
+  version: string;
+  /** The header fields in order, names as written, one entry per line. */
+  rawHeaders: [name: string, value: string][];
+  /** The bytes received after the head. */
+  rest: Uint8Array;
+  /** The header fields, looked up without making `Headers`. */
+  readonly fieldLines: HeaderFields;
+  #headers: Headers | undefined;
+
+  /**
+   * A parsed request.
+   *
+   * @param method The method.
+   * @param target The request-target.
+   * @param version The protocol version.
+   * @param fieldLines The header fields.
+   * @param rest The bytes after the head.
+   */
+  constructor(
+    method: string,
+    target: string,
+    version: string,
+    fieldLines: HeaderFields,
+    rest: Uint8Array,
+  ) {
+    this.method = method;
+    this.target = target;
+    this.version = version;
+    this.fieldLines = fieldLines;
+    this.rawHeaders = fieldLines.lines;
+    this.rest = rest;
+  }
+
+  /**
+   * The header fields; several lines of one field are combined with `", "`.
+   *
+   * @returns The same `Headers` at every read, unless replaced.
+   */
+  get headers(): Headers {
+    return this.#headers ?? this.fieldLines.headers;
+  }
+
+  set headers(headers: Headers) {
+    this.#headers = headers;
+  }
+
+  /**
+   * A field by name, as `headers.get(name)` gives it: from the lines until `headers` is
+   * replaced.
+   *
+   * @param name The field name, in lower case.
+   * @returns The value, or `null`.
+   */
+  field(name: string): string | null {
+    return this.#headers === undefined ? this.fieldLines.get(name) : this.#headers.get(name);
+  }
+}
+
+/**
+ * A request's header field by name, as `request.headers.get(name)` gives it, without making
+ * the `Headers` of a {@linkcode ParsedRequest} whose `headers` nobody has read or replaced.
+ *
+ * @example
+ * ```ts
+ * import { Http1RequestParser, requestField } from "./http1_request_parser.ts";
+ * const request = new Http1RequestParser().push(
+ *   new TextEncoder().encode("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+ * )!;
+ * console.log(requestField(request, "host")); // example.com
+ * ```
+ * @param request The request.
+ * @param name The field name, in lower case.
+ * @returns The value, or `null`.
+ */
+export function requestField(request: { readonly headers: Headers }, name: string): string | null {
+  return request instanceof ParsedRequest ? request.field(name) : request.headers.get(name);
 }
 
 function allTokenChars(value: string): boolean {

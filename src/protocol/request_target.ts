@@ -15,6 +15,7 @@
  */
 
 import { HandshakeError } from "./errors.ts";
+import { requestField } from "./http1_request_parser.ts";
 
 /**
  * What {@linkcode requestUrl} reads of a request: a parsed `Http1Request` fits.
@@ -60,7 +61,7 @@ export interface RequestTarget {
  * URL (rfc7230#section-5.3).
  */
 export function requestUrl(request: RequestTarget, scheme: "ws:" | "http:"): URL {
-  const host = request.headers.get("host") ?? "";
+  const host = requestField(request, "host") ?? "";
   // The usual request in one parse: a path, and a Host of host name, address and port
   // characters only, which the URL parser cannot read as anything but the authority: the same
   // URL the checks below build from their own parse of the Host. Anything else, or a parse that

@@ -24,6 +24,8 @@ import {
   parseUpgradeList,
 } from "./header_lists.ts";
 import { parseHttpVersion } from "./http1_head_reader.ts";
+import { requestField } from "./http1_request_parser.ts";
+import { ACCEPT_LENGTH, writeAcceptKey } from "./accept_key_sync.ts";
 import { encodeHead, FRAMING_FIELDS, pushField, pushHeaders } from "./http1_response_writer.ts";
 import { quote } from "./quote.ts";
 
@@ -179,7 +181,7 @@ export interface WebSocketFieldsOptions {
  */
 export function isUpgradeRequest(request: UpgradeRequestLike): boolean {
   if (!isHttp11OrLater(request.version)) return false;
-  const upgrade = request.headers.get("upgrade");
+  const upgrade = requestField(request, "upgrade");
   return upgrade !== null && listHasElement(upgrade, "websocket");
 }
 
@@ -212,7 +214,6 @@ export function isUpgradeRequest(request: UpgradeRequestLike): boolean {
  * @throws {HandshakeError} When the request is not a valid opening handshake.
  */
 export function validateUpgradeRequest(request: UpgradeRequestLike): UpgradeRequestInfo {
-  const { headers } = request;
   if (!isUpgradeRequest(request)) {
     const detail = isHttp11OrLater(request.version)
       ? "the request has no Upgrade: websocket header field"
@@ -232,7 +233,7 @@ export function validateUpgradeRequest(request: UpgradeRequestLike): UpgradeRequ
     );
   }
 
-  const host = headers.get("host");
+  const host = requestField(request, "host");
   if (host === null || host.length === 0) {
     // rfc6455#section-4.2.1: a |Host| header field containing the server's authority
     throw refuse("the request has no Host header field");
@@ -243,13 +244,13 @@ export function validateUpgradeRequest(request: UpgradeRequestLike): UpgradeRequ
   }
 
   // rfc6455#section-4.2.1: an |Upgrade| header field containing "websocket", case-insensitive
-  const upgrade = parseField(headers.get("upgrade")!, "Upgrade", parseUpgradeList);
+  const upgrade = parseField(requestField(request, "upgrade")!, "Upgrade", parseUpgradeList);
   if (!upgrade.some((protocol) => protocol.toLowerCase() === "websocket")) {
     throw refuse("the Upgrade header field does not list websocket");
   }
 
   // rfc6455#section-4.2.1: a |Connection| header field that includes the token "Upgrade"
-  const connection = headers.get("connection");
+  const connection = requestField(request, "connection");
   if (connection === null) throw refuse("the request has no Connection header field");
   const options = parseField(connection, "Connection", parseTokenList);
   if (!options.some((option) => option.toLowerCase() === "upgrade")) {
@@ -257,7 +258,7 @@ export function validateUpgradeRequest(request: UpgradeRequestLike): UpgradeRequ
   }
 
   const { key, protocols, extensions } = validateWebSocketFields(request);
-  return { key, protocols, extensions, host, origin: headers.get("origin") };
+  return { key, protocols, extensions, host, origin: requestField(request, "origin") };
 }
 
 /**
@@ -288,10 +289,9 @@ export function validateWebSocketFields(
   request: UpgradeRequestLike,
   options: WebSocketFieldsOptions = {},
 ): WebSocketFields {
-  const { headers } = request;
   // rfc6455#section-4.2.1: |Sec-WebSocket-Version| with a value of 13; rfc6455#section-4.4:
   // otherwise answer with the versions this server speaks
-  const version = headers.get("sec-websocket-version");
+  const version = requestField(request, "sec-websocket-version");
   if (version !== VERSION) {
     const detail = version === null
       ? "the request has no Sec-WebSocket-Version header field"
@@ -306,7 +306,7 @@ export function validateWebSocketFields(
   if (options.key ?? true) {
     // rfc6455#section-4.2.1: a |Sec-WebSocket-Key| header field with a base64-encoded value that,
     // when decoded, is 16 bytes in length
-    const field = headers.get("sec-websocket-key");
+    const field = requestField(request, "sec-websocket-key");
     if (field === null) throw refuse("the request has no Sec-WebSocket-Key header field");
     if (countFields(request, "sec-websocket-key") > 1) {
       throw refuse("the request has more than one Sec-WebSocket-Key header field");
@@ -318,11 +318,11 @@ export function validateWebSocketFields(
   }
 
   // rfc6455#section-4.2.1: optionally, |Sec-WebSocket-Protocol| with a list of tokens
-  const protocolField = headers.get("sec-websocket-protocol");
+  const protocolField = requestField(request, "sec-websocket-protocol");
   const protocols = protocolField === null
     ? []
     : parseField(protocolField, "Sec-WebSocket-Protocol", parseTokenList);
-  if (new Set(protocols).size !== protocols.length) {
+  if (protocols.length > 1 && new Set(protocols).size !== protocols.length) {
     // rfc6455#section-4.1: the elements MUST all be unique strings
     throw refuse(
       "Sec-WebSocket-Protocol lists a subprotocol more than once",
@@ -331,7 +331,7 @@ export function validateWebSocketFields(
   }
 
   // rfc6455#section-4.2.1: optionally, |Sec-WebSocket-Extensions| (rfc6455#section-9.1)
-  const extensionField = headers.get("sec-websocket-extensions");
+  const extensionField = requestField(request, "sec-websocket-extensions");
   const extensions = extensionField === null
     ? []
     : parseField(extensionField, "Sec-WebSocket-Extensions", parseExtensionList);
@@ -386,6 +386,32 @@ export function upgradeResponseHead(options: UpgradeResponseOptions): Uint8Array
     );
   }
   return encodeHead(lines);
+}
+
+// The 101 without a subprotocol, extensions or further fields, up to the accept value.
+const PLAIN_101_START = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+  "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+const PLAIN_101 = new Uint8Array(PLAIN_101_START.length + ACCEPT_LENGTH + 4);
+for (let i = 0; i < PLAIN_101_START.length; i++) PLAIN_101[i] = PLAIN_101_START.charCodeAt(i);
+PLAIN_101.set([0x0d, 0x0a, 0x0d, 0x0a], PLAIN_101.length - 4);
+
+/**
+ * The `101 Switching Protocols` answer to `key` with no subprotocol, extensions or further
+ * fields: the bytes of `upgradeResponseHead({ accept: await acceptKey(key) })`, made at once
+ * and without a string (what most handshakes are answered with).
+ *
+ * @example
+ * ```ts
+ * import { plainUpgradeResponseHead } from "./server_handshake.ts";
+ * const head = plainUpgradeResponseHead("dGhlIHNhbXBsZSBub25jZQ==")!;
+ * console.log(new TextDecoder().decode(head).includes("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")); // true
+ * ```
+ * @param key A `Sec-WebSocket-Key` that `validateUpgradeRequest` accepted.
+ * @returns The head, or `undefined` for a key not of a valid key's length and characters.
+ */
+export function plainUpgradeResponseHead(key: string): Uint8Array | undefined {
+  const head = PLAIN_101.slice();
+  return writeAcceptKey(key, head, PLAIN_101_START.length) ? head : undefined;
 }
 
 // Fields a caller's extra headers may not set, because the handshake writes them (or, for the

@@ -19,6 +19,7 @@ import type { Frame, Role } from "./frame.ts";
 import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import {
   FrameParser,
+  type FrameParserOptions,
   type FramePiece,
   type FramePieceSink,
   type FrameSink,
@@ -100,7 +101,7 @@ export class Session {
   constructor(options: SessionOptions) {
     this.role = options.role;
     if (options.streamMessages === true) this.#streams = new MessageStreamAssembler();
-    this.#parser = new FrameParser({
+    const parserOptions: FrameParserOptions = {
       role: options.role,
       rsv1: options.perMessageDeflate ?? false,
       // Payload bytes reach the assemblers as they arrive, so text is checked as UTF-8 where it
@@ -108,8 +109,10 @@ export class Session {
       pieces: Session.#pieces,
       // Whole messages need only text early; binary payloads are joined as they always were.
       piecesOf: options.streamMessages === true ? "all" : "text",
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-    });
+    };
+    // Set rather than spread: a spread copies through a generic path for every connection.
+    if (options.limits !== undefined) parserOptions.limits = options.limits;
+    this.#parser = new FrameParser(parserOptions);
     this.#serializer = new FrameSerializer({ role: options.role });
     this.#deferFailure = options.deferFailure ?? false;
     this.#deferCloseReply = options.deferCloseReply ?? false;

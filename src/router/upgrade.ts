@@ -95,21 +95,61 @@ export function runUpgrade(
   request: Request,
   options: RunUpgradeOptions = {},
 ): Promise<UpgradeDecision> {
-  return decideUpgrade(found, requestView(request), options);
+  let decided: ViewDecision | Promise<ViewDecision>;
+  try {
+    decided = decideUpgrade(found, requestView(request), options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return Promise.resolve(decided).then((decision) =>
+    decision.kind === "accepted"
+      ? { ...decision, headers: new Headers(decision.headers) }
+      : decision
+  );
 }
+
+/**
+ * What {@linkcode decideUpgrade} decides: an {@linkcode UpgradeDecision}, with the hook's extra
+ * 101 headers as it gave them (no `Headers` is made for a hook that gave none).
+ *
+ * @example
+ * ```ts
+ * import type { ViewDecision } from "./upgrade.ts";
+ * const decision: ViewDecision = {
+ *   kind: "accepted",
+ *   headers: undefined,
+ *   context: { request: new Request("http://localhost/"), params: {}, protocol: "", data: undefined },
+ * };
+ * console.log(decision.kind); // accepted
+ * ```
+ */
+export type ViewDecision =
+  | Exclude<UpgradeDecision, { readonly kind: "accepted" }>
+  | {
+    readonly kind: "accepted";
+    /** Header fields the hook asked to add to the 101 response, if any. */
+    readonly headers: HeadersInit | undefined;
+    /** The context to call the route's handler with. */
+    readonly context: RouteContext<Record<string, string>, unknown>;
+  };
 
 /**
  * {@linkcode runUpgrade} on an {@linkcode UpgradeRequestView}: the Origin check reads the view's
  * fields, and its `Request` is made only for a hook, or when the handler reads
- * `context.request`. What a server's every upgrade goes through.
+ * `context.request`. What a server's every upgrade goes through. Without an upgrade hook it
+ * decides at once, with no promise; a hook that throws makes it throw (or reject).
  *
  * @example
  * ```ts
  * import { Router } from "@wsflow/wsflow";
+ * import { Http1RequestParser } from "../protocol/http1_request_parser.ts";
  * import { decideUpgrade } from "./upgrade.ts";
  * import { lazyRequestView } from "./upgrade_request.ts";
  * const router = new Router().route("/chat", { handler: (ws) => ws.close() });
- * const view = lazyRequestView("http://localhost/chat", "GET", new Headers({ host: "localhost" }));
+ * const head = new Http1RequestParser().push(
+ *   new TextEncoder().encode("GET /chat HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+ * )!;
+ * const view = lazyRequestView("http://localhost/chat", "GET", head);
  * const found = router.match(view, []);
  * if (found.kind === "found") {
  *   const decision = await decideUpgrade(found, view);
@@ -119,40 +159,45 @@ export function runUpgrade(
  * @param found The route chosen by {@linkcode Router.prototype.match}.
  * @param view The upgrade request.
  * @param options The server-wide origin policy.
- * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden.
+ * @returns Accepted with headers and the handler's context, refused by the hook, or forbidden;
+ *   a promise of it when the route has an upgrade hook.
  */
-export async function decideUpgrade(
+export function decideUpgrade(
   found: RouteFound,
   view: UpgradeRequestView,
   options: RunUpgradeOptions = {},
-): Promise<UpgradeDecision> {
+): ViewDecision | Promise<ViewDecision> {
   const { route, params, protocol } = found;
   const policy = route.origins ?? toPolicy(options.origins);
   // rfc6455#section-10.2: a server that is not meant for every site's pages refuses a foreign
   // Origin with a 403; checked before the hook, so a hook never sees a hijacked handshake
-  const check = policy.check(view);
+  const check = policy.check(view.parts ?? view);
   if (!check.allowed) return { kind: "forbidden", error: new HandshakeError(check.reason, 403) };
-  const result = route.upgrade === undefined
-    ? undefined
-    : await route.upgrade(view.request(), { params, protocol });
-  if (result instanceof Response) return { kind: "refused", response: result };
-  if (result !== undefined && (typeof result !== "object" || result === null)) {
-    throw new TypeError(
-      `Cannot upgrade on ${route.pattern.source}: the upgrade hook returned ${typeof result}; ` +
-        `expected a Response, { data, headers } or nothing`,
-    );
+  if (route.upgrade === undefined) {
+    return {
+      kind: "accepted",
+      headers: undefined,
+      context: routeContext(view, params, protocol, undefined),
+    };
   }
-  return {
-    kind: "accepted",
-    headers: new Headers(result?.headers),
-    context: routeContext(view, params, result?.protocol ?? protocol, result?.data),
-  };
+  const upgrade = route.upgrade;
+  return (async (): Promise<ViewDecision> => {
+    const result = await upgrade(view.request(), { params, protocol });
+    if (result instanceof Response) return { kind: "refused", response: result };
+    if (result !== undefined && (typeof result !== "object" || result === null)) {
+      throw new TypeError(
+        `Cannot upgrade on ${route.pattern.source}: the upgrade hook returned ${typeof result}; ` +
+          `expected a Response, { data, headers } or nothing`,
+      );
+    }
+    return {
+      kind: "accepted",
+      headers: result?.headers,
+      context: routeContext(view, params, result?.protocol ?? protocol, result?.data),
+    };
+  })();
 }
 
-/**
- * The handler's context, whose `request` is made when first read (and may be replaced, as a
- * plain property could).
- */
 function routeContext(
   view: UpgradeRequestView,
   params: Record<string, string>,

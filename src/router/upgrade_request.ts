@@ -7,6 +7,8 @@
  * @module
  */
 
+import { type Http1Request, requestField } from "../protocol/http1_request_parser.ts";
+
 /**
  * The parts of an upgrade request the route and Origin checks read: a web `Request` has them.
  *
@@ -49,6 +51,12 @@ export interface UpgradeRequestView extends RequestParts {
    */
   readonly fields?: readonly (readonly [name: string, value: string])[] | undefined;
   /**
+   * The request's URL and fields for the route and Origin checks, when they can be read
+   * without making `headers`.
+   * @default {undefined: the view itself}
+   */
+  readonly parts?: RequestParts | undefined;
+  /**
    * The web `Request`, the same one at every call.
    * @returns The request.
    */
@@ -73,54 +81,72 @@ export function requestView(request: Request): UpgradeRequestView {
 
 /**
  * The view of a request head that arrived as bytes: its `Request` is built from the URL,
- * method and fields on first use. The fields are the view's `headers` as they are; the
- * `Request` gets its own copy, as a `Request` always does.
+ * method and fields on first use, and its `headers` are the head's, made when first read (the
+ * route and Origin checks read the head's fields through `parts`). The `Request` gets its own
+ * copy of the fields, as a `Request` always does.
  *
  * @example
  * ```ts
+ * import { Http1RequestParser } from "../protocol/http1_request_parser.ts";
  * import { lazyRequestView } from "./upgrade_request.ts";
- * const view = lazyRequestView("http://localhost/chat", "GET", new Headers({ host: "localhost" }));
+ * const head = new Http1RequestParser().push(
+ *   new TextEncoder().encode("GET /chat HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+ * )!;
+ * const view = lazyRequestView("http://localhost/chat", "GET", head);
  * console.log(view.headers.get("host"), view.request().headers.get("host")); // localhost localhost
  * ```
  * @param url The request's URL, `http:` or `https:`.
  * @param method The method as sent; one a `Request` cannot carry becomes `POST` (the handshake
  *   checks the method as sent, not the `Request`'s).
- * @param headers The header fields.
+ * @param head The request head: its header fields and lines.
  * @param pathname The path of `url`, when known.
- * @param fields The header lines `headers` was made from, when known.
  * @returns The view.
  */
 export function lazyRequestView(
   url: string,
   method: string,
-  headers: Headers,
+  head: Pick<Http1Request, "headers" | "rawHeaders">,
   pathname?: string,
-  fields?: readonly (readonly [name: string, value: string])[],
 ): UpgradeRequestView {
-  return new LazyRequestView(url, method, headers, pathname, fields);
+  return new LazyRequestView(url, method, head, pathname);
 }
 
-// A class, so that a handshake makes one object and no closure.
-class LazyRequestView implements UpgradeRequestView {
+// A class, so that a handshake makes one object and no closure. It is its own `parts` (a
+// lookup by name is all the checks ask of `headers`).
+class LazyRequestView implements UpgradeRequestView, RequestParts {
   readonly url: string;
-  readonly headers: Headers;
   readonly pathname: string | undefined;
-  readonly fields: readonly (readonly [name: string, value: string])[] | undefined;
   readonly #method: string;
+  readonly #head: Pick<Http1Request, "headers" | "rawHeaders">;
   #request: Request | undefined;
 
   constructor(
     url: string,
     method: string,
-    headers: Headers,
+    head: Pick<Http1Request, "headers" | "rawHeaders">,
     pathname: string | undefined,
-    fields: readonly (readonly [name: string, value: string])[] | undefined,
   ) {
     this.url = url;
-    this.headers = headers;
     this.pathname = pathname;
-    this.fields = fields;
     this.#method = method;
+    this.#head = head;
+  }
+
+  get headers(): Headers {
+    return this.#head.headers;
+  }
+
+  get fields(): readonly (readonly [name: string, value: string])[] {
+    return this.#head.rawHeaders;
+  }
+
+  get parts(): RequestParts {
+    return { url: this.url, headers: this, pathname: this.pathname };
+  }
+
+  /** A field by name, without making `headers`: what `parts.headers` reads. */
+  get(name: string): string | null {
+    return requestField(this.#head, name);
   }
 
   request(): Request {

@@ -66,10 +66,11 @@ export interface AcceptUpgradeContext {
    */
   readonly transport?: UpgradeTransport | undefined;
   /**
-   * The connection's URL (`ws:` or `wss:`), when the transport has already parsed the request's.
+   * The connection's URL (`ws:` or `wss:`), or its `href`, when the transport has already
+   * parsed the request's.
    * @default {parsed from the request's URL}
    */
-  readonly url?: URL | undefined;
+  readonly url?: URL | string | undefined;
 }
 
 /** The server's permessage-deflate parameters unless configured (see `perMessageDeflate`). */
@@ -163,7 +164,9 @@ async function openUpgrade(
     const info = transport.validate(request, context.handshake);
     const match = server.router.match(request, info.protocols);
     if (match.kind !== "found") throw match.error;
-    const decision = await decideUpgrade(match, request, { origins: server.origins });
+    const decided = decideUpgrade(match, request, { origins: server.origins });
+    // Without an upgrade hook the decision is made at once: no turn is waited for.
+    const decision = decided instanceof Promise ? await decided : decided;
     if (decision.kind === "forbidden") throw decision.error;
     if (decision.kind === "refused") {
       upgradeRefused(
@@ -199,18 +202,23 @@ async function openUpgrade(
       protocol,
       extensions: deflate?.response ?? "",
       // The connection makes its `URL` and `Headers` only if they are read.
-      url: (context.url ?? webSocketUrl(request.url)).href,
+      url: typeof context.url === "string"
+        ? context.url
+        : (context.url ?? webSocketUrl(request.url)).href,
       headers: request.fields ?? request.headers,
       rest: context.rest ?? EMPTY,
       deflate: deflate && { params: deflate.params, threshold: deflate.threshold },
     });
     if (route.streaming !== false) connectionOptions.streaming = route.streaming;
-    respond = await transport.answer(info, {
+    const answer = transport.answer(info, {
       protocol,
-      headers: decision.headers,
+      // A hook's fields as Headers here, where a malformed one always failed.
+      headers: decision.headers === undefined ? undefined : new Headers(decision.headers),
       extensions: deflate?.response,
       sha1: options.sha1,
     });
+    // With a synchronous SHA-1 the answer is ready at once.
+    respond = answer instanceof Promise ? await answer : answer;
   } catch (error) {
     await refuseHandshake(stream, error, server, undefined, request.url, transport.refuse);
     return false;

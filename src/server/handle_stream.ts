@@ -8,7 +8,8 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-4.2}
  */
 
-import type { Http1Request } from "../protocol/http1_request_parser.ts";
+import { type Http1Request, requestField } from "../protocol/http1_request_parser.ts";
+import { plainPathname, plainRequestHref } from "../protocol/plain_request_href.ts";
 import { requestUrl } from "../protocol/request_target.ts";
 import { isUpgradeRequest } from "../protocol/server_handshake.ts";
 import type { WebSocketHandler } from "../router/handler.ts";
@@ -135,20 +136,30 @@ export async function serveRequestHead(
   done: StreamDone,
   firstByte?: number,
 ): Promise<void> {
-  let url: URL;
-  try {
-    url = httpUrl(requestUrl(head, "http:"));
-  } catch (error) {
-    await refuseHandshake(stream, error, server);
-    done.streamDone(stream.remoteAddr);
-    return;
+  // The usual request's URL needs no parse (see plain_request_href.ts); any other is parsed and
+  // checked by requestUrl.
+  const host = requestField(head, "host");
+  let href = host === null ? undefined : plainRequestHref("http:", host, head.target);
+  let pathname: string;
+  let url: URL | undefined;
+  if (href !== undefined) pathname = plainPathname(head.target);
+  else {
+    try {
+      url = httpUrl(requestUrl(head, "http:"));
+    } catch (error) {
+      await refuseHandshake(stream, error, server);
+      done.streamDone(stream.remoteAddr);
+      return;
+    }
+    href = url.href;
+    pathname = url.pathname;
   }
   if (!isUpgradeRequest(head)) {
     try {
       const reader = readerOf(stream);
       await refuse(
         stream,
-        await plainResponse(head, url, reader, server, stream.remoteAddr),
+        await plainResponse(head, url ?? new URL(href), reader, server, stream.remoteAddr),
         reader,
       );
     } finally {
@@ -159,22 +170,24 @@ export async function serveRequestHead(
   // The `Request` is made only if a hook or the handler asks for it; the route and Origin
   // checks read the URL and the head's fields. A web Request cannot carry every method; the
   // handshake's own is checked from `head`.
-  const request = lazyRequestView(
-    url.href,
-    head.method,
-    head.headers,
-    url.pathname,
-    head.rawHeaders,
-  );
-  // The same URL object, now the connection's: `ws:` for `http:`, `wss:` for `https:`.
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const request = lazyRequestView(href, head.method, head, pathname);
   await acceptUpgradeView(request, stream, {
     server,
     handshake: head,
     rest: head.rest,
     firstByte,
-    url,
+    url: webSocketHref(href),
   }, done);
+}
+
+/**
+ * The connection's URL: `ws:` for `http:`, `wss:` for `https:`, the rest as it is. What setting
+ * the URL's `protocol` gives (each pair are special schemes with the same default port, so the
+ * serialization keeps or drops the port alike), without parsing the URL again (on Deno, an op
+ * per handshake).
+ */
+function webSocketHref(href: string): string {
+  return href.startsWith("https:") ? `wss:${href.slice(6)}` : `ws:${href.slice(5)}`;
 }
 
 /**

@@ -127,9 +127,9 @@ export interface ServeOptions {
    */
   deflateEngine?: DeflateEngine;
   /**
-   * A synchronous SHA-1 for the handshake's `Sec-WebSocket-Accept` (rfc6455#section-4.2.2). The
-   * runtime adapters set node:crypto's, which all three runtimes provide; without one the key
-   * is hashed with `crypto.subtle`, asynchronously, which costs more per handshake.
+   * A synchronous SHA-1 for the handshake's `Sec-WebSocket-Accept` (rfc6455#section-4.2.2).
+   * Without one the key is hashed at once by wsflow's own SHA-1, which on a handshake's two
+   * blocks costs less than a call into the runtime's crypto.
    * @default {undefined}
    */
   sha1?: Sha1;

@@ -7,7 +7,7 @@
 import { HandshakeError } from "../protocol/errors.ts";
 import { type Http1Request, Http1RequestParser } from "../protocol/http1_request_parser.ts";
 import { REAL_CLOCK } from "../streams/clock.ts";
-import { type Deadline, deadlineQueue } from "../streams/deadline_queue.ts";
+import { type Deadline, type DeadlineQueue, deadlineQueue } from "../streams/deadline_queue.ts";
 import type { ByteReader } from "../streams/socket_channel.ts";
 import type { ServeOptions } from "./options.ts";
 
@@ -31,32 +31,104 @@ import type { ServeOptions } from "./options.ts";
  * @returns The parsed head, with the bytes that followed it as `rest`.
  * @throws {HandshakeError} With the status to refuse with.
  */
-export async function readRequestHead(
+export function readRequestHead(
   reader: ByteReader,
   options: ServeOptions,
   timing?: { firstByte: number },
 ): Promise<Http1Request> {
-  const parser = new Http1RequestParser(options.limits);
-  // Every handshake of a server has the same timeout: one timer serves them all.
-  const deadlines = deadlineQueue(REAL_CLOCK, options.handshakeTimeout ?? 10_000);
-  let timer: Deadline | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = deadlines.add(() =>
-      reject(new HandshakeError("Cannot read request: the handshake took too long", 408))
-    );
+  return new Promise((resolve, reject) => {
+    // Every handshake of a server has the same timeout: one timer serves them all.
+    const deadlines = deadlineQueue(REAL_CLOCK, options.handshakeTimeout ?? 10_000);
+    new HeadRead(reader, options, timing, resolve, reject).start(deadlines);
   });
-  try {
-    while (true) {
-      const { value, done } = await Promise.race([reader.read(), timeout]);
-      if (done) {
-        parser.end();
+}
+
+function timedOut(read: HeadRead): void {
+  read.fail(new HandshakeError("Cannot read request: the handshake took too long", 408));
+}
+
+/**
+ * One head being read: each read's result goes to the parser until the head is complete, the
+ * stream ends or fails, or the deadline comes (then a read may still be pending; its result is
+ * dropped). One object and two continuations per handshake, rather than a promise for the
+ * deadline and a race for every read.
+ */
+class HeadRead {
+  readonly #reader: ByteReader;
+  readonly #parser: Http1RequestParser;
+  readonly #timing: { firstByte: number } | undefined;
+  readonly #resolve: (head: Http1Request) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #onRead: (result: ReadableStreamReadResult<Uint8Array>) => void;
+  readonly #onError: (error: unknown) => void;
+  #deadlines: DeadlineQueue | undefined;
+  #deadline: Deadline | undefined;
+  #settled = false;
+
+  constructor(
+    reader: ByteReader,
+    options: ServeOptions,
+    timing: { firstByte: number } | undefined,
+    resolve: (head: Http1Request) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#reader = reader;
+    this.#parser = new Http1RequestParser(options.limits);
+    this.#timing = timing;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#onRead = (result) => this.#received(result);
+    this.#onError = (error) => this.fail(error);
+  }
+
+  start(deadlines: DeadlineQueue): void {
+    this.#deadlines = deadlines;
+    this.#deadline = deadlines.add(timedOut, this);
+    this.#read();
+  }
+
+  fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#reject(error);
+  }
+
+  #read(): void {
+    let reading: Promise<ReadableStreamReadResult<Uint8Array>>;
+    try {
+      reading = this.#reader.read();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    reading.then(this.#onRead, this.#onError);
+  }
+
+  #received(result: ReadableStreamReadResult<Uint8Array>): void {
+    if (this.#settled) return;
+    let request: Http1Request | null;
+    try {
+      if (result.done) {
+        this.#parser.end();
         throw new HandshakeError("Cannot read request: the connection ended", 400);
       }
+      const timing = this.#timing;
       if (timing !== undefined && timing.firstByte < 0) timing.firstByte = performance.now();
-      const request = parser.push(value);
-      if (request !== null) return request;
+      request = this.#parser.push(result.value);
+    } catch (error) {
+      this.fail(error);
+      return;
     }
-  } finally {
-    deadlines.cancel(timer!);
+    if (request === null) {
+      this.#read();
+      return;
+    }
+    this.#settle();
+    this.#resolve(request);
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.#deadlines!.cancel(this.#deadline!);
   }
 }

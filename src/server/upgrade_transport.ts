@@ -10,7 +10,9 @@
  */
 
 import { acceptKey, acceptKeyWith, type Sha1 } from "../protocol/accept_key.ts";
+import { acceptKeySync } from "../protocol/accept_key_sync.ts";
 import {
+  plainUpgradeResponseHead,
   type UpgradeRequestInfo,
   type UpgradeRequestLike,
   upgradeResponseHead,
@@ -38,12 +40,23 @@ export interface UpgradeSelection {
   /** Further fields from the route's upgrade hook. */
   readonly headers: HeadersInit | undefined;
   /**
-   * A synchronous SHA-1 for the accept key, when the adapter gave one (no promise per
-   * handshake); otherwise `crypto.subtle`'s.
+   * The SHA-1 for the accept key, when the server's options give one; otherwise wsflow's own
+   * (`accept_key_sync.ts`), also at once.
    * @default {undefined}
    */
   readonly sha1?: Sha1 | undefined;
 }
+
+/**
+ * Sends an accepted upgrade's answer on its stream; settles once it is written.
+ *
+ * @example
+ * ```ts ignore
+ * const respond: Answer = await transport.answer(info, selection);
+ * await respond(stream);
+ * ```
+ */
+export type Answer = (stream: ByteStream) => Promise<void>;
 
 /**
  * How one transport checks and answers upgrade requests.
@@ -73,7 +86,7 @@ export interface UpgradeTransport {
   answer(
     info: UpgradeRequestInfo,
     selection: UpgradeSelection,
-  ): Promise<(stream: ByteStream) => Promise<void>>;
+  ): Answer | Promise<Answer>;
   /**
    * Refuses with `status`, `headers` and a text `body`, then ends the stream. Never rejects.
    * `reader` is the stream's reader when the caller holds it.
@@ -115,27 +128,44 @@ export const HTTP1_UPGRADE: UpgradeTransport = Object.freeze({
   ): UpgradeRequestInfo {
     return validateUpgradeRequest(handshake ?? request.request());
   },
-  async answer(
-    info: UpgradeRequestInfo,
-    selection: UpgradeSelection,
-  ): Promise<(stream: ByteStream) => Promise<void>> {
-    const head = upgradeResponseHead({
-      accept: selection.sha1 === undefined
-        ? await acceptKey(info.key)
-        : acceptKeyWith(info.key, selection.sha1),
-      protocol: selection.protocol,
-      headers: selection.headers,
-      extensions: selection.extensions,
-    });
-    return (stream) => {
-      const writer = writerOf(stream);
-      const written = writer.write(head);
-      writer.releaseLock();
-      return written;
-    };
+  answer(info: UpgradeRequestInfo, selection: UpgradeSelection): Answer | Promise<Answer> {
+    const { sha1 } = selection;
+    if (sha1 !== undefined) return http1Answer(acceptKeyWith(info.key, sha1), selection);
+    // Most handshakes: the three fields, written at once with wsflow's own SHA-1.
+    if (
+      selection.protocol === "" && (selection.extensions ?? "") === "" &&
+      selection.headers === undefined
+    ) {
+      const head = plainUpgradeResponseHead(info.key);
+      if (head !== undefined) return writeHead(head);
+    }
+    const accept = acceptKeySync(info.key);
+    if (accept !== undefined) return http1Answer(accept, selection);
+    return acceptKey(info.key).then((accept) => http1Answer(accept, selection));
   },
   refuse: writeRefusal,
   async refuseWith(stream: ByteStream, response: Response): Promise<void> {
     await refuse(stream, await responseBytes(response, false));
   },
 });
+
+/** Writes the 101 of an HTTP/1.1 upgrade, once its head is built. */
+function http1Answer(accept: string, selection: UpgradeSelection): Answer {
+  const head = upgradeResponseHead({
+    accept,
+    protocol: selection.protocol,
+    headers: selection.headers,
+    extensions: selection.extensions,
+  });
+  return writeHead(head);
+}
+
+/** Writes a head on the stream; settles once it is written. */
+function writeHead(head: Uint8Array): Answer {
+  return (stream) => {
+    const writer = writerOf(stream);
+    const written = writer.write(head);
+    writer.releaseLock();
+    return written;
+  };
+}

@@ -251,7 +251,11 @@ export class ChannelWriter implements ByteWriter {
     if (this.#state === "errored") return Promise.reject(this.#error);
     if (this.#closing) return Promise.reject(new TypeError("Cannot close: the stream is closing"));
     this.#closing = true;
-    return this.ready.then(() => this.#channel.end()).then(() => {
+    // With no write in flight the socket ends now, rather than a turn later.
+    const ended = this.#size === 0
+      ? endNow(this.#channel)
+      : this.ready.then(() => this.#channel.end());
+    return ended.then(() => {
       if (this.#state !== "writable") return;
       this.#state = "closed";
       this.#closedResolve?.();
@@ -304,6 +308,15 @@ export class ChannelWriter implements ByteWriter {
     const owner = this.#watcherOwner;
     this.#watcher = this.#watcherOwner = undefined;
     queueMicrotask(() => lost(owner));
+  }
+}
+
+// A channel's `end` that throws rejects, as it did from a continuation.
+function endNow(channel: ChannelSink): Promise<void> {
+  try {
+    return channel.end();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

@@ -174,14 +174,14 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
   if (c.session.readyState !== "closed") c.session.transportClosed();
   cancelClosing(c);
   // Made only when something is rejected with it: most connections end with nothing waiting.
+  // (Inline arrows, not a named one: under tsx every named closure gets its name set per call.)
   let error: ConnectionClosedError | undefined;
-  const lazyError = (): ConnectionClosedError => error ??= closedError(c);
-  c.frames.end(lazyError);
-  if (c.pings !== undefined) c.pings.rejectAll(lazyError());
+  c.frames.end(() => error ??= closedError(c));
+  if (c.pings !== undefined) c.pings.rejectAll(error ??= closedError(c));
   c.inbox.end();
-  c.streaming?.close(event.error ?? lazyError());
+  if (c.streaming !== undefined) c.streaming.close(event.error ?? (error ??= closedError(c)));
   if (graceful) c.frames.flush();
-  void closeTransport(
+  closeTransport(
     c.pump.reader,
     c.writer,
     c.session.role,
@@ -189,7 +189,14 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
     graceful ? c.pump.peerClosed() : undefined,
     c.clock,
     c.closeTimeout,
-  ).then(() => c.finish(event));
+    c,
+    transportClosed,
+  );
+}
+
+// The transport under a connection has closed: `closed` settles with how it ended.
+function transportClosed(c: EndingParts): void {
+  c.finish(c.closeEvent!);
 }
 
 /**

@@ -12,6 +12,7 @@
 import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/limits.ts";
 import { Session } from "../protocol/session.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
+import type { SessionOptions } from "../protocol/session_options.ts";
 import type { TimeoutError, WebSocketError } from "../protocol/errors.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
@@ -153,14 +154,16 @@ export class ConnectionParts implements SendParts {
       // Streamed messages have limits of their own: nothing of them is held.
       limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
     }
-    const session = this.session = new Session({
+    const sessionOptions: SessionOptions = {
       role: options.role,
       deferFailure: true,
       deferCloseReply: true,
       perMessageDeflate: options.deflate !== undefined,
       streamMessages: streaming !== false,
-      ...(limits === undefined ? {} : { limits }),
-    });
+    };
+    // Set rather than spread: a spread copies through a generic path for every connection.
+    if (limits !== undefined) sessionOptions.limits = limits;
+    const session = this.session = new Session(sessionOptions);
     if (options.deflate !== undefined) {
       this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);
     }

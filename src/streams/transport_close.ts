@@ -1,20 +1,22 @@
 /**
  * Closing the transport under a connection, in the order RFC 6455 gives each role.
  *
+ * Every connection goes through this once, so it is one object with one continuation, and the
+ * deadline is an entry in the shared queue: no promise of its own, and no race per step.
+ *
  * @module
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1.1}
  */
 
 import type { Role } from "../protocol/frame.ts";
 import type { Clock } from "./clock.ts";
-import { type Deadline, deadlineQueue } from "./deadline_queue.ts";
+import { type Deadline, type DeadlineQueue, deadlineQueue } from "./deadline_queue.ts";
 import type { TransportReader } from "./read_pump.ts";
 import type { ByteWriter } from "./channel_writer.ts";
-
-function noop(): void {}
+import { noop } from "./noop.ts";
 
 /**
- * Closes the transport once the connection has ended.
+ * Closes the transport once the connection has ended, then calls `closed(owner)`.
  *
  * Graceful (the closing handshake is done or the connection failed with a Close frame sent):
  * the final writes are let out, then the TCP connection closes in the role's order, all within
@@ -23,7 +25,7 @@ function noop(): void {}
  *
  * @example
  * ```ts ignore
- * await closeTransport(reader, writer, "server", true, undefined, REAL_CLOCK, 10_000);
+ * closeTransport(reader, writer, "server", true, undefined, REAL_CLOCK, 10_000, parts, done);
  * ```
  * @param reader The transport's reader.
  * @param writer The transport's writer.
@@ -32,9 +34,10 @@ function noop(): void {}
  * @param peerClosed Settles when the peer has closed its side; `undefined` when it already has.
  * @param clock Where the deadline is measured.
  * @param timeout Milliseconds the graceful close may take.
- * @returns A promise that settles when the transport is closed.
+ * @param owner What `closed` is called with.
+ * @param closed Called once the transport is closed.
  */
-export async function closeTransport(
+export function closeTransport<Owner>(
   reader: TransportReader,
   writer: ByteWriter,
   role: Role,
@@ -42,34 +45,115 @@ export async function closeTransport(
   peerClosed: Promise<void> | undefined,
   clock: Clock,
   timeout: number,
-): Promise<void> {
-  if (graceful) {
-    // Every connection of a server has the same close timeout: one timer serves them all.
-    const deadlines = deadlineQueue(clock, timeout);
-    let timer: Deadline | undefined;
-    const deadline = new Promise<false>((resolve) => {
-      timer = deadlines.add(() => resolve(false));
-    });
-    const inTime = <T>(promise: Promise<T>): Promise<T | false> =>
-      Promise.race([promise, deadline]);
-    // rfc6455#section-7.1.1: the server closes the TCP connection first; a client waits for
-    // the server to do so. A server keeps reading (and dropping) until the peer closes too,
-    // so unread bytes do not make the kernel reset the connection before the Close frame
-    // is read.
-    let clean = true;
-    if (role === "server") {
-      clean = await inTime(writer.close().then(() => true, () => true));
-    }
-    if (clean && peerClosed !== undefined) {
-      clean = await inTime(peerClosed.then(() => true));
-    }
-    if (clean && role === "client") {
-      clean = await inTime(writer.close().then(() => true, () => true));
-    }
-    deadlines.cancel(timer!);
-    if (!clean) await writer.abort().catch(noop);
-  } else {
-    await writer.abort().catch(noop);
+  owner: Owner,
+  closed: (owner: Owner) => void,
+): void {
+  const closing = new TransportClose(
+    reader,
+    writer,
+    role,
+    peerClosed,
+    owner as unknown,
+    closed as (owner: unknown) => void,
+  );
+  if (graceful) closing.start(deadlineQueue(clock, timeout));
+  else closing.abort();
+}
+
+// The steps of a graceful close, in order; each waits for what it started.
+const SERVER_END = 0;
+const PEER_END = 1;
+const CLIENT_END = 2;
+const DONE = 3;
+// Torn down: what a step still waited for is dropped when it settles.
+const ABORTED = 4;
+
+function timedOut(closing: TransportClose): void {
+  closing.abort();
+}
+
+class TransportClose {
+  readonly #reader: TransportReader;
+  readonly #writer: ByteWriter;
+  readonly #role: Role;
+  readonly #peerClosed: Promise<void> | undefined;
+  readonly #owner: unknown;
+  readonly #closed: (owner: unknown) => void;
+  // The step a settled wait goes on to; DONE once the deadline or the end has come.
+  #step = SERVER_END;
+  // What each wait continues with, made once: a settled wait goes on either way.
+  readonly #next: () => void;
+  // Reports the end once the reader is let go. (Both continuations are assigned in the
+  // constructor: under tsx a named closure gets its name set each time one is made.)
+  readonly #finished: () => void;
+  #deadlines: DeadlineQueue | undefined;
+  #deadline: Deadline | undefined;
+
+  constructor(
+    reader: TransportReader,
+    writer: ByteWriter,
+    role: Role,
+    peerClosed: Promise<void> | undefined,
+    owner: unknown,
+    closed: (owner: unknown) => void,
+  ) {
+    this.#reader = reader;
+    this.#writer = writer;
+    this.#role = role;
+    this.#peerClosed = peerClosed;
+    this.#owner = owner;
+    this.#closed = closed;
+    this.#next = () => this.step();
+    this.#finished = () => this.#closed(this.#owner);
   }
-  await reader.cancel().catch(noop);
+
+  /** Starts a graceful close, within the deadline. */
+  start(deadlines: DeadlineQueue): void {
+    // Every connection of a server has the same close timeout: one timer serves them all.
+    this.#deadlines = deadlines;
+    this.#deadline = deadlines.add(timedOut, this);
+    this.step();
+  }
+
+  /** Takes the next step of a graceful close, or finishes it. */
+  step(): void {
+    const next = this.#next;
+    while (true) {
+      switch (this.#step++) {
+        // rfc6455#section-7.1.1: the server closes the TCP connection first; a client waits
+        // for the server to do so. A server keeps reading (and dropping) until the peer closes
+        // too, so unread bytes do not make the kernel reset the connection before the Close
+        // frame is read.
+        case SERVER_END:
+          if (this.#role !== "server") continue;
+          this.#writer.close().then(next, next);
+          return;
+        case PEER_END:
+          if (this.#peerClosed === undefined) continue;
+          this.#peerClosed.then(next);
+          return;
+        case CLIENT_END:
+          if (this.#role !== "client") continue;
+          this.#writer.close().then(next, next);
+          return;
+        case DONE:
+          this.#deadlines!.cancel(this.#deadline!);
+          this.#finish();
+          return;
+        default:
+          // The deadline came first: what was waited for settled after the abort.
+          return;
+      }
+    }
+  }
+
+  /** Past the deadline, or not graceful: tears the transport down. */
+  abort(): void {
+    this.#step = ABORTED;
+    this.#writer.abort().catch(noop).then(() => this.#finish());
+  }
+
+  #finish(): void {
+    this.#reader.cancel().then(this.#finished, this.#finished);
+  }
 }

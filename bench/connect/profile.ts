@@ -1,0 +1,174 @@
+/**
+ * Profiles one server of `npm run bench:connect` under the same load (open, opening handshake,
+ * close; 32 at a time), and summarizes the CPU profile with `bench/echo/profile.ts --summary`:
+ * where the server's time goes, by function (self time), by caller and by file.
+ *
+ * ```sh
+ * node --import tsx bench/connect/profile.ts <server> [seconds]
+ * ```
+ *
+ * `<server>` is one of `wsflow-node`, `ws`, `wsflow-bun`, `bun-serve`, `wsflow-deno`,
+ * `deno-upgrade`; `seconds` is how long the load runs after a 1 s warm-up (default 4). The
+ * server runs with its runtime's `--cpu-prof` pinned to CPU 0, the connect loadgen on CPU 1;
+ * then the server is stopped with SIGTERM, on which it exits normally so the profile gets
+ * written. Profiles go to `bench/connect/.build/profiles/<server>/`. Run it under the shared
+ * benchmark lock, as the benchmark itself.
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..", "..");
+const BUILD = join(HERE, ".build");
+
+function binary(name: string): string {
+  try {
+    return realpathSync(join(ROOT, "node_modules", ".bin", name));
+  } catch {
+    return name;
+  }
+}
+
+function command(id: string, dir: string): string[] {
+  const server = (file: string): string => join("bench", "echo", "servers", file);
+  const node = (file: string): string[] => [
+    process.execPath,
+    "--cpu-prof",
+    `--cpu-prof-dir=${dir}`,
+    "--import",
+    "tsx",
+    server(file),
+  ];
+  const bun = (file: string): string[] => [
+    binary("bun"),
+    "--cpu-prof",
+    `--cpu-prof-dir=${dir}`,
+    server(file),
+  ];
+  const deno = (file: string): string[] => [
+    binary("deno"),
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--cpu-prof-dir",
+    dir,
+    server(file),
+  ];
+  switch (id) {
+    case "wsflow-node":
+      return node("wsflow.ts");
+    case "ws":
+      return node("ws.ts");
+    case "wsflow-bun":
+      return bun("wsflow.ts");
+    case "bun-serve":
+      return bun("bun.ts");
+    case "wsflow-deno":
+      return deno("wsflow.ts");
+    case "deno-upgrade":
+      return deno("deno.ts");
+    default:
+      throw new Error(`unknown server ${id}`);
+  }
+}
+
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // gone
+  }
+}
+
+async function profileServer(id: string, seconds: number): Promise<void> {
+  const loadgen = join(BUILD, "loadgen");
+  mkdirSync(BUILD, { recursive: true });
+  const built = spawnSync("gcc", ["-O2", "-o", loadgen, join(HERE, "loadgen.c")], {
+    stdio: "inherit",
+  });
+  if (built.status !== 0) throw new Error("gcc failed to build loadgen.c");
+  const dir = join(BUILD, "profiles", id);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const server = spawn("taskset", ["-c", "0", ...command(id, dir)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const stopServer = (): void => killGroup(server, "SIGKILL");
+  process.on("exit", stopServer);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("no LISTENING line in 30 s")), 30_000);
+      server.stdout?.on("data", (data: Buffer) => {
+        out += data.toString();
+        const match = /LISTENING (\d+)/.exec(out);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      server.once("exit", () => reject(new Error("the server exited before listening")));
+    });
+    const run = spawnSync("taskset", [
+      "-c",
+      "1",
+      loadgen,
+      ...["-p", String(port), "-c", "32", "-t", String(seconds), "-u", "1"],
+      ...["-P", String(server.pid ?? 0), "-a", "8"],
+    ], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+    process.stdout.write(run.stdout ?? "");
+    process.stderr.write(run.stderr ?? "");
+    killGroup(server, "SIGTERM");
+    if (!(await exited(server, 20_000))) throw new Error("the server did not exit on SIGTERM");
+  } finally {
+    stopServer();
+  }
+  const profiles = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")) : [];
+  if (profiles.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
+  // Node also profiles tsx's loader thread: summarize the busiest profile, the server's.
+  const sizes = profiles.map((f) => ({ f, bytes: readFileSync(join(dir, f)).length }));
+  const main = sizes.sort((a, b) => b.bytes - a.bytes)[0]!.f;
+  spawnSync(process.execPath, [
+    "--import",
+    "tsx",
+    join(ROOT, "bench", "echo", "profile.ts"),
+    "--summary",
+    join(dir, main),
+    "40",
+    String(seconds + 0.5),
+  ], { cwd: ROOT, stdio: "inherit" });
+}
+
+const [id, seconds] = process.argv.slice(2);
+try {
+  if (id === undefined) {
+    console.error("usage: profile.ts <server> [seconds]");
+    process.exitCode = 2;
+  } else {
+    await profileServer(id, Number(seconds ?? 4));
+  }
+} catch (error) {
+  console.error(`profile: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
