@@ -18,7 +18,7 @@ import type { Keepalive } from "./keepalive.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 import type { MessageDeflate } from "./message_deflate.ts";
 import { noop } from "./noop.ts";
-import { type ByteReader, readerOf } from "./socket_channel.ts";
+import { type ByteReader, readerOf, type ReadSink } from "./socket_channel.ts";
 
 // Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
@@ -98,6 +98,13 @@ export interface ReadPumpHooks<Owner> {
  * and no bytes of an unfinished message held (streamed message bytes are copied on). Otherwise
  * the buffer is left to its views and the next read gets a new one.
  *
+ * A socket that pushes its bytes (a reader with `listen`: Node's and Bun's sockets) is not read
+ * in a loop: the pump is its {@linkcode ReadSink}, handed each chunk as it arrives, and it says
+ * "no more for now" while one of the waits above holds, and listens again once it is over. An
+ * idle connection then holds no suspended async function and no pending read. Other transports
+ * (any `{ readable, writable }`, and Deno's sockets, read into the pump's buffer) are read in a
+ * loop, with the same waits before each read.
+ *
  * @example
  * ```ts ignore
  * const pump = new ReadPump(reader, session, inbox, undefined, frames, undefined, undefined, budget,
@@ -108,7 +115,7 @@ export interface ReadPumpHooks<Owner> {
  * await closeTransport(pump.reader, writer, "server", true, pump.peerClosed(), clock, 10_000);
  * ```
  */
-export class ReadPump<Owner> {
+export class ReadPump<Owner> implements ReadSink {
   /** The transport's reader; the pump owns it until the transport is closed. */
   readonly reader: TransportReader;
   readonly #session: Session;
@@ -183,7 +190,38 @@ export class ReadPump<Owner> {
    * @param head Bytes that arrived with the opening handshake, handled first.
    */
   start(head: Uint8Array | undefined): void {
+    const reader = this.reader;
+    if ("listen" in reader && reader.listen !== undefined) {
+      if (head !== undefined && head.length > 0 && !this.pushed(head)) return;
+      reader.listen(this);
+      return;
+    }
     void this.#run(head);
+  }
+
+  /**
+   * A pushing socket's next chunk (the pump is its {@linkcode ReadSink}).
+   *
+   * @param chunk The bytes.
+   * @returns Whether it takes more now; otherwise it listens again once it does.
+   */
+  pushed(chunk: Uint8Array): boolean {
+    if (this.#transportEnded) return false;
+    try {
+      if (!this.#stopped) this.#receive(chunk);
+    } catch {
+      // As the read loop: a failure here ends reading.
+      this.#end();
+      return false;
+    }
+    if (!this.#mustWait()) return true;
+    void this.#waitThenListen();
+    return false;
+  }
+
+  /** A pushing socket's reading has ended: the peer is gone, or reading was cancelled. */
+  ended(): void {
+    this.#end();
   }
 
   /**
@@ -210,25 +248,7 @@ export class ReadPump<Owner> {
     if (head !== undefined && head.length > 0) this.#receive(head);
     try {
       while (true) {
-        if (this.#inbox.isFull && !this.#stopped) {
-          // A slow consumer: stop reading so TCP pushes back on the peer.
-          await this.#inbox.demand();
-        }
-        // A message stream's reader sets the pace, as the handler does for whole messages.
-        const incoming = this.#incoming;
-        if (incoming !== undefined) {
-          while (incoming.isFull && !this.#stopped) await incoming.demand();
-        }
-        // While a message is being inflated, read no further ahead.
-        const inbound = this.#deflate?.inbound;
-        if (inbound !== undefined) await inbound;
-        // A peer that sends pings (or anything that needs replies) but never reads them would
-        // make the replies pile up: while too much waits to be written, read nothing more.
-        if (this.#replies > REPLY_BACKLOG && !this.#stopped) {
-          this.#frames.flush();
-          await this.#frames.written.catch(noop);
-          this.#replies = 0;
-        }
+        if (this.#mustWait()) await this.#waitForDemand();
         if (this.#byob) {
           const { value, done } = await this.#readOwn(this.reader);
           if (done) break;
@@ -242,6 +262,53 @@ export class ReadPump<Owner> {
     } catch {
       // A reset or a cancelled read: the transport is gone either way.
     }
+    this.#end();
+  }
+
+  /** Whether one of the waits of {@linkcode ReadPump.prototype.#waitForDemand} holds now. */
+  #mustWait(): boolean {
+    if (this.#deflate?.inbound !== undefined) return true;
+    if (this.#stopped) return false;
+    return this.#inbox.isFull || this.#incoming?.isFull === true || this.#replies > REPLY_BACKLOG;
+  }
+
+  /** Waits until the socket may be read again. */
+  async #waitForDemand(): Promise<void> {
+    if (this.#inbox.isFull && !this.#stopped) {
+      // A slow consumer: stop reading so TCP pushes back on the peer.
+      await this.#inbox.demand();
+    }
+    // A message stream's reader sets the pace, as the handler does for whole messages.
+    const incoming = this.#incoming;
+    if (incoming !== undefined) {
+      while (incoming.isFull && !this.#stopped) await incoming.demand();
+    }
+    // While a message is being inflated, read no further ahead.
+    const inbound = this.#deflate?.inbound;
+    if (inbound !== undefined) await inbound;
+    // A peer that sends pings (or anything that needs replies) but never reads them would
+    // make the replies pile up: while too much waits to be written, read nothing more.
+    if (this.#replies > REPLY_BACKLOG && !this.#stopped) {
+      this.#frames.flush();
+      await this.#frames.written.catch(noop);
+      this.#replies = 0;
+    }
+  }
+
+  /** A pushing socket: waits as the read loop would before its next read, then listens again. */
+  async #waitThenListen(): Promise<void> {
+    try {
+      await this.#waitForDemand();
+    } catch {
+      this.#end();
+      return;
+    }
+    (this.reader as ByteReader).listen!(this);
+  }
+
+  /** The transport's reading has ended, however: once. */
+  #end(): void {
+    if (this.#transportEnded) return;
     this.#transportEnded = true;
     this.#transportEndWaiter?.();
     this.#hooks.ended(this.#owner);
