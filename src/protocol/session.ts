@@ -83,7 +83,8 @@ export class Session {
   #closeSent = false;
   #closeReceived: CloseInfo | undefined;
   #closed: CloseEvent | undefined;
-  #events: SessionEvent[] = [];
+  // Made when an event is queued: an idle session holds no array.
+  #events: SessionEvent[] | undefined;
   // One frame sink and one piece sink serve every session, rather than two closures each (a
   // connection's cost): the parser calls them only from inside `receive`, which sets the
   // session they are for.
@@ -171,7 +172,7 @@ export class Session {
     } catch (error) {
       if (this.#deferFailure && error instanceof WebSocketError) {
         this.#deferred = error;
-        this.#events.push({ type: "error", error });
+        (this.#events ??= []).push({ type: "error", error });
       } else {
         this.#fail(error);
       }
@@ -338,9 +339,9 @@ export class Session {
   }
 
   #takeEvents(): readonly SessionEvent[] {
-    if (this.#events.length === 0) return NO_EVENTS;
     const events = this.#events;
-    this.#events = [];
+    if (events === undefined || events.length === 0) return NO_EVENTS;
+    this.#events = undefined;
     return events;
   }
 
@@ -352,7 +353,7 @@ export class Session {
       case Opcode.Binary:
       case Opcode.Continuation: {
         if (this.#streams !== undefined) {
-          this.#streams.push(frame, this.#events);
+          this.#streams.push(frame, this.#events ??= []);
           return;
         }
         const message = this.#assembler.push(frame);
@@ -364,10 +365,10 @@ export class Session {
         // frame in response, with identical application data, unless it already received a
         // Close frame (checked above); after sending Close it has nothing more to say
         if (!this.#closeSent) this.#serializer.writeFrame(Opcode.Pong, frame.payload);
-        this.#events.push({ type: "ping", data: frame.payload });
+        (this.#events ??= []).push({ type: "ping", data: frame.payload });
         return;
       case Opcode.Pong:
-        this.#events.push({ type: "pong", data: frame.payload });
+        (this.#events ??= []).push({ type: "pong", data: frame.payload });
         return;
       case Opcode.Close: {
         const info = parseClosePayload(frame.payload);
@@ -375,7 +376,7 @@ export class Session {
         if (!this.#closeSent && this.#deferCloseReply) {
           // rfc6455#section-5.5.1: the endpoint MAY delay sending a Close frame until its
           // current message is sent; the caller replies with replyToClose()
-          this.#events.push({ type: "closing", code: info.code, reason: info.reason });
+          (this.#events ??= []).push({ type: "closing", code: info.code, reason: info.reason });
           return;
         }
         if (!this.#closeSent) {
@@ -400,7 +401,7 @@ export class Session {
   #handlePiece(piece: FramePiece): void {
     if (this.#closeReceived !== undefined) return;
     if (this.#streams !== undefined) {
-      this.#streams.pushPiece(piece, this.#events);
+      this.#streams.pushPiece(piece, this.#events ??= []);
       return;
     }
     const message = this.#assembler.pushPiece(piece);
@@ -409,13 +410,13 @@ export class Session {
 
   #message(message: Message): void {
     if (this.#assembler.compressed) {
-      this.#events.push({
+      (this.#events ??= []).push({
         type: "compressed",
         text: this.#assembler.text,
         data: message as Uint8Array,
       });
     } else {
-      this.#events.push({ type: "message", data: message });
+      (this.#events ??= []).push({ type: "message", data: message });
     }
   }
 
@@ -447,7 +448,7 @@ export class Session {
     if (this.#closed !== undefined) return;
     this.#state = "closed";
     this.#closed = event;
-    this.#events.push({ type: "closed", event });
+    (this.#events ??= []).push({ type: "closed", event });
   }
 
   #control(opcode: Opcode, data: Message): void {
