@@ -76,7 +76,8 @@ export class Session {
   /** Which end this endpoint is. */
   readonly role: Role;
   readonly #parser: FrameParser;
-  readonly #assembler = new MessageAssembler();
+  // Made with the first data frame: a connection that never receives a message holds none.
+  #assembler: MessageAssembler | undefined;
   readonly #streams: MessageStreamAssembler | undefined;
   readonly #serializer: FrameSerializer;
   #state: ReadyState = "open";
@@ -142,7 +143,7 @@ export class Session {
    * @returns The count.
    */
   get heldBytes(): number {
-    return this.#parser.heldBytes + this.#assembler.heldBytes;
+    return this.#parser.heldBytes + (this.#assembler?.heldBytes ?? 0);
   }
 
   /**
@@ -356,7 +357,7 @@ export class Session {
           this.#streams.push(frame, this.#events ??= []);
           return;
         }
-        const message = this.#assembler.push(frame);
+        const message = (this.#assembler ??= new MessageAssembler()).push(frame);
         if (message !== undefined) this.#message(message);
         return;
       }
@@ -404,15 +405,16 @@ export class Session {
       this.#streams.pushPiece(piece, this.#events ??= []);
       return;
     }
-    const message = this.#assembler.pushPiece(piece);
+    const message = (this.#assembler ??= new MessageAssembler()).pushPiece(piece);
     if (message !== undefined) this.#message(message);
   }
 
   #message(message: Message): void {
-    if (this.#assembler.compressed) {
+    const assembler = this.#assembler!;
+    if (assembler.compressed) {
       (this.#events ??= []).push({
         type: "compressed",
-        text: this.#assembler.text,
+        text: assembler.text,
         data: message as Uint8Array,
       });
     } else {
