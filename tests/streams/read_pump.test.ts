@@ -138,6 +138,25 @@ describe("ReadPump backpressure", () => {
     await until(() => closed !== undefined);
     expect(closed?.code).toBe(1006);
   });
+
+  it("over a socket that pushes its bytes: the handshake's trailing bytes first, then what was queued before the pump listened, in order", async () => {
+    const channel = new PushingChannel(1024);
+    // Arrived while the 101 was on its way: queued in the channel until the pump listens.
+    channel.arrive(maskedText("second"));
+    const server = new Connection(new ChannelByteStream(channel, { hostname: "", port: 0 }), {
+      role: "server",
+      clock: new FakeClock(),
+      heartbeatInterval: 0,
+      head: maskedText("first"),
+    });
+    channel.arrive(maskedText("third"));
+    const iterator = server[Symbol.asyncIterator]();
+    const received = [];
+    for (let i = 0; i < 3; i++) received.push((await iterator.next()).value);
+    expect(received).toEqual(["first", "second", "third"]);
+    server.terminate();
+    await server.closed;
+  });
 });
 
 function maskedText(text: string): Uint8Array {
