@@ -9,7 +9,7 @@
 
 import type { ByteStream } from "../streams/byte_stream.ts";
 import { PushedReads, type ReadFlow } from "../streams/pushed_reads.ts";
-import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
+import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
@@ -383,6 +383,10 @@ class BunChannel implements SocketChannel, ReadFlow {
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     return this.#reads.read();
+  }
+
+  listen(sink: ReadSink): void {
+    this.#reads.listen(sink);
   }
 
   cancel(): void {

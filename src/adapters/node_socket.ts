@@ -19,7 +19,7 @@ import { connect as tlsConnect, createServer as createTlsServer } from "node:tls
 import type { Duplex } from "node:stream";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import { PushedReads } from "../streams/pushed_reads.ts";
-import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
+import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
@@ -142,6 +142,10 @@ class DuplexChannel implements SocketChannel {
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     return this.#reads.read();
+  }
+
+  listen(sink: ReadSink): void {
+    this.#reads.listen(sink);
   }
 
   cancel(): void {

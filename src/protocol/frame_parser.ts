@@ -140,7 +140,7 @@ export class FrameParser {
   #k3 = 0;
   // A payload spread over chunks: views of the received bytes, joined once it is complete, so
   // memory follows what arrived rather than what the header announced.
-  #pieces: Uint8Array[] = [];
+  #pieces: Uint8Array[] | undefined;
   #payloadFill = 0;
   // The message being read, across its fragments.
   #inMessage = false;
@@ -185,7 +185,7 @@ export class FrameParser {
    */
   get heldBytes(): number {
     // In piece mode the pieces have been handed out: nothing is held here.
-    return this.#pieces.length === 0 ? 0 : this.#payloadFill;
+    return this.#pieces === undefined ? 0 : this.#payloadFill;
   }
 
   /**
@@ -205,7 +205,7 @@ export class FrameParser {
     } catch (error) {
       this.#state = STATE_FAILED;
       this.#error = error as Error;
-      this.#pieces = [];
+      this.#pieces = undefined;
       throw error;
     }
   }
@@ -270,7 +270,7 @@ export class FrameParser {
         this.#handPiece(piece, take);
         continue;
       }
-      this.#pieces.push(piece);
+      (this.#pieces ??= []).push(piece);
       this.#payloadFill += take;
       position += take;
       if (this.#payloadFill === this.#payloadLength) this.#emit(this.#joinPieces(), sink);
@@ -301,8 +301,8 @@ export class FrameParser {
 
   /** Joins the pieces of a payload that spanned chunks into one buffer (its only copy). */
   #joinPieces(): Uint8Array {
-    const pieces = this.#pieces;
-    this.#pieces = [];
+    const pieces = this.#pieces!;
+    this.#pieces = undefined;
     this.#payloadFill = 0;
     let payload: Uint8Array;
     try {

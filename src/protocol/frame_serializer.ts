@@ -143,7 +143,8 @@ export class FrameSerializer {
   #nextArenaSize = ARENA_MIN;
   #start = 0; // first byte not yet taken
   #end = 0; // first free byte
-  #chunks: Uint8Array[] = [];
+  // Chunks cut from the arena or sent as they are, made when there is one.
+  #chunks: Uint8Array[] | undefined;
   #pendingBytes = 0;
 
   /**
@@ -227,7 +228,7 @@ export class FrameSerializer {
       this.#reserve(size);
       this.#end = writeHeader(this.#arena, this.#end, b0, length, undefined);
       this.#cut();
-      this.#chunks.push(payload);
+      (this.#chunks ??= []).push(payload);
       return;
     }
     if (size + length > ARENA_SIZE) {
@@ -237,7 +238,7 @@ export class FrameSerializer {
       out.set(payload, size);
       if (key !== undefined) applyMask(out.subarray(size), key);
       this.#cut();
-      this.#chunks.push(out);
+      (this.#chunks ??= []).push(out);
       return;
     }
     this.#reserve(size + length);
@@ -270,7 +271,7 @@ export class FrameSerializer {
     this.#pendingBytes += size;
     if (!frame.whole) {
       this.#cut();
-      this.#chunks.push(frame.payload);
+      (this.#chunks ??= []).push(frame.payload);
       this.#pendingBytes += frame.payload.length;
     }
   }
@@ -314,7 +315,7 @@ export class FrameSerializer {
    * @returns The chunks (usually one), or `undefined` when nothing is pending.
    */
   take(): Uint8Array[] | undefined {
-    if (this.#chunks.length === 0) {
+    if (this.#chunks === undefined) {
       // The usual case, everything in the arena: one exact-size array, one view.
       const start = this.#start;
       const end = this.#end;
@@ -324,8 +325,8 @@ export class FrameSerializer {
       return [new Uint8Array(this.#arenaBuffer, start, end - start)];
     }
     this.#cut();
-    const chunks = this.#chunks;
-    this.#chunks = [];
+    const chunks = this.#chunks!;
+    this.#chunks = undefined;
     this.#pendingBytes = 0;
     return chunks;
   }
@@ -338,7 +339,7 @@ export class FrameSerializer {
    * that may keep them.
    */
   release(): void {
-    if (this.#start === this.#end && this.#chunks.length === 0) {
+    if (this.#start === this.#end && this.#chunks === undefined) {
       this.#start = 0;
       this.#end = 0;
     }
@@ -348,7 +349,9 @@ export class FrameSerializer {
   #cut(): void {
     if (this.#end > this.#start) {
       // A direct view: subarray() goes through the species protocol and costs more in V8.
-      this.#chunks.push(new Uint8Array(this.#arenaBuffer, this.#start, this.#end - this.#start));
+      (this.#chunks ??= []).push(
+        new Uint8Array(this.#arenaBuffer, this.#start, this.#end - this.#start),
+      );
       this.#start = this.#end;
     }
   }

@@ -40,9 +40,10 @@ export class MessageAssembler {
   #text = false;
   #compressed = false;
   #lastCompressed = false;
-  #textParts: string[] = [];
+  // Made when a message spans fragments: an idle connection holds neither array.
+  #textParts: string[] | undefined;
   #textLength = 0;
-  #binaryParts: Uint8Array[] = [];
+  #binaryParts: Uint8Array[] | undefined;
   #binaryLength = 0;
   #utf8: Utf8StreamDecoder | undefined;
 
@@ -137,29 +138,32 @@ export class MessageAssembler {
         text = this.#utf8.push(payload);
       } catch (error) {
         // The message is abandoned: a later message must not start with its text.
-        this.#textParts = [];
+        this.#textParts = undefined;
         this.#textLength = 0;
         throw error;
       }
       if (text !== "") {
-        this.#textParts.push(text);
+        (this.#textParts ??= []).push(text);
         this.#textLength += text.length;
       }
       if (!end) return undefined;
       const parts = this.#textParts;
-      this.#textParts = [];
+      this.#textParts = undefined;
       this.#textLength = 0;
-      return parts.join("") + this.#utf8.end();
+      const last = this.#utf8.end();
+      if (parts === undefined) return last;
+      return parts.length === 1 && last === "" ? parts[0]! : parts.join("") + last;
     }
     if (payload.length > 0) {
-      this.#binaryParts.push(detach(payload));
+      (this.#binaryParts ??= []).push(detach(payload));
       this.#binaryLength += payload.length;
     }
     if (!end) return undefined;
     const parts = this.#binaryParts;
     const length = this.#binaryLength;
-    this.#binaryParts = [];
+    this.#binaryParts = undefined;
     this.#binaryLength = 0;
+    if (parts === undefined) return new Uint8Array(0);
     if (parts.length === 1) return parts[0]!;
     const message = new Uint8Array(length);
     let offset = 0;

@@ -77,14 +77,16 @@ export class Session {
   /** Which end this endpoint is. */
   readonly role: Role;
   readonly #parser: FrameParser;
-  readonly #assembler = new MessageAssembler();
+  // Made with the first data frame: a connection that never receives a message holds none.
+  #assembler: MessageAssembler | undefined;
   readonly #streams: MessageStreamAssembler | undefined;
   readonly #serializer: FrameSerializer;
   #state: ReadyState = "open";
   #closeSent = false;
   #closeReceived: CloseInfo | undefined;
   #closed: CloseEvent | undefined;
-  #events: SessionEvent[] = [];
+  // Made when an event is queued: an idle session holds no array.
+  #events: SessionEvent[] | undefined;
   // One frame sink and one piece sink serve every session, rather than two closures each (a
   // connection's cost): the parser calls them only from inside `receive`, which sets the
   // session they are for.
@@ -144,7 +146,7 @@ export class Session {
    * @returns The count.
    */
   get heldBytes(): number {
-    return this.#parser.heldBytes + this.#assembler.heldBytes;
+    return this.#parser.heldBytes + (this.#assembler?.heldBytes ?? 0);
   }
 
   /**
@@ -174,7 +176,7 @@ export class Session {
     } catch (error) {
       if (this.#deferFailure && error instanceof WebSocketError) {
         this.#deferred = error;
-        this.#events.push({ type: "error", error });
+        (this.#events ??= []).push({ type: "error", error });
       } else {
         this.#fail(error);
       }
@@ -341,9 +343,9 @@ export class Session {
   }
 
   #takeEvents(): readonly SessionEvent[] {
-    if (this.#events.length === 0) return NO_EVENTS;
     const events = this.#events;
-    this.#events = [];
+    if (events === undefined || events.length === 0) return NO_EVENTS;
+    this.#events = undefined;
     return events;
   }
 
@@ -355,10 +357,10 @@ export class Session {
       case Opcode.Binary:
       case Opcode.Continuation: {
         if (this.#streams !== undefined) {
-          this.#streams.push(frame, this.#events);
+          this.#streams.push(frame, this.#events ??= []);
           return;
         }
-        const message = this.#assembler.push(frame);
+        const message = (this.#assembler ??= new MessageAssembler()).push(frame);
         if (message !== undefined) this.#message(message);
         return;
       }
@@ -367,10 +369,10 @@ export class Session {
         // frame in response, with identical application data, unless it already received a
         // Close frame (checked above); after sending Close it has nothing more to say
         if (!this.#closeSent) this.#serializer.writeFrame(Opcode.Pong, frame.payload);
-        this.#events.push({ type: "ping", data: frame.payload });
+        (this.#events ??= []).push({ type: "ping", data: frame.payload });
         return;
       case Opcode.Pong:
-        this.#events.push({ type: "pong", data: frame.payload });
+        (this.#events ??= []).push({ type: "pong", data: frame.payload });
         return;
       case Opcode.Close: {
         const info = parseClosePayload(frame.payload);
@@ -378,7 +380,7 @@ export class Session {
         if (!this.#closeSent && this.#deferCloseReply) {
           // rfc6455#section-5.5.1: the endpoint MAY delay sending a Close frame until its
           // current message is sent; the caller replies with replyToClose()
-          this.#events.push({ type: "closing", code: info.code, reason: info.reason });
+          (this.#events ??= []).push({ type: "closing", code: info.code, reason: info.reason });
           return;
         }
         if (!this.#closeSent) {
@@ -403,22 +405,23 @@ export class Session {
   #handlePiece(piece: FramePiece): void {
     if (this.#closeReceived !== undefined) return;
     if (this.#streams !== undefined) {
-      this.#streams.pushPiece(piece, this.#events);
+      this.#streams.pushPiece(piece, this.#events ??= []);
       return;
     }
-    const message = this.#assembler.pushPiece(piece);
+    const message = (this.#assembler ??= new MessageAssembler()).pushPiece(piece);
     if (message !== undefined) this.#message(message);
   }
 
   #message(message: Message): void {
-    if (this.#assembler.compressed) {
-      this.#events.push({
+    const assembler = this.#assembler!;
+    if (assembler.compressed) {
+      (this.#events ??= []).push({
         type: "compressed",
-        text: this.#assembler.text,
+        text: assembler.text,
         data: message as Uint8Array,
       });
     } else {
-      this.#events.push({ type: "message", data: message });
+      (this.#events ??= []).push({ type: "message", data: message });
     }
   }
 
@@ -450,7 +453,7 @@ export class Session {
     if (this.#closed !== undefined) return;
     this.#state = "closed";
     this.#closed = event;
-    this.#events.push({ type: "closed", event });
+    (this.#events ??= []).push({ type: "closed", event });
   }
 
   #control(opcode: Opcode, data: Message): void {

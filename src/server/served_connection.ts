@@ -120,14 +120,9 @@ export class ServedConnection implements ClosedListener {
     // Nothing of the server waits on a handler that returned at once.
     if (running === null || typeof (running as PromiseLike<unknown>)?.then !== "function") return;
     this.#handlerRunning = true;
-    // Two closures for as long as the handler runs: what an awaiting async function held too.
-    Promise.resolve(running).then(
-      () => this.#handlerReturned(),
-      (error: unknown) => {
-        this.#handlerFailed(error);
-        this.#handlerReturned();
-      },
-    );
+    // Two bound methods for as long as the handler runs (less than an awaiting async function
+    // held, or two arrow functions and their context).
+    Promise.resolve(running).then(this.#handlerReturned.bind(this), this.#handlerThrew.bind(this));
   }
 
   /**
@@ -143,6 +138,11 @@ export class ServedConnection implements ClosedListener {
   #handlerReturned(): void {
     this.#handlerRunning = false;
     if (this.#closed) this.#done.streamDone(this.#connection!.remoteAddr);
+  }
+
+  #handlerThrew(error: unknown): void {
+    this.#handlerFailed(error);
+    this.#handlerReturned();
   }
 
   #handlerFailed(error: unknown): void {

@@ -24,7 +24,7 @@ import type { MessageStreaming } from "./message_streaming.ts";
 import { noop } from "./noop.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
 import type { PingTracker } from "./ping_tracker.ts";
-import type { ReadPump } from "./read_pump.ts";
+import type { PumpParts, ReadPump } from "./read_pump.ts";
 import type { ByteWriter } from "./channel_writer.ts";
 import { closeTransport } from "./transport_close.ts";
 
@@ -46,7 +46,7 @@ export interface EndingParts extends ClosingParts {
   /** Received messages; ended so that readers see the end. */
   readonly inbox: InboundQueue;
   /** The read loop; stopped, and its reader handed to the transport close. */
-  readonly pump: Pick<ReadPump<unknown>, "reader" | "stop" | "peerClosed">;
+  readonly pump: Pick<ReadPump<PumpParts>, "reader" | "stop" | "peerClosed">;
   /** Heartbeat and idle timers, when on. */
   readonly keepalive: Pick<Keepalive<unknown>, "stop"> | undefined;
   /** The streaming receive side, with the `streaming` option. */

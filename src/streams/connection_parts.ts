@@ -200,12 +200,6 @@ export class ConnectionParts implements SendParts {
     }
     this.pump = new ReadPump(
       reader,
-      session,
-      this.inbox,
-      this.streaming?.incoming,
-      frames,
-      this.deflate,
-      this.keepalive,
       options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET,
       this,
       HOOKS,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { READ_DONE } from "./socket_channel.ts";
+import { READ_DONE, type ReadSink } from "./socket_channel.ts";
 
 /**
  * How a {@linkcode PushedReads} slows its socket down: a `node:net` socket is one as it is.
@@ -39,6 +39,12 @@ export interface ReadFlow {
  * read, then every read is done; once the socket has failed, what is queued is dropped and
  * reads reject, as an errored readable's do.
  *
+ * Rather than read, a consumer may {@linkcode PushedReads.prototype.listen}: then what arrives
+ * is handed to its {@linkcode ReadSink} as it arrives, with no promise and no suspended reader
+ * in between (an idle connection then waits on nothing), until the sink says it takes no more
+ * for now; what arrives meanwhile is queued, with the same high-water mark, until it listens
+ * again. The queue, the end and a failure reach the sink in the order a reader would see them.
+ *
  * @example
  * ```ts
  * import { PushedReads } from "./pushed_reads.ts";
@@ -58,13 +64,20 @@ export interface ReadFlow {
 export class PushedReads {
   readonly #flow: ReadFlow;
   readonly #highWaterMark: number;
-  #queue: Uint8Array[] = [];
+  // Made when a chunk must wait: an idle connection holds no array.
+  #queue: Uint8Array[] | undefined;
   #queued = 0;
   // Set once nothing more will be read: the peer's end, a failure, or a cancel.
   #ended = false;
   #error: Error | undefined;
   #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
+  // The listening consumer, once there is one; `#listening` while it takes what arrives.
+  #sink: ReadSink | undefined;
+  #listening = false;
+  // Set while a chunk is handed to the sink: what arrives meanwhile (the sink's own doing, when
+  // it closes or resets the socket) waits its turn.
+  #delivering = false;
 
   /**
    * Creates the reads of one socket.
@@ -93,13 +106,17 @@ export class PushedReads {
    */
   push(chunk: Uint8Array): void {
     if (this.#ended) return;
+    if (this.#listening && !this.#delivering) {
+      this.#deliver(chunk);
+      return;
+    }
     const resolve = this.#resolve;
     if (resolve !== undefined) {
       this.#resolve = this.#reject = undefined;
       resolve({ done: false, value: chunk });
       return;
     }
-    this.#queue.push(chunk);
+    (this.#queue ??= []).push(chunk);
     this.#queued += chunk.byteLength;
     if (this.#queued >= this.#highWaterMark && !this.#flow.isPaused()) this.#flow.pause();
   }
@@ -111,6 +128,7 @@ export class PushedReads {
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.(READ_DONE);
+    if (this.#listening && !this.#delivering) this.#drain();
   }
 
   /**
@@ -123,11 +141,12 @@ export class PushedReads {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queued = 0;
     const reject = this.#reject;
     this.#resolve = this.#reject = undefined;
     reject?.(error);
+    if (this.#listening && !this.#delivering) this.#drain();
   }
 
   /**
@@ -137,12 +156,8 @@ export class PushedReads {
    */
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     const flow = this.#flow;
-    const chunk = this.#queue.shift();
-    if (chunk !== undefined) {
-      this.#queued -= chunk.byteLength;
-      if (this.#queued < this.#highWaterMark && !this.#ended && flow.isPaused()) flow.resume();
-      return Promise.resolve({ done: false, value: chunk });
-    }
+    const chunk = this.#take();
+    if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve(READ_DONE);
     if (flow.isPaused()) flow.resume();
@@ -159,10 +174,70 @@ export class PushedReads {
    *   read), when a readable would have been closed and cancelling it would do nothing more.
    */
   cancel(): boolean {
-    const closed = this.#ended && this.#queue.length === 0;
-    this.end();
-    this.#queue = [];
+    const closed = this.#ended && this.#queue === undefined;
+    // Dropped first, so that a listening sink is told of the end and of nothing more.
+    this.#queue = undefined;
     this.#queued = 0;
+    this.end();
     return closed;
+  }
+
+  /**
+   * Hands what arrives to `sink`, from now on, instead of to reads: first what is queued, then
+   * the end (`sink.ended()`) once there is one. Called again after the sink said it takes no
+   * more for now, it goes on where it stopped. No read may be waiting.
+   *
+   * @param sink Takes the chunks and the end.
+   */
+  listen(sink: ReadSink): void {
+    this.#sink = sink;
+    this.#listening = true;
+    if (!this.#delivering) this.#drain();
+  }
+
+  /** The oldest queued chunk, if any; resumes the socket once the queue is below the mark. */
+  #take(): Uint8Array | undefined {
+    const queue = this.#queue;
+    if (queue === undefined) return undefined;
+    const chunk = queue.shift()!;
+    if (queue.length === 0) this.#queue = undefined;
+    this.#queued -= chunk.byteLength;
+    const flow = this.#flow;
+    if (this.#queued < this.#highWaterMark && !this.#ended && flow.isPaused()) flow.resume();
+    return chunk;
+  }
+
+  /** Hands `chunk` to the sink, then what waited meanwhile, while the sink takes more. */
+  #deliver(chunk: Uint8Array): void {
+    this.#delivering = true;
+    try {
+      this.#listening = this.#sink!.pushed(chunk);
+    } finally {
+      this.#delivering = false;
+    }
+    // What arrived meanwhile, or the end, goes on to the sink now.
+    if (this.#listening && (this.#queue !== undefined || this.#ended)) this.#drain();
+  }
+
+  /** Hands the queue, then the end, to the sink while it takes more. */
+  #drain(): void {
+    for (;;) {
+      const chunk = this.#take();
+      if (chunk === undefined) break;
+      this.#delivering = true;
+      try {
+        this.#listening = this.#sink!.pushed(chunk);
+      } finally {
+        this.#delivering = false;
+      }
+      if (!this.#listening) return;
+    }
+    if (this.#ended) {
+      this.#listening = false;
+      this.#sink!.ended();
+    } else if (this.#flow.isPaused()) {
+      // Nothing queued and a sink that takes more: as a read that finds nothing does.
+      this.#flow.resume();
+    }
   }
 }

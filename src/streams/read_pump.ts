@@ -14,11 +14,10 @@ import type { ByteStream } from "./byte_stream.ts";
 import type { FrameWriter } from "./frame_writer.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
 import type { IncomingStreams } from "./incoming_streams.ts";
-import type { Keepalive } from "./keepalive.ts";
 import type { MemoryBudget } from "./memory_budget.ts";
 import type { MessageDeflate } from "./message_deflate.ts";
 import { noop } from "./noop.ts";
-import { type ByteReader, readerOf } from "./socket_channel.ts";
+import { type ByteReader, readerOf, type ReadSink } from "./socket_channel.ts";
 
 // Bytes of replies (Pongs, Close) waiting to be written beyond which the socket is not read.
 const REPLY_BACKLOG = 1024 * 1024;
@@ -80,6 +79,32 @@ export interface ReadPumpHooks<Owner> {
 }
 
 /**
+ * The parts of a connection a {@linkcode ReadPump} reads from and paces itself by: its owner
+ * holds them, and the pump reaches them through it rather than keeping its own copies (an idle
+ * connection holds one pointer for them, not six).
+ *
+ * @example
+ * ```ts ignore
+ * const parts: PumpParts = { session, inbox, streaming: undefined, frames, deflate: undefined,
+ *   keepalive: undefined };
+ * ```
+ */
+export interface PumpParts {
+  /** Where received bytes go. */
+  readonly session: Session;
+  /** Received messages; its demand paces reading. */
+  readonly inbox: InboundQueue;
+  /** Receiving messages as streams, when they are: their demand paces reading. */
+  readonly streaming: { readonly incoming: IncomingStreams } | undefined;
+  /** Outgoing frames; replies are flushed promptly and their backlog paces reading. */
+  readonly frames: FrameWriter;
+  /** The permessage-deflate side, when agreed: reading waits for inflation. */
+  readonly deflate: MessageDeflate | undefined;
+  /** Told of every chunk that arrives, when there are keep-alive timers. */
+  readonly keepalive: { heard(): void } | undefined;
+}
+
+/**
  * The read side of one connection: a loop that reads the transport and feeds the session.
  *
  * Three things make it stop reading for a while, so TCP slows the peer down:
@@ -98,25 +123,25 @@ export interface ReadPumpHooks<Owner> {
  * and no bytes of an unfinished message held (streamed message bytes are copied on). Otherwise
  * the buffer is left to its views and the next read gets a new one.
  *
+ * A socket that pushes its bytes (a reader with `listen`: Node's and Bun's sockets) is not read
+ * in a loop: the pump is its {@linkcode ReadSink}, handed each chunk as it arrives, and it says
+ * "no more for now" while one of the waits above holds, and listens again once it is over. An
+ * idle connection then holds no suspended async function and no pending read. Other transports
+ * (any `{ readable, writable }`, and Deno's sockets, read into the pump's buffer) are read in a
+ * loop, with the same waits before each read.
+ *
  * @example
  * ```ts ignore
- * const pump = new ReadPump(reader, session, inbox, undefined, frames, undefined, undefined, budget,
- *   connection, HOOKS);
+ * const pump = new ReadPump(reader, budget, parts, HOOKS);
  * pump.start(head);
  * // when the connection ends:
  * pump.stop();
  * await closeTransport(pump.reader, writer, "server", true, pump.peerClosed(), clock, 10_000);
  * ```
  */
-export class ReadPump<Owner> {
+export class ReadPump<Owner extends PumpParts> implements ReadSink {
   /** The transport's reader; the pump owns it until the transport is closed. */
   readonly reader: TransportReader;
-  readonly #session: Session;
-  readonly #inbox: InboundQueue;
-  readonly #incoming: IncomingStreams | undefined;
-  readonly #frames: FrameWriter;
-  readonly #deflate: MessageDeflate | undefined;
-  readonly #keepalive: Keepalive<Owner> | undefined;
   readonly #budget: MemoryBudget;
   readonly #owner: Owner;
   readonly #hooks: ReadPumpHooks<Owner>;
@@ -139,25 +164,12 @@ export class ReadPump<Owner> {
    * Creates the pump; {@linkcode ReadPump.prototype.start} starts it.
    *
    * @param reader The transport's reader.
-   * @param session Where received bytes go.
-   * @param inbox Received messages; its demand paces reading.
-   * @param incoming Received message streams, when messages are streamed; their demand paces
-   *   reading.
-   * @param frames Outgoing frames; replies are flushed promptly and their backlog paces reading.
-   * @param deflate The permessage-deflate side, when agreed: reading waits for inflation.
-   * @param keepalive Told of every chunk that arrives, when there are keep-alive timers.
    * @param budget The shared budget for bytes of unfinished messages.
-   * @param owner What the hooks are called with.
+   * @param owner The connection's parts, which the hooks are called with.
    * @param hooks The connection's reactions.
    */
   constructor(
     reader: TransportReader,
-    session: Session,
-    inbox: InboundQueue,
-    incoming: IncomingStreams | undefined,
-    frames: FrameWriter,
-    deflate: MessageDeflate | undefined,
-    keepalive: Keepalive<Owner> | undefined,
     budget: MemoryBudget,
     owner: Owner,
     hooks: ReadPumpHooks<Owner>,
@@ -166,12 +178,6 @@ export class ReadPump<Owner> {
     this.#byob = "readInto" in reader ||
       (typeof ReadableStreamBYOBReader === "function" &&
         reader instanceof ReadableStreamBYOBReader);
-    this.#session = session;
-    this.#inbox = inbox;
-    this.#incoming = incoming;
-    this.#frames = frames;
-    this.#deflate = deflate;
-    this.#keepalive = keepalive;
     this.#budget = budget;
     this.#owner = owner;
     this.#hooks = hooks;
@@ -183,7 +189,38 @@ export class ReadPump<Owner> {
    * @param head Bytes that arrived with the opening handshake, handled first.
    */
   start(head: Uint8Array | undefined): void {
+    const reader = this.reader;
+    if ("listen" in reader && reader.listen !== undefined) {
+      if (head !== undefined && head.length > 0 && !this.pushed(head)) return;
+      reader.listen(this);
+      return;
+    }
     void this.#run(head);
+  }
+
+  /**
+   * A pushing socket's next chunk (the pump is its {@linkcode ReadSink}).
+   *
+   * @param chunk The bytes.
+   * @returns Whether it takes more now; otherwise it listens again once it does.
+   */
+  pushed(chunk: Uint8Array): boolean {
+    if (this.#transportEnded) return false;
+    try {
+      if (!this.#stopped) this.#receive(chunk);
+    } catch {
+      // As the read loop: a failure here ends reading.
+      this.#end();
+      return false;
+    }
+    if (!this.#mustWait()) return true;
+    void this.#waitThenListen();
+    return false;
+  }
+
+  /** A pushing socket's reading has ended: the peer is gone, or reading was cancelled. */
+  ended(): void {
+    this.#end();
   }
 
   /**
@@ -210,25 +247,7 @@ export class ReadPump<Owner> {
     if (head !== undefined && head.length > 0) this.#receive(head);
     try {
       while (true) {
-        if (this.#inbox.isFull && !this.#stopped) {
-          // A slow consumer: stop reading so TCP pushes back on the peer.
-          await this.#inbox.demand();
-        }
-        // A message stream's reader sets the pace, as the handler does for whole messages.
-        const incoming = this.#incoming;
-        if (incoming !== undefined) {
-          while (incoming.isFull && !this.#stopped) await incoming.demand();
-        }
-        // While a message is being inflated, read no further ahead.
-        const inbound = this.#deflate?.inbound;
-        if (inbound !== undefined) await inbound;
-        // A peer that sends pings (or anything that needs replies) but never reads them would
-        // make the replies pile up: while too much waits to be written, read nothing more.
-        if (this.#replies > REPLY_BACKLOG && !this.#stopped) {
-          this.#frames.flush();
-          await this.#frames.written.catch(noop);
-          this.#replies = 0;
-        }
+        if (this.#mustWait()) await this.#waitForDemand();
         if (this.#byob) {
           const { value, done } = await this.#readOwn(this.reader);
           if (done) break;
@@ -242,6 +261,56 @@ export class ReadPump<Owner> {
     } catch {
       // A reset or a cancelled read: the transport is gone either way.
     }
+    this.#end();
+  }
+
+  /** Whether one of the waits of {@linkcode ReadPump.prototype.#waitForDemand} holds now. */
+  #mustWait(): boolean {
+    const owner = this.#owner;
+    if (owner.deflate?.inbound !== undefined) return true;
+    if (this.#stopped) return false;
+    return owner.inbox.isFull || owner.streaming?.incoming.isFull === true ||
+      this.#replies > REPLY_BACKLOG;
+  }
+
+  /** Waits until the socket may be read again. */
+  async #waitForDemand(): Promise<void> {
+    const owner = this.#owner;
+    if (owner.inbox.isFull && !this.#stopped) {
+      // A slow consumer: stop reading so TCP pushes back on the peer.
+      await owner.inbox.demand();
+    }
+    // A message stream's reader sets the pace, as the handler does for whole messages.
+    const incoming = owner.streaming?.incoming;
+    if (incoming !== undefined) {
+      while (incoming.isFull && !this.#stopped) await incoming.demand();
+    }
+    // While a message is being inflated, read no further ahead.
+    const inbound = owner.deflate?.inbound;
+    if (inbound !== undefined) await inbound;
+    // A peer that sends pings (or anything that needs replies) but never reads them would
+    // make the replies pile up: while too much waits to be written, read nothing more.
+    if (this.#replies > REPLY_BACKLOG && !this.#stopped) {
+      owner.frames.flush();
+      await owner.frames.written.catch(noop);
+      this.#replies = 0;
+    }
+  }
+
+  /** A pushing socket: waits as the read loop would before its next read, then listens again. */
+  async #waitThenListen(): Promise<void> {
+    try {
+      await this.#waitForDemand();
+    } catch {
+      this.#end();
+      return;
+    }
+    (this.reader as ByteReader).listen!(this);
+  }
+
+  /** The transport's reading has ended, however: once. */
+  #end(): void {
+    if (this.#transportEnded) return;
     this.#transportEnded = true;
     this.#transportEndWaiter?.();
     this.#hooks.ended(this.#owner);
@@ -264,12 +333,12 @@ export class ReadPump<Owner> {
   /** After a BYOB read: keeps its buffer for the next read unless something still refers to it. */
   #recycle(chunk: Uint8Array, events: readonly SessionEvent[]): void {
     const size = this.#readSize;
-    const cap = this.#session.heldBytes > 0 ? MAX_HELD_READ : MAX_READ;
+    const cap = this.#owner.session.heldBytes > 0 ? MAX_HELD_READ : MAX_READ;
     if (size > cap) this.#readSize = cap;
     else if (chunk.length === size && size < cap) this.#readSize = size * 2;
     else if (chunk.length < size >> 2 && size > MIN_READ) this.#readSize = size >> 1;
     // Events still waiting for an inflation to finish are handled later: keep off until then.
-    if (this.#deflate?.inbound === undefined && !this.#retained(chunk.buffer, events)) {
+    if (this.#owner.deflate?.inbound === undefined && !this.#retained(chunk.buffer, events)) {
       this.#spare = chunk.buffer as ArrayBuffer;
     }
   }
@@ -280,7 +349,7 @@ export class ReadPump<Owner> {
    * (`streamData`) are not counted: they are copied before they are handed on.
    */
   #retained(buffer: ArrayBufferLike, events: readonly SessionEvent[]): boolean {
-    if (this.#session.heldBytes > 0) return true;
+    if (this.#owner.session.heldBytes > 0) return true;
     for (const event of events) {
       switch (event.type) {
         case "message":
@@ -298,19 +367,21 @@ export class ReadPump<Owner> {
 
   /** Feeds `chunk` to the session and hands on its events; returns them. */
   #receive(chunk: Uint8Array): readonly SessionEvent[] {
-    this.#keepalive?.heard();
-    const pending = this.#session.pendingBytes;
-    const events = this.#session.receive(chunk);
-    this.#replies += this.#session.pendingBytes - pending;
-    this.#hooks.events(this.#owner, events);
-    const held = this.#session.heldBytes;
+    const owner = this.#owner;
+    const session = owner.session;
+    owner.keepalive?.heard();
+    const pending = session.pendingBytes;
+    const events = session.receive(chunk);
+    this.#replies += session.pendingBytes - pending;
+    this.#hooks.events(owner, events);
+    const held = session.heldBytes;
     if (held !== this.#held) {
       if (this.#budget.adjust(held - this.#held)) {
         this.#held = held;
       } else if (!this.#stopped) {
         // rfc6455#section-7.4.1: 1013, try again later: the server as a whole holds too much
         this.#hooks.fail(
-          this.#owner,
+          owner,
           new WebSocketError(
             `Cannot hold more of unfinished messages: the budget of ${this.#budget.limit} bytes is used up`,
             CloseCode.TryAgainLater,
@@ -319,7 +390,7 @@ export class ReadPump<Owner> {
       }
     }
     // Pongs and Close replies go out promptly.
-    if (this.#session.pendingBytes > 0) this.#frames.scheduleFlush(!this.#inbox.isEmpty);
+    if (session.pendingBytes > 0) owner.frames.scheduleFlush(!owner.inbox.isEmpty);
     return events;
   }
 }

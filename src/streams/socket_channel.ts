@@ -35,6 +35,36 @@ export const READ_DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({
 }) as unknown as ReadableStreamReadResult<Uint8Array>;
 
 /**
+ * What takes a pushing socket's bytes as they arrive, rather than reading them: a
+ * `Connection`'s read pump, over a socket that delivers by callback (Node's, Bun's). See
+ * {@linkcode SocketChannel.listen}.
+ *
+ * @example
+ * ```ts
+ * import type { ReadSink } from "./socket_channel.ts";
+ * const received: Uint8Array[] = [];
+ * const sink: ReadSink = {
+ *   pushed: (chunk) => received.push(chunk) < 4, // takes no more once it holds four
+ *   ended: () => console.log("ended after", received.length),
+ * };
+ * sink.pushed(new Uint8Array([1]));
+ * sink.ended(); // ended after 1
+ * ```
+ */
+export interface ReadSink {
+  /**
+   * Takes the next chunk.
+   *
+   * @param chunk The bytes, as the socket handed them over.
+   * @returns Whether it takes more now. When it does not, what arrives is queued (and the
+   *   socket paused at the channel's high-water mark) until it listens again.
+   */
+  pushed(chunk: Uint8Array): boolean;
+  /** Reading has ended: the peer ended, the socket failed, or reading was cancelled. */
+  ended(): void;
+}
+
+/**
  * The socket under a {@linkcode ChannelByteStream}, as an adapter implements it.
  *
  * @example A channel over an in-memory queue
@@ -66,6 +96,13 @@ export interface SocketChannel extends ChannelSink {
    * them. Otherwise as {@linkcode SocketChannel.read}.
    */
   readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Hands what arrives to `sink` as it arrives, where the socket pushes its bytes (Node's,
+   * Bun's): no pending read, no promise, while nothing arrives. First what arrived before,
+   * then the end once there is one; after `sink.pushed` returns `false`, nothing until it is
+   * called again. Reads are not used once it has been called.
+   */
+  listen?(sink: ReadSink): void;
   /** Stops reading, as cancelling the adapter's readable would: a pending read ends (done). */
   cancel(): void;
 }
@@ -93,6 +130,12 @@ export interface ByteReader {
    * @returns A view of `view` holding the bytes read, or `{ done: true }` at the end.
    */
   readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Hands what arrives to `sink` as it arrives, when the source pushes its bytes; absent
+   * otherwise. See {@linkcode SocketChannel.listen}.
+   * @param sink Takes the chunks and the end.
+   */
+  listen?(sink: ReadSink): void;
   /**
    * Stops reading and lets go of the source.
    * @param reason Why.
@@ -238,9 +281,11 @@ export class ChannelByteStream implements ByteStream {
   directReader(): ByteReader | undefined {
     if (this.#readable !== undefined || this.#reader?.held) return undefined;
     const channel = this.#channel;
-    const reader = this.#reader ??= channel.readInto === undefined
-      ? new ChannelReader(channel)
-      : new OwnBufferChannelReader(channel);
+    const reader = this.#reader ??= channel.readInto !== undefined
+      ? new OwnBufferChannelReader(channel)
+      : channel.listen !== undefined
+      ? new PushedChannelReader(channel)
+      : new ChannelReader(channel);
     reader.held = true;
     return reader;
   }
@@ -292,5 +337,13 @@ class OwnBufferChannelReader extends ChannelReader {
   readInto(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (!this.held) return Promise.reject(released("read"));
     return this.channel.readInto!(view);
+  }
+}
+
+/** The reader of a channel that pushes what arrives to a listening sink. */
+class PushedChannelReader extends ChannelReader {
+  listen(sink: ReadSink): void {
+    if (!this.held) throw released("listen");
+    this.channel.listen!(sink);
   }
 }

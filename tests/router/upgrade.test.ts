@@ -49,6 +49,29 @@ describe("runUpgrade: the upgrade hook", () => {
     });
   });
 
+  it("the handler's context: request, params, protocol and data as own enumerable properties, request made when read and replaceable", async () => {
+    const router = new Router().route("/rooms/:room", { protocols: ["chat"], handler: noop });
+    const request = upgrade("/rooms/lobby", ["chat"]);
+    const decision = await runUpgrade(found(router, "/rooms/lobby", ["chat"]), request);
+    if (decision.kind !== "accepted") throw new Error("Expected the upgrade to be accepted");
+    const context = decision.context;
+    expect(Object.keys(context)).toEqual(["request", "params", "protocol", "data"]);
+    expect({ ...context }).toEqual({
+      request,
+      params: { room: "lobby" },
+      protocol: "chat",
+      data: undefined,
+    });
+    const other = new Request("http://localhost/other");
+    (context as { request: Request }).request = other;
+    expect(context.request).toBe(other);
+    // Each connection's context is its own.
+    const again = await runUpgrade(found(router, "/rooms/hall", ["chat"]), upgrade("/rooms/hall"));
+    if (again.kind !== "accepted") throw new Error("Expected the upgrade to be accepted");
+    expect(again.context.request.url).toBe("http://localhost/rooms/hall");
+    expect(again.context.params).toEqual({ room: "hall" });
+  });
+
   it("refuses with the hook's Response: any status, headers and body", async () => {
     const router = new Router().route("/private", {
       upgrade: () =>

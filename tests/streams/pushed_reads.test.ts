@@ -4,6 +4,7 @@
 // them, as a readable with that high-water mark would behave.
 import { describe, expect, it } from "vitest";
 import { PushedReads, type ReadFlow } from "../../src/streams/pushed_reads.ts";
+import type { ReadSink } from "../../src/streams/socket_channel.ts";
 
 class FakeFlow implements ReadFlow {
   paused = false;
@@ -23,6 +24,22 @@ class FakeFlow implements ReadFlow {
 }
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+/** Records what it is handed; takes no more once `room` chunks were taken, until reset. */
+class Sink implements ReadSink {
+  got: number[][] = [];
+  ends = 0;
+  room = Infinity;
+  onPushed: ((chunk: Uint8Array) => void) | undefined;
+  pushed(chunk: Uint8Array): boolean {
+    this.got.push([...chunk]);
+    this.onPushed?.(chunk);
+    return --this.room > 0;
+  }
+  ended(): void {
+    this.ends++;
+  }
+}
 
 describe("PushedReads", () => {
   it("hands a chunk to the waiting read, or queues it for the next", async () => {
@@ -91,5 +108,89 @@ describe("PushedReads", () => {
     const done = new PushedReads(new FakeFlow(), 100);
     done.end();
     expect(done.cancel()).toBe(true);
+  });
+
+  it("a listening sink gets what was queued, then each chunk as it arrives, then the end", () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    reads.push(bytes(1));
+    const sink = new Sink();
+    reads.listen(sink);
+    expect(sink.got).toEqual([[1]]);
+    reads.push(bytes(2));
+    reads.push(bytes(3));
+    expect(sink.got).toEqual([[1], [2], [3]]);
+    expect(sink.ends).toBe(0);
+    reads.end();
+    reads.push(bytes(4));
+    expect([sink.got.length, sink.ends]).toEqual([3, 1]);
+  });
+
+  it("a sink that takes no more gets nothing until it listens again; the socket pauses at the mark meanwhile", () => {
+    const flow = new FakeFlow();
+    const reads = new PushedReads(flow, 4);
+    const sink = new Sink();
+    sink.room = 1;
+    reads.listen(sink);
+    reads.push(bytes(1));
+    reads.push(bytes(2, 3));
+    reads.push(bytes(4, 5));
+    expect(sink.got).toEqual([[1]]);
+    expect(flow.paused).toBe(true);
+    reads.end(); // waits behind the queue
+    expect(sink.ends).toBe(0);
+    sink.room = Infinity;
+    reads.listen(sink);
+    expect(sink.got).toEqual([[1], [2, 3], [4, 5]]);
+    expect(sink.ends).toBe(1);
+  });
+
+  it("listening again resumes a paused socket once the queue is below the mark", () => {
+    const flow = new FakeFlow();
+    const reads = new PushedReads(flow, 2);
+    const sink = new Sink();
+    sink.room = 1;
+    reads.listen(sink);
+    reads.push(bytes(1));
+    reads.push(bytes(2, 3));
+    expect(flow.paused).toBe(true);
+    sink.room = Infinity;
+    reads.listen(sink);
+    expect([flow.paused, flow.resumes]).toEqual([false, 1]);
+    reads.push(bytes(4));
+    expect(sink.got).toEqual([[1], [2, 3], [4]]);
+  });
+
+  it("what arrives while a chunk is handed over (the sink's own doing) follows it, in order", () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    const sink = new Sink();
+    sink.onPushed = (chunk) => {
+      if (chunk[0] === 1) {
+        reads.push(bytes(2));
+        reads.end();
+        expect(sink.ends).toBe(0);
+      }
+    };
+    reads.listen(sink);
+    reads.push(bytes(1));
+    expect(sink.got).toEqual([[1], [2]]);
+    expect(sink.ends).toBe(1);
+  });
+
+  it("a failure drops what a waiting sink had not taken and ends it; a cancel ends a listening one", () => {
+    const reads = new PushedReads(new FakeFlow(), 100);
+    const sink = new Sink();
+    sink.room = 1;
+    reads.listen(sink);
+    reads.push(bytes(1));
+    reads.push(bytes(2));
+    reads.fail(new Error("reset"));
+    reads.listen(sink);
+    expect(sink.got).toEqual([[1]]);
+    expect(sink.ends).toBe(1);
+    const other = new PushedReads(new FakeFlow(), 100);
+    const listening = new Sink();
+    other.listen(listening);
+    expect(other.cancel()).toBe(false);
+    expect(listening.ends).toBe(1);
   });
 });

@@ -9,6 +9,12 @@ import { Connection } from "../../src/streams/connection.ts";
 import { MemoryBudget } from "../../src/streams/memory_budget.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
 import { FakeClock } from "../../src/testing/fake_clock.ts";
+import { PushedReads } from "../../src/streams/pushed_reads.ts";
+import {
+  ChannelByteStream,
+  type ReadSink,
+  type SocketChannel,
+} from "../../src/streams/socket_channel.ts";
 import { CLOSE, closeCode, MemoryPeer } from "../_helpers/memory_peer.ts";
 
 function nextTurn(): Promise<void> {
@@ -105,4 +111,95 @@ describe("ReadPump backpressure", () => {
     server.terminate();
     await server.closed;
   });
+
+  it("over a socket that pushes its bytes: no read waits, the socket pauses while the handler does not read, and resumes once it does", async () => {
+    const channel = new PushingChannel(100);
+    const server = new Connection(new ChannelByteStream(channel, { hostname: "", port: 0 }), {
+      role: "server",
+      clock: new FakeClock(),
+      heartbeatInterval: 0,
+      readHighWaterMark: 100,
+    });
+    expect(channel.listening).toBe(true);
+    // Two 60-byte messages pass the 100-byte mark: the pump takes no more; the rest queues
+    // in the channel, which pauses the socket at its own mark.
+    for (let i = 0; i < 4; i++) channel.arrive(maskedText("x".repeat(60)));
+    expect(channel.paused).toBe(true);
+    const iterator = server[Symbol.asyncIterator]();
+    for (let i = 0; i < 4; i++) expect((await iterator.next()).value).toBe("x".repeat(60));
+    await until(() => !channel.paused);
+    // Messages arrive as they come once the handler keeps up; the end of the socket ends it.
+    const next = iterator.next();
+    channel.arrive(maskedText("y"));
+    expect((await next).value).toBe("y");
+    let closed: CloseEvent | undefined;
+    void server.closed.then((event) => closed = event);
+    channel.reads.end();
+    await until(() => closed !== undefined);
+    expect(closed?.code).toBe(1006);
+  });
+
+  it("over a socket that pushes its bytes: the handshake's trailing bytes first, then what was queued before the pump listened, in order", async () => {
+    const channel = new PushingChannel(1024);
+    // Arrived while the 101 was on its way: queued in the channel until the pump listens.
+    channel.arrive(maskedText("second"));
+    const server = new Connection(new ChannelByteStream(channel, { hostname: "", port: 0 }), {
+      role: "server",
+      clock: new FakeClock(),
+      heartbeatInterval: 0,
+      head: maskedText("first"),
+    });
+    channel.arrive(maskedText("third"));
+    const iterator = server[Symbol.asyncIterator]();
+    const received = [];
+    for (let i = 0; i < 3; i++) received.push((await iterator.next()).value);
+    expect(received).toEqual(["first", "second", "third"]);
+    server.terminate();
+    await server.closed;
+  });
 });
+
+function maskedText(text: string): Uint8Array {
+  return serializeFrame({
+    fin: true,
+    rsv1: false,
+    rsv2: false,
+    rsv3: false,
+    opcode: Opcode.Text,
+    payload: new TextEncoder().encode(text),
+  }, new Uint8Array([1, 2, 3, 4]));
+}
+
+/** A socket channel that pushes what arrives, as the Node and Bun adapters' do. */
+class PushingChannel implements SocketChannel {
+  paused = false;
+  listening = false;
+  readonly reads: PushedReads;
+  constructor(highWaterMark: number) {
+    this.reads = new PushedReads({
+      pause: () => this.paused = true,
+      resume: () => this.paused = false,
+      isPaused: () => this.paused,
+    }, highWaterMark);
+  }
+  arrive(chunk: Uint8Array): void {
+    this.reads.push(chunk);
+  }
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    return this.reads.read();
+  }
+  listen(sink: ReadSink): void {
+    this.listening = true;
+    this.reads.listen(sink);
+  }
+  cancel(): void {
+    this.reads.cancel();
+  }
+  write(): Promise<void> {
+    return Promise.resolve();
+  }
+  end(): Promise<void> {
+    return Promise.resolve();
+  }
+  abort(): void {}
+}
