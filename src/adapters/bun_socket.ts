@@ -317,6 +317,8 @@ function toByteStream(socket: BunSocket): ByteStream {
  * it replaces did); a write the socket takes only in part keeps the rest for `drain`.
  */
 class BunChannel implements SocketChannel, ReadFlow {
+  // JavaScriptCore makes a view of a chunk cost about three times a small array of its own.
+  readonly copyUpTo: number = 64;
   readonly #socket: BunSocket;
   readonly #reads: PushedReads;
   #paused = false;

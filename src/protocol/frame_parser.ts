@@ -19,7 +19,7 @@ import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import type { Limits } from "./limits.ts";
 import { resolveLimits } from "./limits.ts";
 import { deflateWorstCase } from "./deflate_bound.ts";
-import { applyMaskKey } from "./mask.ts";
+import { copyUnmasked, maskRange, wordsOf } from "./mask.ts";
 import { isKnownOpcode, type Opcode } from "./opcode.ts";
 
 /** Options of {@linkcode FrameParser}. */
@@ -56,6 +56,22 @@ export interface FrameParserOptions {
    * @default {"all"}
    */
   piecesOf?: "all" | "text";
+  /**
+   * Copy a payload that lies in one chunk out of it when it is small next to the chunk's
+   * buffer (under half of it, less 4 KiB), unmasking it as it is copied, so that a message kept
+   * by the application does not keep the whole chunk alive. The frames of uncompressed text
+   * are left views: they are decoded, not kept.
+   * @default {false}
+   */
+  detach?: boolean;
+  /**
+   * Copy every payload of at most this many bytes that lies in one chunk out of it, unmasking
+   * it as it is copied, instead of handing out a view of the chunk. On JavaScriptCore (Bun) a
+   * new small array costs about a third of a view of a larger buffer; on V8 a view costs about
+   * as much (Node) or far less (Deno, which gives every array a buffer of its own).
+   * @default {0}
+   */
+  copyUpTo?: number;
 }
 
 /** Receives each parsed frame. */
@@ -86,6 +102,14 @@ export interface FramePiece extends Frame {
 export type FramePieceSink = (piece: FramePiece) => void;
 
 const EMPTY = new Uint8Array(0);
+// A payload that lies in one chunk is copied out of it when the chunk's buffer is larger than
+// twice the payload plus this: a kept message then keeps at most about twice its size alive.
+const DETACH_SLACK = 4096;
+// Payloads from this size are unmasked a word at a time, through a view of the chunk's buffer
+// made once per chunk; smaller ones are copied, or unmasked, a byte at a time.
+const WORDS_FROM = 32;
+// TypedArray's own slice, which copies, also for a Buffer (whose slice makes a view).
+const slice = Uint8Array.prototype.slice;
 
 // Numbered states, as in a switch-driven receiver: the next thing the parser waits for.
 const STATE_HEADER = 0; // first two bytes
@@ -122,6 +146,8 @@ export class FrameParser {
   readonly #maxCompressedSize: number;
   readonly #pieceSink: FramePieceSink | undefined;
   readonly #piecesOfAll: boolean;
+  readonly #detach: boolean;
+  readonly #copyUpTo: number;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -167,6 +193,8 @@ export class FrameParser {
     );
     this.#pieceSink = options.pieces;
     this.#piecesOfAll = (options.piecesOf ?? "all") === "all";
+    this.#detach = options.detach ?? false;
+    this.#copyUpTo = options.copyUpTo ?? 0;
   }
 
   /**
@@ -213,6 +241,10 @@ export class FrameParser {
   #parse(chunk: Uint8Array, sink: FrameSink): void {
     const length = chunk.length;
     let position = 0;
+    // The size of the chunk's buffer, and the buffer as words: read and made once per chunk,
+    // when a payload first needs them.
+    let bufferLength = -1;
+    let words: Int32Array | undefined;
     while (position < length) {
       if (this.#state === STATE_HEADER || this.#state === STATE_EXTENDED) {
         // Fast path: the whole header is inside this chunk.
@@ -249,19 +281,54 @@ export class FrameParser {
       // STATE_PAYLOAD
       const available = length - position;
       if (this.#payloadFill === 0 && available >= this.#payloadLength) {
-        // The whole payload is in this chunk: unmask in place, no copy.
-        const end = position + this.#payloadLength;
-        const payload = view(chunk, position, this.#payloadLength);
-        if (this.#masked) applyMaskKey(payload, this.#k0, this.#k1, this.#k2, this.#k3);
+        // The whole payload is in this chunk.
+        const size = this.#payloadLength;
+        const end = position + size;
+        let payload: Uint8Array;
+        const copy = size <= this.#copyUpTo || (
+          this.#detach && (!this.#plainText || (this.#b0 & 0x08) !== 0) &&
+          2 * size + DETACH_SLACK <
+            (bufferLength < 0 ? (bufferLength = chunk.buffer.byteLength) : bufferLength)
+        );
+        if (!copy) {
+          // Unmasked in place, and handed out as a view: no copy.
+          if (this.#masked) {
+            if (size >= WORDS_FROM) words ??= wordsOf(chunk);
+            maskRange(chunk, position, end, this.#k0, this.#k1, this.#k2, this.#k3, 0, words);
+          }
+          payload = view(chunk, position, size);
+        } else if (size < WORDS_FROM) {
+          // A copy (see `copyUpTo` and `detach`), unmasked as it is made.
+          payload = this.#masked
+            ? copyUnmasked(chunk, position, size, this.#k0, this.#k1, this.#k2, this.#k3)
+            : copyUnmasked(chunk, position, size, 0, 0, 0, 0);
+        } else {
+          if (this.#masked) {
+            words ??= wordsOf(chunk);
+            maskRange(chunk, position, end, this.#k0, this.#k1, this.#k2, this.#k3, 0, words);
+          }
+          payload = slice.call(chunk, position, end);
+        }
         position = end;
         this.#emit(payload, sink);
         continue;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
-      const piece = view(chunk, position, take);
       if (this.#masked) {
-        applyMaskKey(piece, this.#k0, this.#k1, this.#k2, this.#k3, this.#payloadFill);
+        if (take >= WORDS_FROM) words ??= wordsOf(chunk);
+        maskRange(
+          chunk,
+          position,
+          position + take,
+          this.#k0,
+          this.#k1,
+          this.#k2,
+          this.#k3,
+          this.#payloadFill,
+          words,
+        );
       }
+      const piece = view(chunk, position, take);
       if (
         this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
         (this.#piecesOfAll || this.#plainText)

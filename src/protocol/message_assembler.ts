@@ -12,7 +12,7 @@
  */
 
 import type { Frame } from "./frame.ts";
-import type { FramePiece } from "./frame_parser.ts";
+import type { FrameParser, FramePiece } from "./frame_parser.ts";
 import type { Message } from "./message.ts";
 import { Opcode } from "./opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
@@ -37,6 +37,7 @@ import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
  * ```
  */
 export class MessageAssembler {
+  readonly #detached: boolean;
   #text = false;
   #compressed = false;
   #lastCompressed = false;
@@ -45,6 +46,18 @@ export class MessageAssembler {
   #binaryParts: Uint8Array[] = [];
   #binaryLength = 0;
   #utf8: Utf8StreamDecoder | undefined;
+
+  /**
+   * Creates the instance.
+   *
+   * @param options `detached`: whether no payload pushed is a small view of a much larger
+   *   buffer (a {@linkcode FrameParser} with `detach` copies those out): then none is copied
+   *   again, and no payload's `buffer` is read, which costs a JavaScriptCore engine (Bun) more
+   *   than copying a small payload. Default `false`.
+   */
+  constructor(options: { detached?: boolean } = {}) {
+    this.#detached = options.detached ?? false;
+  }
 
   /**
    * Bytes (text: UTF-16 code units) of the fragments of an unfinished message held so far.
@@ -93,7 +106,8 @@ export class MessageAssembler {
       this.#text = opcode === Opcode.Text;
       if (frame.fin && !frame.rsv1) {
         // The common case: an unfragmented message.
-        return this.#text ? decodeUtf8(payload) : detach(payload);
+        if (this.#text) return decodeUtf8(payload);
+        return this.#detached ? payload : detach(payload);
       }
     }
     return this.#add(payload, frame.fin);
@@ -152,7 +166,7 @@ export class MessageAssembler {
       return parts.join("") + this.#utf8.end();
     }
     if (payload.length > 0) {
-      this.#binaryParts.push(detach(payload));
+      this.#binaryParts.push(this.#detached ? payload : detach(payload));
       this.#binaryLength += payload.length;
     }
     if (!end) return undefined;

@@ -76,7 +76,8 @@ export class Session {
   /** Which end this endpoint is. */
   readonly role: Role;
   readonly #parser: FrameParser;
-  readonly #assembler = new MessageAssembler();
+  // Payloads come detached from the parser (`detach`), so the assembler need not look again.
+  readonly #assembler = new MessageAssembler({ detached: true });
   readonly #streams: MessageStreamAssembler | undefined;
   readonly #serializer: FrameSerializer;
   #state: ReadyState = "open";
@@ -108,6 +109,12 @@ export class Session {
       pieces: Session.#pieces,
       // Whole messages need only text early; binary payloads are joined as they always were.
       piecesOf: options.streamMessages === true ? "all" : "text",
+      // Whole messages are kept by the application: a small one does not keep its chunk. A
+      // streamed message's bytes are copied on as they are handed out anyway.
+      detach: options.streamMessages !== true,
+      ...(options.copyUpTo === undefined || options.streamMessages === true
+        ? {}
+        : { copyUpTo: options.copyUpTo }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.#serializer = new FrameSerializer({ role: options.role });

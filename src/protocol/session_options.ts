@@ -6,6 +6,7 @@
 
 import type { Role } from "./frame.ts";
 import type { Limits } from "./limits.ts";
+import type { FrameParserOptions } from "./frame_parser.ts";
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -47,4 +48,11 @@ export interface SessionOptions {
    * @default {false}
    */
   streamMessages?: boolean;
+  /**
+   * Received payloads of at most this many bytes are copied out of the chunks they arrive in
+   * rather than handed on as views of them (see {@linkcode FrameParserOptions.copyUpTo}): an
+   * adapter sets it where its engine makes that cheaper (Bun).
+   * @default {0}
+   */
+  copyUpTo?: number;
 }

@@ -153,6 +153,9 @@ export class ConnectionParts implements SendParts {
       // Streamed messages have limits of their own: nothing of them is held.
       limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
     }
+    // Straight to an adapter's socket where it offers that (no web streams per connection).
+    const reader = transportReader(stream);
+    const copyUpTo = "copyUpTo" in reader ? reader.copyUpTo : undefined;
     const session = this.session = new Session({
       role: options.role,
       deferFailure: true,
@@ -160,13 +163,12 @@ export class ConnectionParts implements SendParts {
       perMessageDeflate: options.deflate !== undefined,
       streamMessages: streaming !== false,
       ...(limits === undefined ? {} : { limits }),
+      ...(copyUpTo === undefined ? {} : { copyUpTo }),
     });
     if (options.deflate !== undefined) {
       this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);
     }
     this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
-    // Straight to an adapter's socket where it offers that (no web streams per connection).
-    const reader = transportReader(stream);
     this.writer = writerOf(stream);
     const frames = this.frames = new FrameWriter(
       session,

@@ -68,6 +68,12 @@ export interface SocketChannel extends ChannelSink {
   readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Stops reading, as cancelling the adapter's readable would: a pending read ends (done). */
   cancel(): void;
+  /**
+   * Received payloads of at most this many bytes are best copied out of the chunks this
+   * channel reads rather than viewed (see `SessionOptions.copyUpTo`): the adapter knows its
+   * runtime's engine.
+   */
+  readonly copyUpTo?: number;
 }
 
 /**
@@ -101,6 +107,8 @@ export interface ByteReader {
   cancel(reason?: unknown): Promise<void>;
   /** Lets another reader take over. */
   releaseLock(): void;
+  /** Payloads of at most this many bytes are best copied out of the chunks read, when set. */
+  readonly copyUpTo?: number;
 }
 
 /**
@@ -267,6 +275,10 @@ class ChannelReader implements ByteReader {
 
   constructor(channel: SocketChannel) {
     this.channel = channel;
+  }
+
+  get copyUpTo(): number {
+    return this.channel.copyUpTo ?? 0;
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {

@@ -333,6 +333,42 @@ describe("FrameParser payload ownership", () => {
     expect(toHex(frames[0]!.payload)).toBe(pattern(100));
   });
 
+  it("with detach, copies a payload that is small next to its chunk's buffer, and not text", () => {
+    const small = clientFrame(0x82, pattern(40));
+    const text = clientFrame(0x81, "68 69");
+    const ping = clientFrame(0x89, "01 02 03");
+    const filler = clientFrame(0x82, pattern(5000));
+    const chunk = concat(small, text, ping, filler);
+    const frames = collect(new FrameParser({ role: "server", detach: true }), chunk);
+    expect(frames.map((frame) => frame.payload.buffer === chunk.buffer)).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
+    expect(toHex(frames[0]!.payload)).toBe(pattern(40));
+    expect(frames[0]!.payload.buffer.byteLength).toBe(40);
+    expect(toHex(frames[1]!.payload)).toBe("6869");
+    expect(toHex(frames[2]!.payload)).toBe("010203");
+    expect(toHex(frames[3]!.payload)).toBe(pattern(5000));
+  });
+
+  it("with copyUpTo, copies every payload up to that size and views larger ones, for both roles", () => {
+    for (const role of ROLES) {
+      const lengths = [0, 1, 5, 31, 32, 64, 65, 200];
+      const chunk = concat(
+        ...lengths.map((length) => frameFrom(peerOf(role), 0x82, pattern(length, 3))),
+      );
+      const frames = collect(new FrameParser({ role, copyUpTo: 64 }), chunk);
+      expect(frames.map((frame) => toHex(frame.payload))).toEqual(
+        lengths.map((length) => pattern(length, 3)),
+      );
+      expect(frames.map((frame) => frame.payload.buffer === chunk.buffer)).toEqual(
+        lengths.map((length) => length > 64),
+      );
+    }
+  });
+
   it("client gives zero-length payloads as empty arrays", () => {
     const frames = collect(new FrameParser({ role: "client" }), hex("81 00 82 00 89 00"));
     expect(frames.map((frame) => frame.payload.length)).toEqual([0, 0, 0]);
