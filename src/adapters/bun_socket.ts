@@ -317,8 +317,6 @@ function toByteStream(socket: BunSocket): ByteStream {
  * it replaces did); a write the socket takes only in part keeps the rest for `drain`.
  */
 class BunChannel implements SocketChannel, ReadFlow {
-  // JavaScriptCore makes a view of a chunk cost about three times a small array of its own.
-  readonly copyUpTo: number = 64;
   readonly #socket: BunSocket;
   readonly #reads: PushedReads;
   #paused = false;
@@ -330,6 +328,11 @@ class BunChannel implements SocketChannel, ReadFlow {
   constructor(socket: BunSocket) {
     this.#socket = socket;
     this.#reads = new PushedReads(this, READ_HIGH_WATER_MARK);
+  }
+
+  /** JavaScriptCore makes a view of a chunk cost about three times a small array of its own. */
+  get copyUpTo(): number {
+    return 64;
   }
 
   received(chunk: Uint8Array): void {

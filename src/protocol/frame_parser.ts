@@ -19,7 +19,7 @@ import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import type { Limits } from "./limits.ts";
 import { resolveLimits } from "./limits.ts";
 import { deflateWorstCase } from "./deflate_bound.ts";
-import { copyUnmasked, maskRange, wordsOf } from "./mask.ts";
+import { copyUnmasked, maskRange, maskRangeWide, wideWordsOf, wordsOf } from "./mask.ts";
 import { isKnownOpcode, type Opcode } from "./opcode.ts";
 
 /** Options of {@linkcode FrameParser}. */
@@ -72,6 +72,12 @@ export interface FrameParserOptions {
    * @default {0}
    */
   copyUpTo?: number;
+  /**
+   * Unmask payloads 64 bits at a time (through a `BigUint64Array`) rather than 32: about twice
+   * as fast on V8 (Node, Deno), many times slower on JavaScriptCore (Bun).
+   * @default {false}
+   */
+  wideUnmask?: boolean;
 }
 
 /** Receives each parsed frame. */
@@ -148,6 +154,11 @@ export class FrameParser {
   readonly #piecesOfAll: boolean;
   readonly #detach: boolean;
   readonly #copyUpTo: number;
+  readonly #wideUnmask: boolean;
+  // The buffer of the chunk being parsed as words, made when a payload is first unmasked in it
+  // and let go when the chunk is done.
+  #words: Int32Array | undefined;
+  #wideWords: BigUint64Array | undefined;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -195,6 +206,7 @@ export class FrameParser {
     this.#piecesOfAll = (options.piecesOf ?? "all") === "all";
     this.#detach = options.detach ?? false;
     this.#copyUpTo = options.copyUpTo ?? 0;
+    this.#wideUnmask = options.wideUnmask ?? false;
   }
 
   /**
@@ -231,6 +243,7 @@ export class FrameParser {
     try {
       this.#parse(chunk, sink);
     } catch (error) {
+      this.#words = this.#wideWords = undefined;
       this.#state = STATE_FAILED;
       this.#error = error as Error;
       this.#pieces = [];
@@ -241,10 +254,8 @@ export class FrameParser {
   #parse(chunk: Uint8Array, sink: FrameSink): void {
     const length = chunk.length;
     let position = 0;
-    // The size of the chunk's buffer, and the buffer as words: read and made once per chunk,
-    // when a payload first needs them.
+    // The size of the chunk's buffer: read once per chunk, when a payload first needs it.
     let bufferLength = -1;
-    let words: Int32Array | undefined;
     while (position < length) {
       if (this.#state === STATE_HEADER || this.#state === STATE_EXTENDED) {
         // Fast path: the whole header is inside this chunk.
@@ -292,10 +303,7 @@ export class FrameParser {
         );
         if (!copy) {
           // Unmasked in place, and handed out as a view: no copy.
-          if (this.#masked) {
-            if (size >= WORDS_FROM) words ??= wordsOf(chunk);
-            maskRange(chunk, position, end, this.#k0, this.#k1, this.#k2, this.#k3, 0, words);
-          }
+          if (this.#masked) this.#unmask(chunk, position, end, 0);
           payload = view(chunk, position, size);
         } else if (size < WORDS_FROM) {
           // A copy (see `copyUpTo` and `detach`), unmasked as it is made.
@@ -303,10 +311,7 @@ export class FrameParser {
             ? copyUnmasked(chunk, position, size, this.#k0, this.#k1, this.#k2, this.#k3)
             : copyUnmasked(chunk, position, size, 0, 0, 0, 0);
         } else {
-          if (this.#masked) {
-            words ??= wordsOf(chunk);
-            maskRange(chunk, position, end, this.#k0, this.#k1, this.#k2, this.#k3, 0, words);
-          }
+          if (this.#masked) this.#unmask(chunk, position, end, 0);
           payload = slice.call(chunk, position, end);
         }
         position = end;
@@ -314,20 +319,7 @@ export class FrameParser {
         continue;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
-      if (this.#masked) {
-        if (take >= WORDS_FROM) words ??= wordsOf(chunk);
-        maskRange(
-          chunk,
-          position,
-          position + take,
-          this.#k0,
-          this.#k1,
-          this.#k2,
-          this.#k3,
-          this.#payloadFill,
-          words,
-        );
-      }
+      if (this.#masked) this.#unmask(chunk, position, position + take, this.#payloadFill);
       const piece = view(chunk, position, take);
       if (
         this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
@@ -341,6 +333,20 @@ export class FrameParser {
       this.#payloadFill += take;
       position += take;
       if (this.#payloadFill === this.#payloadLength) this.#emit(this.#joinPieces(), sink);
+    }
+    this.#words = this.#wideWords = undefined;
+  }
+
+  /** Unmasks `chunk[from]` up to `chunk[to]` in place; `keyOffset` is `from`'s in the payload. */
+  #unmask(chunk: Uint8Array, from: number, to: number, keyOffset: number): void {
+    const k0 = this.#k0, k1 = this.#k1, k2 = this.#k2, k3 = this.#k3;
+    if (to - from < WORDS_FROM) maskRange(chunk, from, to, k0, k1, k2, k3, keyOffset, undefined);
+    else if (this.#wideUnmask) {
+      const words = this.#wideWords ??= wideWordsOf(chunk);
+      maskRangeWide(chunk, from, to, k0, k1, k2, k3, keyOffset, words);
+    } else {
+      const words = this.#words ??= wordsOf(chunk);
+      maskRange(chunk, from, to, k0, k1, k2, k3, keyOffset, words);
     }
   }
 

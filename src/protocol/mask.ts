@@ -7,6 +7,8 @@
 
 // Below this size the byte loop beats setting up a Uint32Array view.
 const WORD_THRESHOLD = 32;
+// Below this size the byte loop beats 64-bit words.
+const WIDE_THRESHOLD = 64;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
@@ -170,6 +172,89 @@ export function maskRange(
   for (; w < end; w++) words[w]! ^= mask;
   const tail = from + head + count * 4;
   maskBytes(bytes, tail, to, k0, k1, k2, k3, key + count * 4);
+}
+
+/**
+ * A view of the whole buffer under `bytes` as 64-bit words, for {@linkcode maskRangeWide}: one
+ * serves every payload of a chunk.
+ *
+ * @example
+ * ```ts
+ * import { wideWordsOf } from "./mask.ts";
+ * console.log(wideWordsOf(new Uint8Array(20)).length); // 2
+ * ```
+ * @param bytes Any view of the buffer.
+ * @returns The buffer's whole 64-bit words, from its start.
+ */
+export function wideWordsOf(bytes: Uint8Array): BigUint64Array {
+  const buffer = bytes.buffer;
+  return new BigUint64Array(buffer, 0, buffer.byteLength >>> 3);
+}
+
+/**
+ * {@linkcode maskRange} a 64-bit word at a time, through a `BigUint64Array`: about twice as
+ * fast on V8 (Node, Deno), whose optimizing compiler keeps these BigInts in registers, and many
+ * times slower on JavaScriptCore (Bun), which allocates them.
+ *
+ * @example Unmask the RFC's masked "Hello" inside its frame
+ * ```ts
+ * import { maskRangeWide, wideWordsOf } from "./mask.ts";
+ * const frame = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * maskRangeWide(frame, 6, 11, 0x37, 0xfa, 0x21, 0x3d, 0, wideWordsOf(frame));
+ * console.log(new TextDecoder().decode(frame.subarray(6))); // "Hello"
+ * ```
+ * @param bytes The chunk; changed in place.
+ * @param from Index of the first byte to transform.
+ * @param to Index after the last.
+ * @param k0 The key's first byte.
+ * @param k1 The key's second byte.
+ * @param k2 The key's third byte.
+ * @param k3 The key's fourth byte.
+ * @param keyOffset Index into the key of `bytes[from]`; nonzero when it continues a payload.
+ * @param words {@linkcode wideWordsOf} `bytes`.
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
+ */
+export function maskRangeWide(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+  keyOffset: number,
+  words: BigUint64Array,
+): void {
+  if (to - from < WIDE_THRESHOLD) {
+    maskBytes(bytes, from, to, k0, k1, k2, k3, keyOffset);
+    return;
+  }
+  // Bytes before the first 8-byte aligned address go one at a time; the key rotates with them.
+  const start = bytes.byteOffset + from;
+  const head = (8 - (start & 7)) & 7;
+  maskBytes(bytes, from, from + head, k0, k1, k2, k3, keyOffset);
+  const key = keyOffset + head;
+  const r0 = keyByte(key, k0, k1, k2, k3);
+  const r1 = keyByte(key + 1, k0, k1, k2, k3);
+  const r2 = keyByte(key + 2, k0, k1, k2, k3);
+  const r3 = keyByte(key + 3, k0, k1, k2, k3);
+  // The key repeats every four bytes: the same 32 bits in both halves of the word.
+  const half = BigInt(
+    (LITTLE_ENDIAN
+      ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
+      : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3)) >>> 0,
+  );
+  const mask = (half << 32n) | half;
+  const count = (to - from - head) >>> 3;
+  let w = (start + head) >>> 3;
+  const end = w + count;
+  for (; w + 2 <= end; w += 2) {
+    words[w]! ^= mask;
+    words[w + 1]! ^= mask;
+  }
+  if (w < end) words[w]! ^= mask;
+  const tail = from + head + count * 8;
+  maskBytes(bytes, tail, to, k0, k1, k2, k3, key + count * 8);
 }
 
 /**

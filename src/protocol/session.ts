@@ -115,6 +115,7 @@ export class Session {
       ...(options.copyUpTo === undefined || options.streamMessages === true
         ? {}
         : { copyUpTo: options.copyUpTo }),
+      ...(options.wideUnmask === undefined ? {} : { wideUnmask: options.wideUnmask }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.#serializer = new FrameSerializer({ role: options.role });

@@ -55,4 +55,11 @@ export interface SessionOptions {
    * @default {0}
    */
   copyUpTo?: number;
+  /**
+   * Received payloads are unmasked 64 bits at a time rather than 32 (see
+   * {@linkcode FrameParserOptions.wideUnmask}): an adapter sets it where its engine makes that
+   * faster (Node, Deno).
+   * @default {false}
+   */
+  wideUnmask?: boolean;
 }

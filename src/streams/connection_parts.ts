@@ -155,7 +155,9 @@ export class ConnectionParts implements SendParts {
     }
     // Straight to an adapter's socket where it offers that (no web streams per connection).
     const reader = transportReader(stream);
+    // What the adapter knows of its engine: how received payloads are best cut and unmasked.
     const copyUpTo = "copyUpTo" in reader ? reader.copyUpTo : undefined;
+    const wideUnmask = "wideUnmask" in reader ? reader.wideUnmask : undefined;
     const session = this.session = new Session({
       role: options.role,
       deferFailure: true,
@@ -164,6 +166,7 @@ export class ConnectionParts implements SendParts {
       streamMessages: streaming !== false,
       ...(limits === undefined ? {} : { limits }),
       ...(copyUpTo === undefined ? {} : { copyUpTo }),
+      ...(wideUnmask === undefined ? {} : { wideUnmask }),
     });
     if (options.deflate !== undefined) {
       this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);

@@ -74,6 +74,11 @@ export interface SocketChannel extends ChannelSink {
    * runtime's engine.
    */
   readonly copyUpTo?: number;
+  /**
+   * Received payloads are best unmasked 64 bits at a time (see `SessionOptions.wideUnmask`):
+   * the adapter knows its runtime's engine.
+   */
+  readonly wideUnmask?: boolean;
 }
 
 /**
@@ -109,6 +114,8 @@ export interface ByteReader {
   releaseLock(): void;
   /** Payloads of at most this many bytes are best copied out of the chunks read, when set. */
   readonly copyUpTo?: number;
+  /** Whether payloads are best unmasked 64 bits at a time, when set. */
+  readonly wideUnmask?: boolean;
 }
 
 /**
@@ -279,6 +286,10 @@ class ChannelReader implements ByteReader {
 
   get copyUpTo(): number {
     return this.channel.copyUpTo ?? 0;
+  }
+
+  get wideUnmask(): boolean {
+    return this.channel.wideUnmask ?? false;
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {

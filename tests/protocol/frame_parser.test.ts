@@ -369,6 +369,21 @@ describe("FrameParser payload ownership", () => {
     }
   });
 
+  it("with wideUnmask, unmasks whole and spanning payloads 64 bits at a time to the same bytes", () => {
+    const lengths = [1, 40, 63, 64, 65, 200, 1000, 70_000];
+    const input = concat(...lengths.map((length) => clientFrame(0x82, pattern(length, 9))));
+    for (const split of [input.length, 997, 4096]) {
+      const parser = new FrameParser({ role: "server", wideUnmask: true });
+      const frames: Frame[] = [];
+      for (let at = 0; at < input.length; at += split) {
+        collect(parser, input.slice(at, at + split), frames);
+      }
+      expect(frames.map((frame) => toHex(frame.payload))).toEqual(
+        lengths.map((length) => pattern(length, 9)),
+      );
+    }
+  });
+
   it("client gives zero-length payloads as empty arrays", () => {
     const frames = collect(new FrameParser({ role: "client" }), hex("81 00 82 00 89 00"));
     expect(frames.map((frame) => frame.payload.length)).toEqual([0, 0, 0]);

@@ -6,6 +6,8 @@ import {
   copyUnmasked,
   MaskKeySource,
   maskRange,
+  maskRangeWide,
+  wideWordsOf,
   wordsOf,
 } from "../../src/protocol/mask.ts";
 
@@ -100,6 +102,38 @@ describe("maskRange", () => {
     const expected = naiveMask(chunk.subarray(3, 90), KEY, 2);
     maskRange(chunk, 3, 90, KEY[0]!, KEY[1]!, KEY[2]!, KEY[3]!, 2, undefined);
     expect(chunk.subarray(3, 90)).toEqual(expected);
+  });
+});
+
+describe("maskRangeWide", () => {
+  it("rfc6455#section-5.3 matches the byte-wise definition at every range, alignment and key offset, 64 bits at a time", () => {
+    const backing = new Uint8Array(400);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 29 + 3) & 0xff;
+    for (let start = 0; start < 8; start++) {
+      for (let from = 0; from < 9; from++) {
+        for (let length = 0; length < 200; length += 13) {
+          for (let keyOffset = 0; keyOffset < 4; keyOffset++) {
+            const chunk = backing.slice(0, 380).subarray(start);
+            const before = chunk.slice();
+            const expected = naiveMask(chunk.subarray(from, from + length), KEY, keyOffset);
+            maskRangeWide(
+              chunk,
+              from,
+              from + length,
+              KEY[0]!,
+              KEY[1]!,
+              KEY[2]!,
+              KEY[3]!,
+              keyOffset,
+              wideWordsOf(chunk),
+            );
+            expect(chunk.subarray(from, from + length)).toEqual(expected);
+            expect(chunk.subarray(0, from)).toEqual(before.subarray(0, from));
+            expect(chunk.subarray(from + length)).toEqual(before.subarray(from + length));
+          }
+        }
+      }
+    }
   });
 });
 

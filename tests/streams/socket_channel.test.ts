@@ -232,4 +232,18 @@ describe("ChannelByteStream", () => {
     expect([small.buffer.byteLength, large.buffer.byteLength]).toEqual([3, 12]);
     connection.terminate();
   });
+
+  it("a connection unmasks 64 bits at a time over a channel with wideUnmask, to the same message", async () => {
+    const channel = Object.assign(new FakeChannel(), { wideUnmask: true });
+    const connection = new Connection(new ChannelByteStream(channel, ADDR), {
+      role: "server",
+      heartbeatInterval: 0,
+    });
+    const key = [0x37, 0xfa, 0x21, 0x3d];
+    const payload = Array.from({ length: 100 }, (_, i) => (i * 7) & 0xff);
+    channel.push(0x82, 0x80 | 100, ...key, ...payload.map((byte, i) => byte ^ key[i & 3]!));
+    const message = (await connection[Symbol.asyncIterator]().next()).value as Uint8Array;
+    expect(Array.from(message)).toEqual(payload);
+    connection.terminate();
+  });
 });
