@@ -114,6 +114,9 @@ const DETACH_SLACK = 4096;
 // Payloads from this size are unmasked a word at a time, through a view of the chunk's buffer
 // made once per chunk; smaller ones are copied, or unmasked, a byte at a time.
 const WORDS_FROM = 32;
+// A payload that spans chunks gets a buffer of its full size once this share of it (1/16) has
+// arrived, and one of twice what has arrived before that.
+const JOIN_AHEAD = 16;
 // TypedArray's own slice, which copies, also for a Buffer (whose slice makes a view).
 const slice = Uint8Array.prototype.slice;
 
@@ -129,8 +132,10 @@ const STATE_FAILED = 3;
  *
  * The parser takes ownership of the chunks it is given: a payload that lies inside one chunk is
  * returned as a view of it and unmasked in place, so the common case copies nothing. A payload
- * spread over several chunks is copied once into a buffer of its exact size, or, in piece mode
- * ({@linkcode FrameParserOptions.pieces}), handed out piece by piece as it arrives.
+ * spread over several chunks is copied as it arrives into a buffer of its exact size (made
+ * once a sixteenth of it has arrived; before that, one of twice what has arrived), so no chunk
+ * is kept, or, in piece mode ({@linkcode FrameParserOptions.pieces}), handed out piece by piece
+ * as it arrives.
  *
  * After an error the parser stays failed: every later `push` throws the same error.
  *
@@ -175,9 +180,10 @@ export class FrameParser {
   #k1 = 0;
   #k2 = 0;
   #k3 = 0;
-  // A payload spread over chunks: views of the received bytes, joined once it is complete, so
-  // memory follows what arrived rather than what the header announced.
-  #pieces: Uint8Array[] = [];
+  // A payload spread over chunks: its bytes so far, copied as they arrive (still masked) into a
+  // buffer of its exact size, or while that is much more than has arrived, of twice what has:
+  // memory follows what arrived rather than what the header announced, and no chunk is kept.
+  #joined: Uint8Array | undefined;
   #payloadFill = 0;
   // The message being read, across its fragments.
   #inMessage = false;
@@ -225,7 +231,7 @@ export class FrameParser {
    */
   get heldBytes(): number {
     // In piece mode the pieces have been handed out: nothing is held here.
-    return this.#pieces.length === 0 ? 0 : this.#payloadFill;
+    return this.#joined === undefined ? 0 : this.#payloadFill;
   }
 
   /**
@@ -246,7 +252,7 @@ export class FrameParser {
       this.#words = this.#wideWords = undefined;
       this.#state = STATE_FAILED;
       this.#error = error as Error;
-      this.#pieces = [];
+      this.#joined = undefined;
       throw error;
     }
   }
@@ -319,20 +325,26 @@ export class FrameParser {
         continue;
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
-      if (this.#masked) this.#unmask(chunk, position, position + take, this.#payloadFill);
-      const piece = view(chunk, position, take);
       if (
         this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
         (this.#piecesOfAll || this.#plainText)
       ) {
+        if (this.#masked) this.#unmask(chunk, position, position + take, this.#payloadFill);
+        const piece = view(chunk, position, take);
         position += take;
         this.#handPiece(piece, take);
         continue;
       }
-      this.#pieces.push(piece);
-      this.#payloadFill += take;
+      this.#join(chunk, position, take);
       position += take;
-      if (this.#payloadFill === this.#payloadLength) this.#emit(this.#joinPieces(), sink);
+      if (this.#payloadFill === this.#payloadLength) {
+        const payload = this.#joined!;
+        this.#joined = undefined;
+        this.#payloadFill = 0;
+        // Unmasked once it is whole: one pass, from an aligned start.
+        if (this.#masked) this.#unmaskWhole(payload);
+        this.#emit(payload, sink);
+      }
     }
     this.#words = this.#wideWords = undefined;
   }
@@ -372,27 +384,28 @@ export class FrameParser {
     });
   }
 
-  /** Joins the pieces of a payload that spanned chunks into one buffer (its only copy). */
-  #joinPieces(): Uint8Array {
-    const pieces = this.#pieces;
-    this.#pieces = [];
-    this.#payloadFill = 0;
-    let payload: Uint8Array;
-    try {
-      payload = new Uint8Array(this.#payloadLength);
-    } catch (cause) {
-      // Limits may allow more than the runtime can allocate in one buffer.
-      throw new MessageTooBigError(
-        `Cannot accept frame: ${this.#payloadLength} bytes cannot be allocated (rfc6455#section-10.4)`,
-        { cause },
-      );
+  /** Unmasks a joined payload in place: a buffer of its own, so not through the chunk's words. */
+  #unmaskWhole(payload: Uint8Array): void {
+    const k0 = this.#k0, k1 = this.#k1, k2 = this.#k2, k3 = this.#k3;
+    const length = payload.length;
+    if (length < WORDS_FROM) maskRange(payload, 0, length, k0, k1, k2, k3, 0, undefined);
+    else if (this.#wideUnmask) {
+      maskRangeWide(payload, 0, length, k0, k1, k2, k3, 0, wideWordsOf(payload));
+    } else maskRange(payload, 0, length, k0, k1, k2, k3, 0, wordsOf(payload));
+  }
+
+  /** Copies `take` bytes of a payload that spans chunks, from `chunk[at]`, after those held. */
+  #join(chunk: Uint8Array, at: number, take: number): void {
+    const fill = this.#payloadFill + take;
+    let joined = this.#joined;
+    if (joined === undefined || joined.length < fill) {
+      const total = this.#payloadLength;
+      const grown = allocate(total <= JOIN_AHEAD * fill ? total : Math.min(total, 2 * fill));
+      if (joined !== undefined) grown.set(joined.subarray(0, this.#payloadFill));
+      this.#joined = joined = grown;
     }
-    let offset = 0;
-    for (const piece of pieces) {
-      payload.set(piece, offset);
-      offset += piece.length;
-    }
-    return payload;
+    joined.set(view(chunk, at, take), this.#payloadFill);
+    this.#payloadFill = fill;
   }
 
   /** Reads and checks a complete header starting at `at`. */
@@ -573,6 +586,18 @@ export class FrameParser {
  */
 function view(chunk: Uint8Array, start: number, length: number): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
+}
+
+/** A payload's buffer; limits may allow more than the runtime can allocate in one. */
+function allocate(size: number): Uint8Array {
+  try {
+    return new Uint8Array(size);
+  } catch (cause) {
+    throw new MessageTooBigError(
+      `Cannot accept frame: ${size} bytes cannot be allocated (rfc6455#section-10.4)`,
+      { cause },
+    );
+  }
 }
 
 /** Size of a frame header, given its second byte. */

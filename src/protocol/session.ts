@@ -153,6 +153,17 @@ export class Session {
   }
 
   /**
+   * Whether bytes held may be views of the chunks they arrived in (the fragments of an
+   * unfinished message so far; the parser copies the frame it is reading): a caller that reads
+   * into buffers it reuses must not reuse one while this is so.
+   *
+   * @returns `true` while such bytes may be held.
+   */
+  get holdsViews(): boolean {
+    return this.#assembler.heldBytes > 0;
+  }
+
+  /**
    * Bytes waiting in {@linkcode Session.prototype.takeOutgoing}.
    *
    * @returns The count.

@@ -95,7 +95,8 @@ export interface ReadPumpHooks<Owner> {
  *
  * A BYOB transport is read into a buffer of the pump's own, which is read into again as long as
  * nothing that was handed on keeps a view of it: no message or control payload made of its bytes
- * and no bytes of an unfinished message held (streamed message bytes are copied on). Otherwise
+ * and no fragments of an unfinished message held as views (streamed message bytes, and the frame
+ * the parser is reading, are copied on). Otherwise
  * the buffer is left to its views and the next read gets a new one.
  *
  * @example
@@ -275,12 +276,13 @@ export class ReadPump<Owner> {
   }
 
   /**
-   * Whether the session or the connection may still refer to `buffer`: bytes of an unfinished
-   * message are held, or an event carries a payload that is a view of it. Streamed message bytes
-   * (`streamData`) are not counted: they are copied before they are handed on.
+   * Whether the session or the connection may still refer to `buffer`: fragments of an
+   * unfinished message are held as views, or an event carries a payload that is a view of it.
+   * Streamed message bytes (`streamData`) are not counted: they are copied before they are
+   * handed on; nor is the frame being read, which the parser copies as it arrives.
    */
   #retained(buffer: ArrayBufferLike, events: readonly SessionEvent[]): boolean {
-    if (this.#session.heldBytes > 0) return true;
+    if (this.#session.holdsViews) return true;
     for (const event of events) {
       switch (event.type) {
         case "message":

@@ -384,6 +384,23 @@ describe("FrameParser payload ownership", () => {
     }
   });
 
+  it("server copies a large payload that arrives in small pieces as it arrives, holding what arrived", () => {
+    const input = clientFrame(0x82, pattern(100_000, 5));
+    const parser = new FrameParser({ role: "server" });
+    const frames: Frame[] = [];
+    let at = 0;
+    for (; at + 997 < input.length; at += 997) {
+      collect(parser, input.subarray(at, at + 997), frames);
+      // Header bytes (14) are not payload.
+      expect(parser.heldBytes).toBe(at + 997 - 14);
+    }
+    collect(parser, input.subarray(at), frames);
+    expect(parser.heldBytes).toBe(0);
+    expect(frames.length).toBe(1);
+    expect(frames[0]!.payload.buffer.byteLength).toBe(100_000);
+    expect(toHex(frames[0]!.payload)).toBe(pattern(100_000, 5));
+  });
+
   it("client gives zero-length payloads as empty arrays", () => {
     const frames = collect(new FrameParser({ role: "client" }), hex("81 00 82 00 89 00"));
     expect(frames.map((frame) => frame.payload.length)).toEqual([0, 0, 0]);
