@@ -12,7 +12,7 @@
  */
 
 import type { Frame } from "./frame.ts";
-import type { FrameParser, FramePiece } from "./frame_parser.ts";
+import type { FramePiece } from "./frame_parser.ts";
 import type { Message } from "./message.ts";
 import { Opcode } from "./opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
@@ -51,7 +51,7 @@ export class MessageAssembler {
    * Creates the instance.
    *
    * @param options `detached`: whether no payload pushed is a small view of a much larger
-   *   buffer (a {@linkcode FrameParser} with `detach` copies those out): then none is copied
+   *   buffer (a `FrameParser` with `detach` copies those out): then none is copied
    *   again, and no payload's `buffer` is read, which costs a JavaScriptCore engine (Bun) more
    *   than copying a small payload. Default `false`.
    */

@@ -6,7 +6,6 @@
 
 import type { Role } from "./frame.ts";
 import type { Limits } from "./limits.ts";
-import type { FrameParserOptions } from "./frame_parser.ts";
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -50,15 +49,15 @@ export interface SessionOptions {
   streamMessages?: boolean;
   /**
    * Received payloads of at most this many bytes are copied out of the chunks they arrive in
-   * rather than handed on as views of them (see {@linkcode FrameParserOptions.copyUpTo}): an
+   * rather than handed on as views of them (see `FrameParserOptions.copyUpTo`): an
    * adapter sets it where its engine makes that cheaper (Bun).
    * @default {0}
    */
   copyUpTo?: number;
   /**
    * Received payloads are unmasked 64 bits at a time rather than 32 (see
-   * {@linkcode FrameParserOptions.wideUnmask}): an adapter sets it where its engine makes that
-   * faster (Node, Deno).
+   * `FrameParserOptions.wideUnmask`): an adapter sets it where its engine makes that faster
+   * (Node, Deno).
    * @default {false}
    */
   wideUnmask?: boolean;
