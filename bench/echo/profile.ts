@@ -174,6 +174,9 @@ function command(id: string, dir: string, deflate: boolean): string[] {
     binary("deno"),
     "run",
     "--allow-net",
+    // What run.ts allows too: BENCH_METRICS, and the OpenTelemetry SDK it may load.
+    "--allow-env",
+    "--allow-read",
     "--cpu-prof-dir",
     dir,
     server(file),

@@ -41,6 +41,11 @@ class ConnChannel implements SocketChannel {
     this.#conn = conn;
   }
 
+  /** V8 unmasks 64-bit words (BigUint64Array) in about half the time of 32-bit ones. */
+  get wideUnmask(): boolean {
+    return true;
+  }
+
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (this.#cancelled) return Promise.resolve(READ_DONE);
     const size = this.#size;

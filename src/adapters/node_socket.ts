@@ -127,6 +127,11 @@ class DuplexChannel implements SocketChannel {
     socket.on("error", onError);
   }
 
+  /** V8 unmasks 64-bit words (BigUint64Array) in about half the time of 32-bit ones. */
+  get wideUnmask(): boolean {
+    return true;
+  }
+
   data(data: Buffer): void {
     // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow (and
     // is dropped: the reads have ended).

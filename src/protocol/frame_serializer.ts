@@ -107,7 +107,7 @@ const ARENA_MIN = 256;
 const ARENA_SIZE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 // Server payloads above this size are written as their own chunk instead of being copied.
-const ZERO_COPY_THRESHOLD = 16 * 1024;
+const ZERO_COPY_THRESHOLD = 64 * 1024;
 const encoder = new TextEncoder();
 
 /** Options of {@linkcode FrameSerializer}. */
@@ -177,17 +177,19 @@ export class FrameSerializer {
     const length = payload.length;
     if (this.#keys === undefined && length <= ZERO_COPY_THRESHOLD) {
       // The hot case, a server frame that is copied: header and payload written inline.
-      const size = length < 126 ? length + 2 : length + 4;
+      const size = length < 126 ? length + 2 : length < 65536 ? length + 4 : length + 10;
       if (this.#arena.length - this.#end < size) this.#reserve(size);
       const arena = this.#arena;
       let at = this.#end;
       arena[at++] = b0;
       if (length < 126) {
         arena[at++] = length;
-      } else {
+      } else if (length < 65536) {
         arena[at++] = 126;
         arena[at++] = length >>> 8;
         arena[at++] = length & 0xff;
+      } else {
+        at = writeHeader(arena, at - 1, b0, length, undefined);
       }
       // TypedArray#set has a fixed cost that dominates tiny payloads; a loop is faster there.
       if (length <= 32) {

@@ -7,6 +7,8 @@
 
 // Below this size the byte loop beats setting up a Uint32Array view.
 const WORD_THRESHOLD = 32;
+// Below this size the byte loop beats 64-bit words.
+const WIDE_THRESHOLD = 64;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
@@ -86,21 +88,232 @@ function maskWith(data: Uint8Array, k0: number, k1: number, k2: number, k3: numb
     maskBytes(data, 0, length, k0, k1, k2, k3, 0);
     return;
   }
+  maskRange(data, 0, length, k0, k1, k2, k3, 0, wordsOf(data));
+}
+
+/**
+ * A view of the whole buffer under `bytes` as 32-bit words, for {@linkcode maskRange}: one
+ * serves every payload of a chunk.
+ *
+ * @example
+ * ```ts
+ * import { wordsOf } from "./mask.ts";
+ * console.log(wordsOf(new Uint8Array(10)).length); // 2
+ * ```
+ * @param bytes Any view of the buffer.
+ * @returns The buffer's whole words, from its start.
+ */
+export function wordsOf(bytes: Uint8Array): Int32Array {
+  const buffer = bytes.buffer;
+  return new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+}
+
+/**
+ * XORs `bytes[from]` up to (not including) `bytes[to]` in place with the masking key, a 32-bit
+ * word at a time through `words` (rfc6455#section-5.3): the unmasking of one payload, or piece
+ * of a payload, inside a chunk that holds several, with no view made for it.
+ *
+ * @example Unmask the RFC's masked "Hello" inside its frame
+ * ```ts
+ * import { maskRange, wordsOf } from "./mask.ts";
+ * const frame = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * maskRange(frame, 6, 11, 0x37, 0xfa, 0x21, 0x3d, 0, wordsOf(frame));
+ * console.log(new TextDecoder().decode(frame.subarray(6))); // "Hello"
+ * ```
+ * @param bytes The chunk; changed in place.
+ * @param from Index of the first byte to transform.
+ * @param to Index after the last.
+ * @param k0 The key's first byte.
+ * @param k1 The key's second byte.
+ * @param k2 The key's third byte.
+ * @param k3 The key's fourth byte.
+ * @param keyOffset Index into the key of `bytes[from]`; nonzero when it continues a payload.
+ * @param words {@linkcode wordsOf} `bytes`, or `undefined` to go a byte at a time.
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
+ */
+export function maskRange(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+  keyOffset: number,
+  words: Int32Array | undefined,
+): void {
+  if (words === undefined || to - from < WORD_THRESHOLD) {
+    maskBytes(bytes, from, to, k0, k1, k2, k3, keyOffset);
+    return;
+  }
   // Bytes before the first 4-byte aligned address go one at a time; the key rotates with them.
-  const head = (4 - (data.byteOffset & 3)) & 3;
-  maskBytes(data, 0, head, k0, k1, k2, k3, 0);
-  const words = (length - head) >>> 2;
-  const r0 = [k0, k1, k2, k3][head & 3]!;
-  const r1 = [k0, k1, k2, k3][(head + 1) & 3]!;
-  const r2 = [k0, k1, k2, k3][(head + 2) & 3]!;
-  const r3 = [k0, k1, k2, k3][(head + 3) & 3]!;
+  const start = bytes.byteOffset + from;
+  const head = (4 - (start & 3)) & 3;
+  maskBytes(bytes, from, from + head, k0, k1, k2, k3, keyOffset);
+  const key = keyOffset + head;
+  const r0 = keyByte(key, k0, k1, k2, k3);
+  const r1 = keyByte(key + 1, k0, k1, k2, k3);
+  const r2 = keyByte(key + 2, k0, k1, k2, k3);
+  const r3 = keyByte(key + 3, k0, k1, k2, k3);
   const mask = LITTLE_ENDIAN
     ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
     : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3);
-  const view = new Uint32Array(data.buffer, data.byteOffset + head, words);
-  for (let i = 0; i < words; i++) view[i]! ^= mask;
-  const tail = head + words * 4;
-  maskBytes(data, tail, length, k0, k1, k2, k3, tail);
+  const count = (to - from - head) >>> 2;
+  // Int32Array, not Uint32Array: its elements stay small integers to the JIT (a Uint32Array's
+  // above 2^31 do not), and four words per turn of the loop: both measurably faster.
+  let w = (start + head) >>> 2;
+  const end = w + count;
+  for (; w + 4 <= end; w += 4) {
+    words[w]! ^= mask;
+    words[w + 1]! ^= mask;
+    words[w + 2]! ^= mask;
+    words[w + 3]! ^= mask;
+  }
+  for (; w < end; w++) words[w]! ^= mask;
+  const tail = from + head + count * 4;
+  maskBytes(bytes, tail, to, k0, k1, k2, k3, key + count * 4);
+}
+
+/**
+ * A view of the whole buffer under `bytes` as 64-bit words, for {@linkcode maskRangeWide}: one
+ * serves every payload of a chunk.
+ *
+ * @example
+ * ```ts
+ * import { wideWordsOf } from "./mask.ts";
+ * console.log(wideWordsOf(new Uint8Array(20)).length); // 2
+ * ```
+ * @param bytes Any view of the buffer.
+ * @returns The buffer's whole 64-bit words, from its start.
+ */
+export function wideWordsOf(bytes: Uint8Array): BigUint64Array {
+  const buffer = bytes.buffer;
+  return new BigUint64Array(buffer, 0, buffer.byteLength >>> 3);
+}
+
+/**
+ * {@linkcode maskRange} a 64-bit word at a time, through a `BigUint64Array`: about twice as
+ * fast on V8 (Node, Deno), whose optimizing compiler keeps these BigInts in registers, and many
+ * times slower on JavaScriptCore (Bun), which allocates them.
+ *
+ * @example Unmask the RFC's masked "Hello" inside its frame
+ * ```ts
+ * import { maskRangeWide, wideWordsOf } from "./mask.ts";
+ * const frame = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * maskRangeWide(frame, 6, 11, 0x37, 0xfa, 0x21, 0x3d, 0, wideWordsOf(frame));
+ * console.log(new TextDecoder().decode(frame.subarray(6))); // "Hello"
+ * ```
+ * @param bytes The chunk; changed in place.
+ * @param from Index of the first byte to transform.
+ * @param to Index after the last.
+ * @param k0 The key's first byte.
+ * @param k1 The key's second byte.
+ * @param k2 The key's third byte.
+ * @param k3 The key's fourth byte.
+ * @param keyOffset Index into the key of `bytes[from]`; nonzero when it continues a payload.
+ * @param words {@linkcode wideWordsOf} `bytes`.
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
+ */
+export function maskRangeWide(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+  keyOffset: number,
+  words: BigUint64Array,
+): void {
+  if (to - from < WIDE_THRESHOLD) {
+    maskBytes(bytes, from, to, k0, k1, k2, k3, keyOffset);
+    return;
+  }
+  // Bytes before the first 8-byte aligned address go one at a time; the key rotates with them.
+  const start = bytes.byteOffset + from;
+  const head = (8 - (start & 7)) & 7;
+  maskBytes(bytes, from, from + head, k0, k1, k2, k3, keyOffset);
+  const key = keyOffset + head;
+  const r0 = keyByte(key, k0, k1, k2, k3);
+  const r1 = keyByte(key + 1, k0, k1, k2, k3);
+  const r2 = keyByte(key + 2, k0, k1, k2, k3);
+  const r3 = keyByte(key + 3, k0, k1, k2, k3);
+  // The key repeats every four bytes: the same 32 bits in both halves of the word.
+  const half = BigInt(
+    (LITTLE_ENDIAN
+      ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
+      : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3)) >>> 0,
+  );
+  const mask = (half << 32n) | half;
+  const count = (to - from - head) >>> 3;
+  let w = (start + head) >>> 3;
+  const end = w + count;
+  for (; w + 2 <= end; w += 2) {
+    words[w]! ^= mask;
+    words[w + 1]! ^= mask;
+  }
+  if (w < end) words[w]! ^= mask;
+  const tail = from + head + count * 8;
+  maskBytes(bytes, tail, to, k0, k1, k2, k3, key + count * 8);
+}
+
+/**
+ * Copies `length` bytes of `source` from `from` into a new array of their own, unmasking them
+ * as they are copied (`source[from]` with `k0`; a key of zeros copies), a byte at a time: for a
+ * small payload, where this costs less than a view of the chunk it came in.
+ *
+ * @example Unmask the RFC's masked "Hello" out of its frame
+ * ```ts
+ * import { copyUnmasked } from "./mask.ts";
+ * const frame = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * const payload = copyUnmasked(frame, 6, 5, 0x37, 0xfa, 0x21, 0x3d);
+ * console.log(new TextDecoder().decode(payload)); // "Hello"
+ * ```
+ * @param source The masked bytes; not changed.
+ * @param from Index in `source` of the first byte to copy.
+ * @param length How many bytes to copy.
+ * @param k0 The key byte for `source[from]`.
+ * @param k1 The next key byte.
+ * @param k2 The next.
+ * @param k3 The last.
+ * @returns The unmasked copy.
+ * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
+ */
+export function copyUnmasked(
+  source: Uint8Array,
+  from: number,
+  length: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+): Uint8Array {
+  const out = new Uint8Array(length);
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const at = from + i;
+    out[i] = source[at]! ^ k0;
+    out[i + 1] = source[at + 1]! ^ k1;
+    out[i + 2] = source[at + 2]! ^ k2;
+    out[i + 3] = source[at + 3]! ^ k3;
+  }
+  if (i < length) out[i] = source[from + i]! ^ k0;
+  if (i + 1 < length) out[i + 1] = source[from + i + 1]! ^ k1;
+  if (i + 2 < length) out[i + 2] = source[from + i + 2]! ^ k2;
+  return out;
+}
+
+function keyByte(index: number, k0: number, k1: number, k2: number, k3: number): number {
+  switch (index & 3) {
+    case 0:
+      return k0;
+    case 1:
+      return k1;
+    case 2:
+      return k2;
+    default:
+      return k3;
+  }
 }
 
 function maskBytes(

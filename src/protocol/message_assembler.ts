@@ -37,6 +37,7 @@ import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
  * ```
  */
 export class MessageAssembler {
+  readonly #detached: boolean;
   #text = false;
   #compressed = false;
   #lastCompressed = false;
@@ -46,6 +47,18 @@ export class MessageAssembler {
   #binaryParts: Uint8Array[] | undefined;
   #binaryLength = 0;
   #utf8: Utf8StreamDecoder | undefined;
+
+  /**
+   * Creates the instance.
+   *
+   * @param options `detached`: whether no payload pushed is a small view of a much larger
+   *   buffer (a `FrameParser` with `detach` copies those out): then none is copied
+   *   again, and no payload's `buffer` is read, which costs a JavaScriptCore engine (Bun) more
+   *   than copying a small payload. Default `false`.
+   */
+  constructor(options: { detached?: boolean } = {}) {
+    this.#detached = options.detached ?? false;
+  }
 
   /**
    * Bytes (text: UTF-16 code units) of the fragments of an unfinished message held so far.
@@ -94,7 +107,8 @@ export class MessageAssembler {
       this.#text = opcode === Opcode.Text;
       if (frame.fin && !frame.rsv1) {
         // The common case: an unfragmented message.
-        return this.#text ? decodeUtf8(payload) : detach(payload);
+        if (this.#text) return decodeUtf8(payload);
+        return this.#detached ? payload : detach(payload);
       }
     }
     return this.#add(payload, frame.fin);
@@ -155,7 +169,7 @@ export class MessageAssembler {
       return parts.length === 1 && last === "" ? parts[0]! : parts.join("") + last;
     }
     if (payload.length > 0) {
-      (this.#binaryParts ??= []).push(detach(payload));
+      (this.#binaryParts ??= []).push(this.#detached ? payload : detach(payload));
       this.#binaryLength += payload.length;
     }
     if (!end) return undefined;

@@ -78,6 +78,7 @@ export class Session {
   readonly role: Role;
   readonly #parser: FrameParser;
   // Made with the first data frame: a connection that never receives a message holds none.
+  // Payloads come detached from the parser (`detach`), so the assembler need not look again.
   #assembler: MessageAssembler | undefined;
   readonly #streams: MessageStreamAssembler | undefined;
   readonly #serializer: FrameSerializer;
@@ -111,8 +112,15 @@ export class Session {
       pieces: Session.#pieces,
       // Whole messages need only text early; binary payloads are joined as they always were.
       piecesOf: options.streamMessages === true ? "all" : "text",
+      // Whole messages are kept by the application: a small one does not keep its chunk. A
+      // streamed message's bytes are copied on as they are handed out anyway.
+      detach: options.streamMessages !== true,
     };
     // Set rather than spread: a spread copies through a generic path for every connection.
+    if (options.copyUpTo !== undefined && options.streamMessages !== true) {
+      parserOptions.copyUpTo = options.copyUpTo;
+    }
+    if (options.wideUnmask !== undefined) parserOptions.wideUnmask = options.wideUnmask;
     if (options.limits !== undefined) parserOptions.limits = options.limits;
     this.#parser = new FrameParser(parserOptions);
     this.#serializer = new FrameSerializer({ role: options.role });
@@ -147,6 +155,17 @@ export class Session {
    */
   get heldBytes(): number {
     return this.#parser.heldBytes + (this.#assembler?.heldBytes ?? 0);
+  }
+
+  /**
+   * Whether bytes held may be views of the chunks they arrived in (the fragments of an
+   * unfinished message so far; the parser copies the frame it is reading): a caller that reads
+   * into buffers it reuses must not reuse one while this is so.
+   *
+   * @returns `true` while such bytes may be held.
+   */
+  get holdsViews(): boolean {
+    return (this.#assembler?.heldBytes ?? 0) > 0;
   }
 
   /**
@@ -360,7 +379,7 @@ export class Session {
           this.#streams.push(frame, this.#events ??= []);
           return;
         }
-        const message = (this.#assembler ??= new MessageAssembler()).push(frame);
+        const message = (this.#assembler ??= new MessageAssembler({ detached: true })).push(frame);
         if (message !== undefined) this.#message(message);
         return;
       }
@@ -408,7 +427,7 @@ export class Session {
       this.#streams.pushPiece(piece, this.#events ??= []);
       return;
     }
-    const message = (this.#assembler ??= new MessageAssembler()).pushPiece(piece);
+    const message = (this.#assembler ??= new MessageAssembler({ detached: true })).pushPiece(piece);
     if (message !== undefined) this.#message(message);
   }
 

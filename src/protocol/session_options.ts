@@ -47,4 +47,18 @@ export interface SessionOptions {
    * @default {false}
    */
   streamMessages?: boolean;
+  /**
+   * Received payloads of at most this many bytes are copied out of the chunks they arrive in
+   * rather than handed on as views of them (see `FrameParserOptions.copyUpTo`): an
+   * adapter sets it where its engine makes that cheaper (Bun).
+   * @default {0}
+   */
+  copyUpTo?: number;
+  /**
+   * Received payloads are unmasked 64 bits at a time rather than 32 (see
+   * `FrameParserOptions.wideUnmask`): an adapter sets it where its engine makes that faster
+   * (Node, Deno).
+   * @default {false}
+   */
+  wideUnmask?: boolean;
 }

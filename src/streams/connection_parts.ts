@@ -154,6 +154,8 @@ export class ConnectionParts implements SendParts {
       // Streamed messages have limits of their own: nothing of them is held.
       limits = { ...limits, ...resolveStreamingLimits(streaming === true ? undefined : streaming) };
     }
+    // Straight to an adapter's socket where it offers that (no web streams per connection).
+    const reader = transportReader(stream);
     const sessionOptions: SessionOptions = {
       role: options.role,
       deferFailure: true,
@@ -163,13 +165,14 @@ export class ConnectionParts implements SendParts {
     };
     // Set rather than spread: a spread copies through a generic path for every connection.
     if (limits !== undefined) sessionOptions.limits = limits;
+    // What the adapter knows of its engine: how received payloads are best cut and unmasked.
+    if ("copyUpTo" in reader) sessionOptions.copyUpTo = reader.copyUpTo;
+    if ("wideUnmask" in reader) sessionOptions.wideUnmask = reader.wideUnmask;
     const session = this.session = new Session(sessionOptions);
     if (options.deflate !== undefined) {
       this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);
     }
     this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
-    // Straight to an adapter's socket where it offers that (no web streams per connection).
-    const reader = transportReader(stream);
     this.writer = writerOf(stream);
     const frames = this.frames = new FrameWriter(
       session,

@@ -120,7 +120,8 @@ export interface PumpParts {
  *
  * A BYOB transport is read into a buffer of the pump's own, which is read into again as long as
  * nothing that was handed on keeps a view of it: no message or control payload made of its bytes
- * and no bytes of an unfinished message held (streamed message bytes are copied on). Otherwise
+ * and no fragments of an unfinished message held as views (streamed message bytes, and the frame
+ * the parser is reading, are copied on). Otherwise
  * the buffer is left to its views and the next read gets a new one.
  *
  * A socket that pushes its bytes (a reader with `listen`: Node's and Bun's sockets) is not read
@@ -344,12 +345,13 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   }
 
   /**
-   * Whether the session or the connection may still refer to `buffer`: bytes of an unfinished
-   * message are held, or an event carries a payload that is a view of it. Streamed message bytes
-   * (`streamData`) are not counted: they are copied before they are handed on.
+   * Whether the session or the connection may still refer to `buffer`: fragments of an
+   * unfinished message are held as views, or an event carries a payload that is a view of it.
+   * Streamed message bytes (`streamData`) are not counted: they are copied before they are
+   * handed on; nor is the frame being read, which the parser copies as it arrives.
    */
   #retained(buffer: ArrayBufferLike, events: readonly SessionEvent[]): boolean {
-    if (this.#owner.session.heldBytes > 0) return true;
+    if (this.#owner.session.holdsViews) return true;
     for (const event of events) {
       switch (event.type) {
         case "message":

@@ -105,6 +105,17 @@ export interface SocketChannel extends ChannelSink {
   listen?(sink: ReadSink): void;
   /** Stops reading, as cancelling the adapter's readable would: a pending read ends (done). */
   cancel(): void;
+  /**
+   * Received payloads of at most this many bytes are best copied out of the chunks this
+   * channel reads rather than viewed (see `SessionOptions.copyUpTo`): the adapter knows its
+   * runtime's engine.
+   */
+  readonly copyUpTo?: number;
+  /**
+   * Received payloads are best unmasked 64 bits at a time (see `SessionOptions.wideUnmask`):
+   * the adapter knows its runtime's engine.
+   */
+  readonly wideUnmask?: boolean;
 }
 
 /**
@@ -144,6 +155,10 @@ export interface ByteReader {
   cancel(reason?: unknown): Promise<void>;
   /** Lets another reader take over. */
   releaseLock(): void;
+  /** Payloads of at most this many bytes are best copied out of the chunks read, when set. */
+  readonly copyUpTo?: number;
+  /** Whether payloads are best unmasked 64 bits at a time, when set. */
+  readonly wideUnmask?: boolean;
 }
 
 /**
@@ -312,6 +327,14 @@ class ChannelReader implements ByteReader {
 
   constructor(channel: SocketChannel) {
     this.channel = channel;
+  }
+
+  get copyUpTo(): number {
+    return this.channel.copyUpTo ?? 0;
+  }
+
+  get wideUnmask(): boolean {
+    return this.channel.wideUnmask ?? false;
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {

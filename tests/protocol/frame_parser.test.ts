@@ -333,6 +333,74 @@ describe("FrameParser payload ownership", () => {
     expect(toHex(frames[0]!.payload)).toBe(pattern(100));
   });
 
+  it("with detach, copies a payload that is small next to its chunk's buffer, and not text", () => {
+    const small = clientFrame(0x82, pattern(40));
+    const text = clientFrame(0x81, "68 69");
+    const ping = clientFrame(0x89, "01 02 03");
+    const filler = clientFrame(0x82, pattern(5000));
+    const chunk = concat(small, text, ping, filler);
+    const frames = collect(new FrameParser({ role: "server", detach: true }), chunk);
+    expect(frames.map((frame) => frame.payload.buffer === chunk.buffer)).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
+    expect(toHex(frames[0]!.payload)).toBe(pattern(40));
+    expect(frames[0]!.payload.buffer.byteLength).toBe(40);
+    expect(toHex(frames[1]!.payload)).toBe("6869");
+    expect(toHex(frames[2]!.payload)).toBe("010203");
+    expect(toHex(frames[3]!.payload)).toBe(pattern(5000));
+  });
+
+  it("with copyUpTo, copies every payload up to that size and views larger ones, for both roles", () => {
+    for (const role of ROLES) {
+      const lengths = [0, 1, 5, 31, 32, 64, 65, 200];
+      const chunk = concat(
+        ...lengths.map((length) => frameFrom(peerOf(role), 0x82, pattern(length, 3))),
+      );
+      const frames = collect(new FrameParser({ role, copyUpTo: 64 }), chunk);
+      expect(frames.map((frame) => toHex(frame.payload))).toEqual(
+        lengths.map((length) => pattern(length, 3)),
+      );
+      expect(frames.map((frame) => frame.payload.buffer === chunk.buffer)).toEqual(
+        lengths.map((length) => length > 64),
+      );
+    }
+  });
+
+  it("with wideUnmask, unmasks whole and spanning payloads 64 bits at a time to the same bytes", () => {
+    const lengths = [1, 40, 63, 64, 65, 200, 1000, 70_000];
+    const input = concat(...lengths.map((length) => clientFrame(0x82, pattern(length, 9))));
+    for (const split of [input.length, 997, 4096]) {
+      const parser = new FrameParser({ role: "server", wideUnmask: true });
+      const frames: Frame[] = [];
+      for (let at = 0; at < input.length; at += split) {
+        collect(parser, input.slice(at, at + split), frames);
+      }
+      expect(frames.map((frame) => toHex(frame.payload))).toEqual(
+        lengths.map((length) => pattern(length, 9)),
+      );
+    }
+  });
+
+  it("server copies a large payload that arrives in small pieces as it arrives, holding what arrived", () => {
+    const input = clientFrame(0x82, pattern(100_000, 5));
+    const parser = new FrameParser({ role: "server" });
+    const frames: Frame[] = [];
+    let at = 0;
+    for (; at + 997 < input.length; at += 997) {
+      collect(parser, input.subarray(at, at + 997), frames);
+      // Header bytes (14) are not payload.
+      expect(parser.heldBytes).toBe(at + 997 - 14);
+    }
+    collect(parser, input.subarray(at), frames);
+    expect(parser.heldBytes).toBe(0);
+    expect(frames.length).toBe(1);
+    expect(frames[0]!.payload.buffer.byteLength).toBe(100_000);
+    expect(toHex(frames[0]!.payload)).toBe(pattern(100_000, 5));
+  });
+
   it("client gives zero-length payloads as empty arrays", () => {
     const frames = collect(new FrameParser({ role: "client" }), hex("81 00 82 00 89 00"));
     expect(frames.map((frame) => frame.payload.length)).toEqual([0, 0, 0]);

@@ -152,19 +152,21 @@ describe("FrameSerializer arena", () => {
     });
   }
 
-  it("server: payloads over 16 KiB are not copied; smaller ones are", () => {
+  it("server: payloads over 64 KiB are not copied; smaller ones are, 64 KiB with its 64-bit length", () => {
     const serializer = new FrameSerializer({ role: "server" });
-    const large = pattern(16 * 1024 + 1);
-    const small = pattern(16 * 1024);
+    const large = pattern(64 * 1024 + 1);
+    const small = pattern(64 * 1024);
     serializer.writeText("before");
     serializer.writeFrame(Opcode.Binary, large);
     serializer.writeText("after");
     serializer.writeFrame(Opcode.Binary, small);
     const chunks = serializer.take() ?? [];
-    expect(chunks.length).toBe(3);
+    // A frame that does not fit the 64 KiB output buffer with what is pending gets one of its own.
+    expect(chunks.map((chunk) => chunk.length)).toEqual([18, 65537, 7, 65546]);
     expect(chunks[1]).toBe(large);
     expect(chunks.some((chunk) => chunk === small)).toBe(false);
-    expect(toHex(chunks[0]!)).toBe("8106" + utf8Hex("before") + "827e4001");
+    expect(toHex(chunks[0]!)).toBe("8106" + utf8Hex("before") + "827f0000000000010001");
+    expect(toHex(chunks[3]!.subarray(0, 10))).toBe("827f0000000000010000");
     expect(decodeOutgoing("server", chunks)).toEqual([
       rec(Opcode.Text, utf8Hex("before")),
       rec(Opcode.Binary, toHex(large)),

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { applyMask, applyMaskKey, copyMasked, MaskKeySource } from "../../src/protocol/mask.ts";
+import {
+  applyMask,
+  applyMaskKey,
+  copyMasked,
+  copyUnmasked,
+  MaskKeySource,
+  maskRange,
+  maskRangeWide,
+  wideWordsOf,
+  wordsOf,
+} from "../../src/protocol/mask.ts";
 
 const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
 
@@ -52,6 +62,94 @@ describe("applyMaskKey", () => {
         }
       }
     }
+  });
+});
+
+describe("maskRange", () => {
+  it("rfc6455#section-5.3 matches the byte-wise definition at every range, alignment and key offset, through the chunk's words", () => {
+    const backing = new Uint8Array(300);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 53 + 5) & 0xff;
+    for (let start = 0; start < 4; start++) {
+      for (let from = 0; from < 9; from++) {
+        for (let length = 0; length < 120; length += 5) {
+          for (let keyOffset = 0; keyOffset < 8; keyOffset++) {
+            const chunk = backing.slice(0, 260).subarray(start);
+            const before = chunk.slice();
+            const expected = naiveMask(chunk.subarray(from, from + length), KEY, keyOffset);
+            maskRange(
+              chunk,
+              from,
+              from + length,
+              KEY[0]!,
+              KEY[1]!,
+              KEY[2]!,
+              KEY[3]!,
+              keyOffset,
+              wordsOf(chunk),
+            );
+            expect(chunk.subarray(from, from + length)).toEqual(expected);
+            // Nothing outside the range changes.
+            expect(chunk.subarray(0, from)).toEqual(before.subarray(0, from));
+            expect(chunk.subarray(from + length)).toEqual(before.subarray(from + length));
+          }
+        }
+      }
+    }
+  });
+
+  it("goes a byte at a time without the words, with the same result", () => {
+    const chunk = crypto.getRandomValues(new Uint8Array(100));
+    const expected = naiveMask(chunk.subarray(3, 90), KEY, 2);
+    maskRange(chunk, 3, 90, KEY[0]!, KEY[1]!, KEY[2]!, KEY[3]!, 2, undefined);
+    expect(chunk.subarray(3, 90)).toEqual(expected);
+  });
+});
+
+describe("maskRangeWide", () => {
+  it("rfc6455#section-5.3 matches the byte-wise definition at every range, alignment and key offset, 64 bits at a time", () => {
+    const backing = new Uint8Array(400);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 29 + 3) & 0xff;
+    for (let start = 0; start < 8; start++) {
+      for (let from = 0; from < 9; from++) {
+        for (let length = 0; length < 200; length += 13) {
+          for (let keyOffset = 0; keyOffset < 4; keyOffset++) {
+            const chunk = backing.slice(0, 380).subarray(start);
+            const before = chunk.slice();
+            const expected = naiveMask(chunk.subarray(from, from + length), KEY, keyOffset);
+            maskRangeWide(
+              chunk,
+              from,
+              from + length,
+              KEY[0]!,
+              KEY[1]!,
+              KEY[2]!,
+              KEY[3]!,
+              keyOffset,
+              wideWordsOf(chunk),
+            );
+            expect(chunk.subarray(from, from + length)).toEqual(expected);
+            expect(chunk.subarray(0, from)).toEqual(before.subarray(0, from));
+            expect(chunk.subarray(from + length)).toEqual(before.subarray(from + length));
+          }
+        }
+      }
+    }
+  });
+});
+
+describe("copyUnmasked", () => {
+  it("rfc6455#section-5.3 copies and unmasks at every length and offset, leaving the source unchanged", () => {
+    const source = crypto.getRandomValues(new Uint8Array(80));
+    const before = source.slice();
+    for (let from = 0; from < 5; from++) {
+      for (let length = 0; length < 70; length++) {
+        const copy = copyUnmasked(source, from, length, KEY[0]!, KEY[1]!, KEY[2]!, KEY[3]!);
+        expect(copy).toEqual(naiveMask(source.subarray(from, from + length), KEY));
+        expect(copy.buffer.byteLength).toBe(length);
+      }
+    }
+    expect(source).toEqual(before);
+    expect(copyUnmasked(source, 7, 9, 0, 0, 0, 0)).toEqual(source.subarray(7, 16));
   });
 });
 

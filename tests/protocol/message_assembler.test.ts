@@ -90,6 +90,16 @@ describe("MessageAssembler", () => {
     );
   });
 
+  it("with detached, keeps every payload as it is given", () => {
+    const assembler = new MessageAssembler({ detached: true });
+    const big = new Uint8Array(100_000);
+    const view = big.subarray(500, 503);
+    expect(assembler.push(frame(Opcode.Binary, view))).toBe(view);
+    assembler.push(frame(Opcode.Binary, big.subarray(500, 501), false));
+    const last = assembler.push(frame(Opcode.Continuation, big.subarray(501, 503))) as Uint8Array;
+    expect(last.length).toBe(3);
+  });
+
   it("rfc6455#section-8.1 throws InvalidPayloadError (1007) on the first fragment that makes the text invalid", () => {
     const assembler = new MessageAssembler();
     assembler.push(frame(Opcode.Text, "ce ba", false));

@@ -135,7 +135,7 @@ describe("a BYOB transport (ByteStream.byob)", () => {
     ws.terminate();
   });
 
-  it("gets a new buffer while a message that spans reads is held", async () => {
+  it("reads into the same buffer while a frame that spans reads is held: the parser copied its bytes", async () => {
     const transport = byobTransport();
     const ws = server(transport);
     const messages = ws[Symbol.asyncIterator]();
@@ -145,8 +145,25 @@ describe("a BYOB transport (ByteStream.byob)", () => {
     await until(() => transport.before.length === 2);
     transport.push(whole.subarray(700));
     const message = (await withTimeout(messages.next(), 5_000, "the message")).value as Uint8Array;
-    expect(transport.before[1]!.every((byte) => byte === 0)).toBe(true);
+    // The first read's buffer again (it still holds the frame's first bytes: 0x82, Binary).
+    expect(transport.before[1]![0]).toBe(0x82);
     expect(message).toEqual(new Uint8Array(3000).map((_, i) => i & 0xff));
+    ws.terminate();
+  });
+
+  it("gets a new buffer while the fragments of an unfinished message are held", async () => {
+    const transport = byobTransport();
+    const ws = server(transport);
+    const messages = ws[Symbol.asyncIterator]();
+    transport.push(frame(Opcode.Binary, new Uint8Array(100).fill(5), { fin: false }));
+    await until(() => transport.before.length === 2);
+    transport.push(frame(Opcode.Continuation, new Uint8Array(50).fill(6)));
+    const message = (await withTimeout(messages.next(), 5_000, "the message")).value as Uint8Array;
+    // A new buffer (all zeros): the first fragment is a view of the first one.
+    expect(transport.before[1]!.every((byte) => byte === 0)).toBe(true);
+    expect(message).toEqual(
+      concatBytes(new Uint8Array(100).fill(5), new Uint8Array(50).fill(6)),
+    );
     ws.terminate();
   });
 });

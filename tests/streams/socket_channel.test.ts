@@ -1,6 +1,7 @@
 // ChannelByteStream: the direct reader and writer over an adapter's socket, and the web streams
 // made only on demand over the same socket, with a hand-made channel.
 import { describe, expect, it } from "vitest";
+import { Connection } from "../../src/streams/connection.ts";
 import {
   ChannelByteStream,
   READ_DONE,
@@ -213,5 +214,36 @@ describe("ChannelByteStream", () => {
     const writer = writerOf({ readable, writable });
     await writer.write(new Uint8Array([6]));
     expect(chunks).toEqual([6]);
+  });
+
+  it("a connection copies received payloads up to the channel's copyUpTo out of the chunk, and views larger ones", async () => {
+    const channel = Object.assign(new FakeChannel(), { copyUpTo: 4 });
+    const connection = new Connection(new ChannelByteStream(channel, ADDR), {
+      role: "client",
+      heartbeatInterval: 0,
+    });
+    // Two unmasked binary frames in one chunk: 3 bytes, then 5.
+    channel.push(0x82, 3, 1, 2, 3, 0x82, 5, 4, 5, 6, 7, 8);
+    const messages = connection[Symbol.asyncIterator]();
+    const small = (await messages.next()).value as Uint8Array;
+    const large = (await messages.next()).value as Uint8Array;
+    expect([small, large]).toEqual([new Uint8Array([1, 2, 3]), new Uint8Array([4, 5, 6, 7, 8])]);
+    // The larger one is a view of the 12-byte chunk; the small one has a buffer of its own.
+    expect([small.buffer.byteLength, large.buffer.byteLength]).toEqual([3, 12]);
+    connection.terminate();
+  });
+
+  it("a connection unmasks 64 bits at a time over a channel with wideUnmask, to the same message", async () => {
+    const channel = Object.assign(new FakeChannel(), { wideUnmask: true });
+    const connection = new Connection(new ChannelByteStream(channel, ADDR), {
+      role: "server",
+      heartbeatInterval: 0,
+    });
+    const key = [0x37, 0xfa, 0x21, 0x3d];
+    const payload = Array.from({ length: 100 }, (_, i) => (i * 7) & 0xff);
+    channel.push(0x82, 0x80 | 100, ...key, ...payload.map((byte, i) => byte ^ key[i & 3]!));
+    const message = (await connection[Symbol.asyncIterator]().next()).value as Uint8Array;
+    expect(Array.from(message)).toEqual(payload);
+    connection.terminate();
   });
 });
