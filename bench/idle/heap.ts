@@ -11,7 +11,7 @@
  * bytes each kind holds); on Bun JavaScriptCore's `heapStats()` object counts. Prints the kinds
  * that grew, per connection. A first round of as many connections is opened and closed before
  * the first snapshot, so that what is made once (compiled code, hidden classes, interned
- * strings) is not counted per connection. Run bench:idle first (it builds the client).
+ * strings) is not counted per connection. The client is built with gcc on first use.
  *
  * - `HEAP_HEARTBEAT=1`: wsflow with its default heartbeat (30 s) rather than none, as the
  *   benchmark servers run.
@@ -21,8 +21,8 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
@@ -221,8 +221,20 @@ function retainers(
   };
 }
 
+/** The C client of bench:idle, built with gcc into bench/idle/.build unless it is there. */
+function idleClients(): string {
+  const build = join(ROOT, "bench", "idle", ".build");
+  const binary = join(build, "idle_clients");
+  if (existsSync(binary)) return binary;
+  mkdirSync(build, { recursive: true });
+  const source = join(ROOT, "bench", "idle", "idle_clients.c");
+  const built = spawnSync("gcc", ["-O2", "-Wall", "-o", binary, source], { stdio: "inherit" });
+  if (built.status !== 0) throw new Error("gcc failed to build idle_clients.c");
+  return binary;
+}
+
 function openClients(port: number): Promise<ReturnType<typeof spawn>> {
-  const client = spawn(join(ROOT, "bench", "idle", ".build", "idle_clients"), [
+  const client = spawn(idleClients(), [
     ...["-p", String(port), "-n", String(N)],
   ], { stdio: ["pipe", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
