@@ -17,87 +17,16 @@
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { exited, killGroup, profiledCommand } from "../echo/profiled_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
 const BUILD = join(HERE, ".build");
-
-function binary(name: string): string {
-  try {
-    return realpathSync(join(ROOT, "node_modules", ".bin", name));
-  } catch {
-    return name;
-  }
-}
-
-function command(id: string, dir: string): string[] {
-  const server = (file: string): string => join("bench", "echo", "servers", file);
-  const node = (file: string): string[] => [
-    process.execPath,
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-    "--import",
-    "tsx",
-    server(file),
-  ];
-  const bun = (file: string): string[] => [
-    binary("bun"),
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-    server(file),
-  ];
-  const deno = (file: string): string[] => [
-    binary("deno"),
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--cpu-prof-dir",
-    dir,
-    server(file),
-  ];
-  switch (id) {
-    case "wsflow-node":
-      return node("wsflow.ts");
-    case "ws":
-      return node("ws.ts");
-    case "wsflow-bun":
-      return bun("wsflow.ts");
-    case "bun-serve":
-      return bun("bun.ts");
-    case "wsflow-deno":
-      return deno("wsflow.ts");
-    case "deno-upgrade":
-      return deno("deno.ts");
-    default:
-      throw new Error(`unknown server ${id}`);
-  }
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // gone
-  }
-}
 
 async function profileServer(id: string, seconds: number): Promise<void> {
   const loadgen = join(BUILD, "loadgen");
@@ -109,7 +38,7 @@ async function profileServer(id: string, seconds: number): Promise<void> {
   const dir = join(BUILD, "profiles", id);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const server = spawn("taskset", ["-c", "0", ...command(id, dir)], {
+  const server = spawn("taskset", ["-c", "0", ...profiledCommand(id, dir, [])], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "inherit"],

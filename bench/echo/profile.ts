@@ -24,11 +24,12 @@
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { exited, killGroup, profiledCommand } from "./profiled_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -143,83 +144,6 @@ const WINDOWS: Record<number, number> = { 16: 64, 1024: 32, 65536: 8, 1048576: 2
 /** The compressed section's windows (run.ts COMPRESSED_CASES). */
 const DEFLATE_WINDOWS: Record<number, number> = { 1024: 32, 16384: 16, 65536: 8 };
 
-function binary(name: string): string {
-  try {
-    return realpathSync(join(ROOT, "node_modules", ".bin", name));
-  } catch {
-    return name;
-  }
-}
-
-function command(id: string, dir: string, deflate: boolean): string[] {
-  const args = deflate ? ["--deflate"] : [];
-  const server = (file: string): string => join("bench", "echo", "servers", file);
-  const node = (file: string): string[] => [
-    process.execPath,
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-    "--import",
-    "tsx",
-    server(file),
-    ...args,
-  ];
-  const bun = (file: string): string[] => [
-    binary("bun"),
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-    server(file),
-    ...args,
-  ];
-  const deno = (file: string): string[] => [
-    binary("deno"),
-    "run",
-    "--allow-net",
-    // What run.ts allows too: BENCH_METRICS, and the OpenTelemetry SDK it may load.
-    "--allow-env",
-    "--allow-read",
-    "--cpu-prof-dir",
-    dir,
-    server(file),
-    ...args,
-  ];
-  switch (id) {
-    case "wsflow-node":
-      return node("wsflow.ts");
-    case "ws":
-      return node("ws.ts");
-    case "wsflow-bun":
-      return bun("wsflow.ts");
-    case "bun-serve":
-      return bun("bun.ts");
-    case "wsflow-deno":
-      return deno("wsflow.ts");
-    case "deno-upgrade":
-      return deno("deno.ts");
-    default:
-      throw new Error(`unknown server ${id}`);
-  }
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // gone
-  }
-}
-
 async function profileServer(
   id: string,
   size: number,
@@ -237,7 +161,11 @@ async function profileServer(
   const dir = join(BUILD, "profiles", `${id}-${size}${deflate ? "-deflate" : ""}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const server = spawn("taskset", ["-c", "0", ...command(id, dir, deflate)], {
+  const server = spawn("taskset", [
+    "-c",
+    "0",
+    ...profiledCommand(id, dir, deflate ? ["--deflate"] : []),
+  ], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "inherit"],

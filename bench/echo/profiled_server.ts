@@ -1,0 +1,99 @@
+/**
+ * What the two profiling scripts (`bench/echo/profile.ts`, `bench/connect/profile.ts`) share:
+ * the command that runs one benchmark server under its runtime's CPU profiler, and stopping
+ * that server's process group.
+ *
+ * @module
+ */
+
+import type { ChildProcess } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The project's own copy of a runtime (node_modules/.bin), else the one on PATH. */
+function binary(name: string): string {
+  try {
+    return realpathSync(join(ROOT, "node_modules", ".bin", name));
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * The command that runs benchmark server `id` (`wsflow-node`, `ws`, `wsflow-bun`, `bun-serve`,
+ * `wsflow-deno`, `deno-upgrade`) from bench/echo/servers with its runtime's `--cpu-prof`,
+ * writing the profile into `dir`; `args` go to the server.
+ */
+export function profiledCommand(id: string, dir: string, args: readonly string[]): string[] {
+  const server = (file: string): string => join("bench", "echo", "servers", file);
+  const node = (file: string): string[] => [
+    process.execPath,
+    "--cpu-prof",
+    `--cpu-prof-dir=${dir}`,
+    "--import",
+    "tsx",
+    server(file),
+    ...args,
+  ];
+  const bun = (file: string): string[] => [
+    binary("bun"),
+    "--cpu-prof",
+    `--cpu-prof-dir=${dir}`,
+    server(file),
+    ...args,
+  ];
+  const deno = (file: string): string[] => [
+    binary("deno"),
+    "run",
+    "--allow-net",
+    // What run.ts allows too: BENCH_METRICS, and the OpenTelemetry SDK it may load.
+    "--allow-env",
+    "--allow-read",
+    "--cpu-prof-dir",
+    dir,
+    server(file),
+    ...args,
+  ];
+  switch (id) {
+    case "wsflow-node":
+      return node("wsflow.ts");
+    case "ws":
+      return node("ws.ts");
+    case "wsflow-bun":
+      return bun("wsflow.ts");
+    case "bun-serve":
+      return bun("bun.ts");
+    case "wsflow-deno":
+      return deno("wsflow.ts");
+    case "deno-upgrade":
+      return deno("deno.ts");
+    default:
+      throw new Error(`unknown server ${id}`);
+  }
+}
+
+/** Resolves `true` once `child` has exited, or `false` after `ms`. */
+export function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Sends `signal` to `child`'s process group (started `detached`), unless it is gone. */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // gone
+  }
+}
