@@ -341,8 +341,6 @@ export class FrameParser {
         const payload = this.#joined!;
         this.#joined = undefined;
         this.#payloadFill = 0;
-        // Unmasked once it is whole: one pass, from an aligned start.
-        if (this.#masked) this.#unmaskWhole(payload);
         this.#emit(payload, sink);
       }
     }
@@ -384,14 +382,17 @@ export class FrameParser {
     });
   }
 
-  /** Unmasks a joined payload in place: a buffer of its own, so not through the chunk's words. */
-  #unmaskWhole(payload: Uint8Array): void {
+  /**
+   * Unmasks the bytes of a joined payload from `from` up to `to` in place, just after they were
+   * copied in (still in cache, rather than in a second pass over the whole payload once it is
+   * complete): a buffer of its own, so through its own words, not the chunk's.
+   */
+  #unmaskJoined(joined: Uint8Array, from: number, to: number): void {
     const k0 = this.#k0, k1 = this.#k1, k2 = this.#k2, k3 = this.#k3;
-    const length = payload.length;
-    if (length < WORDS_FROM) maskRange(payload, 0, length, k0, k1, k2, k3, 0, undefined);
+    if (to - from < WORDS_FROM) maskRange(joined, from, to, k0, k1, k2, k3, from, undefined);
     else if (this.#wideUnmask) {
-      maskRangeWide(payload, 0, length, k0, k1, k2, k3, 0, wideWordsOf(payload));
-    } else maskRange(payload, 0, length, k0, k1, k2, k3, 0, wordsOf(payload));
+      maskRangeWide(joined, from, to, k0, k1, k2, k3, from, wideWordsOf(joined));
+    } else maskRange(joined, from, to, k0, k1, k2, k3, from, wordsOf(joined));
   }
 
   /** Copies `take` bytes of a payload that spans chunks, from `chunk[at]`, after those held. */
@@ -405,6 +406,7 @@ export class FrameParser {
       this.#joined = joined = grown;
     }
     joined.set(view(chunk, at, take), this.#payloadFill);
+    if (this.#masked) this.#unmaskJoined(joined, this.#payloadFill, fill);
     this.#payloadFill = fill;
   }
 

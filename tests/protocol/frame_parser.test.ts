@@ -384,6 +384,25 @@ describe("FrameParser payload ownership", () => {
     }
   });
 
+  it("server unmasks a spanning payload piece by piece as it is joined, at any offset and key position", () => {
+    // Pieces of odd sizes, under and over the word threshold, that leave the joined buffer's
+    // fill at every alignment; the buffer grows while they arrive.
+    const sizes = [3, 33, 1, 70, 31, 129, 4001, 5, 65_537, 2];
+    const length = sizes.reduce((sum, size) => sum + size, 0) - 14;
+    const input = clientFrame(0x82, pattern(length, 7), "a1b2c3d4");
+    for (const wideUnmask of [false, true]) {
+      const parser = new FrameParser({ role: "server", wideUnmask });
+      const frames: Frame[] = [];
+      let at = 0;
+      for (const size of sizes) {
+        collect(parser, input.slice(at, at + size), frames);
+        at += size;
+      }
+      expect(at).toBe(input.length);
+      expect(frames.map((frame) => toHex(frame.payload))).toEqual([pattern(length, 7)]);
+    }
+  });
+
   it("server copies a large payload that arrives in small pieces as it arrives, holding what arrived", () => {
     const input = clientFrame(0x82, pattern(100_000, 5));
     const parser = new FrameParser({ role: "server" });
