@@ -76,7 +76,8 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
     socket: {
       ...bridge,
       open(socket): void {
-        socket.setNoDelay(true);
+        // No `setNoDelay(true)`: uSockets sets TCP_NODELAY on every accepted socket itself
+        // (bun-usockets loop.c), and a second setsockopt was one of a handshake's syscalls.
         accepted.push(toByteStream(socket));
       },
     },

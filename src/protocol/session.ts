@@ -51,6 +51,9 @@ export type ReadyState = "connecting" | "open" | "closing" | "closed";
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
 const encoder = new TextEncoder();
+// The bits of `Session.#defers`.
+const DEFER_FAILURE = 1;
+const DEFER_CLOSE_REPLY = 2;
 
 /**
  * One WebSocket connection's protocol state, after the opening handshake. Sans I/O: feed it the
@@ -93,8 +96,9 @@ export class Session {
   // session they are for.
   static readonly #frames: FrameSink = (frame) => receiving!.#handleFrame(frame);
   static readonly #pieces: FramePieceSink = (piece) => receiving!.#handlePiece(piece);
-  readonly #deferFailure: boolean;
-  readonly #deferCloseReply: boolean;
+  // `deferFailure` and `deferCloseReply` as bits of one field: on JavaScriptCore a session of
+  // 13 fields took a 160-byte cell, of 12 a 112-byte one.
+  readonly #defers: number;
   #deferred: WebSocketError | undefined;
 
   /**
@@ -124,8 +128,8 @@ export class Session {
     if (options.limits !== undefined) parserOptions.limits = options.limits;
     this.#parser = new FrameParser(parserOptions);
     this.#serializer = new FrameSerializer({ role: options.role });
-    this.#deferFailure = options.deferFailure ?? false;
-    this.#deferCloseReply = options.deferCloseReply ?? false;
+    this.#defers = (options.deferFailure === true ? DEFER_FAILURE : 0) |
+      (options.deferCloseReply === true ? DEFER_CLOSE_REPLY : 0);
   }
 
   /**
@@ -193,7 +197,7 @@ export class Session {
     try {
       this.#parser.push(chunk, Session.#frames);
     } catch (error) {
-      if (this.#deferFailure && error instanceof WebSocketError) {
+      if ((this.#defers & DEFER_FAILURE) !== 0 && error instanceof WebSocketError) {
         this.#deferred = error;
         (this.#events ??= []).push({ type: "error", error });
       } else {
@@ -396,7 +400,7 @@ export class Session {
       case Opcode.Close: {
         const info = parseClosePayload(frame.payload);
         this.#closeReceived = info;
-        if (!this.#closeSent && this.#deferCloseReply) {
+        if (!this.#closeSent && (this.#defers & DEFER_CLOSE_REPLY) !== 0) {
           // rfc6455#section-5.5.1: the endpoint MAY delay sending a Close frame until its
           // current message is sent; the caller replies with replyToClose()
           (this.#events ??= []).push({ type: "closing", code: info.code, reason: info.reason });

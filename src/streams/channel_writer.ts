@@ -117,6 +117,12 @@ interface QueuedWrite {
   readonly reject: (error: unknown) => void;
 }
 
+/** What settles a promise made when first asked for. */
+interface Settle {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /**
  * The one write queue of a socket channel, with a `WritableStream`'s rules: writes go to the
  * socket one at a time in order, `desiredSize` is 1 less the writes not yet done (a high-water
@@ -146,8 +152,9 @@ export class ChannelWriter implements ByteWriter {
   #readyResolve: (() => void) | undefined;
   #readyReject: ((error: unknown) => void) | undefined;
   #closed: Promise<void> | undefined;
-  #closedResolve: (() => void) | undefined;
-  #closedReject: ((error: unknown) => void) | undefined;
+  // Settles `closed` when it was asked for while writable. One field for both functions: on
+  // JavaScriptCore a writer of 19 fields took a 224-byte cell, of 18 a 160-byte one.
+  #closedSettle: Settle | undefined;
   // Told when the writer fails (see `watch`).
   #watcher: ((owner: unknown) => void) | undefined;
   #watcherOwner: unknown;
@@ -206,8 +213,7 @@ export class ChannelWriter implements ByteWriter {
       else {
         this.#closed = handled(
           new Promise<void>((resolve, reject) => {
-            this.#closedResolve = resolve;
-            this.#closedReject = reject;
+            this.#closedSettle = { resolve, reject };
           }),
         );
       }
@@ -256,7 +262,7 @@ export class ChannelWriter implements ByteWriter {
     return ended.then(() => {
       if (this.#state !== "writable") return;
       this.#state = "closed";
-      this.#closedResolve?.();
+      this.#closedSettle?.resolve();
     }, this.#failed);
   }
 
@@ -301,7 +307,7 @@ export class ChannelWriter implements ByteWriter {
     if (queue !== undefined) { for (const write of queue) write.reject(error); }
     this.#readyReject?.(error);
     this.#ready = this.#readyResolve = this.#readyReject = undefined;
-    this.#closedReject?.(error);
+    this.#closedSettle?.reject(error);
     this.#notify();
   }
 
