@@ -14,7 +14,9 @@ import type { Listener, ListenOptions } from "./listener.ts";
 
 // conn.readable gives every pending read a 64 KiB buffer, so each idle connection held about
 // 100 KiB. Reading with conn.read lets the buffer start small and grow only while reads fill it.
-const MIN_READ = 4 * 1024;
+// 1 KiB holds most request heads (and 101 responses), and what a short one leaves is where the
+// connection's first reads go (`readSpare`): an idle connection then holds 1 KiB, as before.
+const MIN_READ = 1024;
 const MAX_READ = 64 * 1024;
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -67,6 +69,26 @@ class ConnChannel implements SocketChannel {
       return { done: false, value: buffer.subarray(0, read) };
     }, (error: unknown) => {
       // A read cut short by a cancel ends, as a cancelled readable's pending read does.
+      if (this.#cancelled) return READ_DONE;
+      throw error;
+    });
+  }
+
+  readSpare(min: number): Promise<ReadableStreamReadResult<Uint8Array>> | undefined {
+    // The head's buffer, past the head: a connection's first reads (its Close, for a short one)
+    // cost no allocation of their own, which on Deno costs about as much as the read.
+    const spare = this.#spare;
+    if (spare === undefined || spare.length < min) return undefined;
+    if (this.#cancelled) return Promise.resolve(READ_DONE);
+    this.#spare = undefined;
+    return this.#conn.read(spare).then((read): ReadableStreamReadResult<Uint8Array> => {
+      if (read === null) {
+        this.#spare = spare;
+        return READ_DONE;
+      }
+      if (read < spare.length) this.#spare = spare.subarray(read);
+      return { done: false, value: spare.subarray(0, read) };
+    }, (error: unknown) => {
       if (this.#cancelled) return READ_DONE;
       throw error;
     });

@@ -12,7 +12,7 @@
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-7.1}
  */
 
-import { CloseCode } from "./close_code.ts";
+import { CloseCode, isSendableCloseCode } from "./close_code.ts";
 import { buildClosePayload, type CloseInfo, parseClosePayload } from "./close_payload.ts";
 import { ConnectionClosedError, WebSocketError } from "./errors.ts";
 import type { Frame, Role } from "./frame.ts";
@@ -295,8 +295,7 @@ export class Session {
    */
   close(code?: number, reason?: string): void {
     if (this.#closeSent || this.#closed !== undefined) return;
-    const payload = buildClosePayload(code, reason);
-    this.#sendClose(payload);
+    this.#sendClose(closeFramePayload(code, reason));
   }
 
   /**
@@ -313,7 +312,7 @@ export class Session {
       this.#sendClose(
         info.code === CloseCode.NoStatusReceived
           ? EMPTY
-          : buildClosePayload(info.code, info.reason),
+          : closeFramePayload(info.code, info.reason),
       );
     }
     this.#end({ code: info.code, reason: info.reason, wasClean: true });
@@ -413,7 +412,7 @@ export class Session {
           this.#sendClose(
             info.code === CloseCode.NoStatusReceived
               ? EMPTY
-              : buildClosePayload(info.code, info.reason),
+              : closeFramePayload(info.code, info.reason),
           );
         }
         // rfc6455#section-7.1.4: both Close frames are exchanged: _The WebSocket Closing
@@ -453,7 +452,7 @@ export class Session {
     const code = wsError?.closeCode ?? CloseCode.InternalError;
     // rfc6455#section-7.1.7: the endpoint SHOULD send a Close frame with an appropriate status
     // code before closing the connection; internal detail is not sent to the peer
-    if (!this.#closeSent) this.#sendClose(buildClosePayload(code, ""));
+    if (!this.#closeSent) this.#sendClose(closeFramePayload(code, ""));
     this.#end({
       code,
       reason: "",
@@ -503,3 +502,16 @@ export class Session {
 }
 
 const EMPTY = new Uint8Array(0);
+// The usual Close payload (a code, no reason), written here each time: the serializer copies a
+// payload this small at once, and on Deno every new typed array costs about a microsecond.
+const CODE_ONLY = new Uint8Array(2);
+
+/** The payload of a Close frame about to be written: `buildClosePayload`'s, maybe shared. */
+function closeFramePayload(code: number | undefined, reason: string | undefined): Uint8Array {
+  if (code === undefined || (reason !== undefined && reason !== "") || !isSendableCloseCode(code)) {
+    return buildClosePayload(code, reason);
+  }
+  CODE_ONLY[0] = code >>> 8;
+  CODE_ONLY[1] = code & 0xff;
+  return CODE_ONLY;
+}

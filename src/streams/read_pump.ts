@@ -160,6 +160,9 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   readonly #byob: boolean;
   #spare: ArrayBuffer | undefined;
   #readSize = MIN_READ;
+  // The last read went into what was left of the reader's own buffer (the request head's, on
+  // Deno): not the pump's to read into again.
+  #borrowed = false;
 
   /**
    * Creates the pump; {@linkcode ReadPump.prototype.start} starts it.
@@ -322,6 +325,13 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     const size = this.#readSize;
     const spare = this.#spare;
     this.#spare = undefined;
+    // What the head's read left of its buffer first, while enough is left: on Deno, allocating
+    // a buffer costs about as much as a read.
+    if (spare === undefined && "readSpare" in reader && reader.readSpare !== undefined) {
+      const reading = reader.readSpare(size >> 1);
+      this.#borrowed = reading !== undefined;
+      if (reading !== undefined) return reading;
+    }
     // A spare much larger than needed is let go too, so an idle connection waits on a small one.
     const buffer = spare !== undefined && spare.byteLength >= size && spare.byteLength <= 2 * size
       ? spare
@@ -339,7 +349,10 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     else if (chunk.length === size && size < cap) this.#readSize = size * 2;
     else if (chunk.length < size >> 2 && size > MIN_READ) this.#readSize = size >> 1;
     // Events still waiting for an inflation to finish are handled later: keep off until then.
-    if (this.#owner.deflate?.inbound === undefined && !this.#retained(chunk.buffer, events)) {
+    if (
+      !this.#borrowed && this.#owner.deflate?.inbound === undefined &&
+      !this.#retained(chunk.buffer, events)
+    ) {
       this.#spare = chunk.buffer as ArrayBuffer;
     }
   }

@@ -97,6 +97,13 @@ export interface SocketChannel extends ChannelSink {
    */
   readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
   /**
+   * Reads into what is left of the buffer the last {@linkcode SocketChannel.read} read into,
+   * when at least `min` bytes of it are left (Deno's): a connection's first reads after the
+   * request head then need no buffer of their own. `undefined` otherwise, when nothing is read.
+   * Bytes already handed out are never read over.
+   */
+  readSpare?(min: number): Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  /**
    * Hands what arrives to `sink` as it arrives, where the socket pushes its bytes (Node's,
    * Bun's): no pending read, no promise, while nothing arrives. First what arrived before,
    * then the end once there is one; after `sink.pushed` returns `false`, nothing until it is
@@ -141,6 +148,14 @@ export interface ByteReader {
    * @returns A view of `view` holding the bytes read, or `{ done: true }` at the end.
    */
   readInto?(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Reads into what is left of the source's own last buffer, when it can and at least `min`
+   * bytes of it are left; absent, or `undefined` (nothing read), otherwise.
+   * @param min The fewest bytes worth reading into.
+   * @returns A view of that buffer holding the bytes read, `{ done: true }` at the end, or
+   *   `undefined`.
+   */
+  readSpare?(min: number): Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   /**
    * Hands what arrives to `sink` as it arrives, when the source pushes its bytes; absent
    * otherwise. See {@linkcode SocketChannel.listen}.
@@ -360,6 +375,11 @@ class OwnBufferChannelReader extends ChannelReader {
   readInto(view: Uint8Array): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (!this.held) return Promise.reject(released("read"));
     return this.channel.readInto!(view);
+  }
+
+  readSpare(min: number): Promise<ReadableStreamReadResult<Uint8Array>> | undefined {
+    if (!this.held) return Promise.reject(released("read"));
+    return this.channel.readSpare?.(min);
   }
 }
 

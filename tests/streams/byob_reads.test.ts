@@ -277,3 +277,70 @@ describe("a socket channel that reads into the caller's buffer (SocketChannel.re
     ws.terminate();
   });
 });
+
+describe("a socket channel that reads into what the head's read left (SocketChannel.readSpare, Deno's)", () => {
+  it("takes the first reads there while enough is left, then reads into the pump's own buffers", async () => {
+    const waiting: Uint8Array[] = [];
+    let wake: (() => void) | undefined;
+    const next = async (): Promise<Uint8Array> => {
+      while (waiting.length === 0) await new Promise<void>((resolve) => wake = resolve);
+      return waiting.shift()!;
+    };
+    // What the head's read left of a 1 KiB buffer: 700 bytes.
+    const head = new Uint8Array(1024);
+    let spare: Uint8Array | undefined = head.subarray(324);
+    const reads: string[] = [];
+    const channel: SocketChannel = {
+      read: () => Promise.reject(new Error("read() is not used by the pump")),
+      readSpare(min) {
+        if (spare === undefined || spare.length < min) return undefined;
+        const into = spare;
+        spare = undefined;
+        reads.push(`spare ${into.length}`);
+        return next().then((bytes) => {
+          into.set(bytes);
+          if (bytes.length < into.length) spare = into.subarray(bytes.length);
+          return { done: false, value: into.subarray(0, bytes.length) };
+        });
+      },
+      async readInto(view) {
+        reads.push(`own ${view.length}`);
+        const bytes = await next();
+        view.set(bytes);
+        return { done: false, value: view.subarray(0, bytes.length) };
+      },
+      cancel: () => {},
+      write: () => Promise.resolve(),
+      end: () => Promise.resolve(),
+      abort: () => {},
+    };
+    const push = (bytes: Uint8Array): void => {
+      waiting.push(bytes);
+      wake?.();
+      wake = undefined;
+    };
+    const ws = new Connection(new ChannelByteStream(channel, { hostname: "127.0.0.1", port: 1 }), {
+      role: "server",
+      clock: new FakeClock(),
+      heartbeatInterval: 0,
+    });
+    const messages = ws[Symbol.asyncIterator]();
+    push(frame(Opcode.Binary, new Uint8Array(100).fill(0xaa)));
+    const first = (await messages.next()).value as Uint8Array;
+    push(frame(Opcode.Binary, new Uint8Array(100).fill(0xbb)));
+    const second = (await messages.next()).value as Uint8Array;
+    push(frame(Opcode.Binary, new Uint8Array(400).fill(0xcc)));
+    const third = (await messages.next()).value as Uint8Array;
+    await until(() => reads.length === 4);
+    // 700 bytes left, then 594: each at least half the pump's 1 KiB; then 488, too few. The
+    // third message is a view of the pump's buffer: the next read gets a new one.
+    expect(reads).toEqual(["spare 700", "spare 594", "own 1024", "own 1024"]);
+    // Messages read there are never read over.
+    expect([first, second, third]).toEqual([
+      new Uint8Array(100).fill(0xaa),
+      new Uint8Array(100).fill(0xbb),
+      new Uint8Array(400).fill(0xcc),
+    ]);
+    ws.terminate();
+  });
+});
