@@ -76,8 +76,7 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
     socket: {
       ...bridge,
       open(socket): void {
-        // No `setNoDelay(true)`: uSockets sets TCP_NODELAY on every accepted socket itself
-        // (bun-usockets loop.c), and a second setsockopt was one of a handshake's syscalls.
+        socket.setNoDelay(true);
         accepted.push(toByteStream(socket));
       },
     },
