@@ -24,12 +24,12 @@
  * @module
  */
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { exited, killGroup, profiledCommand } from "./profiled_server.ts";
+import { withProfiledServer } from "./profiled_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -161,47 +161,19 @@ async function profileServer(
   const dir = join(BUILD, "profiles", `${id}-${size}${deflate ? "-deflate" : ""}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const server = spawn("taskset", [
-    "-c",
-    "0",
-    ...profiledCommand(id, dir, deflate ? ["--deflate"] : []),
-  ], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const stopServer = (): void => killGroup(server, "SIGKILL");
-  process.on("exit", stopServer);
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error("no LISTENING line in 30 s")), 30_000);
-      server.stdout?.on("data", (data: Buffer) => {
-        out += data.toString();
-        const match = /LISTENING (\d+)/.exec(out);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-      server.once("exit", () => reject(new Error("the server exited before listening")));
-    });
-    const window = (deflate ? DEFLATE_WINDOWS : WINDOWS)[size] ?? 8;
+  const window = (deflate ? DEFLATE_WINDOWS : WINDOWS)[size] ?? 8;
+  await withProfiledServer(id, dir, deflate ? ["--deflate"] : [], (port, pid) => {
     const run = spawnSync("taskset", [
       "-c",
       "1",
       loadgen,
       ...["-p", String(port), "-c", "32", "-s", String(size), "-w", String(window)],
-      ...["-t", String(seconds), "-u", "1", "-P", String(server.pid ?? 0)],
+      ...["-t", String(seconds), "-u", "1", "-P", String(pid)],
       ...(deflate ? ["-z"] : []),
     ], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
     process.stdout.write(run.stdout ?? "");
     process.stderr.write(run.stderr ?? "");
-    killGroup(server, "SIGTERM");
-    if (!(await exited(server, 20_000))) throw new Error("the server did not exit on SIGTERM");
-  } finally {
-    stopServer();
-  }
+  });
   const profiles = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")) : [];
   if (profiles.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
   // Node also profiles tsx's loader thread: summarize the busiest profile, the server's.

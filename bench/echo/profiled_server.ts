@@ -1,12 +1,11 @@
 /**
  * What the two profiling scripts (`bench/echo/profile.ts`, `bench/connect/profile.ts`) share:
- * the command that runs one benchmark server under its runtime's CPU profiler, and stopping
- * that server's process group.
+ * running one benchmark server under its runtime's CPU profiler around a load, and stopping it.
  *
  * @module
  */
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -28,7 +27,7 @@ function binary(name: string): string {
  * `wsflow-deno`, `deno-upgrade`) from bench/echo/servers with its runtime's `--cpu-prof`,
  * writing the profile into `dir`; `args` go to the server.
  */
-export function profiledCommand(id: string, dir: string, args: readonly string[]): string[] {
+function profiledCommand(id: string, dir: string, args: readonly string[]): string[] {
   const server = (file: string): string => join("bench", "echo", "servers", file);
   const node = (file: string): string[] => [
     process.execPath,
@@ -76,8 +75,49 @@ export function profiledCommand(id: string, dir: string, args: readonly string[]
   }
 }
 
+/**
+ * Runs benchmark server `id` under its CPU profiler (see {@link profiledCommand}) pinned to CPU
+ * 0, waits for its `LISTENING <port>` line, calls `load` with the port and the server's pid,
+ * then stops the server with SIGTERM, on which it exits normally so the profile gets written
+ * (SIGKILL if it has not exited in 20 s, or if anything fails).
+ */
+export async function withProfiledServer(
+  id: string,
+  dir: string,
+  args: readonly string[],
+  load: (port: number, pid: number) => void,
+): Promise<void> {
+  const server = spawn("taskset", ["-c", "0", ...profiledCommand(id, dir, args)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const stopServer = (): void => killGroup(server, "SIGKILL");
+  process.on("exit", stopServer);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("no LISTENING line in 30 s")), 30_000);
+      server.stdout?.on("data", (data: Buffer) => {
+        out += data.toString();
+        const match = /LISTENING (\d+)/.exec(out);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      server.once("exit", () => reject(new Error("the server exited before listening")));
+    });
+    load(port, server.pid ?? 0);
+    killGroup(server, "SIGTERM");
+    if (!(await exited(server, 20_000))) throw new Error("the server did not exit on SIGTERM");
+  } finally {
+    stopServer();
+  }
+}
+
 /** Resolves `true` once `child` has exited, or `false` after `ms`. */
-export function exited(child: ChildProcess, ms: number): Promise<boolean> {
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
@@ -89,7 +129,7 @@ export function exited(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Sends `signal` to `child`'s process group (started `detached`), unless it is gone. */
-export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, signal);
