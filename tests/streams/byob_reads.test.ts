@@ -82,6 +82,36 @@ function server(
   });
 }
 
+/** Bytes from the peer: `push` hands them to the next `next()`, which waits for them. */
+function peerBytes(): { push(bytes: Uint8Array): void; next(): Promise<Uint8Array> } {
+  const waiting: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    push(bytes): void {
+      waiting.push(bytes);
+      wake?.();
+      wake = undefined;
+    },
+    async next(): Promise<Uint8Array> {
+      while (waiting.length === 0) await new Promise<void>((resolve) => wake = resolve);
+      return waiting.shift()!;
+    },
+  };
+}
+
+/** A server `Connection` over `channel` (no web streams between them). */
+function channelServer(
+  channel: SocketChannel,
+  options: Omit<ConnectionOptions, "role" | "clock"> = {},
+): Connection {
+  return new Connection(new ChannelByteStream(channel, { hostname: "127.0.0.1", port: 1 }), {
+    role: "server",
+    clock: new FakeClock(),
+    heartbeatInterval: 0,
+    ...options,
+  });
+}
+
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 0));
   expect(condition()).toBe(true);
@@ -236,15 +266,13 @@ describe("sendStream from a byte stream", () => {
 
 describe("a socket channel that reads into the caller's buffer (SocketChannel.readInto, Deno's)", () => {
   it("is read into the read pump's own buffer, reused while nothing refers to it", async () => {
-    const waiting: Uint8Array[] = [];
-    let wake: (() => void) | undefined;
+    const peer = peerBytes();
     const before: Uint8Array[] = [];
     const channel: SocketChannel = {
       read: () => Promise.reject(new Error("read() is not used when readInto is there")),
       async readInto(view) {
         before.push(view.slice());
-        while (waiting.length === 0) await new Promise<void>((resolve) => wake = resolve);
-        const bytes = waiting.shift()!;
+        const bytes = await peer.next();
         view.set(bytes);
         return { done: false, value: view.subarray(0, bytes.length) };
       },
@@ -253,17 +281,8 @@ describe("a socket channel that reads into the caller's buffer (SocketChannel.re
       end: () => Promise.resolve(),
       abort: () => {},
     };
-    const push = (bytes: Uint8Array): void => {
-      waiting.push(bytes);
-      wake?.();
-      wake = undefined;
-    };
-    const ws = new Connection(new ChannelByteStream(channel, { hostname: "127.0.0.1", port: 1 }), {
-      role: "server",
-      clock: new FakeClock(),
-      heartbeatInterval: 0,
-      streaming: {},
-    });
+    const push = peer.push;
+    const ws = channelServer(channel, { streaming: {} });
     const streams = ws.messageStreams();
     push(frame(Opcode.Binary, new Uint8Array(1000).fill(0xaa), { fin: false }));
     const { value: message } = await streams.next();
@@ -280,12 +299,8 @@ describe("a socket channel that reads into the caller's buffer (SocketChannel.re
 
 describe("a socket channel that reads into what the head's read left (SocketChannel.readSpare, Deno's)", () => {
   it("takes the first reads there while enough is left, then reads into the pump's own buffers", async () => {
-    const waiting: Uint8Array[] = [];
-    let wake: (() => void) | undefined;
-    const next = async (): Promise<Uint8Array> => {
-      while (waiting.length === 0) await new Promise<void>((resolve) => wake = resolve);
-      return waiting.shift()!;
-    };
+    const peer = peerBytes();
+    const next = peer.next;
     // What the head's read left of a 1 KiB buffer: 700 bytes.
     const head = new Uint8Array(1024);
     let spare: Uint8Array | undefined = head.subarray(324);
@@ -314,16 +329,8 @@ describe("a socket channel that reads into what the head's read left (SocketChan
       end: () => Promise.resolve(),
       abort: () => {},
     };
-    const push = (bytes: Uint8Array): void => {
-      waiting.push(bytes);
-      wake?.();
-      wake = undefined;
-    };
-    const ws = new Connection(new ChannelByteStream(channel, { hostname: "127.0.0.1", port: 1 }), {
-      role: "server",
-      clock: new FakeClock(),
-      heartbeatInterval: 0,
-    });
+    const push = peer.push;
+    const ws = channelServer(channel);
     const messages = ws[Symbol.asyncIterator]();
     push(frame(Opcode.Binary, new Uint8Array(100).fill(0xaa)));
     const first = (await messages.next()).value as Uint8Array;
