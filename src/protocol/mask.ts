@@ -108,6 +108,17 @@ export function wordsOf(bytes: Uint8Array): Int32Array {
   return new Int32Array(buffer, 0, buffer.byteLength >>> 2);
 }
 
+/** The key as a 32-bit word in memory order, starting at its byte `key` (mod 4). */
+function keyWord(key: number, k0: number, k1: number, k2: number, k3: number): number {
+  const r0 = keyByte(key, k0, k1, k2, k3);
+  const r1 = keyByte(key + 1, k0, k1, k2, k3);
+  const r2 = keyByte(key + 2, k0, k1, k2, k3);
+  const r3 = keyByte(key + 3, k0, k1, k2, k3);
+  return LITTLE_ENDIAN
+    ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
+    : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3);
+}
+
 /**
  * XORs `bytes[from]` up to (not including) `bytes[to]` in place with the masking key, a 32-bit
  * word at a time through `words` (rfc6455#section-5.3): the unmasking of one payload, or piece
@@ -151,13 +162,7 @@ export function maskRange(
   const head = (4 - (start & 3)) & 3;
   maskBytes(bytes, from, from + head, k0, k1, k2, k3, keyOffset);
   const key = keyOffset + head;
-  const r0 = keyByte(key, k0, k1, k2, k3);
-  const r1 = keyByte(key + 1, k0, k1, k2, k3);
-  const r2 = keyByte(key + 2, k0, k1, k2, k3);
-  const r3 = keyByte(key + 3, k0, k1, k2, k3);
-  const mask = LITTLE_ENDIAN
-    ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
-    : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3);
+  const mask = keyWord(key, k0, k1, k2, k3);
   const count = (to - from - head) >>> 2;
   // Int32Array, not Uint32Array: its elements stay small integers to the JIT (a Uint32Array's
   // above 2^31 do not), and four words per turn of the loop: both measurably faster.
@@ -234,16 +239,8 @@ export function maskRangeWide(
   const head = (8 - (start & 7)) & 7;
   maskBytes(bytes, from, from + head, k0, k1, k2, k3, keyOffset);
   const key = keyOffset + head;
-  const r0 = keyByte(key, k0, k1, k2, k3);
-  const r1 = keyByte(key + 1, k0, k1, k2, k3);
-  const r2 = keyByte(key + 2, k0, k1, k2, k3);
-  const r3 = keyByte(key + 3, k0, k1, k2, k3);
   // The key repeats every four bytes: the same 32 bits in both halves of the word.
-  const half = BigInt(
-    (LITTLE_ENDIAN
-      ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
-      : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3)) >>> 0,
-  );
+  const half = BigInt(keyWord(key, k0, k1, k2, k3) >>> 0);
   const mask = (half << 32n) | half;
   const count = (to - from - head) >>> 3;
   let w = (start + head) >>> 3;
