@@ -3,7 +3,7 @@
 // for more, and a handler that stops reading half-way still has its sends written, at the end
 // of the turn of the event loop. Over a socket channel that records its writes.
 import { describe, expect, it } from "vitest";
-import { serializeFrame } from "../../src/protocol/frame_serializer.ts";
+import { concatBytes, frame } from "../_helpers/conformance_peer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
 import { Connection } from "../../src/streams/connection.ts";
 import { PushedReads } from "../../src/streams/pushed_reads.ts";
@@ -13,27 +13,6 @@ import {
   type SocketChannel,
 } from "../../src/streams/socket_channel.ts";
 import { FakeClock } from "../../src/testing/fake_clock.ts";
-
-function maskedText(text: string): Uint8Array {
-  return serializeFrame({
-    fin: true,
-    rsv1: false,
-    rsv2: false,
-    rsv3: false,
-    opcode: Opcode.Text,
-    payload: new TextEncoder().encode(text),
-  }, new Uint8Array([1, 2, 3, 4]));
-}
-
-function joined(...frames: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(frames.reduce((sum, frame) => sum + frame.length, 0));
-  let at = 0;
-  for (const frame of frames) {
-    out.set(frame, at);
-    at += frame.length;
-  }
-  return out;
-}
 
 /** The unmasked Text frames in `bytes`, as their texts (payloads under 126 bytes). */
 function texts(bytes: Uint8Array): string[] {
@@ -97,7 +76,9 @@ describe("FrameWriter", () => {
         await connection.send(value!);
       }
     })();
-    channel.reads.push(joined(maskedText("a"), maskedText("b"), maskedText("c")));
+    channel.reads.push(
+      concatBytes(frame(Opcode.Text, "a"), frame(Opcode.Text, "b"), frame(Opcode.Text, "c")),
+    );
     await echoed;
     // The replies wait for the handler's next read (or the end of the turn).
     expect(channel.writes.length).toBe(0);
@@ -113,7 +94,9 @@ describe("FrameWriter", () => {
     const connection = server(channel);
     const iterator = connection[Symbol.asyncIterator]();
     const first = iterator.next();
-    channel.reads.push(joined(maskedText("a"), maskedText("b"), maskedText("c")));
+    channel.reads.push(
+      concatBytes(frame(Opcode.Text, "a"), frame(Opcode.Text, "b"), frame(Opcode.Text, "c")),
+    );
     expect((await first).value).toBe("a");
     // Messages wait to be read, but the handler does something else for a while.
     await connection.send("reply");

@@ -2,7 +2,6 @@
 // messages, and reading no further while the handler does not read. Over an in-memory byte pair:
 // nothing sleeps. (tests/adapters/contract.ts keeps the real-socket check of the budget.)
 import { describe, expect, it } from "vitest";
-import { serializeFrame } from "../../src/protocol/frame_serializer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
 import type { CloseEvent } from "../../src/protocol/session_events.ts";
 import { Connection } from "../../src/streams/connection.ts";
@@ -15,6 +14,7 @@ import {
   type ReadSink,
   type SocketChannel,
 } from "../../src/streams/socket_channel.ts";
+import { frame } from "../_helpers/conformance_peer.ts";
 import { CLOSE, closeCode, MemoryPeer } from "../_helpers/memory_peer.ts";
 
 function nextTurn(): Promise<void> {
@@ -89,18 +89,10 @@ describe("ReadPump backpressure", () => {
     });
     const writer = peerEnd.writable.getWriter();
     // A fresh buffer each time: the receiver unmasks in place.
-    const frame = (): Uint8Array =>
-      serializeFrame({
-        fin: true,
-        rsv1: false,
-        rsv2: false,
-        rsv3: false,
-        opcode: Opcode.Text,
-        payload: new TextEncoder().encode("x".repeat(60)),
-      }, new Uint8Array([1, 2, 3, 4]));
+    const message = (): Uint8Array => frame(Opcode.Text, "x".repeat(60));
     // Each write completes only once the Connection's side has read it, as a socket's does.
     let written = 0;
-    for (let i = 0; i < 10; i++) void writer.write(frame()).then(() => written++);
+    for (let i = 0; i < 10; i++) void writer.write(message()).then(() => written++);
     for (let i = 0; i < 20; i++) await nextTurn();
     // Two 60-byte messages pass the 100-byte mark: the pump waits, the rest stays unread.
     expect(written).toBeLessThan(5);
@@ -123,14 +115,14 @@ describe("ReadPump backpressure", () => {
     expect(channel.listening).toBe(true);
     // Two 60-byte messages pass the 100-byte mark: the pump takes no more; the rest queues
     // in the channel, which pauses the socket at its own mark.
-    for (let i = 0; i < 4; i++) channel.arrive(maskedText("x".repeat(60)));
+    for (let i = 0; i < 4; i++) channel.arrive(frame(Opcode.Text, "x".repeat(60)));
     expect(channel.paused).toBe(true);
     const iterator = server[Symbol.asyncIterator]();
     for (let i = 0; i < 4; i++) expect((await iterator.next()).value).toBe("x".repeat(60));
     await until(() => !channel.paused);
     // Messages arrive as they come once the handler keeps up; the end of the socket ends it.
     const next = iterator.next();
-    channel.arrive(maskedText("y"));
+    channel.arrive(frame(Opcode.Text, "y"));
     expect((await next).value).toBe("y");
     let closed: CloseEvent | undefined;
     void server.closed.then((event) => closed = event);
@@ -142,14 +134,14 @@ describe("ReadPump backpressure", () => {
   it("over a socket that pushes its bytes: the handshake's trailing bytes first, then what was queued before the pump listened, in order", async () => {
     const channel = new PushingChannel(1024);
     // Arrived while the 101 was on its way: queued in the channel until the pump listens.
-    channel.arrive(maskedText("second"));
+    channel.arrive(frame(Opcode.Text, "second"));
     const server = new Connection(new ChannelByteStream(channel, { hostname: "", port: 0 }), {
       role: "server",
       clock: new FakeClock(),
       heartbeatInterval: 0,
-      head: maskedText("first"),
+      head: frame(Opcode.Text, "first"),
     });
-    channel.arrive(maskedText("third"));
+    channel.arrive(frame(Opcode.Text, "third"));
     const iterator = server[Symbol.asyncIterator]();
     const received = [];
     for (let i = 0; i < 3; i++) received.push((await iterator.next()).value);
@@ -158,17 +150,6 @@ describe("ReadPump backpressure", () => {
     await server.closed;
   });
 });
-
-function maskedText(text: string): Uint8Array {
-  return serializeFrame({
-    fin: true,
-    rsv1: false,
-    rsv2: false,
-    rsv3: false,
-    opcode: Opcode.Text,
-    payload: new TextEncoder().encode(text),
-  }, new Uint8Array([1, 2, 3, 4]));
-}
 
 /** A socket channel that pushes what arrives, as the Node and Bun adapters' do. */
 class PushingChannel implements SocketChannel {
