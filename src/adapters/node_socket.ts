@@ -19,6 +19,7 @@ import { connect as tlsConnect, createServer as createTlsServer } from "node:tls
 import type { Duplex } from "node:stream";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import { PushedReads } from "../streams/pushed_reads.ts";
+import type { WriteDone } from "../streams/channel_writer.ts";
 import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
@@ -160,28 +161,45 @@ class DuplexChannel implements SocketChannel {
   }
 
   write(chunk: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    if (socket.destroyed) return Promise.reject(new Error("Cannot write: the socket is closed"));
-    // Settles when the socket is done with the chunk (the caller may then reuse its memory)
-    // and, under backpressure, not before it drains.
-    return new Promise<void>((resolve, reject) => {
-      let written = false;
-      let drained = socket.write(chunk, (error) => {
-        written = true;
-        if (error) reject(error);
-        else if (drained) resolve();
-      });
-      if (drained) return;
-      const onDrain = (): void => {
-        socket.off("drain", onDrain);
-        socket.off("close", onDrain);
-        drained = true;
-        if (written || socket.destroyed) resolve();
-      };
-      // A socket that closes while full never drains; its writes end here.
-      socket.on("drain", onDrain);
-      socket.on("close", onDrain);
+    return new Promise((resolve, reject) => {
+      this.writeThen(chunk, { written: resolve, writeFailed: reject });
     });
+  }
+
+  writeThen(chunk: Uint8Array, done: WriteDone): void {
+    const socket = this.#socket;
+    if (socket.destroyed) {
+      queueMicrotask(() => done.writeFailed(new Error("Cannot write: the socket is closed")));
+      return;
+    }
+    // Done when the socket is done with the chunk (the caller may then reuse its memory) and,
+    // under backpressure, not before it drains; told once, whichever of the two ends it.
+    let told = false;
+    let written = false;
+    let drained = socket.write(chunk, (error) => {
+      written = true;
+      if (told) return;
+      if (error) {
+        told = true;
+        done.writeFailed(error);
+      } else if (drained) {
+        told = true;
+        done.written();
+      }
+    });
+    if (drained) return;
+    const onDrain = (): void => {
+      socket.off("drain", onDrain);
+      socket.off("close", onDrain);
+      drained = true;
+      if (!told && (written || socket.destroyed)) {
+        told = true;
+        done.written();
+      }
+    };
+    // A socket that closes while full never drains; its writes end here.
+    socket.on("drain", onDrain);
+    socket.on("close", onDrain);
   }
 
   end(): Promise<void> {
