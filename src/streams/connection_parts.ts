@@ -55,6 +55,34 @@ const HOOKS:
     dropped: drop,
   };
 
+// What a connection's options set for its whole life, as one object for the connections made
+// with the same ones (a server's all are): five fields fewer per connection (40 bytes on V8).
+interface PartsSettings {
+  readonly clock: Clock;
+  readonly closeTimeout: number;
+  readonly sendLimit: number;
+  readonly sendPolicy: "wait" | "drop" | "close";
+  readonly observer: ConnectionObserver | undefined;
+}
+
+// The settings of the connection made last, given to the next one if its are the same.
+let lastSettings: PartsSettings | undefined;
+
+function settingsOf(options: ConnectionOptions): PartsSettings {
+  const clock = options.clock ?? REAL_CLOCK;
+  const closeTimeout = options.closeTimeout ?? 10_000;
+  const sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
+  const sendPolicy = options.sendBuffer?.policy ?? "wait";
+  const observer = options.observer;
+  const last = lastSettings;
+  if (
+    last !== undefined && last.clock === clock && last.closeTimeout === closeTimeout &&
+    last.sendLimit === sendLimit &&
+    last.sendPolicy === sendPolicy && last.observer === observer
+  ) return last;
+  return lastSettings = { clock, closeTimeout, sendLimit, sendPolicy, observer };
+}
+
 /**
  * The parts and shared state of one connection. Fields are plain so that the functions in the
  * other files of this folder reach them; nothing outside `src/streams/` sees this class.
@@ -70,10 +98,8 @@ export class ConnectionParts implements SendParts {
   readonly connection: ObservedConnection;
   /** The protocol state. */
   readonly session: Session;
-  /** Where timers are measured. */
-  readonly clock: Clock;
-  /** The bound of each wait of the closing phase (`closeTimeout`). */
-  readonly closeTimeout: number;
+  // Settings the connections made with the same options share (see `settingsOf`).
+  readonly #settings: PartsSettings;
   /** Told then, without a promise: the server's bookkeeping. */
   readonly closedListener: ClosedListener | undefined;
   // `closed`, made when first asked for: nothing waits on it in most connections' lives; until
@@ -95,13 +121,7 @@ export class ConnectionParts implements SendParts {
   readonly keepalive: Keepalive<ConnectionParts> | undefined;
   /** The read loop. */
   readonly pump: ReadPump<ConnectionParts>;
-  /** Bytes waiting to be written beyond which the send policy applies. */
-  readonly sendLimit: number;
-  /** What a send past the limit does. */
-  readonly sendPolicy: "wait" | "drop" | "close";
   // Metrics: consulted with one `if` at each point, and nothing is built without one.
-  /** The metrics observer, if any. */
-  readonly observer: ConnectionObserver | undefined;
   /** Who ended the connection, with an observer. */
   readonly bookkeeping: ObserverBookkeeping | undefined;
   /** Made on the first `sendStream`. */
@@ -141,11 +161,7 @@ export class ConnectionParts implements SendParts {
    */
   constructor(connection: ObservedConnection, stream: ByteStream, options: ConnectionOptions) {
     this.connection = connection;
-    this.clock = options.clock ?? REAL_CLOCK;
-    this.closeTimeout = options.closeTimeout ?? 10_000;
-    this.sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
-    this.sendPolicy = options.sendBuffer?.policy ?? "wait";
-    this.observer = options.observer;
+    this.#settings = settingsOf(options);
     this.closedListener = (options as ConnectionWiring).closedListener;
     const { maxMessageSize } = resolveLimits(options.limits);
     const streaming = options.streaming ?? false;
@@ -218,6 +234,51 @@ export class ConnectionParts implements SendParts {
         this.keepalive,
       );
     }
+  }
+
+  /**
+   * Where timers are measured.
+   *
+   * @returns The clock.
+   */
+  get clock(): Clock {
+    return this.#settings.clock;
+  }
+
+  /**
+   * The bound of each wait of the closing phase (`closeTimeout`).
+   *
+   * @returns Milliseconds.
+   */
+  get closeTimeout(): number {
+    return this.#settings.closeTimeout;
+  }
+
+  /**
+   * Bytes waiting to be written beyond which the send policy applies.
+   *
+   * @returns The count.
+   */
+  get sendLimit(): number {
+    return this.#settings.sendLimit;
+  }
+
+  /**
+   * What a send past the limit does.
+   *
+   * @returns The policy.
+   */
+  get sendPolicy(): "wait" | "drop" | "close" {
+    return this.#settings.sendPolicy;
+  }
+
+  /**
+   * The metrics observer, if any.
+   *
+   * @returns The observer.
+   */
+  get observer(): ConnectionObserver | undefined {
+    return this.#settings.observer;
   }
 
   /**
