@@ -89,6 +89,7 @@ interface DenoServe {
 }
 
 type Counts = Map<string, { count: number; bytes: number }>;
+const HEAP_SIZE = "(heap size)";
 /** Counts on Bun; on V8, the file a snapshot was written to. */
 type Taken = Counts | string;
 
@@ -107,10 +108,13 @@ async function snapshot(): Promise<Taken> {
   await settle();
   if (isBun) {
     const { heapStats } = await import("bun:jsc");
+    const stats = heapStats();
     const counts: Counts = new Map();
-    for (const [name, count] of Object.entries(heapStats().objectTypeCounts)) {
+    for (const [name, count] of Object.entries(stats.objectTypeCounts)) {
       counts.set(name, { count, bytes: 0 });
     }
+    // The heap's size in bytes (JavaScriptCore's cells, size classes and block slack included).
+    counts.set(HEAP_SIZE, { count: 0, bytes: stats.heapSize });
     return counts;
   }
   const { writeHeapSnapshot } = await import("node:v8");
@@ -262,6 +266,8 @@ const scripts = await scriptNames();
 const countsOf = (t: Taken): Counts => typeof t === "string" ? count(t, scripts) : t;
 const [b, a] = [countsOf(before), countsOf(after)];
 if (dir !== "") rmSync(dir, { recursive: true, force: true });
+const heapGrowth = ((a.get(HEAP_SIZE)?.bytes ?? 0) - (b.get(HEAP_SIZE)?.bytes ?? 0)) / N;
+a.delete(HEAP_SIZE);
 const rows = [...a].map(([name, now]) => {
   const then = b.get(name) ?? { count: 0, bytes: 0 };
   return { name, count: (now.count - then.count) / N, bytes: (now.bytes - then.bytes) / N };
@@ -277,7 +283,7 @@ const promises = rows.filter((r) =>
 ).reduce((s, r) => s + r.count, 0);
 console.log(
   `${which} on ${runtime}: ${N} idle connections; per connection: ` +
-    (isBun ? "" : `${(total / 1024).toFixed(1)} KiB of JS heap, `) +
+    `${((isBun ? heapGrowth : total) / 1024).toFixed(1)} KiB of JS heap, ` +
     `${closures.toFixed(1)} closures, ${promises.toFixed(1)} promises`,
 );
 for (const r of rows.slice(0, Number(process.env.HEAP_ROWS ?? 40))) {
