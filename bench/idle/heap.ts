@@ -15,8 +15,9 @@
  *
  * - `HEAP_HEARTBEAT=1`: wsflow with its default heartbeat (30 s) rather than none, as the
  *   benchmark servers run.
- * - `HEAP_DETAIL=1` (V8 only): each kind is split by what holds it (`<- Holder.edge`), and
- *   closures by where their function is defined (`@file:line:column`).
+ * - `HEAP_DETAIL=1`: on V8 each kind is split by what holds it (`<- Holder.edge`), and
+ *   closures by where their function is defined (`@file:line:column`); on Bun kinds are counted
+ *   from JavaScriptCore's heap snapshot, by class name, with the bytes of their cells.
  * - `HEAP_ROWS` (default 40): how many kinds to print.
  *
  * @module
@@ -110,8 +111,24 @@ async function snapshot(): Promise<Taken> {
     const { heapStats } = await import("bun:jsc");
     const stats = heapStats();
     const counts: Counts = new Map();
-    for (const [name, count] of Object.entries(stats.objectTypeCounts)) {
-      counts.set(name, { count, bytes: 0 });
+    if (DETAIL) {
+      // JavaScriptCore's snapshot: every cell's size, by class name (nodes of 4 numbers: id,
+      // size, class name index, flags).
+      const snap = Bun.generateHeapSnapshot() as unknown as {
+        nodes: number[];
+        nodeClassNames: string[];
+      };
+      for (let n = 0; n < snap.nodes.length; n += 4) {
+        const name = snap.nodeClassNames[snap.nodes[n + 2]!]!;
+        const entry = counts.get(name) ?? { count: 0, bytes: 0 };
+        entry.count++;
+        entry.bytes += snap.nodes[n + 1]!;
+        counts.set(name, entry);
+      }
+    } else {
+      for (const [name, count] of Object.entries(stats.objectTypeCounts)) {
+        counts.set(name, { count, bytes: 0 });
+      }
     }
     // The heap's size in bytes (JavaScriptCore's cells, size classes and block slack included).
     counts.set(HEAP_SIZE, { count: 0, bytes: stats.heapSize });
@@ -289,7 +306,7 @@ console.log(
 for (const r of rows.slice(0, Number(process.env.HEAP_ROWS ?? 40))) {
   console.log(
     `${r.count.toFixed(1).padStart(7)} ${
-      isBun ? "" : `${r.bytes.toFixed(0).padStart(7)} B `
+      isBun && !DETAIL ? "" : `${r.bytes.toFixed(0).padStart(7)} B `
     }${r.name}`,
   );
 }
