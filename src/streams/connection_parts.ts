@@ -29,7 +29,7 @@ import {
 import { FrameWriter } from "./frame_writer.ts";
 import { InboundQueue } from "./inbound_queue.ts";
 import { Keepalive } from "./keepalive.ts";
-import { PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
+import { type MemoryBudget, PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
 import { MessageStreaming } from "./message_streaming.ts";
 import { ObserverBookkeeping } from "./observer_bookkeeping.ts";
@@ -63,6 +63,7 @@ interface PartsSettings {
   readonly sendLimit: number;
   readonly sendPolicy: "wait" | "drop" | "close";
   readonly observer: ConnectionObserver | undefined;
+  readonly budget: MemoryBudget;
 }
 
 // The settings of the connection made last, given to the next one if its are the same.
@@ -74,13 +75,15 @@ function settingsOf(options: ConnectionOptions): PartsSettings {
   const sendLimit = options.sendBuffer?.limit ?? 16 * 1024 * 1024;
   const sendPolicy = options.sendBuffer?.policy ?? "wait";
   const observer = options.observer;
+  const budget = options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET;
   const last = lastSettings;
   if (
     last !== undefined && last.clock === clock && last.closeTimeout === closeTimeout &&
     last.sendLimit === sendLimit &&
-    last.sendPolicy === sendPolicy && last.observer === observer
+    last.sendPolicy === sendPolicy && last.observer === observer &&
+    last.budget === budget
   ) return last;
-  return lastSettings = { clock, closeTimeout, sendLimit, sendPolicy, observer };
+  return lastSettings = { clock, closeTimeout, sendLimit, sendPolicy, observer, budget };
 }
 
 /**
@@ -217,12 +220,7 @@ export class ConnectionParts implements SendParts {
         this,
       );
     }
-    this.pump = new ReadPump(
-      reader,
-      options.partialMessageBudget ?? PARTIAL_MESSAGE_BUDGET,
-      this,
-      HOOKS,
-    );
+    this.pump = new ReadPump(reader, this);
     // A write that fails means the transport is gone (a channel's writer says so without a
     // promise of its own).
     watchFailure(this.writer, this, transportLost);
@@ -279,6 +277,24 @@ export class ConnectionParts implements SendParts {
    */
   get observer(): ConnectionObserver | undefined {
     return this.#settings.observer;
+  }
+
+  /**
+   * The budget for bytes of unfinished messages (`partialMessageBudget`).
+   *
+   * @returns The budget.
+   */
+  get budget(): MemoryBudget {
+    return this.#settings.budget;
+  }
+
+  /**
+   * What the read pump calls back: the same object for every connection.
+   *
+   * @returns The hooks.
+   */
+  get readHooks(): ReadPumpHooks<ConnectionParts> {
+    return HOOKS;
   }
 
   /**
