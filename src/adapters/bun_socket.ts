@@ -8,6 +8,7 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
+import type { WriteDone } from "../streams/channel_writer.ts";
 import { PushedReads, type ReadFlow } from "../streams/pushed_reads.ts";
 import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
@@ -327,7 +328,8 @@ class BunChannel implements SocketChannel, ReadFlow {
   // What failed the socket: writes throw it; reads reject with it if it came before the end.
   #failure: Error | undefined;
   #pending: Uint8Array | undefined;
-  #drained: (() => void) | undefined;
+  // The writer of the write that waits for `drain`.
+  #drained: WriteDone | undefined;
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
@@ -383,7 +385,7 @@ class BunChannel implements SocketChannel, ReadFlow {
   drainedOrGone(): void {
     const drained = this.#drained;
     this.#drained = undefined;
-    drained?.();
+    drained?.written();
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
@@ -401,15 +403,21 @@ class BunChannel implements SocketChannel, ReadFlow {
   }
 
   write(chunk: Uint8Array): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.writeThen(chunk, { written: resolve, writeFailed: reject });
+    });
+  }
+
+  writeThen(chunk: Uint8Array, done: WriteDone): void {
+    // Told at once when the socket took the whole chunk (its usual answer): the writer then
+    // has nothing in flight, and holds no continuation for a write that is already done.
+    if (this.#failure !== undefined) return done.writeFailed(this.#failure);
     const written = this.#socket.write(chunk);
-    if (written === chunk.length) return RESOLVED;
-    if (written < 0) return Promise.reject(new Error("Cannot write: the socket is closed"));
+    if (written === chunk.length) return done.written();
+    if (written < 0) return done.writeFailed(new Error("Cannot write: the socket is closed"));
     // Keep the rest and let `drain` finish it; the channel's writer holds further writes.
     this.#pending = chunk.subarray(written);
-    return new Promise<void>((resolve) => {
-      this.#drained = resolve;
-    });
+    this.#drained = done;
   }
 
   end(): Promise<void> {

@@ -67,9 +67,9 @@ export interface ChannelSink {
   /** Writes `chunk`; settles once the socket is done with it. One write at a time. */
   write(chunk: Uint8Array): Promise<void>;
   /**
-   * Writes `chunk` as `write` does, but tells `done` once, later, instead of settling a
-   * promise: what a socket with a completion callback offers (Node's), so that the channel's
-   * writer holds no continuations of its own while it waits for nothing.
+   * Writes `chunk` as `write` does, but tells `done` once instead of settling a promise: at
+   * once when the socket took the whole chunk (Bun's), or later from its completion callback
+   * (Node's). The channel's writer then holds no continuations of its own between writes.
    */
   writeThen?(chunk: Uint8Array, done: WriteDone): void;
   /** Ends the sending side after what was written, as closing the adapter's writable would. */

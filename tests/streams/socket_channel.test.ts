@@ -217,6 +217,31 @@ describe("ChannelByteStream", () => {
     });
   }
 
+  it("a channel that says a write is done at once (Bun's, when the socket took it whole): nothing stays in flight", async () => {
+    const failure = new Error("reset");
+    let fail = false;
+    const channel = new (class extends FakeChannel {
+      writeThen(chunk: Uint8Array, done: WriteDone): void {
+        if (fail) return done.writeFailed(failure);
+        this.written.push(...chunk);
+        done.written();
+      }
+    })();
+    const writer = writerOf(new ChannelByteStream(channel, ADDR));
+    const first = writer.write(new Uint8Array([1]));
+    expect(writer.desiredSize).toBe(1);
+    const second = writer.write(new Uint8Array([2]));
+    await Promise.all([first, second, writer.ready]);
+    expect(channel.written).toEqual([1, 2]);
+    fail = true;
+    let closedWith: unknown;
+    writer.closed.catch((error) => (closedWith = error));
+    await expect(writer.write(new Uint8Array([3]))).rejects.toBe(failure);
+    await tick();
+    expect(closedWith).toBe(failure);
+    expect(writer.desiredSize).toBe(null);
+  });
+
   it("readerOf and writerOf give any other byte pair's own reader and writer", async () => {
     const readable = new ReadableStream<Uint8Array>({
       start(controller): void {
