@@ -13,10 +13,10 @@ import { type Limits, resolveLimits, resolveStreamingLimits } from "../protocol/
 import { Session } from "../protocol/session.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
 import type { SessionOptions } from "../protocol/session_options.ts";
-import type { TimeoutError, WebSocketError } from "../protocol/errors.ts";
+import type { TimeoutError } from "../protocol/errors.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import { type Clock, REAL_CLOCK } from "./clock.ts";
-import { closingCaughtUp, type ClosingHooks } from "./closing_deadlines.ts";
+import { closingCaughtUp, type ClosingHooks, type ClosingWaits } from "./closing_deadlines.ts";
 import { timedOut } from "./connection_end.ts";
 import type { ConnectionObserver, ObservedConnection } from "./connection_observer.ts";
 import type { ClosedListener, ConnectionOptions, ConnectionWiring } from "./connection_options.ts";
@@ -144,16 +144,8 @@ export class ConnectionParts implements SendParts {
   // The closing phase (closing_deadlines.ts): a protocol error, or the peer's Close, waits
   // until the handler has read the messages that came before it (and answered them), but each
   // at most closeTimeout; after our Close, the peer has closeTimeout to answer.
-  /** The failure that waits, if one does. */
-  failure: WebSocketError | undefined;
-  /** Its timer. */
-  failureDeadline: unknown;
-  /** Whether the peer's Close waits for our reply. */
-  replyDue = false;
-  /** Its timer. */
-  replyDeadline: unknown;
-  /** The peer's time to answer our Close. */
-  handshakeDeadline: unknown;
+  /** What the closing phase waits for, made when it begins. */
+  closing: ClosingWaits | undefined;
 
   /**
    * Builds the session and the parts; reading starts with {@linkcode ConnectionParts.prototype.start}.
