@@ -9,8 +9,8 @@
 
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { WriteDone } from "../streams/channel_writer.ts";
-import { PushedReads, type ReadFlow } from "../streams/pushed_reads.ts";
-import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
+import { PushedReads } from "../streams/pushed_reads.ts";
+import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
@@ -321,9 +321,10 @@ function toByteStream(socket: BunSocket): ByteStream {
  * socket is paused while the queue holds `READ_HIGH_WATER_MARK` bytes or more (as the readable
  * it replaces did); a write the socket takes only in part keeps the rest for `drain`.
  */
-class BunChannel implements SocketChannel, ReadFlow {
+// Its reads are what it extends (one object per connection for both), with itself as their
+// flow: Bun's socket says nothing of whether it is paused.
+class BunChannel extends PushedReads implements SocketChannel {
   readonly #socket: BunSocket;
-  readonly #reads: PushedReads;
   #paused = false;
   // What failed the socket: writes throw it; reads reject with it if it came before the end.
   #failure: Error | undefined;
@@ -332,8 +333,8 @@ class BunChannel implements SocketChannel, ReadFlow {
   #drained: WriteDone | undefined;
 
   constructor(socket: BunSocket) {
+    super(undefined, READ_HIGH_WATER_MARK);
     this.#socket = socket;
-    this.#reads = new PushedReads(this, READ_HIGH_WATER_MARK);
   }
 
   /** JavaScriptCore makes a view of a chunk cost about three times a small array of its own. */
@@ -342,30 +343,30 @@ class BunChannel implements SocketChannel, ReadFlow {
   }
 
   received(chunk: Uint8Array): void {
-    this.#reads.push(chunk);
+    this.push(chunk);
   }
 
   peerEnded(): void {
-    this.#reads.end();
+    this.pushEnd();
   }
 
   failed(error: Error): void {
     this.#failure = error;
     // Unread bytes are dropped, as an errored readable drops them.
-    this.#reads.fail(error);
+    this.fail(error);
   }
 
-  pause(): void {
+  override pause(): void {
     this.#paused = true;
     this.#socket.pause();
   }
 
-  resume(): void {
+  override resume(): void {
     this.#paused = false;
     this.#socket.resume();
   }
 
-  isPaused(): boolean {
+  override isPaused(): boolean {
     return this.#paused;
   }
 
@@ -388,18 +389,10 @@ class BunChannel implements SocketChannel, ReadFlow {
     drained?.written();
   }
 
-  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    return this.#reads.read();
-  }
-
-  listen(sink: ReadSink): void {
-    this.#reads.listen(sink);
-  }
-
   cancel(): void {
     // Once the peer has ended and everything was read, the readable this replaces was closed,
     // and cancelling it did nothing; before that, it ended the socket.
-    if (!this.#reads.cancel()) this.#socket.end();
+    if (!this.cancelReads()) this.#socket.end();
   }
 
   write(chunk: Uint8Array): Promise<void> {

@@ -20,7 +20,7 @@ import type { Duplex } from "node:stream";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import { PushedReads } from "../streams/pushed_reads.ts";
 import type { WriteDone } from "../streams/channel_writer.ts";
-import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
+import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
@@ -110,17 +110,17 @@ function onError(): void {
  * replaces did); a write settles once the socket is done with the bytes and, under
  * backpressure, not before it drains.
  */
-class DuplexChannel implements SocketChannel {
+// Its reads are what it extends (one object per connection for both); the socket is their flow
+// as it is: pause(), resume(), isPaused().
+class DuplexChannel extends PushedReads implements SocketChannel {
   readonly #socket: ChannelSocket;
   // Tears the duplex down; a socket's `destroy()` when not given.
   readonly #reset: (() => void) | undefined;
-  // The socket is its own read flow: pause(), resume(), isPaused().
-  readonly #reads: PushedReads;
 
   constructor(socket: Duplex, reset: (() => void) | undefined) {
+    super(socket, READ_HIGH_WATER_MARK);
     this.#socket = socket as ChannelSocket;
     this.#reset = reset;
-    this.#reads = new PushedReads(socket, READ_HIGH_WATER_MARK);
     this.#socket[CHANNEL] = this;
     socket.on("data", onData);
     socket.on("end", onEnd);
@@ -136,28 +136,20 @@ class DuplexChannel implements SocketChannel {
   data(data: Buffer): void {
     // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow (and
     // is dropped: the reads have ended).
-    this.#reads.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    this.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   ended(reset: boolean): void {
-    if (this.#reads.ended) return;
+    if (this.readsEnded) return;
     // A reset drops what was not read yet, as an errored readable does.
-    if (reset) this.#reads.fail(new Error("Cannot read: the connection was reset"));
-    else this.#reads.end();
-  }
-
-  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    return this.#reads.read();
-  }
-
-  listen(sink: ReadSink): void {
-    this.#reads.listen(sink);
+    if (reset) this.fail(new Error("Cannot read: the connection was reset"));
+    else this.pushEnd();
   }
 
   cancel(): void {
     // Once the peer has ended and everything was read, the readable this replaces was closed,
     // and cancelling it did nothing; before that, it tore the socket down.
-    if (!this.#reads.cancel()) this.abort();
+    if (!this.cancelReads()) this.abort();
   }
 
   write(chunk: Uint8Array): Promise<void> {
