@@ -15,8 +15,9 @@
  *
  * - `HEAP_HEARTBEAT=1`: wsflow with its default heartbeat (30 s) rather than none, as the
  *   benchmark servers run.
- * - `HEAP_DETAIL=1` (V8 only): each kind is split by what holds it (`<- Holder.edge`), and
- *   closures by where their function is defined (`@file:line:column`).
+ * - `HEAP_DETAIL=1`: on V8 each kind is split by what holds it (`<- Holder.edge`), and
+ *   closures by where their function is defined (`@file:line:column`); on Bun kinds are counted
+ *   from JavaScriptCore's heap snapshot, by class name, with the bytes of their cells.
  * - `HEAP_ROWS` (default 40): how many kinds to print.
  *
  * @module
@@ -89,6 +90,7 @@ interface DenoServe {
 }
 
 type Counts = Map<string, { count: number; bytes: number }>;
+const HEAP_SIZE = "(heap size)";
 /** Counts on Bun; on V8, the file a snapshot was written to. */
 type Taken = Counts | string;
 
@@ -107,10 +109,29 @@ async function snapshot(): Promise<Taken> {
   await settle();
   if (isBun) {
     const { heapStats } = await import("bun:jsc");
+    const stats = heapStats();
     const counts: Counts = new Map();
-    for (const [name, count] of Object.entries(heapStats().objectTypeCounts)) {
-      counts.set(name, { count, bytes: 0 });
+    if (DETAIL) {
+      // JavaScriptCore's snapshot: every cell's size, by class name (nodes of 4 numbers: id,
+      // size, class name index, flags).
+      const snap = Bun.generateHeapSnapshot() as unknown as {
+        nodes: number[];
+        nodeClassNames: string[];
+      };
+      for (let n = 0; n < snap.nodes.length; n += 4) {
+        const name = snap.nodeClassNames[snap.nodes[n + 2]!]!;
+        const entry = counts.get(name) ?? { count: 0, bytes: 0 };
+        entry.count++;
+        entry.bytes += snap.nodes[n + 1]!;
+        counts.set(name, entry);
+      }
+    } else {
+      for (const [name, count] of Object.entries(stats.objectTypeCounts)) {
+        counts.set(name, { count, bytes: 0 });
+      }
     }
+    // The heap's size in bytes (JavaScriptCore's cells, size classes and block slack included).
+    counts.set(HEAP_SIZE, { count: 0, bytes: stats.heapSize });
     return counts;
   }
   const { writeHeapSnapshot } = await import("node:v8");
@@ -262,6 +283,8 @@ const scripts = await scriptNames();
 const countsOf = (t: Taken): Counts => typeof t === "string" ? count(t, scripts) : t;
 const [b, a] = [countsOf(before), countsOf(after)];
 if (dir !== "") rmSync(dir, { recursive: true, force: true });
+const heapGrowth = ((a.get(HEAP_SIZE)?.bytes ?? 0) - (b.get(HEAP_SIZE)?.bytes ?? 0)) / N;
+a.delete(HEAP_SIZE);
 const rows = [...a].map(([name, now]) => {
   const then = b.get(name) ?? { count: 0, bytes: 0 };
   return { name, count: (now.count - then.count) / N, bytes: (now.bytes - then.bytes) / N };
@@ -277,13 +300,13 @@ const promises = rows.filter((r) =>
 ).reduce((s, r) => s + r.count, 0);
 console.log(
   `${which} on ${runtime}: ${N} idle connections; per connection: ` +
-    (isBun ? "" : `${(total / 1024).toFixed(1)} KiB of JS heap, `) +
+    `${((isBun ? heapGrowth : total) / 1024).toFixed(1)} KiB of JS heap, ` +
     `${closures.toFixed(1)} closures, ${promises.toFixed(1)} promises`,
 );
 for (const r of rows.slice(0, Number(process.env.HEAP_ROWS ?? 40))) {
   console.log(
     `${r.count.toFixed(1).padStart(7)} ${
-      isBun ? "" : `${r.bytes.toFixed(0).padStart(7)} B `
+      isBun && !DETAIL ? "" : `${r.bytes.toFixed(0).padStart(7)} B `
     }${r.name}`,
   );
 }

@@ -8,8 +8,9 @@
  */
 
 import type { ByteStream } from "../streams/byte_stream.ts";
-import { PushedReads, type ReadFlow } from "../streams/pushed_reads.ts";
-import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
+import type { WriteDone } from "../streams/channel_writer.ts";
+import { PushedReads } from "../streams/pushed_reads.ts";
+import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
 import type { ClientTlsOptions, SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, SocketProxy } from "../client/proxy.ts";
 import { AcceptQueue, type Listener, type ListenOptions } from "./listener.ts";
@@ -320,18 +321,20 @@ function toByteStream(socket: BunSocket): ByteStream {
  * socket is paused while the queue holds `READ_HIGH_WATER_MARK` bytes or more (as the readable
  * it replaces did); a write the socket takes only in part keeps the rest for `drain`.
  */
-class BunChannel implements SocketChannel, ReadFlow {
+// Its reads are what it extends (one object per connection for both), with itself as their
+// flow: Bun's socket says nothing of whether it is paused.
+class BunChannel extends PushedReads implements SocketChannel {
   readonly #socket: BunSocket;
-  readonly #reads: PushedReads;
   #paused = false;
   // What failed the socket: writes throw it; reads reject with it if it came before the end.
   #failure: Error | undefined;
   #pending: Uint8Array | undefined;
-  #drained: (() => void) | undefined;
+  // The writer of the write that waits for `drain`.
+  #drained: WriteDone | undefined;
 
   constructor(socket: BunSocket) {
+    super(undefined, READ_HIGH_WATER_MARK);
     this.#socket = socket;
-    this.#reads = new PushedReads(this, READ_HIGH_WATER_MARK);
   }
 
   /** JavaScriptCore makes a view of a chunk cost about three times a small array of its own. */
@@ -340,30 +343,30 @@ class BunChannel implements SocketChannel, ReadFlow {
   }
 
   received(chunk: Uint8Array): void {
-    this.#reads.push(chunk);
+    this.push(chunk);
   }
 
   peerEnded(): void {
-    this.#reads.end();
+    this.pushEnd();
   }
 
   failed(error: Error): void {
     this.#failure = error;
     // Unread bytes are dropped, as an errored readable drops them.
-    this.#reads.fail(error);
+    this.fail(error);
   }
 
-  pause(): void {
+  override pause(): void {
     this.#paused = true;
     this.#socket.pause();
   }
 
-  resume(): void {
+  override resume(): void {
     this.#paused = false;
     this.#socket.resume();
   }
 
-  isPaused(): boolean {
+  override isPaused(): boolean {
     return this.#paused;
   }
 
@@ -383,33 +386,31 @@ class BunChannel implements SocketChannel, ReadFlow {
   drainedOrGone(): void {
     const drained = this.#drained;
     this.#drained = undefined;
-    drained?.();
-  }
-
-  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    return this.#reads.read();
-  }
-
-  listen(sink: ReadSink): void {
-    this.#reads.listen(sink);
+    drained?.written();
   }
 
   cancel(): void {
     // Once the peer has ended and everything was read, the readable this replaces was closed,
     // and cancelling it did nothing; before that, it ended the socket.
-    if (!this.#reads.cancel()) this.#socket.end();
+    if (!this.cancelReads()) this.#socket.end();
   }
 
   write(chunk: Uint8Array): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.writeThen(chunk, { written: resolve, writeFailed: reject });
+    });
+  }
+
+  writeThen(chunk: Uint8Array, done: WriteDone): void {
+    // Told at once when the socket took the whole chunk (its usual answer): the writer then
+    // has nothing in flight, and holds no continuation for a write that is already done.
+    if (this.#failure !== undefined) return done.writeFailed(this.#failure);
     const written = this.#socket.write(chunk);
-    if (written === chunk.length) return RESOLVED;
-    if (written < 0) return Promise.reject(new Error("Cannot write: the socket is closed"));
+    if (written === chunk.length) return done.written();
+    if (written < 0) return done.writeFailed(new Error("Cannot write: the socket is closed"));
     // Keep the rest and let `drain` finish it; the channel's writer holds further writes.
     this.#pending = chunk.subarray(written);
-    return new Promise<void>((resolve) => {
-      this.#drained = resolve;
-    });
+    this.#drained = done;
   }
 
   end(): Promise<void> {

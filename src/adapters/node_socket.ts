@@ -19,7 +19,8 @@ import { connect as tlsConnect, createServer as createTlsServer } from "node:tls
 import type { Duplex } from "node:stream";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import { PushedReads } from "../streams/pushed_reads.ts";
-import { ChannelByteStream, type ReadSink, type SocketChannel } from "../streams/socket_channel.ts";
+import type { WriteDone } from "../streams/channel_writer.ts";
+import { ChannelByteStream, type SocketChannel } from "../streams/socket_channel.ts";
 import type { SocketTarget } from "../client/connect.ts";
 import type { ProxyEnv, TunnelIo } from "../client/proxy.ts";
 import process from "node:process";
@@ -109,17 +110,17 @@ function onError(): void {
  * replaces did); a write settles once the socket is done with the bytes and, under
  * backpressure, not before it drains.
  */
-class DuplexChannel implements SocketChannel {
+// Its reads are what it extends (one object per connection for both); the socket is their flow
+// as it is: pause(), resume(), isPaused().
+class DuplexChannel extends PushedReads implements SocketChannel {
   readonly #socket: ChannelSocket;
   // Tears the duplex down; a socket's `destroy()` when not given.
   readonly #reset: (() => void) | undefined;
-  // The socket is its own read flow: pause(), resume(), isPaused().
-  readonly #reads: PushedReads;
 
   constructor(socket: Duplex, reset: (() => void) | undefined) {
+    super(socket, READ_HIGH_WATER_MARK);
     this.#socket = socket as ChannelSocket;
     this.#reset = reset;
-    this.#reads = new PushedReads(socket, READ_HIGH_WATER_MARK);
     this.#socket[CHANNEL] = this;
     socket.on("data", onData);
     socket.on("end", onEnd);
@@ -135,53 +136,62 @@ class DuplexChannel implements SocketChannel {
   data(data: Buffer): void {
     // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow (and
     // is dropped: the reads have ended).
-    this.#reads.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    this.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   ended(reset: boolean): void {
-    if (this.#reads.ended) return;
+    if (this.readsEnded) return;
     // A reset drops what was not read yet, as an errored readable does.
-    if (reset) this.#reads.fail(new Error("Cannot read: the connection was reset"));
-    else this.#reads.end();
-  }
-
-  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    return this.#reads.read();
-  }
-
-  listen(sink: ReadSink): void {
-    this.#reads.listen(sink);
+    if (reset) this.fail(new Error("Cannot read: the connection was reset"));
+    else this.pushEnd();
   }
 
   cancel(): void {
     // Once the peer has ended and everything was read, the readable this replaces was closed,
     // and cancelling it did nothing; before that, it tore the socket down.
-    if (!this.#reads.cancel()) this.abort();
+    if (!this.cancelReads()) this.abort();
   }
 
   write(chunk: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    if (socket.destroyed) return Promise.reject(new Error("Cannot write: the socket is closed"));
-    // Settles when the socket is done with the chunk (the caller may then reuse its memory)
-    // and, under backpressure, not before it drains.
-    return new Promise<void>((resolve, reject) => {
-      let written = false;
-      let drained = socket.write(chunk, (error) => {
-        written = true;
-        if (error) reject(error);
-        else if (drained) resolve();
-      });
-      if (drained) return;
-      const onDrain = (): void => {
-        socket.off("drain", onDrain);
-        socket.off("close", onDrain);
-        drained = true;
-        if (written || socket.destroyed) resolve();
-      };
-      // A socket that closes while full never drains; its writes end here.
-      socket.on("drain", onDrain);
-      socket.on("close", onDrain);
+    return new Promise((resolve, reject) => {
+      this.writeThen(chunk, { written: resolve, writeFailed: reject });
     });
+  }
+
+  writeThen(chunk: Uint8Array, done: WriteDone): void {
+    const socket = this.#socket;
+    if (socket.destroyed) {
+      queueMicrotask(() => done.writeFailed(new Error("Cannot write: the socket is closed")));
+      return;
+    }
+    // Done when the socket is done with the chunk (the caller may then reuse its memory) and,
+    // under backpressure, not before it drains; told once, whichever of the two ends it.
+    let told = false;
+    let written = false;
+    let drained = socket.write(chunk, (error) => {
+      written = true;
+      if (told) return;
+      if (error) {
+        told = true;
+        done.writeFailed(error);
+      } else if (drained) {
+        told = true;
+        done.written();
+      }
+    });
+    if (drained) return;
+    const onDrain = (): void => {
+      socket.off("drain", onDrain);
+      socket.off("close", onDrain);
+      drained = true;
+      if (!told && (written || socket.destroyed)) {
+        told = true;
+        done.written();
+      }
+    };
+    // A socket that closes while full never drains; its writes end here.
+    socket.on("drain", onDrain);
+    socket.on("close", onDrain);
   }
 
   end(): Promise<void> {

@@ -84,7 +84,8 @@ export class Session {
   // Payloads come detached from the parser (`detach`), so the assembler need not look again.
   #assembler: MessageAssembler | undefined;
   readonly #streams: MessageStreamAssembler | undefined;
-  readonly #serializer: FrameSerializer;
+  // Made with the first frame to send: an idle connection that has sent nothing holds none.
+  #serializer: FrameSerializer | undefined;
   #state: ReadyState = "open";
   #closeSent = false;
   #closeReceived: CloseInfo | undefined;
@@ -127,7 +128,6 @@ export class Session {
     if (options.wideUnmask !== undefined) parserOptions.wideUnmask = options.wideUnmask;
     if (options.limits !== undefined) parserOptions.limits = options.limits;
     this.#parser = new FrameParser(parserOptions);
-    this.#serializer = new FrameSerializer({ role: options.role });
     this.#defers = (options.deferFailure === true ? DEFER_FAILURE : 0) |
       (options.deferCloseReply === true ? DEFER_CLOSE_REPLY : 0);
   }
@@ -178,7 +178,7 @@ export class Session {
    * @returns The count.
    */
   get pendingBytes(): number {
-    return this.#serializer.pendingBytes;
+    return this.#serializer?.pendingBytes ?? 0;
   }
 
   /**
@@ -219,8 +219,8 @@ export class Session {
    */
   send(data: Message): void {
     this.#assertCanSend();
-    if (typeof data === "string") this.#serializer.writeText(data);
-    else this.#serializer.writeFrame(Opcode.Binary, data);
+    if (typeof data === "string") this.#out().writeText(data);
+    else this.#out().writeFrame(Opcode.Binary, data);
   }
 
   /**
@@ -234,8 +234,8 @@ export class Session {
    */
   sendFragment(opcode: Opcode, data: Message, fin: boolean): void {
     this.#assertCanSend();
-    if (typeof data === "string") this.#serializer.writeText(data, fin, opcode);
-    else this.#serializer.writeFrame(opcode, data, fin);
+    if (typeof data === "string") this.#out().writeText(data, fin, opcode);
+    else this.#out().writeFrame(opcode, data, fin);
   }
 
   /**
@@ -248,7 +248,7 @@ export class Session {
    */
   sendCompressed(text: boolean, payload: Uint8Array): void {
     this.#assertCanSend();
-    this.#serializer.writeFrame(text ? Opcode.Text : Opcode.Binary, payload, true, true);
+    this.#out().writeFrame(text ? Opcode.Text : Opcode.Binary, payload, true, true);
   }
 
   /**
@@ -260,7 +260,7 @@ export class Session {
    */
   sendPrepared(frame: PreparedFrame): void {
     this.#assertCanSend();
-    this.#serializer.writePrepared(frame);
+    this.#out().writePrepared(frame);
   }
 
   /**
@@ -353,7 +353,7 @@ export class Session {
    * @returns The chunks, or `undefined` when there is nothing to write.
    */
   takeOutgoing(): Uint8Array[] | undefined {
-    return this.#serializer.take();
+    return this.#serializer?.take();
   }
 
   /**
@@ -361,7 +361,11 @@ export class Session {
    * been written to the transport and is no longer referenced, so its buffer can be reused.
    */
   releaseOutgoing(): void {
-    this.#serializer.release();
+    this.#serializer?.release();
+  }
+
+  #out(): FrameSerializer {
+    return this.#serializer ??= new FrameSerializer({ role: this.role });
   }
 
   #takeEvents(): readonly SessionEvent[] {
@@ -390,7 +394,7 @@ export class Session {
         // rfc6455#section-5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong
         // frame in response, with identical application data, unless it already received a
         // Close frame (checked above); after sending Close it has nothing more to say
-        if (!this.#closeSent) this.#serializer.writeFrame(Opcode.Pong, frame.payload);
+        if (!this.#closeSent) this.#out().writeFrame(Opcode.Pong, frame.payload);
         (this.#events ??= []).push({ type: "ping", data: frame.payload });
         return;
       case Opcode.Pong:
@@ -468,7 +472,7 @@ export class Session {
   #sendClose(payload: Uint8Array): void {
     this.#closeSent = true;
     if (this.#state === "open") this.#state = "closing";
-    this.#serializer.writeFrame(Opcode.Close, payload);
+    this.#out().writeFrame(Opcode.Close, payload);
   }
 
   #end(event: CloseEvent): void {
@@ -486,7 +490,7 @@ export class Session {
         `Cannot send control frame: payload is ${payload.length} bytes, limit is 125 (rfc6455#section-5.5)`,
       );
     }
-    this.#serializer.writeFrame(opcode, payload);
+    this.#out().writeFrame(opcode, payload);
   }
 
   #assertCanSend(): void {

@@ -66,10 +66,39 @@ export interface ByteWriter {
 export interface ChannelSink {
   /** Writes `chunk`; settles once the socket is done with it. One write at a time. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Writes `chunk` as `write` does, but tells `done` once instead of settling a promise: at
+   * once when the socket took the whole chunk (Bun's), or later from its completion callback
+   * (Node's). The channel's writer then holds no continuations of its own between writes.
+   */
+  writeThen?(chunk: Uint8Array, done: WriteDone): void;
   /** Ends the sending side after what was written, as closing the adapter's writable would. */
   end(): Promise<void>;
   /** Tears the socket down at once, as aborting the adapter's writable would. */
   abort(): void;
+}
+
+/**
+ * What a channel's {@linkcode ChannelSink.writeThen} tells, once per write.
+ *
+ * @example
+ * ```ts
+ * import type { WriteDone } from "./channel_writer.ts";
+ * const done: WriteDone = {
+ *   written: () => console.log("written"),
+ *   writeFailed: (error) => console.log("failed:", error),
+ * };
+ * done.written(); // written
+ * ```
+ */
+export interface WriteDone {
+  /** The socket is done with the chunk. */
+  written(): void;
+  /**
+   * The write failed.
+   * @param error Why.
+   */
+  writeFailed(error: unknown): void;
 }
 
 /**
@@ -136,7 +165,7 @@ interface Settle {
  * await writer.write(new Uint8Array([1]));
  * ```
  */
-export class ChannelWriter implements ByteWriter {
+export class ChannelWriter implements ByteWriter, WriteDone {
   held = false;
   // The stream's `writable`, locked while this writer is held, if it was made meanwhile.
   lock: WritableStreamDefaultWriter<Uint8Array> | undefined;
@@ -159,12 +188,15 @@ export class ChannelWriter implements ByteWriter {
   #watcher: ((owner: unknown) => void) | undefined;
   #watcherOwner: unknown;
 
-  // What each write settles with, made once per writer: bound methods, which hold the writer
-  // and nothing else (two arrow functions held a context besides: ~50 bytes more per writer).
-  // Not closures named by a field initializer either: under tsx (esbuild's keepNames) a named
-  // closure carries a ~250-byte property array per writer.
-  readonly #written: () => void;
-  readonly #failed: (error: unknown) => never;
+  // What settles the write at the socket. Over a promise channel, its continuations, made once
+  // per writer: bound methods, which hold the writer and nothing else (two arrow functions
+  // held a context besides: ~50 bytes more per writer); not closures named by a field
+  // initializer either: under tsx (esbuild's keepNames) a named closure carries a ~250-byte
+  // property array per writer. Over a channel that calls back (`writeThen`), the settling
+  // functions of the promise of the write in flight, and nothing in between writes: an idle
+  // connection holds neither (~100 bytes on V8).
+  #onWritten: (() => void) | undefined;
+  #onFailed: ((error: unknown) => void) | undefined;
 
   /**
    * A queue over `channel`.
@@ -173,8 +205,10 @@ export class ChannelWriter implements ByteWriter {
    */
   constructor(channel: ChannelSink) {
     this.#channel = channel;
-    this.#written = this.#afterWrite.bind(this);
-    this.#failed = this.#writeFailed.bind(this);
+    if (channel.writeThen === undefined) {
+      this.#onWritten = this.#afterWrite.bind(this);
+      this.#onFailed = this.#promiseFailed.bind(this);
+    }
   }
 
   /**
@@ -263,7 +297,7 @@ export class ChannelWriter implements ByteWriter {
       if (this.#state !== "writable") return;
       this.#state = "closed";
       this.#closedSettle?.resolve();
-    }, this.#failed);
+    }, (error: unknown) => this.#promiseFailed(error));
   }
 
   teardown(reason?: unknown): Promise<void> {
@@ -290,10 +324,38 @@ export class ChannelWriter implements ByteWriter {
 
   #start(chunk: Uint8Array): Promise<void> {
     this.#writing = true;
-    return this.#channel.write(chunk).then(this.#written, this.#failed);
+    const channel = this.#channel;
+    if (channel.writeThen === undefined) {
+      return channel.write(chunk).then(this.#onWritten, this.#onFailed);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#onWritten = resolve;
+      this.#onFailed = reject;
+      channel.writeThen!(chunk, this);
+    });
   }
 
-  #writeFailed(error: unknown): never {
+  /** A `writeThen` channel's write is done: the next one starts, then this one settles. */
+  written(): void {
+    const resolve = this.#onWritten!;
+    this.#onWritten = this.#onFailed = undefined;
+    this.#afterWrite();
+    resolve();
+  }
+
+  /**
+   * A `writeThen` channel's write failed: the writer is errored, and the write rejects.
+   *
+   * @param error Why.
+   */
+  writeFailed(error: unknown): void {
+    const reject = this.#onFailed!;
+    this.#onWritten = this.#onFailed = undefined;
+    this.#fail(error);
+    reject(error);
+  }
+
+  #promiseFailed(error: unknown): never {
     this.#fail(error);
     throw error;
   }

@@ -88,7 +88,7 @@ export function closeConnection(
     // Messages still being compressed go first.
     return outbound.then(() => closeConnection(c, code, reason));
   }
-  if (c.replyDue) {
+  if (c.closing?.replyDue === true) {
     // The peer already sent its Close: answering it ends the closing handshake.
     applyCloseReply(c);
     return c.closedPromise();

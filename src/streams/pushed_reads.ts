@@ -8,7 +8,8 @@
 import { READ_DONE, type ReadSink } from "./socket_channel.ts";
 
 /**
- * How a {@linkcode PushedReads} slows its socket down: a `node:net` socket is one as it is.
+ * How a {@linkcode PushedReads} slows its socket down: a `node:net` socket is one as it is, and
+ * a channel that extends `PushedReads` may be its own (overriding these methods).
  *
  * @example
  * ```ts
@@ -57,12 +58,13 @@ export interface ReadFlow {
  * reads.push(new Uint8Array([1, 2, 3, 4]));
  * console.log(paused); // true
  * console.log((await reads.read()).value); // Uint8Array(4) [ 1, 2, 3, 4 ]
- * reads.end();
+ * reads.pushEnd();
  * console.log((await reads.read()).done); // true
  * ```
  */
-export class PushedReads {
-  readonly #flow: ReadFlow;
+export class PushedReads implements ReadFlow {
+  // The socket's flow, unless a subclass is its own (overriding `pause`, `resume`, `isPaused`).
+  readonly #flow: ReadFlow | undefined;
   readonly #highWaterMark: number;
   // Made when a chunk must wait: an idle connection holds no array.
   #queue: Uint8Array[] | undefined;
@@ -80,22 +82,43 @@ export class PushedReads {
   #delivering = false;
 
   /**
-   * Creates the reads of one socket.
+   * Creates the reads of one socket. An adapter's channel may extend this class, so that one
+   * object per connection holds both its socket and its reads.
    *
-   * @param flow Pauses and resumes the socket.
+   * @param flow Pauses and resumes the socket; `undefined` for a subclass that overrides
+   *   `pause`, `resume` and `isPaused`.
    * @param highWaterMark Queued bytes at which the socket is paused.
    */
-  constructor(flow: ReadFlow, highWaterMark: number) {
+  constructor(flow: ReadFlow | undefined, highWaterMark: number) {
     this.#flow = flow;
     this.#highWaterMark = highWaterMark;
+  }
+
+  /** Stops taking bytes from the peer: the flow's `pause`. */
+  pause(): unknown {
+    return this.#flow!.pause();
+  }
+
+  /** Takes bytes from the peer again: the flow's `resume`. */
+  resume(): unknown {
+    return this.#flow!.resume();
+  }
+
+  /**
+   * Whether the socket is paused: the flow's `isPaused`.
+   *
+   * @returns `true` while paused.
+   */
+  isPaused(): boolean {
+    return this.#flow!.isPaused();
   }
 
   /**
    * Whether nothing more will arrive.
    *
-   * @returns `true` after {@linkcode PushedReads.prototype.end}, `fail` or `cancel`.
+   * @returns `true` after {@linkcode PushedReads.prototype.pushEnd}, `fail` or `cancelReads`.
    */
-  get ended(): boolean {
+  get readsEnded(): boolean {
     return this.#ended;
   }
 
@@ -118,11 +141,11 @@ export class PushedReads {
     }
     (this.#queue ??= []).push(chunk);
     this.#queued += chunk.byteLength;
-    if (this.#queued >= this.#highWaterMark && !this.#flow.isPaused()) this.#flow.pause();
+    if (this.#queued >= this.#highWaterMark && !this.isPaused()) this.pause();
   }
 
   /** The peer ended: the waiting read is done; what is queued is still read. */
-  end(): void {
+  pushEnd(): void {
     if (this.#ended) return;
     this.#ended = true;
     const resolve = this.#resolve;
@@ -155,12 +178,11 @@ export class PushedReads {
    * @returns The next chunk, `{ done: true }` at the end, or the failure.
    */
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const flow = this.#flow;
     const chunk = this.#take();
     if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve(READ_DONE);
-    if (flow.isPaused()) flow.resume();
+    if (this.isPaused()) this.resume();
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -173,12 +195,12 @@ export class PushedReads {
    * @returns Whether reading had already come to its end (the peer ended and everything was
    *   read), when a readable would have been closed and cancelling it would do nothing more.
    */
-  cancel(): boolean {
+  cancelReads(): boolean {
     const closed = this.#ended && this.#queue === undefined;
     // Dropped first, so that a listening sink is told of the end and of nothing more.
     this.#queue = undefined;
     this.#queued = 0;
-    this.end();
+    this.pushEnd();
     return closed;
   }
 
@@ -202,8 +224,7 @@ export class PushedReads {
     const chunk = queue.shift()!;
     if (queue.length === 0) this.#queue = undefined;
     this.#queued -= chunk.byteLength;
-    const flow = this.#flow;
-    if (this.#queued < this.#highWaterMark && !this.#ended && flow.isPaused()) flow.resume();
+    if (this.#queued < this.#highWaterMark && !this.#ended && this.isPaused()) this.resume();
     return chunk;
   }
 
@@ -235,9 +256,9 @@ export class PushedReads {
     if (this.#ended) {
       this.#listening = false;
       this.#sink!.ended();
-    } else if (this.#flow.isPaused()) {
+    } else if (this.isPaused()) {
       // Nothing queued and a sink that takes more: as a read that finds nothing does.
-      this.#flow.resume();
+      this.resume();
     }
   }
 }

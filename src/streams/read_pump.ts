@@ -30,6 +30,17 @@ const MAX_READ = 64 * 1024;
 const MAX_HELD_READ = 256 * 1024;
 const NO_EVENTS: readonly SessionEvent[] = [];
 
+// The state of a BYOB transport's reads.
+interface OwnBufferReads {
+  // The buffer the next read may reuse.
+  spare: ArrayBuffer | undefined;
+  // The size to read.
+  size: number;
+  // The last read went into what was left of the reader's own buffer (the request head's, on
+  // Deno): not the pump's to read into again.
+  borrowed: boolean;
+}
+
 /**
  * The reader of a connection's transport: a BYOB reader when the transport says its readable
  * is a byte stream ({@linkcode ByteStream.byob}), otherwise its socket's own (which may read
@@ -86,7 +97,7 @@ export interface ReadPumpHooks<Owner> {
  * @example
  * ```ts ignore
  * const parts: PumpParts = { session, inbox, streaming: undefined, frames, deflate: undefined,
- *   keepalive: undefined };
+ *   keepalive: undefined, budget, readHooks };
  * ```
  */
 export interface PumpParts {
@@ -102,6 +113,10 @@ export interface PumpParts {
   readonly deflate: MessageDeflate | undefined;
   /** Told of every chunk that arrives, when there are keep-alive timers. */
   readonly keepalive: { heard(): void } | undefined;
+  /** The budget for bytes of unfinished messages, shared by a server's connections. */
+  readonly budget: MemoryBudget;
+  /** The connection's reactions, called with these parts. */
+  readonly readHooks: ReadPumpHooks<this>;
 }
 
 /**
@@ -133,7 +148,7 @@ export interface PumpParts {
  *
  * @example
  * ```ts ignore
- * const pump = new ReadPump(reader, budget, parts, HOOKS);
+ * const pump = new ReadPump(reader, parts);
  * pump.start(head);
  * // when the connection ends:
  * pump.stop();
@@ -143,9 +158,8 @@ export interface PumpParts {
 export class ReadPump<Owner extends PumpParts> implements ReadSink {
   /** The transport's reader; the pump owns it until the transport is closed. */
   readonly reader: TransportReader;
-  readonly #budget: MemoryBudget;
+  // The connection's parts; the budget and the hooks are reached through them, not held here.
   readonly #owner: Owner;
-  readonly #hooks: ReadPumpHooks<Owner>;
   // Bytes of unfinished messages counted against the budget.
   #held = 0;
   // Bytes of replies queued by the session since they were last known written. Only replies
@@ -156,35 +170,23 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   #stopped = false;
   #transportEnded = false;
   #transportEndWaiter: (() => void) | undefined;
-  // A BYOB transport: the buffer the next read may reuse, and the size to read.
-  readonly #byob: boolean;
-  #spare: ArrayBuffer | undefined;
-  #readSize = MIN_READ;
-  // The last read went into what was left of the reader's own buffer (the request head's, on
-  // Deno): not the pump's to read into again.
-  #borrowed = false;
+  // A BYOB transport's reads (Deno's); none for a transport that pushes or reads into buffers
+  // of its own (Node's, Bun's): three fields fewer on each of their connections.
+  readonly #own: OwnBufferReads | undefined;
 
   /**
    * Creates the pump; {@linkcode ReadPump.prototype.start} starts it.
    *
    * @param reader The transport's reader.
-   * @param budget The shared budget for bytes of unfinished messages.
-   * @param owner The connection's parts, which the hooks are called with.
-   * @param hooks The connection's reactions.
+   * @param owner The connection's parts, which its hooks are called with.
    */
-  constructor(
-    reader: TransportReader,
-    budget: MemoryBudget,
-    owner: Owner,
-    hooks: ReadPumpHooks<Owner>,
-  ) {
+  constructor(reader: TransportReader, owner: Owner) {
     this.reader = reader;
-    this.#byob = "readInto" in reader ||
+    const byob = "readInto" in reader ||
       (typeof ReadableStreamBYOBReader === "function" &&
         reader instanceof ReadableStreamBYOBReader);
-    this.#budget = budget;
+    if (byob) this.#own = { spare: undefined, size: MIN_READ, borrowed: false };
     this.#owner = owner;
-    this.#hooks = hooks;
   }
 
   /**
@@ -233,7 +235,7 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
    */
   stop(): void {
     this.#stopped = true;
-    this.#budget.adjust(-this.#held);
+    this.#owner.budget.adjust(-this.#held);
     this.#held = 0;
   }
 
@@ -252,10 +254,11 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     try {
       while (true) {
         if (this.#mustWait()) await this.#waitForDemand();
-        if (this.#byob) {
-          const { value, done } = await this.#readOwn(this.reader);
+        const own = this.#own;
+        if (own !== undefined) {
+          const { value, done } = await this.#readOwn(this.reader, own);
           if (done) break;
-          this.#recycle(value, this.#stopped ? NO_EVENTS : this.#receive(value));
+          this.#recycle(value, this.#stopped ? NO_EVENTS : this.#receive(value), own);
           continue;
         }
         const { value, done } = await (this.reader as ByteReader).read();
@@ -317,19 +320,23 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     if (this.#transportEnded) return;
     this.#transportEnded = true;
     this.#transportEndWaiter?.();
-    this.#hooks.ended(this.#owner);
+    const owner = this.#owner;
+    owner.readHooks.ended(owner);
   }
 
   /** Reads a BYOB transport into the spare buffer, or a new one. */
-  #readOwn(reader: TransportReader): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const size = this.#readSize;
-    const spare = this.#spare;
-    this.#spare = undefined;
+  #readOwn(
+    reader: TransportReader,
+    own: OwnBufferReads,
+  ): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const size = own.size;
+    const spare = own.spare;
+    own.spare = undefined;
     // What the head's read left of its buffer first, while enough is left: on Deno, allocating
     // a buffer costs about as much as a read.
     if (spare === undefined && "readSpare" in reader && reader.readSpare !== undefined) {
       const reading = reader.readSpare(size >> 1);
-      this.#borrowed = reading !== undefined;
+      own.borrowed = reading !== undefined;
       if (reading !== undefined) return reading;
     }
     // A spare much larger than needed is let go too, so an idle connection waits on a small one.
@@ -342,18 +349,18 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   }
 
   /** After a BYOB read: keeps its buffer for the next read unless something still refers to it. */
-  #recycle(chunk: Uint8Array, events: readonly SessionEvent[]): void {
-    const size = this.#readSize;
+  #recycle(chunk: Uint8Array, events: readonly SessionEvent[], own: OwnBufferReads): void {
+    const size = own.size;
     const cap = this.#owner.session.heldBytes > 0 ? MAX_HELD_READ : MAX_READ;
-    if (size > cap) this.#readSize = cap;
-    else if (chunk.length === size && size < cap) this.#readSize = size * 2;
-    else if (chunk.length < size >> 2 && size > MIN_READ) this.#readSize = size >> 1;
+    if (size > cap) own.size = cap;
+    else if (chunk.length === size && size < cap) own.size = size * 2;
+    else if (chunk.length < size >> 2 && size > MIN_READ) own.size = size >> 1;
     // Events still waiting for an inflation to finish are handled later: keep off until then.
     if (
-      !this.#borrowed && this.#owner.deflate?.inbound === undefined &&
+      !own.borrowed && this.#owner.deflate?.inbound === undefined &&
       !this.#retained(chunk.buffer, events)
     ) {
-      this.#spare = chunk.buffer as ArrayBuffer;
+      own.spare = chunk.buffer as ArrayBuffer;
     }
   }
 
@@ -388,17 +395,18 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     const pending = session.pendingBytes;
     const events = session.receive(chunk);
     this.#replies += session.pendingBytes - pending;
-    this.#hooks.events(owner, events);
+    owner.readHooks.events(owner, events);
     const held = session.heldBytes;
     if (held !== this.#held) {
-      if (this.#budget.adjust(held - this.#held)) {
+      const budget = owner.budget;
+      if (budget.adjust(held - this.#held)) {
         this.#held = held;
       } else if (!this.#stopped) {
         // rfc6455#section-7.4.1: 1013, try again later: the server as a whole holds too much
-        this.#hooks.fail(
+        owner.readHooks.fail(
           owner,
           new WebSocketError(
-            `Cannot hold more of unfinished messages: the budget of ${this.#budget.limit} bytes is used up`,
+            `Cannot hold more of unfinished messages: the budget of ${budget.limit} bytes is used up`,
             CloseCode.TryAgainLater,
           ),
         );

@@ -62,6 +62,20 @@ describe("FrameParser limits", () => {
       }
     });
 
+    it(`${role} parsers made in turn with other limits keep their own (parsers share their settings only when they are the same)`, () => {
+      const small = new FrameParser({ role, limits: { maxFrameSize: 10 } });
+      const large = new FrameParser({ role, limits: { maxFrameSize: 100 } });
+      const same = new FrameParser({ role, limits: { maxFrameSize: 10 } });
+      const frame = frameFrom(from, 0x82, pattern(50));
+      expect(thrownBy(() => small.push(frame.slice(), () => {}))).toBeInstanceOf(
+        MessageTooBigError,
+      );
+      expect(thrownBy(() => same.push(frame.slice(), () => {}))).toBeInstanceOf(MessageTooBigError);
+      const frames: Frame[] = [];
+      large.push(frame.slice(), (parsed) => frames.push(parsed));
+      expect(frames.length).toBe(1);
+    });
+
     it(`${role} accepts a message of exactly maxMessageSize and fails with 1009 at the header of the fragment one byte over`, () => {
       const limits = { maxMessageSize: 300, maxFrameSize: 1000 };
       const exact = concat(

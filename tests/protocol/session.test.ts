@@ -33,6 +33,9 @@ describe("Session", () => {
       expect(session.closeEvent).toBeUndefined();
       expect(session.pendingBytes).toBe(0);
       expect(session.takeOutgoing()).toBeUndefined();
+      // Nothing was sent, so nothing is there to release (the serializer is made by a send).
+      session.releaseOutgoing();
+      expect(session.pendingBytes).toBe(0);
       expect(session.receive(new Uint8Array(0))).toEqual([]);
       // Part of a frame reports nothing yet.
       expect(session.receive(frameFrom(from, 0x81, "41").subarray(0, 2))).toEqual([]);

@@ -41,7 +41,7 @@ class RecordingChannel implements SocketChannel {
     this.reads.listen(sink);
   }
   cancel(): void {
-    this.reads.cancel();
+    this.reads.cancelReads();
   }
   write(chunk: Uint8Array): Promise<void> {
     this.writes.push(chunk.slice());

@@ -76,9 +76,9 @@ describe("PushedReads", () => {
   it("after the peer's end, reads what was queued, then is done; later bytes are dropped", async () => {
     const reads = new PushedReads(new FakeFlow(), 100);
     reads.push(bytes(1));
-    reads.end();
+    reads.pushEnd();
     reads.push(bytes(2));
-    expect(reads.ended).toBe(true);
+    expect(reads.readsEnded).toBe(true);
     expect((await reads.read()).value).toEqual(bytes(1));
     expect((await reads.read()).done).toBe(true);
     expect((await reads.read()).done).toBe(true);
@@ -99,15 +99,15 @@ describe("PushedReads", () => {
   it("cancel ends the waiting read and says whether reading had already come to its end", async () => {
     const reads = new PushedReads(new FakeFlow(), 100);
     const waiting = reads.read();
-    expect(reads.cancel()).toBe(false);
+    expect(reads.cancelReads()).toBe(false);
     expect((await waiting).done).toBe(true);
     const drained = new PushedReads(new FakeFlow(), 100);
     drained.push(bytes(1));
-    drained.end();
-    expect(drained.cancel()).toBe(false); // a byte was still queued
+    drained.pushEnd();
+    expect(drained.cancelReads()).toBe(false); // a byte was still queued
     const done = new PushedReads(new FakeFlow(), 100);
-    done.end();
-    expect(done.cancel()).toBe(true);
+    done.pushEnd();
+    expect(done.cancelReads()).toBe(true);
   });
 
   it("a listening sink gets what was queued, then each chunk as it arrives, then the end", () => {
@@ -120,7 +120,7 @@ describe("PushedReads", () => {
     reads.push(bytes(3));
     expect(sink.got).toEqual([[1], [2], [3]]);
     expect(sink.ends).toBe(0);
-    reads.end();
+    reads.pushEnd();
     reads.push(bytes(4));
     expect([sink.got.length, sink.ends]).toEqual([3, 1]);
   });
@@ -136,7 +136,7 @@ describe("PushedReads", () => {
     reads.push(bytes(4, 5));
     expect(sink.got).toEqual([[1]]);
     expect(flow.paused).toBe(true);
-    reads.end(); // waits behind the queue
+    reads.pushEnd(); // waits behind the queue
     expect(sink.ends).toBe(0);
     sink.room = Infinity;
     reads.listen(sink);
@@ -166,7 +166,7 @@ describe("PushedReads", () => {
     sink.onPushed = (chunk) => {
       if (chunk[0] === 1) {
         reads.push(bytes(2));
-        reads.end();
+        reads.pushEnd();
         expect(sink.ends).toBe(0);
       }
     };
@@ -190,7 +190,7 @@ describe("PushedReads", () => {
     const other = new PushedReads(new FakeFlow(), 100);
     const listening = new Sink();
     other.listen(listening);
-    expect(other.cancel()).toBe(false);
+    expect(other.cancelReads()).toBe(false);
     expect(listening.ends).toBe(1);
   });
 });

@@ -126,7 +126,7 @@ describe("ReadPump backpressure", () => {
     expect((await next).value).toBe("y");
     let closed: CloseEvent | undefined;
     void server.closed.then((event) => closed = event);
-    channel.reads.end();
+    channel.reads.pushEnd();
     await until(() => closed !== undefined);
     expect(closed?.code).toBe(1006);
   });
@@ -174,7 +174,7 @@ class PushingChannel implements SocketChannel {
     this.reads.listen(sink);
   }
   cancel(): void {
-    this.reads.cancel();
+    this.reads.cancelReads();
   }
   write(): Promise<void> {
     return Promise.resolve();

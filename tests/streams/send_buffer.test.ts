@@ -111,4 +111,26 @@ describe("Connection send buffer", () => {
     expect(bytes).toBe(8 * (CHUNK.length + 10));
     server.terminate();
   });
+
+  it("connections made in turn with other send limits keep their own (connections share their settings only when they are the same)", async () => {
+    const clock = new FakeClock(); // one clock, so that only the limit differs
+    const make = (limit: number): Connection =>
+      new Connection(byteStreamPair()[0], {
+        role: "server",
+        clock,
+        heartbeatInterval: 0,
+        sendBuffer: { limit, policy: "drop" },
+      });
+    const small = make(LIMIT);
+    const large = make(8 * LIMIT);
+    const again = make(LIMIT);
+    for (
+      const [connection, limit] of [[small, LIMIT], [large, 8 * LIMIT], [again, LIMIT]] as const
+    ) {
+      const buffered = await floodWithoutAwaiting(connection);
+      expect(Math.max(...buffered)).toBeLessThanOrEqual(limit + CHUNK.length + 1024);
+      expect(Math.max(...buffered)).toBeGreaterThan(limit - CHUNK.length);
+      connection.terminate();
+    }
+  });
 });
