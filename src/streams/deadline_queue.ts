@@ -28,8 +28,11 @@ export interface Deadline {
   readonly at: number;
   /** What runs then, with `owner`; `undefined` once it ran or was cancelled. */
   callback: ((owner: never) => void) | undefined;
-  /** What `callback` is called with. */
-  readonly owner: unknown;
+  /**
+   * What `callback` is called with; `undefined` once it ran or was cancelled, so that a
+   * cancelled deadline still queued keeps nothing of its owner alive.
+   */
+  owner: unknown;
 }
 
 /**
@@ -62,10 +65,11 @@ export class DeadlineQueue {
       const callback = entry.callback;
       if (callback !== undefined && entry.at > now) break;
       this.#head++;
-      entry.callback = undefined;
+      const owner = entry.owner;
+      entry.callback = entry.owner = undefined;
       if (callback === undefined) continue;
       try {
-        (callback as (owner: unknown) => void)(entry.owner);
+        (callback as (owner: unknown) => void)(owner);
       } catch (error) {
         // Uncaught, as from a timer of its own, without keeping the other deadlines waiting.
         queueMicrotask(() => {
@@ -110,7 +114,7 @@ export class DeadlineQueue {
    */
   cancel(entry: Deadline): void {
     if (entry.callback === undefined) return;
-    entry.callback = undefined;
+    entry.callback = entry.owner = undefined;
     const entries = this.#entries;
     while (this.#head < entries.length && entries[this.#head]!.callback === undefined) {
       this.#head++;

@@ -166,6 +166,13 @@ describe("Http1RequestParser", () => {
     expect(new Headers(outcome.headers).get("x-name")).toBe("caf\xe9 \x80\x9f\xff");
   });
 
+  it("rfc7230#section-3.2 decodes bytes that are valid UTF-8 one byte per character too", () => {
+    // "é" and "€" as UTF-8, a byte order mark, and the bytes of U+FFFD: each byte one character.
+    const value = "\xc3\xa9 \xe2\x82\xac \xef\xbb\xbf \xef\xbf\xbd";
+    const outcome = parseEveryWay(bytes(`GET / HTTP/1.1\r\nX-Name: ${value}\r\n\r\n`));
+    expect(outcome.rawHeaders).toEqual([["X-Name", value]]);
+  });
+
   it("rfc7230#section-3.5 skips empty lines before the request line", () => {
     const outcome = parseEveryWay(encoder.encode("\r\n\r\nGET / HTTP/1.1\r\n\r\n"));
     expect(outcome.method).toBe("GET");

@@ -45,6 +45,21 @@ describe("DeadlineQueue", () => {
     expect(fired).toEqual(["b"]);
   });
 
+  it("lets go of the owner of a deadline that ran or was cancelled while others still wait", async () => {
+    const clock = new FakeClock();
+    const queue = new DeadlineQueue(clock, 100);
+    const owners: string[] = [];
+    const first = queue.add((owner: string) => owners.push(owner), "first");
+    const cancelled = queue.add((owner: string) => owners.push(owner), "cancelled");
+    const last = queue.add((owner: string) => owners.push(owner), "last");
+    // Queued behind a live deadline, a cancelled one stays in the queue: without its owner.
+    queue.cancel(cancelled);
+    expect([first.owner, cancelled.owner, last.owner]).toEqual(["first", undefined, "last"]);
+    await clock.advance(100);
+    expect(owners).toEqual(["first", "last"]);
+    expect([first.owner, last.owner]).toEqual([undefined, undefined]);
+  });
+
   it("keeps firing the others when a callback throws", async () => {
     const clock = new FakeClock();
     const queue = new DeadlineQueue(clock, 10);
