@@ -18,11 +18,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { withProfiledServer } from "../echo/profiled_server.ts";
+import { serverProfile, withProfiledServer } from "../echo/profiled_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -49,17 +49,13 @@ async function profileServer(id: string, seconds: number): Promise<void> {
     process.stdout.write(run.stdout ?? "");
     process.stderr.write(run.stderr ?? "");
   });
-  const profiles = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")) : [];
-  if (profiles.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
-  // Node also profiles tsx's loader thread: summarize the busiest profile, the server's.
-  const sizes = profiles.map((f) => ({ f, bytes: readFileSync(join(dir, f)).length }));
-  const main = sizes.sort((a, b) => b.bytes - a.bytes)[0]!.f;
+  const main = serverProfile(dir);
   spawnSync(process.execPath, [
     "--import",
     "tsx",
     join(ROOT, "bench", "echo", "profile.ts"),
     "--summary",
-    join(dir, main),
+    main,
     "40",
     String(seconds + 0.5),
   ], { cwd: ROOT, stdio: "inherit" });

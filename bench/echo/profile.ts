@@ -25,11 +25,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { withProfiledServer } from "./profiled_server.ts";
+import { serverProfile, withProfiledServer } from "./profiled_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -174,12 +174,7 @@ async function profileServer(
     process.stdout.write(run.stdout ?? "");
     process.stderr.write(run.stderr ?? "");
   });
-  const profiles = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")) : [];
-  if (profiles.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
-  // Node also profiles tsx's loader thread: summarize the busiest profile, the server's.
-  const sizes = profiles.map((f) => ({ f, bytes: readFileSync(join(dir, f)).length }));
-  const main = sizes.sort((a, b) => b.bytes - a.bytes)[0]!.f;
-  summarize(join(dir, main), 30, seconds + 0.5);
+  summarize(serverProfile(dir), 30, seconds + 0.5);
 }
 
 const argv = process.argv.slice(2);

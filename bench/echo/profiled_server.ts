@@ -6,7 +6,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -136,4 +136,18 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // gone
   }
+}
+
+/**
+ * The server's CPU profile among those its runtime wrote to `dir`: the largest, since Node also
+ * profiles tsx's loader thread.
+ *
+ * @param dir Where the profiles were written.
+ * @returns The profile's path.
+ */
+export function serverProfile(dir: string): string {
+  const profiles = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")) : [];
+  if (profiles.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
+  const sizes = profiles.map((f) => ({ f, bytes: readFileSync(join(dir, f)).length }));
+  return join(dir, sizes.sort((a, b) => b.bytes - a.bytes)[0]!.f);
 }
