@@ -99,6 +99,15 @@ function peerBytes(): { push(bytes: Uint8Array): void; next(): Promise<Uint8Arra
   };
 }
 
+// A channel's sending side and cancel, for tests about its reads: writes succeed, the rest does
+// nothing.
+const QUIET_SIDE: Pick<SocketChannel, "cancel" | "write" | "end" | "abort"> = {
+  cancel: () => {},
+  write: () => Promise.resolve(),
+  end: () => Promise.resolve(),
+  abort: () => {},
+};
+
 /** A server `Connection` over `channel` (no web streams between them). */
 function channelServer(
   channel: SocketChannel,
@@ -276,10 +285,7 @@ describe("a socket channel that reads into the caller's buffer (SocketChannel.re
         view.set(bytes);
         return { done: false, value: view.subarray(0, bytes.length) };
       },
-      cancel: () => {},
-      write: () => Promise.resolve(),
-      end: () => Promise.resolve(),
-      abort: () => {},
+      ...QUIET_SIDE,
     };
     const push = peer.push;
     const ws = channelServer(channel, { streaming: {} });
@@ -324,10 +330,7 @@ describe("a socket channel that reads into what the head's read left (SocketChan
         view.set(bytes);
         return { done: false, value: view.subarray(0, bytes.length) };
       },
-      cancel: () => {},
-      write: () => Promise.resolve(),
-      end: () => Promise.resolve(),
-      abort: () => {},
+      ...QUIET_SIDE,
     };
     const push = peer.push;
     const ws = channelServer(channel);
