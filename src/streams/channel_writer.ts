@@ -9,6 +9,11 @@
 import { noop } from "./noop.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
+// What a `writeThen` channel's answer during the call itself leaves in `#onWritten` (Bun's
+// socket takes a whole chunk as a rule): the write is done, or failed, before a promise for it
+// was made, and `#start` makes none.
+const DONE_NOW = (): void => {};
+const FAILED_NOW = (): void => {};
 
 /**
  * What the server and a `Connection` use of a byte pair's writer: a
@@ -194,7 +199,7 @@ export class ChannelWriter implements ByteWriter, WriteDone {
   // initializer either: under tsx (esbuild's keepNames) a named closure carries a ~250-byte
   // property array per writer. Over a channel that calls back (`writeThen`), the settling
   // functions of the promise of the write in flight, and nothing in between writes: an idle
-  // connection holds neither (~100 bytes on V8).
+  // connection holds neither (~100 bytes on V8); a write done within the call makes no promise.
   #onWritten: (() => void) | undefined;
   #onFailed: ((error: unknown) => void) | undefined;
 
@@ -328,16 +333,31 @@ export class ChannelWriter implements ByteWriter, WriteDone {
     if (channel.writeThen === undefined) {
       return channel.write(chunk).then(this.#onWritten, this.#onFailed);
     }
+    channel.writeThen(chunk, this);
+    const told = this.#onWritten;
+    if (told === DONE_NOW) {
+      this.#onWritten = undefined;
+      this.#afterWrite();
+      return RESOLVED;
+    }
+    if (told === FAILED_NOW) {
+      this.#onWritten = undefined;
+      return Promise.reject(this.#error);
+    }
     return new Promise<void>((resolve, reject) => {
       this.#onWritten = resolve;
       this.#onFailed = reject;
-      channel.writeThen!(chunk, this);
     });
   }
 
   /** A `writeThen` channel's write is done: the next one starts, then this one settles. */
   written(): void {
-    const resolve = this.#onWritten!;
+    const resolve = this.#onWritten;
+    if (resolve === undefined) {
+      // Told within `writeThen`: `#start` goes on from there.
+      this.#onWritten = DONE_NOW;
+      return;
+    }
     this.#onWritten = this.#onFailed = undefined;
     this.#afterWrite();
     resolve();
@@ -349,9 +369,14 @@ export class ChannelWriter implements ByteWriter, WriteDone {
    * @param error Why.
    */
   writeFailed(error: unknown): void {
-    const reject = this.#onFailed!;
-    this.#onWritten = this.#onFailed = undefined;
+    const reject = this.#onFailed;
     this.#fail(error);
+    if (reject === undefined) {
+      // Told within `writeThen`: `#start` rejects with the writer's error.
+      this.#onWritten = FAILED_NOW;
+      return;
+    }
+    this.#onWritten = this.#onFailed = undefined;
     reject(error);
   }
 

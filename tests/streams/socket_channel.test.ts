@@ -242,6 +242,23 @@ describe("ChannelByteStream", () => {
     expect(writer.desiredSize).toBe(null);
   });
 
+  it("a channel that answers later, then at once: the writes queued meanwhile go out in order and all settle", async () => {
+    let later: WriteDone | undefined;
+    const channel = new (class extends FakeChannel {
+      writeThen(chunk: Uint8Array, done: WriteDone): void {
+        this.written.push(...chunk);
+        if (this.written.length === 1) later = done;
+        else done.written();
+      }
+    })();
+    const writer = writerOf(new ChannelByteStream(channel, ADDR));
+    const writes = [1, 2, 3].map((byte) => writer.write(new Uint8Array([byte])));
+    expect(channel.written).toEqual([1]);
+    later!.written();
+    await Promise.all([...writes, writer.ready]);
+    expect([channel.written, writer.desiredSize]).toEqual([[1, 2, 3], 1]);
+  });
+
   it("readerOf and writerOf give any other byte pair's own reader and writer", async () => {
     const readable = new ReadableStream<Uint8Array>({
       start(controller): void {
