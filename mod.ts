@@ -186,6 +186,7 @@ export {
 export type {
   Handler,
   HandlerContext,
+  MessageHooks,
   RouteContext,
   WebSocketHandler,
 } from "./src/router/handler.ts";

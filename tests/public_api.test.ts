@@ -108,6 +108,7 @@ const PINNED: Record<string, readonly string[]> = {
     "type Message",
     "MessageAssembler",
     "type MessageDeflater",
+    "type MessageHooks",
     "type MessageInflater",
     "type MessageSource",
     "MessageStreamAssembler",

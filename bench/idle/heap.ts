@@ -70,14 +70,17 @@ async function startServer(): Promise<number> {
     : isDeno
     ? await import("../../src/adapters/deno.ts")
     : await import("../../src/adapters/node.ts");
-  const server = await serve(async (ws) => {
-    for await (const message of ws) await ws.send(message);
-  }, {
-    hostname: "127.0.0.1",
-    port: 0,
-    maxConnectionsPerAddress: 1 << 20,
-    ...(process.env.HEAP_HEARTBEAT === "1" ? {} : { heartbeatInterval: 0 }),
-  });
+  const server = await serve(
+    which === "hooks" ? { message: (ws, message) => ws.send(message) } : async (ws) => {
+      for await (const message of ws) await ws.send(message);
+    },
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      maxConnectionsPerAddress: 1 << 20,
+      ...(process.env.HEAP_HEARTBEAT === "1" ? {} : { heartbeatInterval: 0 }),
+    },
+  );
   return server.addr.port;
 }
 

@@ -65,7 +65,19 @@ const CASES: Case[] = [
     reference: true,
     command: [node, "--import", "tsx", server("ws.ts")],
   },
+  {
+    name: "wsflow (hooks)",
+    runtime: "Node",
+    reference: false,
+    command: [node, "--import", "tsx", server("wsflow.ts"), "--hooks"],
+  },
   { name: "wsflow", runtime: "Bun", reference: false, command: [bun, server("wsflow.ts")] },
+  {
+    name: "wsflow (hooks)",
+    runtime: "Bun",
+    reference: false,
+    command: [bun, server("wsflow.ts"), "--hooks"],
+  },
   {
     name: "Bun.serve websocket",
     runtime: "Bun",
@@ -77,6 +89,20 @@ const CASES: Case[] = [
     runtime: "Deno",
     reference: false,
     command: [deno, "run", "--allow-net", "--allow-env", "--allow-read", server("wsflow.ts")],
+  },
+  {
+    name: "wsflow (hooks)",
+    runtime: "Deno",
+    reference: false,
+    command: [
+      deno,
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      server("wsflow.ts"),
+      "--hooks",
+    ],
   },
   {
     name: "Deno.upgradeWebSocket",

@@ -16,7 +16,7 @@ import { connectHttp2With, type OpenHttp2Stream } from "../client/connect_http2.
 import type { ProxyEnv } from "../client/proxy.ts";
 import { ReconnectingConnection } from "../client/reconnecting_connection.ts";
 import type { ReconnectOptions, UrlSource } from "../client/reconnect_options.ts";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serveListener } from "../server/serve_listener.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
@@ -80,7 +80,7 @@ export type Listen = (options: ListenOptions) => Promise<Listener>;
  * ```
  */
 export type Serve = (
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options?: ServeOptions & ListenOptions,
 ) => Promise<Server>;
 

@@ -6,7 +6,7 @@
  */
 
 import type { Router } from "../router/router.ts";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { type AdapterDefaults, serveOn } from "./bind_runtime.ts";
 import { listen } from "./bun_socket.ts";
@@ -33,7 +33,7 @@ const serving = serveOn(listen, DEFAULTS);
  * @returns The running server.
  */
 export function serve(
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options?: ServeOptions & ListenOptions,
 ): Promise<Server> {
   return serving(handler, options);

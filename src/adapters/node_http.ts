@@ -17,7 +17,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Http1Request } from "../protocol/http1_request_parser.ts";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { serveRequestHead } from "../server/handle_stream.ts";
 import { UNWATCHED } from "../server/served_connection.ts";
@@ -101,7 +101,7 @@ export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: U
  *   protocol that is not a token, malformed `origins`).
  */
 export function handleUpgrade(
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options: ServeOptions = {},
 ): UpgradeListener {
   const server = createServerContext(handler, {

@@ -16,7 +16,7 @@
 
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { OutgoingHttpHeaders } from "node:http";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { type Http2Exchange, serveHttp2Exchange } from "../server/extended_connect_transport.ts";
 import { UNWATCHED } from "../server/served_connection.ts";
@@ -98,7 +98,7 @@ export type Http2StreamListener = (stream: ServerHttp2Stream, headers: IncomingH
  * @see {@link https://datatracker.ietf.org/doc/html/rfc8441#section-4}
  */
 export function handleHttp2Stream(
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options: ServeOptions = {},
 ): Http2StreamListener {
   const server = createServerContext(handler, { deflateEngine: zlibDeflateEngine, ...options });

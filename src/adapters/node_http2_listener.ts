@@ -13,7 +13,7 @@
 import { createServer as createHttp2Server, type ServerHttp2Session } from "node:http2";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { Router } from "../router/router.ts";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serveOn } from "./bind_runtime.ts";
 import { exchangeOf } from "./node_http2.ts";
@@ -131,7 +131,7 @@ const serving = serveOn(listenHttp2, { deflateEngine: zlibDeflateEngine });
  * @see {@link https://datatracker.ietf.org/doc/html/rfc8441}
  */
 export function serveHttp2(
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options?: ServeOptions & ListenOptions,
 ): Promise<Server> {
   return serving(handler, options);

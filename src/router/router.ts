@@ -25,7 +25,7 @@ import { HandshakeError } from "../protocol/errors.ts";
 import { isToken } from "../protocol/header_lists.ts";
 import type { StreamingLimits } from "../protocol/limits.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
-import type { Handler } from "./handler.ts";
+import type { Handler, MessageHooks } from "./handler.ts";
 import { type OriginOption, OriginPolicy } from "./origin.ts";
 import { type RouteParams, RoutePattern, splitPath } from "./route_pattern.ts";
 import type { UpgradeHook } from "./upgrade_hook.ts";
@@ -86,7 +86,7 @@ export interface RouteOptions<Params, Data> {
    */
   upgrade?: UpgradeHook<Params, Data> | undefined;
   /** Runs once per connection. */
-  handler: Handler<Params, Data>;
+  handler: Handler<Params, Data> | MessageHooks<Params, Data>;
 }
 
 /**
@@ -116,7 +116,7 @@ export interface Route {
   /** The upgrade hook, if any. */
   readonly upgrade: UpgradeHook<Record<string, string>, unknown> | undefined;
   /** The handler. */
-  readonly handler: Handler<Record<string, string>, unknown>;
+  readonly handler: Handler<Record<string, string>, unknown> | MessageHooks;
 }
 
 /**
@@ -253,8 +253,25 @@ export class Router {
         );
       }
     }
-    if (typeof options.handler !== "function") {
-      throw new TypeError(`Cannot add route ${pattern}: handler is not a function`);
+    const handler = options.handler;
+    if (typeof handler !== "function") {
+      if (typeof handler !== "object" || handler === null) {
+        throw new TypeError(
+          `Cannot add route ${pattern}: handler is neither a function nor message hooks`,
+        );
+      }
+      for (const hook of ["open", "message", "close"] as const) {
+        const fn = handler[hook];
+        if (typeof fn !== "function" && (hook === "message" || fn !== undefined)) {
+          throw new TypeError(`Cannot add route ${pattern}: hooks.${hook} is not a function`);
+        }
+      }
+      if ((options.streaming ?? false) !== false) {
+        throw new TypeError(
+          `Cannot add route ${pattern}: a streaming route reads messageStreams(), which message ` +
+            "hooks do not; give it a handler function",
+        );
+      }
     }
     const route: Route = {
       pattern: compiled,

@@ -16,7 +16,7 @@ import type { ExtensionOffer } from "../protocol/header_lists.ts";
 import type { PerMessageDeflateOptions } from "../protocol/permessage_deflate.ts";
 import { negotiateServer, type ServerNegotiation } from "../protocol/permessage_deflate_server.ts";
 import type { UpgradeRequestLike } from "../protocol/server_handshake.ts";
-import type { Handler, RouteContext } from "../router/handler.ts";
+import type { Handler, MessageHooks, RouteContext } from "../router/handler.ts";
 import { decideUpgrade } from "../router/upgrade.ts";
 import { requestView, type UpgradeRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
@@ -24,6 +24,7 @@ import type { DeflateEngine } from "../streams/deflate_engine.ts";
 import { refuseHandshake } from "./refuse.ts";
 import { connectionOptionsFrom } from "../streams/connection_setup.ts";
 import type { ConnectionWiring } from "../streams/connection_options.ts";
+import { HookedConnection } from "./hooked_connection.ts";
 import { ServedConnection, type StreamDone, untilDone } from "./served_connection.ts";
 import type { ServerContext } from "./server_context.ts";
 import { upgradeAccepted, upgradeRefused } from "./server_observer.ts";
@@ -156,7 +157,7 @@ async function openUpgrade(
   const options = server.options;
   const started = options.observer === undefined ? 0 : context.firstByte ?? performance.now();
   let respond: (stream: ByteStream) => Promise<void>;
-  let handler: Handler<Record<string, string>, unknown>;
+  let handler: Handler<Record<string, string>, unknown> | MessageHooks;
   let handlerContext: RouteContext<Record<string, string>, unknown>;
   let protocol: string;
   let connectionOptions: ConnectionWiring;
@@ -240,7 +241,11 @@ async function openUpgrade(
   if (options.observer !== undefined) {
     upgradeAccepted(options.observer, written, started, transport.acceptedStatus);
   }
-  new ServedConnection(server, done).open(stream, connectionOptions, handler, handlerContext);
+  if (typeof handler === "function") {
+    new ServedConnection(server, done).run(stream, connectionOptions, handler, handlerContext);
+  } else {
+    new HookedConnection(server, done, handler).open(stream, connectionOptions, handlerContext);
+  }
   return true;
 }
 

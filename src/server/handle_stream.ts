@@ -12,7 +12,7 @@ import { type Http1Request, requestField } from "../protocol/http1_request_parse
 import { plainPathname, plainRequestHref } from "../protocol/plain_request_href.ts";
 import { requestUrl } from "../protocol/request_target.ts";
 import { isUpgradeRequest } from "../protocol/server_handshake.ts";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { lazyRequestView } from "../router/upgrade_request.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
@@ -57,7 +57,7 @@ import { createServerContext, type ServerContext } from "./server_context.ts";
  */
 export function handleStream(
   stream: ByteStream,
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options: ServeOptions = {},
 ): Promise<void> {
   const server = createServerContext(handler, options);

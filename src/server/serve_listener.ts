@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import type { Router } from "../router/router.ts";
 import { Admission } from "./admission.ts";
 import {
@@ -72,7 +72,7 @@ import { upgradeRefused } from "./server_observer.ts";
  */
 export function serveListener(
   listener: Listener,
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options: ServeOptions = {},
 ): Server {
   const admission = new Admission(options);

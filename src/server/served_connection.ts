@@ -16,6 +16,7 @@ import type { Handler, RouteContext } from "../router/handler.ts";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import type { ClosedListener, ConnectionWiring } from "../streams/connection_options.ts";
+import type { CloseEvent } from "../protocol/session_events.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
 import { handlerFailed } from "./server_observer.ts";
 
@@ -73,18 +74,20 @@ export function untilDone(serve: (done: StreamDone) => unknown): Promise<void> {
  *
  * @example
  * ```ts ignore
- * new ServedConnection(server, done).open(stream, connectionOptions, handler, context);
+ * new ServedConnection(server, done).run(stream, connectionOptions, handler, context);
  * ```
  */
 export class ServedConnection implements ClosedListener {
   readonly #server: ServerContext;
   readonly #done: StreamDone;
-  #connection: Connection | undefined;
-  #handlerRunning = false;
+  /** The connection, once open. */
+  protected connection: Connection | undefined;
+  /** Whether the handler (or a hook) has not returned yet. */
+  protected handlerRunning = false;
   #closed = false;
 
   /**
-   * Creates the record; {@linkcode ServedConnection.prototype.open} opens the connection.
+   * Creates the record; {@linkcode ServedConnection.prototype.run} opens the connection.
    *
    * @param server The server the connection came to.
    * @param done Told once the connection has closed and the handler has returned.
@@ -95,58 +98,88 @@ export class ServedConnection implements ClosedListener {
   }
 
   /**
-   * Opens the connection on `stream` (its 101 is on its way) and calls the handler with it.
+   * Opens the connection on `stream` (its 101 is on its way) and runs the handler on it.
    *
    * @param stream The byte stream after the handshake.
    * @param options The connection's options; its `closedListener` is set to this.
    * @param handler The route's handler.
    * @param context The handler's context.
    */
-  open(
+  run(
     stream: ByteStream,
     options: ConnectionWiring,
     handler: Handler<Record<string, string>, unknown>,
     context: RouteContext<Record<string, string>, unknown>,
   ): void {
-    options.closedListener = this;
-    const connection = this.#connection = new Connection(stream, options);
-    this.#server.admission?.connections.add(connection);
+    const connection = this.openConnection(stream, options);
     let running: unknown;
     try {
       running = handler(connection, context);
     } catch (error) {
       running = Promise.reject(error);
     }
-    // Nothing of the server waits on a handler that returned at once.
-    if (running === null || typeof (running as PromiseLike<unknown>)?.then !== "function") return;
-    this.#handlerRunning = true;
-    // Two bound methods for as long as the handler runs (less than an awaiting async function
-    // held, or two arrow functions and their context).
-    Promise.resolve(running).then(this.#handlerReturned.bind(this), this.#handlerThrew.bind(this));
+    this.watch(running);
   }
 
   /**
-   * The connection has closed: it leaves the server's open connections.
+   * Makes the connection and counts it among the server's open ones.
+   *
+   * @param stream The byte stream after the handshake.
+   * @param options The connection's options; its `closedListener` is set to this.
+   * @returns The connection.
    */
-  connectionClosed(): void {
-    this.#closed = true;
-    const connection = this.#connection!;
-    this.#server.admission?.connections.delete(connection);
-    if (!this.#handlerRunning) this.#done.streamDone(connection.remoteAddr);
+  protected openConnection(stream: ByteStream, options: ConnectionWiring): Connection {
+    options.closedListener = this;
+    const connection = this.connection = new Connection(stream, options);
+    this.#server.admission?.connections.add(connection);
+    return connection;
   }
 
-  #handlerReturned(): void {
-    this.#handlerRunning = false;
-    if (this.#closed) this.#done.streamDone(this.#connection!.remoteAddr);
+  /**
+   * Watches what the handler (or a hook) returned: a promise keeps the stream from being done
+   * until it settles, and its rejection fails the connection.
+   *
+   * @param running What it returned.
+   */
+  protected watch(running: unknown): void {
+    // Nothing of the server waits on a handler that returned at once.
+    if (running === null || typeof (running as PromiseLike<unknown>)?.then !== "function") return;
+    this.handlerRunning = true;
+    // Two bound methods for as long as the handler runs (less than an awaiting async function
+    // held, or two arrow functions and their context).
+    Promise.resolve(running).then(this.handlerReturned.bind(this), this.#handlerThrew.bind(this));
+  }
+
+  /**
+   * The connection has closed (as its `ClosedListener`).
+   *
+   * @param _event How it ended.
+   */
+  connectionClosed(_event?: CloseEvent): void {
+    this.#closed = true;
+    const connection = this.connection!;
+    this.#server.admission?.connections.delete(connection);
+    if (!this.handlerRunning) this.#done.streamDone(connection.remoteAddr);
+  }
+
+  /** The handler (or the last hook) has returned: the stream is done if it has closed too. */
+  protected handlerReturned(): void {
+    this.handlerRunning = false;
+    if (this.#closed) this.#done.streamDone(this.connection!.remoteAddr);
   }
 
   #handlerThrew(error: unknown): void {
-    this.#handlerFailed(error);
-    this.#handlerReturned();
+    this.handlerFailed(error);
+    this.handlerReturned();
   }
 
-  #handlerFailed(error: unknown): void {
-    const connection = this.#connection!;
+  /**
+   * The handler (or a hook) threw: reported, and the connection closed with 1011.
+   *
+   * @param error What it threw.
+   */
+  protected handlerFailed(error: unknown): void {
+    const connection = this.connection!;
     reportError(this.#server, error, "handler", connection.remoteAddr);
     handlerFailed(error, connection.url, connection.remoteAddr);
     // rfc6455#section-7.4.1: 1011, the server met an unexpected condition

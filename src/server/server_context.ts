@@ -7,7 +7,7 @@
  */
 
 import { OriginPolicy } from "../router/origin.ts";
-import type { WebSocketHandler } from "../router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../router/handler.ts";
 import { Router } from "../router/router.ts";
 import type { NetAddr } from "../streams/byte_stream.ts";
 import type { Admission } from "./admission.ts";
@@ -57,7 +57,7 @@ export interface ServerContext {
  * `Router`, or when `options.origins` is malformed.
  */
 export function createServerContext(
-  handler: WebSocketHandler | Router,
+  handler: WebSocketHandler | MessageHooks | Router,
   options: ServeOptions,
   admission?: Admission,
 ): ServerContext {

@@ -20,6 +20,7 @@ import { diagnosticsWanted } from "./diagnostics.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
 import type { Keepalive } from "./keepalive.ts";
 import { publishLimitDiagnostic } from "./limit_diagnostic.ts";
+import { handOver } from "./message_hand_over.ts";
 import type { MessageStreaming } from "./message_streaming.ts";
 import { noop } from "./noop.ts";
 import type { ObserverBookkeeping } from "./observer_bookkeeping.ts";
@@ -179,6 +180,8 @@ export function endConnection(c: EndingParts, event: CloseEvent, graceful: boole
   c.frames.end(() => error ??= closedError(c));
   if (c.pings !== undefined) c.pings.rejectAll(error ??= closedError(c));
   c.inbox.end();
+  // A listener is told after what waits for it.
+  if (c.inbox.listener !== undefined) handOver(c);
   if (c.streaming !== undefined) c.streaming.close(event.error ?? (error ??= closedError(c)));
   if (graceful) c.frames.flush();
   closeTransport(

@@ -7,6 +7,7 @@
 
 import type { Role } from "../protocol/frame.ts";
 import type { Limits, StreamingLimits } from "../protocol/limits.ts";
+import type { Message } from "../protocol/message.ts";
 import type { Clock } from "./clock.ts";
 import type { ConnectionObserver } from "./connection_observer.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
@@ -192,6 +193,47 @@ export interface ClosedListener {
 }
 
 /**
+ * Told of each message a connection receives, in place of its readers: what a server route's
+ * message hooks are served through. One message at a time: a thenable that
+ * {@linkcode MessageListener.prototype.messageArrived} returns holds the next message back
+ * until it settles, and meanwhile what arrives waits in the connection's inbound queue, which
+ * paces reading the socket as unread messages do.
+ *
+ * @example
+ * ```ts
+ * import type { MessageListener } from "./connection_options.ts";
+ * const listener: MessageListener = {
+ *   messageArrived: (message) => console.log("got", message),
+ *   messageFailed: (error) => console.error(error),
+ *   messagesEnded: (event) => console.log("ended with", event.code),
+ * };
+ * listener.messageArrived("hello"); // got hello
+ * ```
+ */
+export interface MessageListener {
+  /**
+   * A message arrived.
+   *
+   * @param message The message: `string` for text, `Uint8Array` for binary.
+   * @returns Anything; a thenable holds the next message back until it settles.
+   */
+  messageArrived(message: Message): unknown;
+  /**
+   * `messageArrived` threw, or the thenable it returned was rejected.
+   *
+   * @param error What it threw or was rejected with.
+   */
+  messageFailed(error: unknown): void;
+  /**
+   * The connection has ended and every message it received has been handed over and dealt
+   * with: called once, last.
+   *
+   * @param event How the connection ended.
+   */
+  messagesEnded(event: CloseEvent): void;
+}
+
+/**
  * {@linkcode ConnectionOptions} and what the server and client that build a connection may add:
  * the handshake's URL and header lines in the form they arrived in, made into a `URL` and a
  * `Headers` only if `url` or `headers` is read, and a listener told when the connection has
@@ -224,4 +266,11 @@ export interface ConnectionWiring extends ConnectionOptions {
    * @default {undefined}
    */
   closedListener?: ClosedListener;
+  /**
+   * Told of each message in place of the connection's readers: `for await`, `readable` and
+   * `messageStreams()` are then refused. Messages are handed over from the first microtask
+   * after the connection is made, so that whoever made it has it by then.
+   * @default {undefined}
+   */
+  messageListener?: MessageListener;
 }

@@ -28,6 +28,7 @@ import {
 } from "./event_dispatch.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { InboundQueue } from "./inbound_queue.ts";
+import { letIn } from "./message_hand_over.ts";
 import { Keepalive } from "./keepalive.ts";
 import { type MemoryBudget, PARTIAL_MESSAGE_BUDGET } from "./memory_budget.ts";
 import { MessageDeflate } from "./message_deflate.ts";
@@ -183,7 +184,14 @@ export class ConnectionParts implements SendParts {
     if (options.deflate !== undefined) {
       this.deflate = new MessageDeflate(session, options.deflate, maxMessageSize);
     }
-    this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
+    const inbox = this.inbox = new InboundQueue(options.readHighWaterMark ?? 65_536);
+    const listener = (options as ConnectionWiring).messageListener;
+    if (listener !== undefined) {
+      inbox.listener = listener;
+      // Held until the connection is made and in its maker's hands.
+      inbox.handing = true;
+      queueMicrotask(() => letIn(this));
+    }
     this.writer = writerOf(stream);
     const frames = this.frames = new FrameWriter(
       session,

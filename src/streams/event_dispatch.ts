@@ -17,6 +17,7 @@ import { closingCaughtUp, holdCloseReply } from "./closing_deadlines.ts";
 import { endConnection, type EndingParts } from "./connection_end.ts";
 import { caughtUp, deferFailure } from "./deferred_failure.ts";
 import { DONE } from "./inbound_queue.ts";
+import { handOver } from "./message_hand_over.ts";
 import { joinHeld, streamingOnly } from "./message_streaming.ts";
 
 /**
@@ -112,6 +113,7 @@ export function transportLost(c: DispatchParts): void {
  */
 export function nextMessage(c: DispatchParts): Promise<IteratorResult<Message>> {
   const inbox = c.inbox;
+  if (inbox.listener !== undefined) return Promise.reject(listenedTo());
   if (!inbox.isEmpty) return Promise.resolve({ done: false, value: inbox.shift() });
   if (c.session.pendingBytes > 0) c.frames.flush();
   closingCaughtUp(c);
@@ -172,7 +174,16 @@ function run(
       }
     }
   }
+  // A listener takes what arrived once the whole batch has been handled, as a handler that
+  // awaits the next message would, so that what it sends goes out together.
+  if (delivered) handOver(c);
   return undefined;
+}
+
+function listenedTo(): TypeError {
+  return new TypeError(
+    "Cannot read messages: this connection's messages go to its route's message hooks",
+  );
 }
 
 function deliver(c: DispatchParts, data: Message): void {

@@ -5,6 +5,7 @@
  */
 
 import type { Message } from "../protocol/message.ts";
+import type { MessageListener } from "./connection_options.ts";
 
 type Reader = (result: IteratorResult<Message>) => void;
 
@@ -40,6 +41,16 @@ export class InboundQueue {
   #reader: Reader | undefined;
   #moreReaders: Reader[] | undefined;
   #demand: (() => void) | undefined;
+  /**
+   * Told of each message in place of readers, when the connection has one (a server route's
+   * message hooks); `undefined` once it has been told that the messages ended.
+   */
+  listener: MessageListener | undefined;
+  /**
+   * Whether the listener is busy with a message (or not yet let in): what arrives meanwhile
+   * waits here, paced like unread messages.
+   */
+  handing = false;
 
   /**
    * Creates the instance.
@@ -62,10 +73,10 @@ export class InboundQueue {
   /**
    * Whether a reader waits for the next message: the handler has read everything delivered.
    *
-   * @returns `true` while a read is pending.
+   * @returns `true` while a read is pending, or while a listener waits for its next message.
    */
   get isWaiting(): boolean {
-    return this.#reader !== undefined;
+    return this.#reader !== undefined || (this.listener !== undefined && !this.handing);
   }
 
   /**

@@ -1,7 +1,8 @@
 // Picks the adapter of the runtime the tests run on, so one test file serves each runtime with
 // its own sockets. Only that runtime's adapter is loaded: the others name globals it lacks.
 import type { ListenOptions } from "../../src/server/listener.ts";
-import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../../src/router/handler.ts";
+import type { Router } from "../../src/router/router.ts";
 import type { ServeOptions, Server } from "../../src/server/options.ts";
 
 /** The runtimes the suite runs under. */
@@ -16,7 +17,7 @@ export const runtime: RuntimeName = "Deno" in globalThis
 
 /** Every adapter's `serve`. */
 export type ServeFunction = (
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | MessageHooks | Router,
   options?: ServeOptions & ListenOptions,
 ) => Promise<Server>;
 
@@ -34,7 +35,7 @@ export async function loadServe(): Promise<ServeFunction> {
 
 /** Serves `handler` with the current runtime's adapter. */
 export async function serveForRuntime(
-  handler: WebSocketHandler,
+  handler: WebSocketHandler | MessageHooks | Router,
   options: ServeOptions & ListenOptions = {},
 ): Promise<Server> {
   const serve = await loadServe();

@@ -120,7 +120,9 @@ describe("runUpgrade: the upgrade hook", () => {
     if (decision.kind !== "accepted") return;
     expect(decision.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
     expect(decision.context.data).toEqual({ user: "ada", joined: 1 });
-    await result.route.handler(connection, decision.context);
+    const { handler } = result.route;
+    if (typeof handler !== "function") throw new Error("a handler function was given");
+    await handler(connection, decision.context);
     expect(handled).toEqual(["ada 1 lobby chat"]);
 
     const anonymous = upgrade("/rooms/lobby", ["chat"]);

@@ -1,9 +1,12 @@
 // wsflow echo server for `npm run bench:echo`, on whichever runtime runs it: the same handler
 // as examples/echo.ts, on 127.0.0.1 and a free port, with limits that admit 1 MiB messages.
 //
-//   node --import tsx bench/echo/servers/wsflow.ts [--deflate]
-//   bun bench/echo/servers/wsflow.ts [--deflate]
-//   deno run --allow-net --allow-env --allow-read bench/echo/servers/wsflow.ts [--deflate]
+//   node --import tsx bench/echo/servers/wsflow.ts [--deflate] [--hooks]
+//   bun bench/echo/servers/wsflow.ts [--deflate] [--hooks]
+//   deno run --allow-net --allow-env --allow-read bench/echo/servers/wsflow.ts [--deflate] [--hooks]
+//
+// --hooks serves the same echo as message hooks, `{ message: (ws, message) => ws.send(message) }`,
+// rather than a `for await` handler: what an idle connection costs without a suspended loop.
 //
 // permessage-deflate is accepted either way (it is on by default); --deflate only spells out
 // the parameters the compressed benchmark compares with ws: `{ serverNoContextTakeover: true,
@@ -16,11 +19,14 @@
 // BENCH_METRICS=noop gives the server an observer that does nothing: the hooks alone.
 import process from "node:process";
 import type { ListenOptions } from "../../../src/server/listener.ts";
-import type { WebSocketHandler } from "../../../src/router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../../../src/router/handler.ts";
 import type { ServeOptions, Server } from "../../../src/server/options.ts";
 import type { ServerObserver } from "../../../src/server/server_observer.ts";
 
-type Serve = (handler: WebSocketHandler, options?: ServeOptions & ListenOptions) => Promise<Server>;
+type Serve = (
+  handler: WebSocketHandler | MessageHooks,
+  options?: ServeOptions & ListenOptions,
+) => Promise<Server>;
 
 async function loadServe(): Promise<Serve> {
   if ("Deno" in globalThis) return (await import("../../../src/adapters/deno.ts")).serve;
@@ -54,18 +60,22 @@ async function loadObserver(): Promise<ServerObserver | undefined> {
 
 const observer = await loadObserver();
 const serve = await loadServe();
-const server = await serve(async (ws) => {
-  for await (const message of ws) await ws.send(message);
-}, {
-  hostname: "127.0.0.1",
-  port: 0,
-  limits: { maxMessageSize: 64 * MiB, maxFrameSize: 64 * MiB },
-  // Benchmarks open thousands of connections from loopback and measure only echo work.
-  maxConnectionsPerAddress: 1 << 20,
-  heartbeatInterval: 0,
-  ...(observer === undefined ? {} : { observer }),
-  ...(deflate ? { perMessageDeflate: { serverNoContextTakeover: true, threshold: 1024 } } : {}),
-});
+const hooks = process.argv.includes("--hooks");
+const server = await serve(
+  hooks ? { message: (ws, message) => ws.send(message) } : async (ws) => {
+    for await (const message of ws) await ws.send(message);
+  },
+  {
+    hostname: "127.0.0.1",
+    port: 0,
+    limits: { maxMessageSize: 64 * MiB, maxFrameSize: 64 * MiB },
+    // Benchmarks open thousands of connections from loopback and measure only echo work.
+    maxConnectionsPerAddress: 1 << 20,
+    heartbeatInterval: 0,
+    ...(observer === undefined ? {} : { observer }),
+    ...(deflate ? { perMessageDeflate: { serverNoContextTakeover: true, threshold: 1024 } } : {}),
+  },
+);
 
 console.log(`LISTENING ${server.addr.port}${observer === undefined ? "" : " (metrics on)"}`);
 // Exit normally on SIGTERM, so that --cpu-prof (see ../profile.ts) writes its profile.
