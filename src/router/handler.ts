@@ -117,7 +117,7 @@ export type Handler<Params, Data> = (
  * What a handler written as `for await (const message of ws) await onMessage(ws, message)`
  * does, with the same guarantees: messages come one at a time and in order; a promise that a
  * hook returns holds the next message back until it settles (return `ws.send(...)` for
- * backpressure), and while it does, what arrives waits, up to `readHighWaterMark` bytes, before
+ * backpressure), and while it does, what arrives waits, up to 64 KiB, before
  * the socket is no longer read; `message` is not called before a promise `open` returned has
  * settled, nor after `close`. A hook that throws or rejects gets the connection closed with
  * 1011 and its error sent to `onError`, as a handler's; no message is handed over after that,
