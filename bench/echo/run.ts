@@ -17,7 +17,9 @@
  * seconds. MB/s counts echoed payload bytes, one direction, 10^6 bytes per MB. Everything runs
  * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and each case keeps its
  * best round. `BENCH_ONLY` (comma-separated server ids) runs a subset, `BENCH_SIZES`
- * (comma-separated byte counts) only those sizes.
+ * (comma-separated byte counts) only those sizes. `BENCH_HOOKS=1` adds wsflow serving the same
+ * echo as message hooks (`wsflow-node-hooks`, `wsflow-bun-hooks`, `wsflow-deno-hooks`; these
+ * ids in `BENCH_ONLY` run them too).
  *
  * The loadgen also reads the server's CPU time (all its threads, from /proc) over the measured
  * interval: `srv cpu`, and from it messages per second of server CPU time (`msg/cpu-s`). On a
@@ -779,6 +781,22 @@ async function main(): Promise<void> {
     },
     ceiling, // again at the end: the ceiling must hold over the whole run
   ];
+  // The same echo as message hooks rather than a `for await` loop, after each runtime's wsflow.
+  const hooked = (id: string): ServerSpec => {
+    const spec = all.find((s) => s.id === id)!;
+    return {
+      ...spec,
+      id: `${id}-hooks`,
+      name: "wsflow (hooks)",
+      command: [...spec.command, "--hooks"],
+    };
+  };
+  const hooks = [hooked("wsflow-node"), hooked("wsflow-bun"), hooked("wsflow-deno")];
+  if (process.env.BENCH_HOOKS === "1" || hooks.some((s) => ONLY.includes(s.id))) {
+    for (const spec of hooks) {
+      all.splice(all.findIndex((s) => s.id === spec.id.slice(0, -6)) + 1, 0, spec);
+    }
+  }
   const specs = ONLY.length === 0 ? all : all.filter((s) => ONLY.includes(s.id));
   const sections: Section[] = [];
   if (!COMPRESSED_ONLY) {
