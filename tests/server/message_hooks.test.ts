@@ -148,6 +148,25 @@ describe("message hooks", () => {
     expect(seen).toEqual([]);
   });
 
+  it("shutdown closes connections served by hooks with 1001, and their close hooks run", async () => {
+    const closes: number[] = [];
+    const server = await serveForRuntime({
+      message: (ws, message) => ws.send(message),
+      close: (_ws, event) => void closes.push(event.code),
+    }, { hostname: "127.0.0.1", port: 0, heartbeatInterval: 0 });
+    const { connect } = await loadClient();
+    const clients = await Promise.all(
+      [0, 1].map(() => connect(`ws://127.0.0.1:${server.addr.port}`)),
+    );
+    await clients[0]!.send("before");
+    expect((await clients[0]![Symbol.asyncIterator]().next()).value).toBe("before");
+    await server.shutdown({ code: 1001, timeout: 2_000 });
+    for (const client of clients) expect((await client.closed).code).toBe(1001);
+    await until(() => closes.length === 2);
+    expect(closes).toEqual([1001, 1001]);
+    expect(server.connections.size).toBe(0);
+  });
+
   it("refuses for await on a connection served by hooks", async () => {
     let refused: unknown;
     const url = await hooked({
