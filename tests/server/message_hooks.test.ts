@@ -50,6 +50,18 @@ describe("message hooks", () => {
     await client.close();
   });
 
+  it("rfc7692 compressed messages are inflated before the hook is given them, in order with the others", async () => {
+    const url = await hooked({ message: (ws, message) => ws.send(message) });
+    const { connect } = await loadClient();
+    const client = await connect(url);
+    expect(client.extensions).toMatch(/permessage-deflate/);
+    const messages = ["small", "x".repeat(8_192), "between", "y".repeat(4_096)];
+    for (const message of messages) void client.send(message);
+    const iterator = client[Symbol.asyncIterator]();
+    for (const message of messages) expect((await iterator.next()).value).toBe(message);
+    await client.close();
+  });
+
   it("message waits for a promise open returned, and one message at a time for a promise message returned", async () => {
     const log: string[] = [];
     let running = 0;
