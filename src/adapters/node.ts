@@ -28,8 +28,8 @@ const serving = serveOn(listen, DEFAULTS);
  * }, { port: 0 });
  * console.log(`LISTENING ws://${server.addr.hostname}:${server.addr.port}`);
  * ```
- * @param handler Runs once per accepted WebSocket connection, or a `Router` that picks a
- *   route's handler by path and subprotocol.
+ * @param handler Runs once per accepted WebSocket connection (or `MessageHooks`, called for
+ *   each message), or a `Router` that picks a route's handler by path and subprotocol.
  * @param options Address, port, TLS certificate, limits, timeouts and hooks.
  * @returns The running server.
  */

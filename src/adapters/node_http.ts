@@ -93,8 +93,8 @@ export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: U
  * });
  * server.close();
  * ```
- * @param handler Runs once per WebSocket connection, or a {@linkcode Router} that picks a
- *   route's handler by path and subprotocol.
+ * @param handler Runs once per WebSocket connection (or `MessageHooks`, called for each
+ *   message), or a {@linkcode Router} that picks a route's handler by path and subprotocol.
  * @param options Limits, timeouts, subprotocols, the Origin policy and hooks, as for `serve`.
  * @returns The `upgrade` listener.
  * @throws {TypeError} When the options do not fit the handler (`protocols` with a `Router`, a

@@ -90,8 +90,8 @@ export type Http2StreamListener = (stream: ServerHttp2Stream, headers: IncomingH
  * );
  * server.on("connect", (request: Http2ServerRequest) => onStream(request.stream, request.headers));
  * ```
- * @param handler Runs once per WebSocket, or a {@linkcode Router} that picks a route's handler
- *   by path and subprotocol.
+ * @param handler Runs once per WebSocket (or `MessageHooks`, called for each message), or a
+ *   {@linkcode Router} that picks a route's handler by path and subprotocol.
  * @param options Limits, timeouts, the Origin policy and hooks, as for `serve`.
  * @returns The `stream` listener.
  * @throws {TypeError} When the options do not fit the handler.

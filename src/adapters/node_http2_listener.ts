@@ -125,7 +125,8 @@ const serving = serveOn(listenHttp2, { deflateEngine: zlibDeflateEngine });
  * });
  * console.log(`LISTENING h2://${server.addr.hostname}:${server.addr.port}`);
  * ```
- * @param handler Runs once per WebSocket, or a `Router` that picks a route's handler.
+ * @param handler Runs once per WebSocket (or `MessageHooks`, called for each message), or a
+ *   `Router` that picks a route's handler.
  * @param options Address, port, TLS certificate (required), limits, timeouts and hooks.
  * @returns The running server.
  * @see {@link https://datatracker.ietf.org/doc/html/rfc8441}

@@ -48,8 +48,8 @@ import { createServerContext, type ServerContext } from "./server_context.ts";
  * await handled;
  * ```
  * @param stream One accepted byte stream.
- * @param handler Runs if the upgrade succeeds, or a {@linkcode Router} that picks a route's
- *   handler by path and subprotocol.
+ * @param handler Runs if the upgrade succeeds (or `MessageHooks`, called for each message),
+ *   or a {@linkcode Router} that picks a route's handler by path and subprotocol.
  * @param options Limits, timeouts, subprotocols and hooks.
  * @returns Resolves when the stream is done with: refused, or its connection has closed.
  * @throws {TypeError} At once, not through the promise, when the options do not fit the

@@ -63,8 +63,8 @@ import { upgradeRefused } from "./server_observer.ts";
  * await server.close();
  * ```
  * @param listener Accepted byte streams.
- * @param handler Runs once per WebSocket connection, or a {@linkcode Router} that picks a
- *   route's handler by path and subprotocol.
+ * @param handler Runs once per WebSocket connection (or `MessageHooks`, called for each
+ *   message), or a {@linkcode Router} that picks a route's handler by path and subprotocol.
  * @param options Limits, timeouts, subprotocols and hooks.
  * @returns The running server.
  * @throws {TypeError} When the options do not fit the handler (`protocols` with a `Router`, a

@@ -48,12 +48,12 @@ export interface ServerContext {
  * const server = createServerContext(router, {});
  * console.log(server.router === router, server.admission); // true undefined
  * ```
- * @param handler A plain handler, or a `Router`.
+ * @param handler A plain handler or message hooks, or a `Router`.
  * @param options The server's options.
  * @param admission The server's socket counts, when it accepts sockets itself.
  * @returns The context every stream of the server is served with.
  * @throws {TypeError} When `options.protocols` is not empty with a `Router` (each route lists
- * its own), when a protocol is not a token, when `handler` is neither a function nor a
+ * its own), when a protocol is not a token, when `handler` is not a function, message hooks or a
  * `Router`, or when `options.origins` is malformed.
  */
 export function createServerContext(
