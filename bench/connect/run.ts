@@ -17,8 +17,9 @@
  * complete cycles over `BENCH_SECONDS` (default 3) after `BENCH_WARMUP` (default 1) seconds, and
  * reads the server's CPU time (all threads, /proc) over the same interval. Every server runs
  * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and keeps its best round.
- * `BENCH_ONLY` (comma-separated ids: wsflow-node, ws, wsflow-bun, bun-serve, wsflow-deno,
- * deno-upgrade) runs a subset.
+ * `BENCH_ONLY` (comma-separated ids: wsflow-node, wsflow-node-hooks, ws, wsflow-bun,
+ * wsflow-bun-hooks, bun-serve, wsflow-deno, wsflow-deno-hooks, deno-upgrade) runs a subset; the
+ * `-hooks` servers serve the same echo as message hooks rather than a `for await` handler.
  *
  * The table gives cycles per second and per second of server CPU time (`cycles/cpu-s`), each
  * with its ratio against the runtime's reference server. On a shared machine, where the pinned
@@ -220,6 +221,17 @@ async function main(): Promise<void> {
       command: [deno, "run", "--allow-net", server("deno.ts")],
     },
   ];
+  // The same server with the echo as message hooks, after each runtime's wsflow.
+  for (const id of ["wsflow-node", "wsflow-bun", "wsflow-deno"]) {
+    const at = all.findIndex((s) => s.id === id);
+    const spec = all[at]!;
+    all.splice(at + 1, 0, {
+      ...spec,
+      id: `${id}-hooks`,
+      name: "wsflow (hooks)",
+      command: [...spec.command, "--hooks"],
+    });
+  }
   const specs = ONLY.length === 0 ? all : all.filter((s) => ONLY.includes(s.id));
   const load = loadavg().map((l) => l.toFixed(2)).join(" ");
   console.error(
