@@ -111,11 +111,18 @@ export class HookedConnection extends ServedConnection implements MessageListene
   }
 
   /**
-   * The connection has ended and its last message has been dealt with: `close`.
+   * The connection has ended and its last message has been dealt with: `close`, once `open`
+   * has settled.
    *
    * @param event How it ended.
    */
   messagesEnded(event: CloseEvent): void {
+    const state = this.#state;
+    // After `open` has settled, even when the connection ended while it ran.
+    if (state instanceof Promise) {
+      state.then(() => this.messagesEnded(event));
+      return;
+    }
     const close = this.#hooks.close;
     let closing: unknown;
     if (close !== undefined) {

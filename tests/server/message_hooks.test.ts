@@ -160,6 +160,24 @@ describe("message hooks", () => {
     expect(seen).toEqual([]);
   });
 
+  it("close waits for a promise open returned, when the connection ends while open runs", async () => {
+    const log: string[] = [];
+    const url = await hooked({
+      async open() {
+        log.push("open");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        log.push("opened");
+      },
+      message: () => {},
+      close: (_ws, event) => void log.push(`close ${event.code}`),
+    });
+    const { connect } = await loadClient();
+    const client = await connect(url);
+    await client.close(1000);
+    await until(() => log.length === 3);
+    expect(log).toEqual(["open", "opened", "close 1000"]);
+  });
+
   it("shutdown closes connections served by hooks with 1001, and their close hooks run", async () => {
     const closes: number[] = [];
     const server = await serveForRuntime({
