@@ -79,6 +79,9 @@ function runNodeHttpSuite(WebSocketClass: WsClass): void {
             for await (const message of ws) await ws.send(message);
           },
         })
+        .route("/hooks", {
+          handler: { message: (ws, message) => ws.send(message) },
+        })
         .route("/chat", {
           protocols: ["chat", "chat.v2"],
           protocolRequired: false,
@@ -130,6 +133,21 @@ function runNodeHttpSuite(WebSocketClass: WsClass): void {
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("hello");
       ws.close(4000, "bye");
       expect(await withTimeout(closed, 5_000, "ws closes")).toEqual({ code: 4000, reason: "bye" });
+    });
+
+    it("a route served by message hooks echoes to the ws client, text and binary", async () => {
+      const { ws, next, closed } = await openWs(WebSocketClass, `ws://127.0.0.1:${port}/hooks`);
+      ws.send("by hooks");
+      const text = await next("text echo by hooks");
+      expect(text.isBinary).toBe(false);
+      expect(new TextDecoder().decode(text.data)).toBe("by hooks");
+      const binary = pattern(256 * 1024);
+      ws.send(binary);
+      const echoed = await next("binary echo by hooks");
+      expect(echoed.isBinary).toBe(true);
+      expect(bytesDiff(echoed.data, binary)).toBe("");
+      ws.close(1000);
+      expect((await withTimeout(closed, 5_000, "ws closes")).code).toBe(1000);
     });
 
     it("rfc6455#section-4.2.2 routes by subprotocol and sees the query string", async () => {
