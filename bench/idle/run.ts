@@ -6,7 +6,9 @@
  * This process opens CONNECTIONS sockets to it, completes every opening handshake, lets the
  * server settle, and reads the server's resident memory (VmRSS from /proc) before and after:
  * the difference divided by the number of connections is the cost of one idle connection,
- * including everything the runtime keeps per socket. Linux only.
+ * including everything the runtime keeps per socket. Each server is measured `BENCH_ROUNDS`
+ * times (default 3, every other round in reverse order); the table gives the median and the
+ * range. Linux only.
  *
  * Scale run (Node: wsflow and `ws`). Then each Node server is started again with its file
  * limit raised in its own process (`ulimit -n`, up to the hard limit this process may grant),
@@ -167,31 +169,56 @@ async function measure(entry: Case): Promise<Result> {
   }
 }
 
-const results: Result[] = [];
-for (const entry of process.env.BENCH_SCALE_ONLY === "1" ? [] : CASES) {
-  try {
-    const result = await measure(entry);
-    results.push(result);
-    console.error(
-      `  ${entry.name} (${entry.runtime}): ${(result.perConnection / 1024).toFixed(1)} KiB`,
-    );
-  } catch (error) {
-    console.error(`  ${entry.name} (${entry.runtime}): failed: ${(error as Error).message}`);
+// Each server is measured ROUNDS times (every other round in reverse order) and keeps the
+// median: one reading moves by up to about 10% from run to run on a shared machine, with when
+// the runtime's collector last grew or compacted its heap.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const measured = new Map<Case, Result[]>();
+const cases = process.env.BENCH_SCALE_ONLY === "1" ? [] : CASES;
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const entry of round % 2 === 1 ? cases : [...cases].reverse()) {
+    try {
+      const result = await measure(entry);
+      measured.set(entry, [...(measured.get(entry) ?? []), result]);
+      console.error(
+        `  round ${round}: ${entry.name} (${entry.runtime}): ${
+          (result.perConnection / 1024).toFixed(1)
+        } KiB`,
+      );
+    } catch (error) {
+      console.error(`  ${entry.name} (${entry.runtime}): failed: ${(error as Error).message}`);
+    }
   }
+}
+const results: (Result & { low: number; high: number })[] = [];
+for (const entry of cases) {
+  const rounds = [...(measured.get(entry) ?? [])].sort((a, b) => a.perConnection - b.perConnection);
+  if (rounds.length === 0) continue;
+  results.push({
+    ...rounds[(rounds.length - 1) >> 1]!,
+    low: rounds[0]!.perConnection,
+    high: rounds[rounds.length - 1]!.perConnection,
+  });
 }
 
 console.log(
-  `\nbench:idle: ${CONNECTIONS} idle connections per server; server RSS growth / connections\n`,
+  `\nbench:idle: ${CONNECTIONS} idle connections per server; server RSS growth / connections; ` +
+    `median of ${ROUNDS} round(s)\n`,
 );
-console.log("| server                | runtime | KiB per connection | base RSS MiB | ratio |");
-console.log("|-----------------------|---------|--------------------|--------------|-------|");
+console.log(
+  "| server                | runtime | KiB per connection | range KiB | base RSS MiB | ratio |",
+);
+console.log(
+  "|-----------------------|---------|--------------------|-----------|--------------|-------|",
+);
 for (const result of results) {
   const reference = results.find((r) => r.case.runtime === result.case.runtime && r.case.reference);
   const ratio = reference === undefined ? "" : (result.perConnection / reference.perConnection);
+  const range = `${(result.low / 1024).toFixed(1)}-${(result.high / 1024).toFixed(1)}`;
   console.log(
     `| ${result.case.name.padEnd(21)} | ${result.case.runtime.padEnd(7)} | ${
       (result.perConnection / 1024).toFixed(1).padStart(18)
-    } | ${(result.baseline / 1024 / 1024).toFixed(0).padStart(12)} | ${
+    } | ${range.padStart(9)} | ${(result.baseline / 1024 / 1024).toFixed(0).padStart(12)} | ${
       typeof ratio === "number" ? `${ratio.toFixed(2)}x`.padStart(5) : ""
     } |`,
   );
