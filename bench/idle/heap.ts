@@ -1,7 +1,8 @@
 /**
  * Where one idle connection's bytes go, per runtime: `node --import tsx bench/idle/heap.ts`,
  * `bun bench/idle/heap.ts`, `deno run -A bench/idle/heap.ts` (add `ws`, `bun` or `deno` as an
- * argument to measure the reference server).
+ * argument to measure the reference server, or `hooks` for wsflow serving the echo as message
+ * hooks rather than a `for await` handler).
  *
  * Serves the echo handler of bench/echo/servers/wsflow.ts in this process, opens
  * `HEAP_CONNECTIONS` (default 500) idle connections from the C client of bench:idle (another
