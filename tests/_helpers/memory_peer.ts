@@ -6,6 +6,10 @@ import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import { serializeFrame } from "../../src/protocol/frame_serializer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
 import type { ByteStream } from "../../src/streams/byte_stream.ts";
+import { Connection } from "../../src/streams/connection.ts";
+import type { ConnectionWiring } from "../../src/streams/connection_options.ts";
+import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
 
 export const TEXT: Opcode = Opcode.Text;
 export const CLOSE: Opcode = Opcode.Close;
@@ -98,4 +102,21 @@ export class MemoryPeer {
       this.#resolveEnded();
     })();
   }
+}
+
+/**
+ * A server `Connection` over an in-memory byte pair, on a fake clock with no heartbeat unless
+ * `options` says otherwise, and the `MemoryPeer` at the other end.
+ */
+export function serverWithPeer(
+  options: Omit<ConnectionWiring, "role"> = {},
+): { server: Connection; peer: MemoryPeer } {
+  const [serverEnd, peerEnd] = byteStreamPair();
+  const server = new Connection(serverEnd, {
+    role: "server",
+    clock: new FakeClock(),
+    heartbeatInterval: 0,
+    ...options,
+  } as ConnectionWiring);
+  return { server, peer: new MemoryPeer(peerEnd) };
 }

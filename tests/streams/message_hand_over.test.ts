@@ -12,7 +12,13 @@ import type { ConnectionWiring, MessageListener } from "../../src/streams/connec
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
 import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { frame } from "../_helpers/conformance_peer.ts";
-import { CLOSE, closeCode, MemoryPeer, TEXT } from "../_helpers/memory_peer.ts";
+import {
+  CLOSE,
+  closeCode,
+  type MemoryPeer,
+  serverWithPeer,
+  TEXT,
+} from "../_helpers/memory_peer.ts";
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -48,17 +54,9 @@ class RecordingListener implements MessageListener {
 
 function listened(
   listener: MessageListener,
-  options: Partial<ConnectionWiring> = {},
+  options: Omit<ConnectionWiring, "role"> = {},
 ): { server: Connection; peer: MemoryPeer } {
-  const [serverEnd, peerEnd] = byteStreamPair();
-  const server = new Connection(serverEnd, {
-    role: "server",
-    clock: new FakeClock(),
-    heartbeatInterval: 0,
-    messageListener: listener,
-    ...options,
-  } as ConnectionWiring);
-  return { server, peer: new MemoryPeer(peerEnd) };
+  return serverWithPeer({ messageListener: listener, ...options });
 }
 
 describe("message hand-over", () => {

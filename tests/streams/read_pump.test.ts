@@ -15,7 +15,7 @@ import {
   type SocketChannel,
 } from "../../src/streams/socket_channel.ts";
 import { frame } from "../_helpers/conformance_peer.ts";
-import { CLOSE, closeCode, MemoryPeer } from "../_helpers/memory_peer.ts";
+import { CLOSE, closeCode, serverWithPeer } from "../_helpers/memory_peer.ts";
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -24,19 +24,6 @@ function nextTurn(): Promise<void> {
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await nextTurn();
   expect(condition()).toBe(true);
-}
-
-function serverWithPeer(
-  options: Omit<ConstructorParameters<typeof Connection>[1], "role" | "clock">,
-): { server: Connection; peer: MemoryPeer } {
-  const [serverEnd, peerEnd] = byteStreamPair();
-  const server = new Connection(serverEnd, {
-    role: "server",
-    clock: new FakeClock(),
-    heartbeatInterval: 0,
-    ...options,
-  });
-  return { server, peer: new MemoryPeer(peerEnd) };
 }
 
 describe("ReadPump memory budget", () => {
