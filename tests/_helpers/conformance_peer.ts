@@ -8,7 +8,7 @@ import { serveHttp2 } from "../../src/adapters/node_http2_listener.ts";
 import type { Frame } from "../../src/protocol/frame.ts";
 import type { Server } from "../../src/server/options.ts";
 import { bytesDiff } from "./bytes.ts";
-import { ECHO_LIMITS, echoHandler, startEchoServer } from "./echo_server.ts";
+import { ECHO_LIMITS, echoHandler, echoHooks, startEchoServer } from "./echo_server.ts";
 import { connectFields, h2Request, h2Session } from "./h2_client.ts";
 import { makeTestCerts } from "./test_certs.ts";
 import { encodeFrame, RawClient } from "./raw_client.ts";
@@ -368,9 +368,10 @@ export interface EchoTarget {
 
 /**
  * How the conformance peers reach the echo server: a TCP connection each, or an extended
- * CONNECT stream each (RFC 8441), all on one HTTP/2 connection per test file.
+ * CONNECT stream each (RFC 8441), all on one HTTP/2 connection per test file; or a TCP
+ * connection each to the echo served as message hooks instead of a `for await` handler.
  */
-export type EchoTransport = "tcp" | "h2";
+export type EchoTransport = "tcp" | "h2" | "hooks";
 
 /**
  * Registers hooks in the enclosing `describe` that start the echo server once for its tests,
@@ -381,8 +382,8 @@ export function useEchoServer(transport: EchoTransport = "tcp"): EchoTarget {
   let session: ClientHttp2Session | undefined;
   const peers = new Set<Peer>();
   beforeAll(async () => {
-    if (transport === "tcp") {
-      server = await startEchoServer();
+    if (transport !== "h2") {
+      server = await startEchoServer(transport === "hooks" ? echoHooks : echoHandler);
       return;
     }
     const certs = makeTestCerts();
@@ -418,11 +419,13 @@ export function useEchoServer(transport: EchoTransport = "tcp"): EchoTarget {
 }
 
 /**
- * A conformance family, run over TCP and again over HTTP/2 streams (rfc8441#section-5: the
- * stream's DATA carries RFC 6455 frames exactly as TCP would). The TCP run keeps the family's
- * name; the HTTP/2 run's name says so.
+ * A conformance family, run over TCP, again over HTTP/2 streams (rfc8441#section-5: the
+ * stream's DATA carries RFC 6455 frames exactly as TCP would), and again over TCP with the echo
+ * served as message hooks (the same protocol behaviour whichever form the handler takes). The
+ * TCP run keeps the family's name; the others' names say so.
  */
 export function describeOverTransports(name: string, cases: (target: EchoTarget) => void): void {
   describe(name, () => cases(useEchoServer("tcp")));
   describe(`${name}, over HTTP/2 streams (rfc8441#section-5)`, () => cases(useEchoServer("h2")));
+  describe(`${name}, served by message hooks`, () => cases(useEchoServer("hooks")));
 }
