@@ -4,7 +4,7 @@
 import process from "node:process";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { ListenOptions } from "../../src/server/listener.ts";
-import type { WebSocketHandler } from "../../src/router/handler.ts";
+import type { MessageHooks, WebSocketHandler } from "../../src/router/handler.ts";
 import type { ServeOptions, Server } from "../../src/server/options.ts";
 import { runtime, serveForRuntime } from "./adapter_for_runtime.ts";
 import { Op, Peer, utf8 } from "./conformance_peer.ts";
@@ -107,7 +107,7 @@ export interface SecurityTarget {
  */
 export function useSecurityServer(
   options: ServeOptions = {},
-  handler: WebSocketHandler = echoHandler,
+  handler: WebSocketHandler | MessageHooks = echoHandler,
 ): SecurityTarget {
   let server: Server | undefined;
   const clients = new Set<RawClient | Peer>();

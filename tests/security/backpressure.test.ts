@@ -7,8 +7,8 @@
 // After each case a fresh client still gets an echo.
 import { describe, expect, it } from "vitest";
 import type { WebSocketHandler } from "../../src/router/handler.ts";
-import { Op } from "../_helpers/conformance_peer.ts";
-import { echoHandler } from "../_helpers/echo_server.ts";
+import { concatBytes, frame, Op } from "../_helpers/conformance_peer.ts";
+import { echoHandler, echoHooks } from "../_helpers/echo_server.ts";
 import {
   expectBoundedMemory,
   expectServerAlive,
@@ -134,6 +134,54 @@ describe("security: a peer that stops reading (default options)", () => {
     expectBoundedMemory(before, what);
     // On a slower machine fewer pings go out: buffering half their size is already too much.
     if (sent > 64 * MiB) expect(grown, what).toBeLessThan(sent / 2);
+    peer.destroy();
+    await expectServerAlive(target.port);
+  });
+
+  it("no unhandled rejection or uncaught exception reached the process", () => {
+    expect(guard.records).toEqual([]);
+  });
+});
+
+describe("security: a peer that sends and never reads, to an echo served by message hooks", () => {
+  const guard = useCrashGuard();
+  const target = useSecurityServer({}, echoHooks);
+
+  it("rfc6455#section-10.4 the hook's pending send holds the next message back, the server stops reading, and memory stays bounded", async () => {
+    const before = rss();
+    const peer = await target.connect();
+    peer.raw.socket.pause(); // never read an echo
+    // 16 masked 64 KiB binary messages per write: 1 MiB.
+    const message = frame(Op.Binary, new Uint8Array(CHUNK).fill(0x33), { mask: true });
+    const batch = concatBytes(...Array.from({ length: 16 }, () => message));
+    const socket = peer.raw.socket;
+    let sent = 0;
+    const started = performance.now();
+    // Writes only once the socket has drained, so this client buffers at most one batch: once
+    // the server stops reading, the writes stop being taken.
+    while (sent < 400 * MiB && performance.now() - started < 4_000 && !socket.destroyed) {
+      if (socket.writableLength > 0) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            socket.off("drain", done);
+            resolve();
+          };
+          const timer = setTimeout(done, 250);
+          socket.on("drain", done);
+        });
+        continue;
+      }
+      socket.write(batch);
+      sent += batch.length;
+    }
+    await delay(200);
+    const what = `${(sent / MiB).toFixed(0)} MiB taken from a peer that reads no echo in ` +
+      `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    // What the server took is its 64 KiB of waiting messages, the echo it cannot send, and the
+    // loopback buffers both ways; a server that read on would have taken hundreds of MiB.
+    expect(sent, what).toBeLessThan(32 * MiB);
+    expectBoundedMemory(before, what);
     peer.destroy();
     await expectServerAlive(target.port);
   });
