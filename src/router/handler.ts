@@ -163,8 +163,8 @@ export interface MessageHooks<Params = Record<string, string>, Data = unknown> {
    */
   message(connection: Connection, message: Message, data: Data): void | Promise<unknown>;
   /**
-   * The connection has ended (as `connection.closed` settles), and every message has been
-   * dealt with. Called once, for every connection `open` was called for.
+   * The connection has ended (`event` is what `connection.closed` settles with), and every
+   * message has been dealt with. Called once, for every connection `open` was called for.
    *
    * @param connection The connection.
    * @param event How it ended.
