@@ -5,6 +5,7 @@
 // peer keeps sending pings, the pongs it does not read must not pile up in the server either
 // (the server answers every ping, rfc6455#section-5.5.2, so it must stop reading or give up).
 // After each case a fresh client still gets an echo.
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { WebSocketHandler } from "../../src/router/handler.ts";
 import { concatBytes, frame, Op } from "../_helpers/conformance_peer.ts";
@@ -47,6 +48,33 @@ const handler: WebSocketHandler = async (ws, context) => {
     flood.finished = true;
   }
 };
+
+/**
+ * Writes `batch` over and over for up to `maxMs` (or 400 MiB), each time only once the socket
+ * has drained, so this client buffers at most one batch: once the server stops reading, the
+ * writes stop being taken. Returns the bytes the server took.
+ */
+async function floodWhileTaken(socket: Socket, batch: Uint8Array, maxMs: number): Promise<number> {
+  let sent = 0;
+  const started = performance.now();
+  while (sent < 400 * MiB && performance.now() - started < maxMs && !socket.destroyed) {
+    if (socket.writableLength > 0) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          socket.off("drain", done);
+          resolve();
+        };
+        const timer = setTimeout(done, 250);
+        socket.on("drain", done);
+      });
+      continue;
+    }
+    socket.write(batch);
+    sent += batch.length;
+  }
+  return sent;
+}
 
 /** Samples `read` every 100 ms until it stops changing for `stableMs` (or `maxMs` pass). */
 async function settle(read: () => number, stableMs: number, maxMs: number): Promise<number> {
@@ -105,27 +133,8 @@ describe("security: a peer that stops reading (default options)", () => {
     // 8000 masked pings of 125 bytes (zero mask key) per write: 1 MiB.
     const batch = new Uint8Array(131 * 8_000);
     for (let i = 0; i < 8_000; i++) batch.set([0x80 | Op.Ping, 0x80 | 125], i * 131);
-    const socket = peer.raw.socket;
-    let sent = 0;
     const started = performance.now();
-    // Writes only once the socket has drained, so this client buffers at most one batch: if
-    // the server stops reading, the flood stops too.
-    while (sent < 400 * MiB && performance.now() - started < 6_000 && !socket.destroyed) {
-      if (socket.writableLength > 0) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            socket.off("drain", done);
-            resolve();
-          };
-          const timer = setTimeout(done, 250);
-          socket.on("drain", done);
-        });
-        continue;
-      }
-      socket.write(batch);
-      sent += batch.length;
-    }
+    const sent = await floodWhileTaken(peer.raw.socket, batch, 6_000);
     await delay(200);
     const grown = rss() - before;
     const what = `${(sent / MiB).toFixed(0)} MiB of pings in ` +
@@ -154,27 +163,8 @@ describe("security: a peer that sends and never reads, to an echo served by mess
     // 16 masked 64 KiB binary messages per write: 1 MiB.
     const message = frame(Op.Binary, new Uint8Array(CHUNK).fill(0x33), { mask: true });
     const batch = concatBytes(...Array.from({ length: 16 }, () => message));
-    const socket = peer.raw.socket;
-    let sent = 0;
     const started = performance.now();
-    // Writes only once the socket has drained, so this client buffers at most one batch: once
-    // the server stops reading, the writes stop being taken.
-    while (sent < 400 * MiB && performance.now() - started < 4_000 && !socket.destroyed) {
-      if (socket.writableLength > 0) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            socket.off("drain", done);
-            resolve();
-          };
-          const timer = setTimeout(done, 250);
-          socket.on("drain", done);
-        });
-        continue;
-      }
-      socket.write(batch);
-      sent += batch.length;
-    }
+    const sent = await floodWhileTaken(peer.raw.socket, batch, 4_000);
     await delay(200);
     const what = `${(sent / MiB).toFixed(0)} MiB taken from a peer that reads no echo in ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s`;
