@@ -782,19 +782,16 @@ async function main(): Promise<void> {
     ceiling, // again at the end: the ceiling must hold over the whole run
   ];
   // The same echo as message hooks rather than a `for await` loop, after each runtime's wsflow.
-  const hooked = (id: string): ServerSpec => {
-    const spec = all.find((s) => s.id === id)!;
-    return {
-      ...spec,
-      id: `${id}-hooks`,
-      name: "wsflow (hooks)",
-      command: [...spec.command, "--hooks"],
-    };
-  };
-  const hooks = [hooked("wsflow-node"), hooked("wsflow-bun"), hooked("wsflow-deno")];
-  if (process.env.BENCH_HOOKS === "1" || hooks.some((s) => ONLY.includes(s.id))) {
-    for (const spec of hooks) {
-      all.splice(all.findIndex((s) => s.id === spec.id.slice(0, -6)) + 1, 0, spec);
+  if (process.env.BENCH_HOOKS === "1" || ONLY.some((id) => id.endsWith("-hooks"))) {
+    for (const id of ["wsflow-node", "wsflow-bun", "wsflow-deno"]) {
+      const at = all.findIndex((s) => s.id === id);
+      const spec = all[at]!;
+      all.splice(at + 1, 0, {
+        ...spec,
+        id: `${id}-hooks`,
+        name: "wsflow (hooks)",
+        command: [...spec.command, "--hooks"],
+      });
     }
   }
   const specs = ONLY.length === 0 ? all : all.filter((s) => ONLY.includes(s.id));

@@ -14,6 +14,7 @@ import type { Message } from "../protocol/message.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
 import type { ByteStream } from "../streams/byte_stream.ts";
 import type { ConnectionWiring, MessageListener } from "../streams/connection_options.ts";
+import { isThenable } from "../streams/thenable.ts";
 import { ServedConnection, type StreamDone } from "./served_connection.ts";
 import type { ServerContext } from "./server_context.ts";
 
@@ -76,7 +77,7 @@ export class HookedConnection extends ServedConnection implements MessageListene
       this.messageFailed(error);
       return;
     }
-    if (opening !== null && typeof (opening as PromiseLike<unknown>)?.then === "function") {
+    if (isThenable(opening)) {
       this.#state = Promise.resolve(opening).then(
         () => {
           if (this.#state !== true) this.#state = undefined;
@@ -132,14 +133,8 @@ export class HookedConnection extends ServedConnection implements MessageListene
         closing = Promise.reject(error);
       }
     }
-    if (closing !== null && typeof (closing as PromiseLike<unknown>)?.then === "function") {
-      Promise.resolve(closing).then(
-        () => this.handlerReturned(),
-        (error: unknown) => {
-          this.handlerFailed(error);
-          this.handlerReturned();
-        },
-      );
-    } else this.handlerReturned();
+    // Watched as a handler's promise is: the stream is done once it settles.
+    if (isThenable(closing)) this.watch(closing);
+    else this.handlerReturned();
   }
 }

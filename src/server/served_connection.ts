@@ -16,6 +16,7 @@ import type { Handler, RouteContext } from "../router/handler.ts";
 import type { ByteStream, NetAddr } from "../streams/byte_stream.ts";
 import { Connection } from "../streams/connection.ts";
 import type { ClosedListener, ConnectionWiring } from "../streams/connection_options.ts";
+import { isThenable } from "../streams/thenable.ts";
 import type { CloseEvent } from "../protocol/session_events.ts";
 import { reportError, type ServerContext } from "./server_context.ts";
 import { handlerFailed } from "./server_observer.ts";
@@ -143,7 +144,7 @@ export class ServedConnection implements ClosedListener {
    */
   protected watch(running: unknown): void {
     // Nothing of the server waits on a handler that returned at once.
-    if (running === null || typeof (running as PromiseLike<unknown>)?.then !== "function") return;
+    if (!isThenable(running)) return;
     this.handlerRunning = true;
     // Two bound methods for as long as the handler runs (less than an awaiting async function
     // held, or two arrow functions and their context).

@@ -12,6 +12,7 @@
 import type { CloseEvent } from "../protocol/session_events.ts";
 import { closingCaughtUp, type ClosingParts } from "./closing_deadlines.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
+import { isThenable } from "./thenable.ts";
 
 /**
  * What handing messages over touches. A connection's `ConnectionParts` is one.
@@ -92,9 +93,4 @@ export function handOver(c: HandOverParts): void {
 export function letIn(c: HandOverParts): void {
   c.inbox.handing = false;
   handOver(c);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<unknown>).then === "function";
 }
