@@ -35,6 +35,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { addHookedServers } from "../echo/hooked_servers.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -222,16 +223,7 @@ async function main(): Promise<void> {
     },
   ];
   // The same server with the echo as message hooks, after each runtime's wsflow.
-  for (const id of ["wsflow-node", "wsflow-bun", "wsflow-deno"]) {
-    const at = all.findIndex((s) => s.id === id);
-    const spec = all[at]!;
-    all.splice(at + 1, 0, {
-      ...spec,
-      id: `${id}-hooks`,
-      name: "wsflow (hooks)",
-      command: [...spec.command, "--hooks"],
-    });
-  }
+  addHookedServers(all);
   const specs = ONLY.length === 0 ? all : all.filter((s) => ONLY.includes(s.id));
   const load = loadavg().map((l) => l.toFixed(2)).join(" ");
   console.error(

@@ -73,6 +73,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { addHookedServers } from "./hooked_servers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -783,16 +784,7 @@ async function main(): Promise<void> {
   ];
   // The same echo as message hooks rather than a `for await` loop, after each runtime's wsflow.
   if (process.env.BENCH_HOOKS === "1" || ONLY.some((id) => id.endsWith("-hooks"))) {
-    for (const id of ["wsflow-node", "wsflow-bun", "wsflow-deno"]) {
-      const at = all.findIndex((s) => s.id === id);
-      const spec = all[at]!;
-      all.splice(at + 1, 0, {
-        ...spec,
-        id: `${id}-hooks`,
-        name: "wsflow (hooks)",
-        command: [...spec.command, "--hooks"],
-      });
-    }
+    addHookedServers(all);
   }
   const specs = ONLY.length === 0 ? all : all.filter((s) => ONLY.includes(s.id));
   const sections: Section[] = [];
