@@ -342,6 +342,11 @@ class BunChannel extends PushedReads implements SocketChannel {
     return 64;
   }
 
+  /** A TCP or TLS socket: closing it before the peer's end loses nothing. */
+  get closesAtOnce(): boolean {
+    return true;
+  }
+
   received(chunk: Uint8Array): void {
     this.push(chunk);
   }

@@ -48,6 +48,11 @@ class ConnChannel implements SocketChannel {
     return true;
   }
 
+  /** A TCP or TLS connection: closing it before the peer's end loses nothing. */
+  get closesAtOnce(): boolean {
+    return true;
+  }
+
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (this.#cancelled) return Promise.resolve(READ_DONE);
     const size = this.#size;
@@ -125,11 +130,12 @@ class ConnChannel implements SocketChannel {
   }
 
   end(): Promise<void> {
-    // Only the sending side (a FIN), as Node's and Bun's sockets end: the read still pending
-    // then ends with the peer's own close (rfc6455#section-7.1.1: the server closes first, and
-    // keeps reading until the peer has closed too), where closing the whole connection would
-    // interrupt it with an error, which costs more to build than the close itself. The
-    // connection is closed when the reader is cancelled, as the closing handshake does last.
+    // Only the sending side (a FIN), as Node's and Bun's sockets end: a read still pending (a
+    // server that failed the connection reads on until the peer has closed too) then ends with
+    // the peer's own close, where closing the whole connection would interrupt it with an
+    // error, which costs more to build than the close itself. The connection is closed when
+    // the reader is cancelled, as the closing handshake does last: at once when the server
+    // had the peer's Close, as no read is pending then (rfc6455#section-7.1.1).
     if (this.#closed) return RESOLVED;
     return this.#conn.closeWrite().catch(() => this.#close());
   }

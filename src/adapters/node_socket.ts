@@ -133,6 +133,14 @@ class DuplexChannel extends PushedReads implements SocketChannel {
     return true;
   }
 
+  /**
+   * A socket may be closed before the peer's end; an HTTP/2 stream may not (`reset` is given:
+   * closing it first resets it, rfc8441#section-6).
+   */
+  get closesAtOnce(): boolean {
+    return this.#reset === undefined;
+  }
+
   data(data: Buffer): void {
     // An HTTP/2 stream's reset is sent, not done, when `reset` returns: DATA may follow (and
     // is dropped: the reads have ended).

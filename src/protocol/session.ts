@@ -162,6 +162,16 @@ export class Session {
   }
 
   /**
+   * Whether the peer's Close frame has arrived: nothing it sends after it is processed
+   * (rfc6455#section-1.4).
+   *
+   * @returns `true` once it has.
+   */
+  get closeReceived(): boolean {
+    return this.#closeReceived !== undefined;
+  }
+
+  /**
    * Whether bytes held may be views of the chunks they arrived in (the fragments of an
    * unfinished message so far; the parser copies the frame it is reading): a caller that reads
    * into buffers it reuses must not reuse one while this is so.

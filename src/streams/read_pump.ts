@@ -168,6 +168,7 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   #replies = 0;
   // Set when the connection has ended: what still arrives is read and dropped.
   #stopped = false;
+  // Set once reading has ended: the peer's end, a failure, or the peer's Close (#closeHeard).
   #transportEnded = false;
   #transportEndWaiter: (() => void) | undefined;
   // A BYOB transport's reads (Deno's); none for a transport that pushes or reads into buffers
@@ -219,6 +220,7 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
       this.#end();
       return false;
     }
+    if (this.#closeHeard()) return false;
     if (!this.#mustWait()) return true;
     void this.#waitThenListen();
     return false;
@@ -231,7 +233,8 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
 
   /**
    * The connection has ended: gives its bytes back to the budget, stops waiting for the
-   * handler and drops whatever still arrives (the pump reads on until the peer closes).
+   * handler and drops whatever still arrives (the pump reads on until the peer closes, unless
+   * it stopped at the peer's Close).
    */
   stop(): void {
     this.#stopped = true;
@@ -240,7 +243,9 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   }
 
   /**
-   * When the peer closes its side of the transport.
+   * When the peer closes its side of the transport, or reading stopped at its Close frame
+   * (a server over a transport that {@linkcode ByteReader.closesAtOnce}): what a graceful close
+   * waits for before it lets go of the transport.
    *
    * @returns A promise that settles then, or `undefined` when it already has.
    */
@@ -253,6 +258,8 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     if (head !== undefined && head.length > 0) this.#receive(head);
     try {
       while (true) {
+        // Reading has stopped at the peer's Close, with no read left pending: done.
+        if (this.#closeHeard()) return;
         if (this.#mustWait()) await this.#waitForDemand();
         const own = this.#own;
         if (own !== undefined) {
@@ -269,6 +276,27 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
       // A reset or a cancelled read: the transport is gone either way.
     }
     this.#end();
+  }
+
+  /**
+   * rfc6455#section-7.1.1: once a server has the peer's Close frame, nothing the peer sends is
+   * processed any more (rfc6455#section-1.4), the closing handshake is done as soon as it has
+   * replied, and then "the server MUST close the underlying TCP connection immediately". Over a
+   * transport that may be closed before the peer's end, reading stops here: no read waits for
+   * that end (on Deno, closing under a pending read makes it fail with an error, which costs
+   * more than the close), and the close does not wait for it. A client, or a server over an
+   * HTTP/2 stream, reads on (dropping what comes) until the peer ends.
+   *
+   * @returns Whether reading has stopped.
+   */
+  #closeHeard(): boolean {
+    const session = this.#owner.session;
+    if (!session.closeReceived || session.role !== "server") return false;
+    const reader = this.reader;
+    if (!("closesAtOnce" in reader) || reader.closesAtOnce !== true) return false;
+    this.#transportEnded = true;
+    this.#transportEndWaiter?.();
+    return true;
   }
 
   /** Whether one of the waits of {@linkcode ReadPump.prototype.#waitForDemand} holds now. */

@@ -123,6 +123,13 @@ export interface SocketChannel extends ChannelSink {
    * the adapter knows its runtime's engine.
    */
   readonly wideUnmask?: boolean;
+  /**
+   * Whether it may be closed before the peer has ended its side, with nothing lost and no error
+   * for either end: a TCP or TLS socket may (the kernel takes the peer's FIN), an HTTP/2 stream
+   * may not (closing it first resets it). A server then closes it as soon as the closing
+   * handshake is done (rfc6455#section-7.1.1), rather than reading on until the peer's end.
+   */
+  readonly closesAtOnce?: boolean;
 }
 
 /**
@@ -174,6 +181,8 @@ export interface ByteReader {
   readonly copyUpTo?: number;
   /** Whether payloads are best unmasked 64 bits at a time, when set. */
   readonly wideUnmask?: boolean;
+  /** Whether the source may be let go before its end, when set (see `SocketChannel`). */
+  readonly closesAtOnce?: boolean;
 }
 
 /**
@@ -350,6 +359,10 @@ class ChannelReader implements ByteReader {
 
   get wideUnmask(): boolean {
     return this.channel.wideUnmask ?? false;
+  }
+
+  get closesAtOnce(): boolean {
+    return this.channel.closesAtOnce ?? false;
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {

@@ -121,9 +121,11 @@ class TransportClose {
     while (true) {
       switch (this.#step++) {
         // rfc6455#section-7.1.1: the server closes the TCP connection first; a client waits
-        // for the server to do so. A server keeps reading (and dropping) until the peer closes
-        // too, so unread bytes do not make the kernel reset the connection before the Close
-        // frame is read.
+        // for the server to do so. A server that has the peer's Close closes at once (its pump
+        // stopped reading there: `peerClosed` is undefined), where the transport allows it.
+        // Otherwise (it failed the connection, or the transport is an HTTP/2 stream) it keeps
+        // reading (and dropping) until the peer closes too, so that unread bytes do not make
+        // the kernel reset the connection before the peer has read the Close frame.
         case SERVER_END:
           if (this.#role !== "server") continue;
           this.#writer.close().then(next, next);

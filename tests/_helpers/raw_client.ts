@@ -20,6 +20,11 @@ export interface RawClientOptions {
   headers?: Record<string, string>;
   /** Replace the whole request head (for malformed handshakes). */
   request?: string;
+  /**
+   * Keep this side open once the server has ended its side (`allowHalfOpen`): `ended` then
+   * resolves at the server's FIN, and the client ends its side only when told to.
+   */
+  halfOpen?: boolean;
 }
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -76,11 +81,11 @@ export class RawClient {
     return client;
   }
 
-  static open(port: number, host = "127.0.0.1"): Promise<RawClient> {
+  static open(port: number, host = "127.0.0.1", halfOpen = false): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, host, () => {
+      const socket = connect({ port, host, allowHalfOpen: halfOpen }, () => {
         socket.off("error", reject);
-        resolve(new RawClient(socket));
+        resolve(new RawClient(socket, halfOpen ? "end" : "close"));
       });
       socket.setNoDelay(true);
       socket.once("error", reject);
@@ -111,7 +116,7 @@ export class RawClient {
 
   /** Opens a connection and performs the opening handshake. */
   static async handshake(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    const client = await RawClient.open(port);
+    const client = await RawClient.open(port, "127.0.0.1", options.halfOpen);
     await client.sendHandshake(options);
     return client;
   }

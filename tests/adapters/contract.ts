@@ -296,6 +296,32 @@ export function runAdapterContract(name: string, serve: ServeFunction): void {
       expect(event).toMatchObject({ code: 1005, wasClean: true });
     });
 
+    it("rfc6455#section-7.1.1 once the closing handshake is done the server closes TCP at once, without waiting for the client's end", async () => {
+      // A close timeout far past the test's bound: a server that waited for the client's FIN
+      // would close only at that deadline.
+      let closed: Promise<CloseEvent> | undefined;
+      const patient = await serve((ws) => {
+        closed = ws.closed;
+      }, { hostname: "127.0.0.1", port: 0, closeTimeout: 60_000 });
+      try {
+        const client = await RawClient.handshake(patient.addr.port, { halfOpen: true });
+        client.sendFrame(CLOSE, closePayload(1000, "bye"));
+        expect(await withTimeout(client.nextClose(), 5_000, "close")).toEqual({
+          code: 1000,
+          reason: "bye",
+        });
+        await withTimeout(client.ended, 5_000, "the server's FIN");
+        // This client has not ended its side, and the server is done with the connection.
+        expect(client.socket.writableEnded).toBe(false);
+        const event = await withTimeout(closed!, 5_000, "closed, with the client's side open");
+        expect(event).toMatchObject({ code: 1000, reason: "bye", wasClean: true });
+        expect(client.resetError).toBeUndefined();
+        client.close();
+      } finally {
+        await patient.close();
+      }
+    });
+
     it("rfc6455#section-7.1.2 server-initiated close waits for the client's close, then closes TCP", async () => {
       const client = await RawClient.handshake(port, { path: "/close-me" });
       client.sendFrame(TEXT, "please close");
