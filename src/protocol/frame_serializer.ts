@@ -100,12 +100,35 @@ function writeHeader(
   return offset;
 }
 
-// The output arena starts small and doubles with use: room for any control frame (a
-// connection that only ever sends its Close, or heartbeat Pings, allocates no more), and a
-// few doublings reach the full size for one that sends messages.
+// The output arena starts small and doubles while a batch outgrows it: room for any control
+// frame (a connection that only ever sends its Close, or heartbeat Pings, needs no more), and a
+// few doublings reach the full size for one that sends messages in bulk.
 const ARENA_MIN = 256;
 const ARENA_SIZE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+
+// Arenas given back once everything written into them has been written out (`release`), one
+// stack per size (ARENA_MIN << i, up to ARENA_SIZE), shared by every serializer of the
+// process: a connection that has gone quiet holds no output buffer (it held the largest it had
+// needed, up to 64 KiB, for as long as it lived), and a busy one takes one back for its next
+// batch rather than allocating and zeroing another. At most POOL_DEPTH of each size are kept:
+// about 4 MiB in all at most.
+const POOL_DEPTH = 32;
+const pool: Uint8Array[][] = [];
+for (let size = ARENA_MIN; size <= ARENA_SIZE; size *= 2) pool.push([]);
+
+/** The pool's stack for arenas of `size` bytes, if the pool keeps arenas of that size. */
+function stackFor(size: number): Uint8Array[] | undefined {
+  if (size < ARENA_MIN || size > ARENA_SIZE || (size & (size - 1)) !== 0) return undefined;
+  return pool[Math.clz32(ARENA_MIN) - Math.clz32(size)];
+}
+
+/** The smallest arena size that holds `bytes`. */
+function arenaSizeFor(bytes: number): number {
+  let size = ARENA_MIN;
+  while (size < bytes && size < ARENA_SIZE) size *= 2;
+  return size;
+}
 // Server payloads above this size are written as their own chunk instead of being copied.
 const ZERO_COPY_THRESHOLD = 64 * 1024;
 const encoder = new TextEncoder();
@@ -334,17 +357,50 @@ export class FrameSerializer {
   }
 
   /**
+   * Bytes of output buffer this serializer holds, written or not: none once it has nothing
+   * pending and its buffer was released or handed off.
+   *
+   * @returns The count.
+   */
+  get heldBytes(): number {
+    return this.#arena.length;
+  }
+
+  /**
    * Declares that every chunk returned by {@linkcode FrameSerializer.prototype.take} so far has
-   * been written and is no longer referenced, so the output buffer can be reused instead of a
-   * new one being allocated (and zeroed). Call it only when that is certain, such as when the
+   * been written and is no longer referenced: once nothing is pending, the output buffer goes
+   * back to a pool shared by every serializer of the process, where the next batch (of any
+   * connection) takes one instead of allocating (and zeroing) a new one, and this serializer
+   * holds none until it writes again. Call it only when that is certain, such as when the
    * socket's write of the last taken chunk has completed; never when chunks go on to a consumer
-   * that may keep them.
+   * that may keep them (see {@linkcode FrameSerializer.prototype.handOff}): another
+   * connection's frames would be written over them.
    */
   release(): void {
-    if (this.#start === this.#end && this.#chunks === undefined) {
-      this.#start = 0;
-      this.#end = 0;
-    }
+    if (this.#start !== this.#end || this.#chunks !== undefined) return;
+    const arena = this.#arena;
+    const stack = stackFor(arena.length);
+    if (stack !== undefined && stack.length < POOL_DEPTH) stack.push(arena);
+    this.#letGo();
+  }
+
+  /**
+   * Declares that the chunks taken so far went to a consumer that may keep them: once nothing
+   * is pending, this serializer lets go of its output buffer without reusing it, and the next
+   * frames go to a buffer of their own.
+   */
+  handOff(): void {
+    if (this.#start !== this.#end || this.#chunks !== undefined) return;
+    this.#letGo();
+  }
+
+  #letGo(): void {
+    // The next batch starts with room for as much as this one used.
+    if (this.#end > 0) this.#nextArenaSize = arenaSizeFor(this.#end);
+    this.#arena = EMPTY;
+    this.#arenaBuffer = EMPTY.buffer as ArrayBuffer;
+    this.#start = 0;
+    this.#end = 0;
   }
 
   /** Moves the arena's pending bytes to the chunk list. */
@@ -369,7 +425,8 @@ export class FrameSerializer {
     while (this.#nextArenaSize < ARENA_SIZE && this.#nextArenaSize < pending + bytes) {
       this.#nextArenaSize *= 2;
     }
-    const arena = new Uint8Array(Math.max(bytes, this.#nextArenaSize));
+    const size = Math.max(bytes, this.#nextArenaSize);
+    const arena = stackFor(size)?.pop() ?? new Uint8Array(size);
     this.#nextArenaSize = Math.min(this.#nextArenaSize * 2, ARENA_SIZE);
     if (keep && pending > 0) arena.set(this.#arena.subarray(this.#start, this.#end));
     this.#arena = arena;

@@ -29,6 +29,7 @@ import type { Message } from "./message.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { MessageStreamAssembler } from "./message_stream_assembler.ts";
 import { Opcode } from "./opcode.ts";
+import { decodeUtf8 } from "./utf8.ts";
 import type { PreparedFrame } from "./prepared_frame.ts";
 import type { CloseEvent, SessionEvent } from "./session_events.ts";
 import type { SessionOptions } from "./session_options.ts";
@@ -368,10 +369,19 @@ export class Session {
 
   /**
    * Declares that every chunk returned by {@linkcode Session.prototype.takeOutgoing} so far has
-   * been written to the transport and is no longer referenced, so its buffer can be reused.
+   * been written to the transport: the session then holds no output buffer until it sends
+   * again (see {@linkcode FrameSerializer.prototype.release}).
+   *
+   * @param reusable Whether the transport is done with the chunks once written (a socket: the
+   *   kernel has a copy), so that their buffer may go to the next batch of any connection;
+   *   `false` for one that may keep them (a stream whose consumer reads them later), whose
+   *   chunks are then never written over.
    */
-  releaseOutgoing(): void {
-    this.#serializer?.release();
+  releaseOutgoing(reusable = true): void {
+    const serializer = this.#serializer;
+    if (serializer === undefined) return;
+    if (reusable) serializer.release();
+    else serializer.handOff();
   }
 
   #out(): FrameSerializer {
@@ -394,6 +404,14 @@ export class Session {
       case Opcode.Continuation: {
         if (this.#streams !== undefined) {
           this.#streams.push(frame, this.#events ??= []);
+          return;
+        }
+        if (frame.fin && !frame.rsv1 && frame.opcode !== Opcode.Continuation) {
+          // The common case, a message in one uncompressed frame (the parser has checked that
+          // no fragmented message is under way): no assembler, so a connection that receives
+          // only such messages holds none.
+          const data = frame.opcode === Opcode.Text ? decodeUtf8(frame.payload) : frame.payload;
+          (this.#events ??= []).push({ type: "message", data });
           return;
         }
         const message = (this.#assembler ??= new MessageAssembler({ detached: true })).push(frame);
@@ -459,6 +477,8 @@ export class Session {
     } else {
       (this.#events ??= []).push({ type: "message", data: message });
     }
+    // Made again for the next message that needs one: a quiet connection holds none.
+    this.#assembler = undefined;
   }
 
   #fail(error: unknown): void {

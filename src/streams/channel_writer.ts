@@ -52,6 +52,13 @@ export interface ByteWriter {
   abort(reason?: unknown): Promise<void>;
   /** Lets another writer take over; queued chunks are still written. */
   releaseLock(): void;
+  /**
+   * Whether a chunk is no longer referenced once its write has settled (a socket's writer: the
+   * kernel has a copy), so that its memory may be reused at once, for any connection. When not
+   * set, a chunk may still be read after its write settled (a stream whose consumer reads it
+   * later), and is never written over.
+   */
+  readonly keepsNoBytes?: boolean;
 }
 
 /**
@@ -227,6 +234,11 @@ export class ChannelWriter implements ByteWriter, WriteDone {
     this.#watcher = lost as (owner: unknown) => void;
     this.#watcherOwner = owner;
     if (this.#state === "errored") this.#notify();
+  }
+
+  /** A channel's write settles once the socket is done with the bytes (`ChannelSink.write`). */
+  get keepsNoBytes(): boolean {
+    return true;
   }
 
   get desiredSize(): number | null {

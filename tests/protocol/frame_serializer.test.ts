@@ -118,24 +118,63 @@ describe("FrameSerializer arena", () => {
     });
   }
 
-  it("server: release() lets the buffer be reused only once everything taken is written", () => {
+  it("server: release() gives the buffer back once everything taken is written, for the next batch of any serializer", () => {
     const serializer = new FrameSerializer({ role: "server" });
     serializer.writeText("abc");
     const [first] = serializer.take() ?? [];
+    expect(serializer.heldBytes).toBeGreaterThan(0);
     serializer.release();
-    serializer.writeText("xyz");
-    const [second] = serializer.take() ?? [];
+    // Written out: a quiet serializer holds no output buffer.
+    expect(serializer.heldBytes).toBe(0);
+    // The next batch, of this serializer or another, takes the buffer given back.
+    const other = new FrameSerializer({ role: "server" });
+    other.writeText("xyz");
+    const [second] = other.take() ?? [];
     expect(toHex(second!)).toBe("8103" + utf8Hex("xyz"));
-    // After release() the first chunk's bytes may be reused: that is the contract.
     expect(second!.buffer).toBe(first!.buffer);
-    // With bytes pending, release() must not rewind over them.
-    serializer.writeText("keep");
-    serializer.release();
-    serializer.writeText("more");
-    expect(decodeOutgoing("server", serializer.take() ?? [])).toEqual([
+    // With bytes pending, release() must not give back what holds them.
+    other.writeText("keep");
+    other.release();
+    expect(other.heldBytes).toBeGreaterThan(0);
+    other.writeText("more");
+    expect(decodeOutgoing("server", other.take() ?? [])).toEqual([
       rec(Opcode.Text, utf8Hex("keep")),
       rec(Opcode.Text, utf8Hex("more")),
     ]);
+    other.release();
+    expect(other.heldBytes).toBe(0);
+  });
+
+  it("server: handOff() lets go of the buffer without reuse: chunks a consumer keeps are never written over", () => {
+    const serializer = new FrameSerializer({ role: "server" });
+    serializer.writeText("abc");
+    const [first] = serializer.take() ?? [];
+    serializer.handOff();
+    expect(serializer.heldBytes).toBe(0);
+    for (const text of ["xyz", "uvw"]) {
+      const other = new FrameSerializer({ role: "server" });
+      other.writeText(text);
+      const [next] = other.take() ?? [];
+      expect(next!.buffer).not.toBe(first!.buffer);
+      other.release();
+    }
+    serializer.writeText("def");
+    const [again] = serializer.take() ?? [];
+    expect(again!.buffer).not.toBe(first!.buffer);
+    expect(toHex(first!)).toBe("8103" + utf8Hex("abc"));
+  });
+
+  it("server: a batch after a release starts with room for as much as the last one used", () => {
+    const serializer = new FrameSerializer({ role: "server" });
+    for (let i = 0; i < 20; i++) serializer.writeFrame(Opcode.Binary, pattern(900, i));
+    expect(serializer.take()?.length).toBe(1);
+    const used = serializer.heldBytes;
+    serializer.release();
+    for (let i = 0; i < 20; i++) serializer.writeFrame(Opcode.Binary, pattern(900, i));
+    // One buffer of the same size at once, rather than growing from the smallest again.
+    expect(serializer.heldBytes).toBe(used);
+    expect(serializer.take()?.length).toBe(1);
+    serializer.release();
   });
 
   for (const role of ROLES) {

@@ -29,6 +29,8 @@ function texts(bytes: Uint8Array): string[] {
 class RecordingChannel implements SocketChannel {
   paused = false;
   readonly writes: Uint8Array[] = [];
+  // The chunks as written, not copied: views of the connection's output buffer.
+  readonly views: Uint8Array[] = [];
   readonly reads: PushedReads = new PushedReads({
     pause: () => this.paused = true,
     resume: () => this.paused = false,
@@ -45,6 +47,7 @@ class RecordingChannel implements SocketChannel {
   }
   write(chunk: Uint8Array): Promise<void> {
     this.writes.push(chunk.slice());
+    this.views.push(chunk);
     return Promise.resolve();
   }
   end(): Promise<void> {
@@ -113,6 +116,42 @@ describe("FrameWriter", () => {
     expect(channel.writes.map(texts)).toEqual([["reply"], ["again", "and again"]]);
     connection.terminate();
     await next;
+    await connection.closed;
+  });
+
+  it("a connection whose writes are done holds no output buffer: it went back for the next batch of any connection", async () => {
+    const channelA = new RecordingChannel();
+    const channelB = new RecordingChannel();
+    const a = server(channelA);
+    const b = server(channelB);
+    await a.send(new Uint8Array(3000));
+    await nextTurn();
+    expect(channelA.views.length).toBe(1);
+    // `a` is quiet now; what it wrote into is where `b`'s frames go.
+    await b.send(new Uint8Array(3000).fill(7));
+    await nextTurn();
+    expect(channelB.views.length).toBe(1);
+    expect(channelB.views[0]!.buffer).toBe(channelA.views[0]!.buffer);
+    for (const connection of [a, b]) {
+      connection.terminate();
+      await connection.closed;
+    }
+  });
+
+  it("over a writable that keeps what it was given, a chunk written is never written over", async () => {
+    // A plain WritableStream's write settles once its sink has the chunk, which it may keep
+    // and read later: unlike a socket's, its chunks must not be reused.
+    const kept: Uint8Array[] = [];
+    const connection = new Connection({
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>({ write: (chunk) => void kept.push(chunk) }),
+    }, { role: "server", clock: new FakeClock(), heartbeatInterval: 0 });
+    for (const text of ["one", "two", "three"]) {
+      await connection.send(text);
+      await nextTurn();
+    }
+    expect(kept.map(texts)).toEqual([["one"], ["two"], ["three"]]);
+    connection.terminate();
     await connection.closed;
   });
 });
