@@ -10,6 +10,11 @@
  * times (default 3, every other round in reverse order); the table gives the median and the
  * range. Linux only.
  *
+ * Then the same again with connections that have each had one message echoed first
+ * (`BENCH_MESSAGE` bytes, default 1024; 0 skips this table): what a connection that has been
+ * used and gone quiet keeps, such as output buffers held for reuse. `BENCH_RUNTIMES` (e.g.
+ * `Node,Deno`) measures only those runtimes' servers.
+ *
  * Scale run (Node: wsflow and `ws`). Then each Node server is started again with its file
  * limit raised in its own process (`ulimit -n`, up to the hard limit this process may grant),
  * and `BENCH_SCALE_CONNECTIONS` (default 100,000) idle connections are opened in four steps by
@@ -30,6 +35,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000);
+const MESSAGE = Number(process.env.BENCH_MESSAGE ?? 1024);
 const SETTLE_MS = 2_000;
 
 function binary(name: string): string {
@@ -154,12 +160,12 @@ interface Result {
   baseline: number;
 }
 
-async function measure(entry: Case): Promise<Result> {
+async function measure(entry: Case, message: number): Promise<Result> {
   const { child, port } = await start(entry.command);
   try {
     await sleep(SETTLE_MS);
     const baseline = rss(child.pid!);
-    const sockets = await openIdleMany(port, CONNECTIONS);
+    const sockets = await openIdleMany(port, CONNECTIONS, 250, message);
     await sleep(SETTLE_MS);
     const loaded = rss(child.pid!);
     for (const socket of sockets) socket.destroy();
@@ -173,59 +179,77 @@ async function measure(entry: Case): Promise<Result> {
 // median: one reading moves by up to about 10% from run to run on a shared machine, with when
 // the runtime's collector last grew or compacted its heap.
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const measured = new Map<Case, Result[]>();
-const cases = process.env.BENCH_SCALE_ONLY === "1" ? [] : CASES;
-for (let round = 1; round <= ROUNDS; round++) {
-  for (const entry of round % 2 === 1 ? cases : [...cases].reverse()) {
-    try {
-      const result = await measure(entry);
-      measured.set(entry, [...(measured.get(entry) ?? []), result]);
-      console.error(
-        `  round ${round}: ${entry.name} (${entry.runtime}): ${
-          (result.perConnection / 1024).toFixed(1)
-        } KiB`,
-      );
-    } catch (error) {
-      console.error(`  ${entry.name} (${entry.runtime}): failed: ${(error as Error).message}`);
+// BENCH_RUNTIMES (comma-separated: Node, Bun, Deno) measures only those runtimes' servers.
+const RUNTIMES = (process.env.BENCH_RUNTIMES ?? "").split(",").map((s) => s.trim()).filter(
+  Boolean,
+);
+const cases = process.env.BENCH_SCALE_ONLY === "1"
+  ? []
+  : CASES.filter((entry) => RUNTIMES.length === 0 || RUNTIMES.includes(entry.runtime));
+
+/** Measures every case ROUNDS times and prints the table; `message` as in `openIdleMany`. */
+async function table(message: number, title: string): Promise<void> {
+  const measured = new Map<Case, Result[]>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const entry of round % 2 === 1 ? cases : [...cases].reverse()) {
+      try {
+        const result = await measure(entry, message);
+        measured.set(entry, [...(measured.get(entry) ?? []), result]);
+        console.error(
+          `  round ${round}${
+            message > 0 ? ` (after a ${message}-byte message)` : ""
+          }: ${entry.name} (${entry.runtime}): ${(result.perConnection / 1024).toFixed(1)} KiB`,
+        );
+      } catch (error) {
+        console.error(`  ${entry.name} (${entry.runtime}): failed: ${(error as Error).message}`);
+      }
     }
   }
-}
-const results: (Result & { low: number; high: number })[] = [];
-for (const entry of cases) {
-  const rounds = [...(measured.get(entry) ?? [])].sort((a, b) => a.perConnection - b.perConnection);
-  if (rounds.length === 0) continue;
-  results.push({
-    ...rounds[(rounds.length - 1) >> 1]!,
-    low: rounds[0]!.perConnection,
-    high: rounds[rounds.length - 1]!.perConnection,
-  });
-}
-
-console.log(
-  `\nbench:idle: ${CONNECTIONS} idle connections per server; server RSS growth / connections; ` +
-    `median of ${ROUNDS} round(s)\n`,
-);
-console.log(
-  "| server                | runtime | KiB per connection | range KiB | base RSS MiB | ratio |",
-);
-console.log(
-  "|-----------------------|---------|--------------------|-----------|--------------|-------|",
-);
-for (const result of results) {
-  const reference = results.find((r) => r.case.runtime === result.case.runtime && r.case.reference);
-  const ratio = reference === undefined ? "" : (result.perConnection / reference.perConnection);
-  const range = `${(result.low / 1024).toFixed(1)}-${(result.high / 1024).toFixed(1)}`;
+  const results: (Result & { low: number; high: number })[] = [];
+  for (const entry of cases) {
+    const rounds = [...(measured.get(entry) ?? [])].sort((a, b) =>
+      a.perConnection - b.perConnection
+    );
+    if (rounds.length === 0) continue;
+    results.push({
+      ...rounds[(rounds.length - 1) >> 1]!,
+      low: rounds[0]!.perConnection,
+      high: rounds[rounds.length - 1]!.perConnection,
+    });
+  }
   console.log(
-    `| ${result.case.name.padEnd(21)} | ${result.case.runtime.padEnd(7)} | ${
-      (result.perConnection / 1024).toFixed(1).padStart(18)
-    } | ${range.padStart(9)} | ${(result.baseline / 1024 / 1024).toFixed(0).padStart(12)} | ${
-      typeof ratio === "number" ? `${ratio.toFixed(2)}x`.padStart(5) : ""
-    } |`,
+    `\nbench:idle: ${CONNECTIONS} idle connections per server${title}; server RSS growth / ` +
+      `connections; median of ${ROUNDS} round(s)\n`,
+  );
+  console.log(
+    "| server                | runtime | KiB per connection | range KiB | base RSS MiB | ratio |",
+  );
+  console.log(
+    "|-----------------------|---------|--------------------|-----------|--------------|-------|",
+  );
+  for (const result of results) {
+    const reference = results.find((r) =>
+      r.case.runtime === result.case.runtime && r.case.reference
+    );
+    const ratio = reference === undefined ? "" : (result.perConnection / reference.perConnection);
+    const range = `${(result.low / 1024).toFixed(1)}-${(result.high / 1024).toFixed(1)}`;
+    console.log(
+      `| ${result.case.name.padEnd(21)} | ${result.case.runtime.padEnd(7)} | ${
+        (result.perConnection / 1024).toFixed(1).padStart(18)
+      } | ${range.padStart(9)} | ${(result.baseline / 1024 / 1024).toFixed(0).padStart(12)} | ${
+        typeof ratio === "number" ? `${ratio.toFixed(2)}x`.padStart(5) : ""
+      } |`,
+    );
+  }
+  console.log(
+    "\nratio: memory per connection against the runtime's reference server (lower is better).",
   );
 }
-console.log(
-  "\nratio: memory per connection against the runtime's reference server (lower is better).",
-);
+
+if (cases.length > 0) {
+  await table(0, "");
+  if (MESSAGE > 0) await table(MESSAGE, `, each after one ${MESSAGE}-byte message echoed`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Scale: up to 100,000 idle connections on Node
