@@ -164,6 +164,21 @@ describe("FrameSerializer arena", () => {
     expect(toHex(first!)).toBe("8103" + utf8Hex("abc"));
   });
 
+  it("server: the buffer of a frame with a 64 KiB payload, the largest copied, is reused too", () => {
+    const serializer = new FrameSerializer({ role: "server" });
+    const payload = pattern(65_536, 1);
+    let last: ArrayBufferLike | undefined;
+    for (let round = 0; round < 3; round++) {
+      serializer.writeFrame(Opcode.Binary, payload);
+      const chunks = serializer.take() ?? [];
+      expect(chunks.length).toBe(1);
+      expect(decodeOutgoing("server", chunks)[0]!.payload).toBe(toHex(payload));
+      if (last !== undefined) expect(chunks[0]!.buffer).toBe(last);
+      last = chunks[0]!.buffer;
+      serializer.release();
+    }
+  });
+
   it("server: a batch after a release starts with room for as much as the last one used", () => {
     const serializer = new FrameSerializer({ role: "server" });
     for (let i = 0; i < 20; i++) serializer.writeFrame(Opcode.Binary, pattern(900, i));
