@@ -111,14 +111,14 @@ function onError(): void {
  * backpressure, not before it drains.
  */
 // Its reads are what it extends (one object per connection for both); the socket is their flow
-// as it is: pause(), resume(), isPaused().
+// (pause(), resume(), isPaused()), reached through the channel's own field rather than a second.
 class DuplexChannel extends PushedReads implements SocketChannel {
   readonly #socket: ChannelSocket;
   // Tears the duplex down; a socket's `destroy()` when not given.
   readonly #reset: (() => void) | undefined;
 
   constructor(socket: Duplex, reset: (() => void) | undefined) {
-    super(socket, READ_HIGH_WATER_MARK);
+    super(undefined, READ_HIGH_WATER_MARK);
     this.#socket = socket as ChannelSocket;
     this.#reset = reset;
     this.#socket[CHANNEL] = this;
@@ -126,6 +126,18 @@ class DuplexChannel extends PushedReads implements SocketChannel {
     socket.on("end", onEnd);
     socket.on("close", onClose);
     socket.on("error", onError);
+  }
+
+  override pause(): unknown {
+    return this.#socket.pause();
+  }
+
+  override resume(): unknown {
+    return this.#socket.resume();
+  }
+
+  override isPaused(): boolean {
+    return this.#socket.isPaused();
   }
 
   /** V8 unmasks 64-bit words (BigUint64Array) in about half the time of 32-bit ones. */

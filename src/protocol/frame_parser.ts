@@ -174,6 +174,11 @@ const STATE_EXTENDED = 1; // 16/64-bit length and masking key
 const STATE_PAYLOAD = 2;
 const STATE_FAILED = 3;
 
+// The message's flags, above the frame's first byte in `#bits`.
+const IN_MESSAGE = 0x100; // a fragmented message is being read: its next frame continues it
+const COMPRESSED = 0x200; // the message is compressed (RSV1 on its first frame)
+const PLAIN_TEXT = 0x400; // the message is uncompressed text (what piece mode "text" applies to)
+
 /**
  * Parses WebSocket frames from bytes that arrive in any chunking. One byte at a time gives the
  * same frames as the whole input at once.
@@ -199,10 +204,9 @@ export class FrameParser {
   // The options' settings, shared with the parsers made before with the same ones.
   readonly #rules: FrameRules;
   readonly #pieceSink: FramePieceSink | undefined;
-  // The buffer of the chunk being parsed as words, made when a payload is first unmasked in it
-  // and let go when the chunk is done.
-  #words: Int32Array | undefined;
-  #wideWords: BigUint64Array | undefined;
+  // The buffer of the chunk being parsed as words (64-bit ones with `wideUnmask`), made when a
+  // payload is first unmasked in it and let go when the chunk is done.
+  #words: Int32Array | BigUint64Array | undefined;
 
   #state = STATE_HEADER;
   #error: Error | undefined;
@@ -210,25 +214,20 @@ export class FrameParser {
   #header: Uint8Array | undefined;
   #headerFill = 0;
   #headerNeed = 2;
-  // The frame being read.
-  #b0 = 0;
-  #masked = false;
+  // The frame being read: its first byte (FIN, RSV1-3, opcode) in bits 0-7, and the message's
+  // IN_MESSAGE, COMPRESSED and PLAIN_TEXT bits above. Flags of one field rather than fields of
+  // their own: every field is 8 bytes of each connection on Node.
+  #bits = 0;
   #payloadLength = 0;
-  // The masking key's bytes: numbers, since a buffer of its own costs a connection ~200 bytes.
-  #k0 = 0;
-  #k1 = 0;
-  #k2 = 0;
-  #k3 = 0;
+  // The masking key's four bytes as one 32-bit number, its first byte lowest (a buffer of its
+  // own costs a connection ~200 bytes); 0 for an unmasked frame, which XOR with 0 leaves as is.
+  #key = 0;
   // A payload spread over chunks: its bytes so far, copied as they arrive (still masked) into a
   // buffer of its exact size, or while that is much more than has arrived, of twice what has:
   // memory follows what arrived rather than what the header announced, and no chunk is kept.
   #joined: Uint8Array | undefined;
   #payloadFill = 0;
-  // The message being read, across its fragments.
-  #inMessage = false;
-  #compressed = false;
-  // Whether the message being read is uncompressed text (what piece mode "text" applies to).
-  #plainText = false;
+  // The message being read, across its fragments (its flags are in `#bits`).
   #messageBytes = 0;
   #fragments = 0;
 
@@ -275,7 +274,7 @@ export class FrameParser {
     try {
       this.#parse(chunk, sink);
     } catch (error) {
-      this.#words = this.#wideWords = undefined;
+      this.#words = undefined;
       this.#state = STATE_FAILED;
       this.#error = error as Error;
       this.#joined = undefined;
@@ -329,21 +328,28 @@ export class FrameParser {
         const end = position + size;
         let payload: Uint8Array;
         const copy = size <= this.#rules.copyUpTo || (
-          this.#rules.detach && (!this.#plainText || (this.#b0 & 0x08) !== 0) &&
+          this.#rules.detach && ((this.#bits & PLAIN_TEXT) === 0 || (this.#bits & 0x08) !== 0) &&
           2 * size + DETACH_SLACK <
             (bufferLength < 0 ? (bufferLength = chunk.buffer.byteLength) : bufferLength)
         );
         if (!copy) {
           // Unmasked in place, and handed out as a view: no copy.
-          if (this.#masked) this.#unmask(chunk, position, end, 0);
+          if (this.#key !== 0) this.#unmask(chunk, position, end, 0);
           payload = view(chunk, position, size);
         } else if (size < WORDS_FROM) {
           // A copy (see `copyUpTo` and `detach`), unmasked as it is made.
-          payload = this.#masked
-            ? copyUnmasked(chunk, position, size, this.#k0, this.#k1, this.#k2, this.#k3)
-            : copyUnmasked(chunk, position, size, 0, 0, 0, 0);
+          const key = this.#key;
+          payload = copyUnmasked(
+            chunk,
+            position,
+            size,
+            key & 0xff,
+            (key >>> 8) & 0xff,
+            (key >>> 16) & 0xff,
+            key >>> 24,
+          );
         } else {
-          if (this.#masked) this.#unmask(chunk, position, end, 0);
+          if (this.#key !== 0) this.#unmask(chunk, position, end, 0);
           payload = slice.call(chunk, position, end);
         }
         position = end;
@@ -352,10 +358,10 @@ export class FrameParser {
       }
       const take = Math.min(this.#payloadLength - this.#payloadFill, available);
       if (
-        this.#pieceSink !== undefined && (this.#b0 & 0x08) === 0 &&
-        (this.#rules.piecesOfAll || this.#plainText)
+        this.#pieceSink !== undefined && (this.#bits & 0x08) === 0 &&
+        (this.#rules.piecesOfAll || (this.#bits & PLAIN_TEXT) !== 0)
       ) {
-        if (this.#masked) this.#unmask(chunk, position, position + take, this.#payloadFill);
+        if (this.#key !== 0) this.#unmask(chunk, position, position + take, this.#payloadFill);
         const piece = view(chunk, position, take);
         position += take;
         this.#handPiece(piece, take);
@@ -370,18 +376,19 @@ export class FrameParser {
         this.#emit(payload, sink);
       }
     }
-    this.#words = this.#wideWords = undefined;
+    this.#words = undefined;
   }
 
   /** Unmasks `chunk[from]` up to `chunk[to]` in place; `keyOffset` is `from`'s in the payload. */
   #unmask(chunk: Uint8Array, from: number, to: number, keyOffset: number): void {
-    const k0 = this.#k0, k1 = this.#k1, k2 = this.#k2, k3 = this.#k3;
+    const key = this.#key;
+    const k0 = key & 0xff, k1 = (key >>> 8) & 0xff, k2 = (key >>> 16) & 0xff, k3 = key >>> 24;
     if (to - from < WORDS_FROM) maskRange(chunk, from, to, k0, k1, k2, k3, keyOffset, undefined);
     else if (this.#rules.wideUnmask) {
-      const words = this.#wideWords ??= wideWordsOf(chunk);
+      const words = (this.#words ??= wideWordsOf(chunk)) as BigUint64Array;
       maskRangeWide(chunk, from, to, k0, k1, k2, k3, keyOffset, words);
     } else {
-      const words = this.#words ??= wordsOf(chunk);
+      const words = (this.#words ??= wordsOf(chunk)) as Int32Array;
       maskRange(chunk, from, to, k0, k1, k2, k3, keyOffset, words);
     }
   }
@@ -395,7 +402,7 @@ export class FrameParser {
       this.#payloadFill = 0;
       this.#state = STATE_HEADER;
     }
-    const b0 = this.#b0;
+    const b0 = this.#bits;
     this.#pieceSink!({
       fin: (b0 & 0x80) !== 0,
       rsv1: (b0 & 0x40) !== 0,
@@ -414,7 +421,8 @@ export class FrameParser {
    * complete): a buffer of its own, so through its own words, not the chunk's.
    */
   #unmaskJoined(joined: Uint8Array, from: number, to: number): void {
-    const k0 = this.#k0, k1 = this.#k1, k2 = this.#k2, k3 = this.#k3;
+    const key = this.#key;
+    const k0 = key & 0xff, k1 = (key >>> 8) & 0xff, k2 = (key >>> 16) & 0xff, k3 = key >>> 24;
     if (to - from < WORDS_FROM) maskRange(joined, from, to, k0, k1, k2, k3, from, undefined);
     else if (this.#rules.wideUnmask) {
       maskRangeWide(joined, from, to, k0, k1, k2, k3, from, wideWordsOf(joined));
@@ -432,7 +440,7 @@ export class FrameParser {
       this.#joined = joined = grown;
     }
     joined.set(view(chunk, at, take), this.#payloadFill);
-    if (this.#masked) this.#unmaskJoined(joined, this.#payloadFill, fill);
+    if (this.#key !== 0) this.#unmaskJoined(joined, this.#payloadFill, fill);
     this.#payloadFill = fill;
   }
 
@@ -522,7 +530,7 @@ export class FrameParser {
       // rfc6455#section-5.4: continuation frames only inside a fragmented message, and a new
       // data frame only once the previous message's final fragment arrived
       if (opcode === 0) {
-        if (!this.#inMessage) {
+        if ((this.#bits & IN_MESSAGE) === 0) {
           throw new ProtocolError(
             "Cannot accept continuation frame: no fragmented message is in progress (rfc6455#section-5.4)",
           );
@@ -533,17 +541,17 @@ export class FrameParser {
           );
         }
       } else {
-        if (this.#inMessage) {
+        if ((this.#bits & IN_MESSAGE) !== 0) {
           throw new ProtocolError(
             "Cannot accept data frame: the previous message's final fragment has not arrived (rfc6455#section-5.4)",
           );
         }
         this.#messageBytes = 0;
         this.#fragments = 1;
-        this.#compressed = (b0 & 0x40) !== 0;
-        this.#plainText = opcode === 0x1 && !this.#compressed;
+        const compressed = (b0 & 0x40) !== 0;
+        this.#bits = compressed ? COMPRESSED : opcode === 0x1 ? PLAIN_TEXT : 0;
       }
-      if (this.#compressed) {
+      if ((this.#bits & COMPRESSED) !== 0) {
         // rfc7692#section-7.2.2: a compressed message is limited by its inflated size, checked
         // while it is inflated. On the wire it may be larger than that: deflate expands
         // incompressible data, by how much depends on the peer's window, memLevel and block
@@ -579,23 +587,21 @@ export class FrameParser {
           );
         }
       }
-      this.#inMessage = (b0 & 0x80) === 0;
-    }
+      // The message's flags stay; the frame's first byte is this one's.
+      this.#bits = (this.#bits & ~0xff & ~IN_MESSAGE) | ((b0 & 0x80) === 0 ? IN_MESSAGE : 0) | b0;
+    } else this.#bits = (this.#bits & ~0xff) | b0;
 
-    if (masked) {
-      this.#k0 = bytes[offset]!;
-      this.#k1 = bytes[offset + 1]!;
-      this.#k2 = bytes[offset + 2]!;
-      this.#k3 = bytes[offset + 3]!;
-    }
-    this.#b0 = b0;
-    this.#masked = masked;
+    // `| 0`: a 32-bit integer, which V8 and JavaScriptCore keep unboxed.
+    this.#key = masked
+      ? (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) |
+        (bytes[offset + 3]! << 24)) | 0
+      : 0;
     this.#payloadLength = payloadLength;
     this.#state = STATE_PAYLOAD;
   }
 
   #emit(payload: Uint8Array, sink: FrameSink): void {
-    const b0 = this.#b0;
+    const b0 = this.#bits;
     this.#state = STATE_HEADER;
     sink({
       fin: (b0 & 0x80) !== 0,

@@ -52,9 +52,11 @@ export type ReadyState = "connecting" | "open" | "closing" | "closed";
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
 const encoder = new TextEncoder();
-// The bits of `Session.#defers`.
+// The bits of `Session.#bits`.
 const DEFER_FAILURE = 1;
 const DEFER_CLOSE_REPLY = 2;
+const CLIENT = 4; // the role is "client"
+const CLOSE_SENT = 8; // a Close frame was sent
 
 /**
  * One WebSocket connection's protocol state, after the opening handshake. Sans I/O: feed it the
@@ -78,8 +80,6 @@ const DEFER_CLOSE_REPLY = 2;
  * ```
  */
 export class Session {
-  /** Which end this endpoint is. */
-  readonly role: Role;
   readonly #parser: FrameParser;
   // Made with the first data frame: a connection that never receives a message holds none.
   // Payloads come detached from the parser (`detach`), so the assembler need not look again.
@@ -88,7 +88,6 @@ export class Session {
   // Made with the first frame to send: an idle connection that has sent nothing holds none.
   #serializer: FrameSerializer | undefined;
   #state: ReadyState = "open";
-  #closeSent = false;
   #closeReceived: CloseInfo | undefined;
   #closed: CloseEvent | undefined;
   // Made when an event is queued: an idle session holds no array.
@@ -98,9 +97,10 @@ export class Session {
   // session they are for.
   static readonly #frames: FrameSink = (frame) => receiving!.#handleFrame(frame);
   static readonly #pieces: FramePieceSink = (piece) => receiving!.#handlePiece(piece);
-  // `deferFailure` and `deferCloseReply` as bits of one field: on JavaScriptCore a session of
-  // 13 fields took a 160-byte cell, of 12 a 112-byte one.
-  readonly #defers: number;
+  // `deferFailure`, `deferCloseReply`, the role and whether a Close was sent, as bits of one
+  // field: on JavaScriptCore a session of 13 fields took a 160-byte cell, of 12 a 112-byte one;
+  // on Node each field is 8 bytes of each connection.
+  #bits: number;
   #deferred: WebSocketError | undefined;
 
   /**
@@ -108,7 +108,6 @@ export class Session {
    * @param options The role and limits.
    */
   constructor(options: SessionOptions) {
-    this.role = options.role;
     if (options.streamMessages === true) this.#streams = new MessageStreamAssembler();
     const parserOptions: FrameParserOptions = {
       role: options.role,
@@ -129,8 +128,23 @@ export class Session {
     if (options.wideUnmask !== undefined) parserOptions.wideUnmask = options.wideUnmask;
     if (options.limits !== undefined) parserOptions.limits = options.limits;
     this.#parser = new FrameParser(parserOptions);
-    this.#defers = (options.deferFailure === true ? DEFER_FAILURE : 0) |
-      (options.deferCloseReply === true ? DEFER_CLOSE_REPLY : 0);
+    this.#bits = (options.deferFailure === true ? DEFER_FAILURE : 0) |
+      (options.deferCloseReply === true ? DEFER_CLOSE_REPLY : 0) |
+      (options.role === "client" ? CLIENT : 0);
+  }
+
+  /**
+   * Which end this endpoint is.
+   *
+   * @returns `"client"` or `"server"`.
+   */
+  get role(): Role {
+    return (this.#bits & CLIENT) !== 0 ? "client" : "server";
+  }
+
+  // Whether a Close frame was sent.
+  get #closeSent(): boolean {
+    return (this.#bits & CLOSE_SENT) !== 0;
   }
 
   /**
@@ -208,7 +222,7 @@ export class Session {
     try {
       this.#parser.push(chunk, Session.#frames);
     } catch (error) {
-      if ((this.#defers & DEFER_FAILURE) !== 0 && error instanceof WebSocketError) {
+      if ((this.#bits & DEFER_FAILURE) !== 0 && error instanceof WebSocketError) {
         this.#deferred = error;
         (this.#events ??= []).push({ type: "error", error });
       } else {
@@ -431,7 +445,7 @@ export class Session {
       case Opcode.Close: {
         const info = parseClosePayload(frame.payload);
         this.#closeReceived = info;
-        if (!this.#closeSent && (this.#defers & DEFER_CLOSE_REPLY) !== 0) {
+        if (!this.#closeSent && (this.#bits & DEFER_CLOSE_REPLY) !== 0) {
           // rfc6455#section-5.5.1: the endpoint MAY delay sending a Close frame until its
           // current message is sent; the caller replies with replyToClose()
           (this.#events ??= []).push({ type: "closing", code: info.code, reason: info.reason });
@@ -500,7 +514,7 @@ export class Session {
   }
 
   #sendClose(payload: Uint8Array): void {
-    this.#closeSent = true;
+    this.#bits |= CLOSE_SENT;
     if (this.#state === "open") this.#state = "closing";
     this.#out().writeFrame(Opcode.Close, payload);
   }

@@ -18,7 +18,7 @@ import {
 import type { ObservedConnection } from "./connection_observer.ts";
 import { diagnosticsWanted } from "./diagnostics.ts";
 import type { InboundQueue } from "./inbound_queue.ts";
-import type { Keepalive } from "./keepalive.ts";
+import type { Keepalive, KeepaliveParts } from "./keepalive.ts";
 import { publishLimitDiagnostic } from "./limit_diagnostic.ts";
 import { handOver } from "./message_hand_over.ts";
 import type { MessageStreaming } from "./message_streaming.ts";
@@ -49,7 +49,7 @@ export interface EndingParts extends ClosingParts {
   /** The read loop; stopped, and its reader handed to the transport close. */
   readonly pump: Pick<ReadPump<PumpParts>, "reader" | "stop" | "peerClosed">;
   /** Heartbeat and idle timers, when on. */
-  readonly keepalive: Pick<Keepalive<unknown>, "stop"> | undefined;
+  readonly keepalive: Pick<Keepalive<KeepaliveParts>, "stop"> | undefined;
   /** The streaming receive side, with the `streaming` option. */
   readonly streaming: MessageStreaming | undefined;
   /** Who ended the connection, with an observer. */

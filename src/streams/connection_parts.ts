@@ -110,7 +110,8 @@ export class ConnectionParts implements SendParts {
   // then, once the transport has closed, how the connection ended. One field for both: on
   // JavaScriptCore parts of 31 fields took a 320-byte cell, of 30 a 256-byte one.
   #closed: Promise<CloseEvent> | CloseEvent | undefined;
-  #resolveClosed: ((event: CloseEvent) => void) | undefined;
+  // The parts only some connections need, or only for part of their lives (see `Occasional`).
+  #occasional: Occasional | undefined;
   /** The transport's writer. */
   readonly writer: ByteWriter;
   /** Output batching and congestion. */
@@ -128,25 +129,8 @@ export class ConnectionParts implements SendParts {
   // Metrics: consulted with one `if` at each point, and nothing is built without one.
   /** Who ended the connection, with an observer. */
   readonly bookkeeping: ObserverBookkeeping | undefined;
-  /** Made on the first `sendStream`. */
-  streamed: StreamedSend<ConnectionParts> | undefined;
-  /** Made on the first `sendPrepared`. */
-  prepared: PreparedSends<ConnectionParts> | undefined;
-  /** Made on the first `ping`. */
-  pings: PingTracker | undefined;
-  /** Told of each Ping and Pong (`observeControlFrames`). */
-  onControl: ControlFrameListener | undefined;
   /** How the connection ended, once it has. */
   closeEvent: CloseEvent | undefined;
-  /** Set when a timer ends the connection, so `closed` can say which. */
-  endedBy: TimeoutError | undefined;
-  /** Messages dropped by the send-buffer policy. */
-  dropped = 0;
-  // The closing phase (closing_deadlines.ts): a protocol error, or the peer's Close, waits
-  // until the handler has read the messages that came before it (and answered them), but each
-  // at most closeTimeout; after our Close, the peer has closeTimeout to answer.
-  /** What the closing phase waits for, made when it begins. */
-  closing: ClosingWaits | undefined;
 
   /**
    * Builds the session and the parts; reading starts with {@linkcode ConnectionParts.prototype.start}.
@@ -203,8 +187,6 @@ export class ConnectionParts implements SendParts {
     if (heartbeatInterval > 0 || idleTimeout > 0) {
       this.keepalive = new Keepalive<ConnectionParts>(
         this.clock,
-        session,
-        frames,
         heartbeatInterval,
         idleTimeout,
         this,
@@ -309,6 +291,92 @@ export class ConnectionParts implements SendParts {
   }
 
   /**
+   * The message being sent from a stream, made on the first `sendStream`.
+   *
+   * @returns The part, if made.
+   */
+  get streamed(): StreamedSend<ConnectionParts> | undefined {
+    return this.#occasional?.streamed;
+  }
+
+  /**
+   * Told of each Ping and Pong (`observeControlFrames`).
+   *
+   * @returns The listener, if any.
+   */
+  get onControl(): ControlFrameListener | undefined {
+    return this.#occasional?.onControl;
+  }
+
+  /** @param listener The listener, or `undefined` for none. */
+  set onControl(listener: ControlFrameListener | undefined) {
+    this.#more().onControl = listener;
+  }
+
+  /**
+   * The pings sent and the pongs awaited, made on the first `ping`.
+   *
+   * @returns The tracker, if made.
+   */
+  get pings(): PingTracker | undefined {
+    return this.#occasional?.pings;
+  }
+
+  /** @param tracker The tracker. */
+  set pings(tracker: PingTracker | undefined) {
+    this.#more().pings = tracker;
+  }
+
+  /**
+   * Set when a timer ends the connection, so `closed` can say which.
+   *
+   * @returns The timer's error, if a timer ended it.
+   */
+  get endedBy(): TimeoutError | undefined {
+    return this.#occasional?.endedBy;
+  }
+
+  /** @param error The timer's error. */
+  set endedBy(error: TimeoutError | undefined) {
+    this.#more().endedBy = error;
+  }
+
+  /**
+   * Messages dropped by the send-buffer policy.
+   *
+   * @returns The count.
+   */
+  get dropped(): number {
+    return this.#occasional?.dropped ?? 0;
+  }
+
+  /** @param count The new count. */
+  set dropped(count: number) {
+    this.#more().dropped = count;
+  }
+
+  /**
+   * What the closing phase waits for, made when it begins (closing_deadlines.ts): a protocol
+   * error, or the peer's Close, waits until the handler has read the messages that came before
+   * it (and answered them), but each at most closeTimeout; after our Close, the peer has
+   * closeTimeout to answer.
+   *
+   * @returns The waits, once the closing phase has begun.
+   */
+  get closing(): ClosingWaits | undefined {
+    return this.#occasional?.closing;
+  }
+
+  /** @param waits The waits. */
+  set closing(waits: ClosingWaits | undefined) {
+    this.#more().closing = waits;
+  }
+
+  #more(): Occasional {
+    return this.#occasional ??= new Occasional();
+  }
+
+  /**
    * The connection's `closed`: settles once, with how the connection ended.
    *
    * @returns The promise, made at the first call.
@@ -317,7 +385,7 @@ export class ConnectionParts implements SendParts {
     const closed = this.#closed;
     if (closed instanceof Promise) return closed;
     return this.#closed = closed === undefined
-      ? new Promise((resolve) => this.#resolveClosed = resolve)
+      ? new Promise((resolve) => this.#more().resolveClosed = resolve)
       : Promise.resolve(closed);
   }
 
@@ -327,10 +395,11 @@ export class ConnectionParts implements SendParts {
    * @param event How the connection ended.
    */
   finish(event: CloseEvent): void {
-    const resolve = this.#resolveClosed;
+    const occasional = this.#occasional;
+    const resolve = occasional?.resolveClosed;
     if (resolve === undefined) this.#closed ??= event;
     else {
-      this.#resolveClosed = undefined;
+      occasional!.resolveClosed = undefined;
       resolve(event);
     }
     this.closedListener?.connectionClosed(event);
@@ -359,7 +428,8 @@ export class ConnectionParts implements SendParts {
    * @returns The part.
    */
   streamedSend(): StreamedSend<ConnectionParts> {
-    return this.streamed ??= new StreamedSend(this.session, this.frames, this.deflate, this, HOOKS);
+    const more = this.#more();
+    return more.streamed ??= new StreamedSend(this.session, this.frames, this.deflate, this, HOOKS);
   }
 
   /**
@@ -368,7 +438,8 @@ export class ConnectionParts implements SendParts {
    * @returns The part.
    */
   preparedSends(): PreparedSends<ConnectionParts> {
-    return this.prepared ??= new PreparedSends(
+    const more = this.#more();
+    return more.prepared ??= new PreparedSends(
       this.session,
       this.frames,
       this.deflate,
@@ -378,4 +449,20 @@ export class ConnectionParts implements SendParts {
       HOOKS,
     );
   }
+}
+
+/**
+ * The parts of a connection that only some connections need, or only for part of their lives
+ * (sending from streams or topics, pings, the closing phase): one object, made when the first
+ * of them is, rather than a field each on every connection (on Node, 8 bytes a field).
+ */
+class Occasional {
+  streamed: StreamedSend<ConnectionParts> | undefined;
+  prepared: PreparedSends<ConnectionParts> | undefined;
+  pings: PingTracker | undefined;
+  onControl: ControlFrameListener | undefined;
+  endedBy: TimeoutError | undefined;
+  dropped = 0;
+  closing: ClosingWaits | undefined;
+  resolveClosed: ((event: CloseEvent) => void) | undefined;
 }

@@ -14,6 +14,53 @@ import type { FrameWriter } from "./frame_writer.ts";
 const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
 
 /**
+ * What a {@linkcode Keepalive} acts through: its owner holds them, and the keepalive reaches
+ * them through it rather than keeping copies of its own.
+ *
+ * @example
+ * ```ts ignore
+ * const parts: KeepaliveParts = { session, frames };
+ * ```
+ */
+export interface KeepaliveParts {
+  /** Whose state decides whether the timers act, and which sends the Pings. */
+  readonly session: Session;
+  /** Writes the Pings at once. */
+  readonly frames: FrameWriter;
+}
+
+// What a keepalive's arguments set for its whole life, as one object for the keepalives made
+// with the same ones (a server's all are): four fields fewer per connection.
+interface KeepaliveSettings {
+  readonly clock: Clock;
+  readonly heartbeatInterval: number;
+  readonly idleTimeout: number;
+  // Takes the owner as an argument: one function serves every connection.
+  readonly onTimeout: (owner: never, error: TimeoutError) => void;
+  // The queue every connection with the same interval shares: one runtime timer for all of
+  // them, and no closure per connection.
+  readonly heartbeats: DeadlineQueue | undefined;
+}
+
+// The settings of the keepalive made last, given to the next one if its are the same.
+let lastSettings: KeepaliveSettings | undefined;
+
+function settingsOf(
+  clock: Clock,
+  heartbeatInterval: number,
+  idleTimeout: number,
+  onTimeout: (owner: never, error: TimeoutError) => void,
+): KeepaliveSettings {
+  const last = lastSettings;
+  if (
+    last !== undefined && last.clock === clock && last.heartbeatInterval === heartbeatInterval &&
+    last.idleTimeout === idleTimeout && last.onTimeout === onTimeout
+  ) return last;
+  const heartbeats = heartbeatInterval > 0 ? deadlineQueue(clock, heartbeatInterval) : undefined;
+  return lastSettings = { clock, heartbeatInterval, idleTimeout, onTimeout, heartbeats };
+}
+
+/**
  * The two keep-alive timers of a connection.
  *
  * - Heartbeat: every `heartbeatInterval` it sends a Ping; when nothing at all arrived during a
@@ -27,24 +74,18 @@ const HEARTBEAT = new TextEncoder().encode("wsflow-heartbeat");
  *
  * @example
  * ```ts ignore
- * const keepalive = new Keepalive(REAL_CLOCK, session, frames, 30_000, 0, connection, (c, error) => {
+ * const keepalive = new Keepalive(REAL_CLOCK, 30_000, 0, parts, (parts, error) => {
  *   console.log(error.timeout); // "heartbeat" or "idle"
  * });
  * keepalive.heard(); // on every chunk from the peer
  * keepalive.stop(); // when the connection ends
  * ```
  */
-export class Keepalive<Owner> {
-  readonly #clock: Clock;
-  readonly #session: Session;
-  readonly #frames: FrameWriter;
-  readonly #heartbeatInterval: number;
-  readonly #idleTimeout: number;
+export class Keepalive<Owner extends KeepaliveParts> {
+  // Shared with the keepalives made with the same arguments (see `settingsOf`).
+  readonly #settings: KeepaliveSettings;
   readonly #owner: Owner;
-  readonly #onTimeout: (owner: Owner, error: TimeoutError) => void;
-  // The heartbeat's next tick, in the queue every connection with the same interval shares:
-  // one runtime timer for all of them, and no closure per connection.
-  readonly #heartbeats: DeadlineQueue | undefined;
+  // The heartbeat's next tick, in the settings' queue.
   #heartbeatTimer: Deadline | undefined;
   #idleTimer: unknown;
   // Whether anything arrived since the last heartbeat tick, and when the last data arrived.
@@ -54,7 +95,8 @@ export class Keepalive<Owner> {
   // When the last heartbeat Ping went out, until its Pong is matched: -1 when none waits.
   #pingSentAt = -1;
 
-  static readonly #tick = <O>(keepalive: Keepalive<O>): void => keepalive.#heartbeat();
+  static readonly #tick = <O extends KeepaliveParts>(keepalive: Keepalive<O>): void =>
+    keepalive.#heartbeat();
   // Made only with the idle timeout on.
   readonly #idleCheck: (() => void) | undefined;
 
@@ -62,35 +104,31 @@ export class Keepalive<Owner> {
    * Starts the timers that are on (a value above 0).
    *
    * @param clock The connection's clock.
-   * @param session Whose state decides whether the timers act, and which sends the Pings.
-   * @param frames Writes the Pings at once.
    * @param heartbeatInterval Milliseconds between heartbeat pings; 0 for none.
    * @param idleTimeout Milliseconds without data before the connection is idle; 0 for none.
-   * @param owner What `onTimeout` is called with.
+   * @param owner What `onTimeout` is called with, and whose session and frame writer the
+   *   keepalive acts through.
    * @param onTimeout Ends the connection. Taking the owner as an argument lets one function
    *   serve every connection, rather than one closure each.
    */
   constructor(
     clock: Clock,
-    session: Session,
-    frames: FrameWriter,
     heartbeatInterval: number,
     idleTimeout: number,
     owner: Owner,
     onTimeout: (owner: Owner, error: TimeoutError) => void,
   ) {
-    this.#clock = clock;
-    this.#session = session;
-    this.#frames = frames;
-    this.#heartbeatInterval = heartbeatInterval;
-    this.#idleTimeout = idleTimeout;
+    const settings = this.#settings = settingsOf(
+      clock,
+      heartbeatInterval,
+      idleTimeout,
+      onTimeout as (owner: never, error: TimeoutError) => void,
+    );
     this.#owner = owner;
-    this.#onTimeout = onTimeout;
     // Read only by the idle timeout.
     this.#lastHeard = idleTimeout > 0 ? clock.now() : 0;
-    if (heartbeatInterval > 0) {
-      this.#heartbeats = deadlineQueue(clock, heartbeatInterval);
-      this.#heartbeatTimer = this.#heartbeats.add(Keepalive.#tick, this);
+    if (settings.heartbeats !== undefined) {
+      this.#heartbeatTimer = settings.heartbeats.add(Keepalive.#tick, this);
     }
     if (idleTimeout > 0) {
       this.#idleCheck = (): void => this.#checkIdle();
@@ -101,7 +139,7 @@ export class Keepalive<Owner> {
   /** Notes that bytes arrived from the peer. */
   heard(): void {
     this.#heardSinceTick = true;
-    if (this.#idleTimer !== undefined) this.#lastHeard = this.#clock.now();
+    if (this.#idleTimer !== undefined) this.#lastHeard = this.#settings.clock.now();
   }
 
   /**
@@ -113,7 +151,7 @@ export class Keepalive<Owner> {
    */
   roundTrip(data: Uint8Array): number {
     if (this.#pingSentAt < 0 || !isHeartbeat(data)) return -1;
-    const rtt = this.#clock.now() - this.#pingSentAt;
+    const rtt = this.#settings.clock.now() - this.#pingSentAt;
     this.#pingSentAt = -1;
     return rtt;
   }
@@ -121,46 +159,51 @@ export class Keepalive<Owner> {
   /** Stops both timers for good. */
   stop(): void {
     this.#stopped = true;
-    if (this.#heartbeatTimer !== undefined) this.#heartbeats!.cancel(this.#heartbeatTimer);
-    if (this.#idleTimer !== undefined) this.#clock.clearTimeout(this.#idleTimer);
+    const settings = this.#settings;
+    if (this.#heartbeatTimer !== undefined) settings.heartbeats!.cancel(this.#heartbeatTimer);
+    if (this.#idleTimer !== undefined) settings.clock.clearTimeout(this.#idleTimer);
     this.#heartbeatTimer = undefined;
     this.#idleTimer = undefined;
   }
 
   #heartbeat(): void {
     this.#heartbeatTimer = undefined;
-    if (this.#stopped || this.#session.readyState !== "open") return;
+    const owner = this.#owner;
+    if (this.#stopped || owner.session.readyState !== "open") return;
+    const settings = this.#settings;
     if (!this.#heardSinceTick) {
       // Nothing arrived for a whole interval, not even the pong to the last heartbeat ping.
-      this.#onTimeout(
-        this.#owner,
+      (settings.onTimeout as (owner: Owner, error: TimeoutError) => void)(
+        owner,
         new TimeoutError(
           "heartbeat",
-          `Cannot keep connection: nothing arrived for ${this.#heartbeatInterval} ms, not even a pong`,
+          `Cannot keep connection: nothing arrived for ${settings.heartbeatInterval} ms, not even a pong`,
         ),
       );
       return;
     }
-    this.#heartbeatTimer = this.#heartbeats!.add(Keepalive.#tick, this);
+    this.#heartbeatTimer = settings.heartbeats!.add(Keepalive.#tick, this);
     this.#heardSinceTick = false;
-    this.#session.ping(HEARTBEAT);
-    this.#pingSentAt = this.#clock.now();
-    this.#frames.flush();
+    owner.session.ping(HEARTBEAT);
+    this.#pingSentAt = settings.clock.now();
+    owner.frames.flush();
   }
 
   #checkIdle(): void {
     this.#idleTimer = undefined;
-    if (this.#stopped || this.#session.readyState !== "open") return;
-    const quiet = this.#clock.now() - this.#lastHeard;
-    if (quiet < this.#idleTimeout) {
-      this.#idleTimer = this.#clock.setTimeout(this.#idleCheck!, this.#idleTimeout - quiet);
+    const owner = this.#owner;
+    if (this.#stopped || owner.session.readyState !== "open") return;
+    const { clock, idleTimeout } = this.#settings;
+    const quiet = clock.now() - this.#lastHeard;
+    if (quiet < idleTimeout) {
+      this.#idleTimer = clock.setTimeout(this.#idleCheck!, idleTimeout - quiet);
       return;
     }
-    this.#onTimeout(
-      this.#owner,
+    (this.#settings.onTimeout as (owner: Owner, error: TimeoutError) => void)(
+      owner,
       new TimeoutError(
         "idle",
-        `Cannot keep connection: nothing arrived for ${this.#idleTimeout} ms`,
+        `Cannot keep connection: nothing arrived for ${idleTimeout} ms`,
         CloseCode.GoingAway,
       ),
     );

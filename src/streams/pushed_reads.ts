@@ -33,6 +33,19 @@ export interface ReadFlow {
   isPaused(): boolean;
 }
 
+// PushedReads' flags.
+const ENDED = 1; // nothing more will be read: the peer's end, a failure, or a cancel
+const LISTENING = 2; // the sink takes what arrives
+// A chunk is being handed to the sink: what arrives meanwhile (the sink's own doing, when it
+// closes or resets the socket) waits its turn.
+const DELIVERING = 4;
+
+// The settling functions of a read that waits.
+interface WaitingRead {
+  resolve(result: ReadableStreamReadResult<Uint8Array>): void;
+  reject(error: unknown): void;
+}
+
 /**
  * What arrives is handed to the waiting read, or queued until read; the socket is paused while
  * the queue holds `highWaterMark` bytes or more, and resumed once a read finds less, as a
@@ -69,17 +82,13 @@ export class PushedReads implements ReadFlow {
   // Made when a chunk must wait: an idle connection holds no array.
   #queue: Uint8Array[] | undefined;
   #queued = 0;
-  // Set once nothing more will be read: the peer's end, a failure, or a cancel.
-  #ended = false;
+  // ENDED, LISTENING and DELIVERING: one field for three (8 bytes each on Node).
+  #flags = 0;
   #error: Error | undefined;
-  #resolve: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
-  // The listening consumer, once there is one; `#listening` while it takes what arrives.
+  // The read that waits for bytes, if one does.
+  #waiting: WaitingRead | undefined;
+  // The listening consumer, once there is one; LISTENING while it takes what arrives.
   #sink: ReadSink | undefined;
-  #listening = false;
-  // Set while a chunk is handed to the sink: what arrives meanwhile (the sink's own doing, when
-  // it closes or resets the socket) waits its turn.
-  #delivering = false;
 
   /**
    * Creates the reads of one socket. An adapter's channel may extend this class, so that one
@@ -119,7 +128,7 @@ export class PushedReads implements ReadFlow {
    * @returns `true` after {@linkcode PushedReads.prototype.pushEnd}, `fail` or `cancelReads`.
    */
   get readsEnded(): boolean {
-    return this.#ended;
+    return (this.#flags & ENDED) !== 0;
   }
 
   /**
@@ -128,15 +137,16 @@ export class PushedReads implements ReadFlow {
    * @param chunk The bytes; handed out as they are.
    */
   push(chunk: Uint8Array): void {
-    if (this.#ended) return;
-    if (this.#listening && !this.#delivering) {
+    const flags = this.#flags;
+    if ((flags & (ENDED | LISTENING | DELIVERING)) === LISTENING) {
       this.#deliver(chunk);
       return;
     }
-    const resolve = this.#resolve;
-    if (resolve !== undefined) {
-      this.#resolve = this.#reject = undefined;
-      resolve({ done: false, value: chunk });
+    if ((flags & ENDED) !== 0) return;
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      this.#waiting = undefined;
+      waiting.resolve({ done: false, value: chunk });
       return;
     }
     (this.#queue ??= []).push(chunk);
@@ -146,12 +156,12 @@ export class PushedReads implements ReadFlow {
 
   /** The peer ended: the waiting read is done; what is queued is still read. */
   pushEnd(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const resolve = this.#resolve;
-    this.#resolve = this.#reject = undefined;
-    resolve?.(READ_DONE);
-    if (this.#listening && !this.#delivering) this.#drain();
+    if ((this.#flags & ENDED) !== 0) return;
+    this.#flags |= ENDED;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve(READ_DONE);
+    if ((this.#flags & (LISTENING | DELIVERING)) === LISTENING) this.#drain();
   }
 
   /**
@@ -161,15 +171,15 @@ export class PushedReads implements ReadFlow {
    * @param error What reads reject with.
    */
   fail(error: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if ((this.#flags & ENDED) !== 0) return;
+    this.#flags |= ENDED;
     this.#error = error;
     this.#queue = undefined;
     this.#queued = 0;
-    const reject = this.#reject;
-    this.#resolve = this.#reject = undefined;
-    reject?.(error);
-    if (this.#listening && !this.#delivering) this.#drain();
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(error);
+    if ((this.#flags & (LISTENING | DELIVERING)) === LISTENING) this.#drain();
   }
 
   /**
@@ -181,11 +191,10 @@ export class PushedReads implements ReadFlow {
     const chunk = this.#take();
     if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(READ_DONE);
+    if ((this.#flags & ENDED) !== 0) return Promise.resolve(READ_DONE);
     if (this.isPaused()) this.resume();
     return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+      this.#waiting = { resolve, reject };
     });
   }
 
@@ -196,7 +205,7 @@ export class PushedReads implements ReadFlow {
    *   read), when a readable would have been closed and cancelling it would do nothing more.
    */
   cancelReads(): boolean {
-    const closed = this.#ended && this.#queue === undefined;
+    const closed = (this.#flags & ENDED) !== 0 && this.#queue === undefined;
     // Dropped first, so that a listening sink is told of the end and of nothing more.
     this.#queue = undefined;
     this.#queued = 0;
@@ -213,8 +222,8 @@ export class PushedReads implements ReadFlow {
    */
   listen(sink: ReadSink): void {
     this.#sink = sink;
-    this.#listening = true;
-    if (!this.#delivering) this.#drain();
+    this.#flags |= LISTENING;
+    if ((this.#flags & DELIVERING) === 0) this.#drain();
   }
 
   /** The oldest queued chunk, if any; resumes the socket once the queue is below the mark. */
@@ -224,20 +233,35 @@ export class PushedReads implements ReadFlow {
     const chunk = queue.shift()!;
     if (queue.length === 0) this.#queue = undefined;
     this.#queued -= chunk.byteLength;
-    if (this.#queued < this.#highWaterMark && !this.#ended && this.isPaused()) this.resume();
+    if (this.#queued < this.#highWaterMark && (this.#flags & ENDED) === 0 && this.isPaused()) {
+      this.resume();
+    }
     return chunk;
   }
 
   /** Hands `chunk` to the sink, then what waited meanwhile, while the sink takes more. */
   #deliver(chunk: Uint8Array): void {
-    this.#delivering = true;
-    try {
-      this.#listening = this.#sink!.pushed(chunk);
-    } finally {
-      this.#delivering = false;
-    }
+    this.#pushToSink(chunk);
     // What arrived meanwhile, or the end, goes on to the sink now.
-    if (this.#listening && (this.#queue !== undefined || this.#ended)) this.#drain();
+    const flags = this.#flags;
+    if ((flags & LISTENING) !== 0 && (this.#queue !== undefined || (flags & ENDED) !== 0)) {
+      this.#drain();
+    }
+  }
+
+  /** Hands `chunk` to the sink, which says whether it takes more (LISTENING). */
+  #pushToSink(chunk: Uint8Array): void {
+    this.#flags |= DELIVERING;
+    let more: boolean;
+    try {
+      more = this.#sink!.pushed(chunk);
+    } catch (error) {
+      this.#flags &= ~DELIVERING;
+      throw error;
+    }
+    this.#flags = more
+      ? (this.#flags & ~DELIVERING) | LISTENING
+      : this.#flags & ~(DELIVERING | LISTENING);
   }
 
   /** Hands the queue, then the end, to the sink while it takes more. */
@@ -245,16 +269,11 @@ export class PushedReads implements ReadFlow {
     for (;;) {
       const chunk = this.#take();
       if (chunk === undefined) break;
-      this.#delivering = true;
-      try {
-        this.#listening = this.#sink!.pushed(chunk);
-      } finally {
-        this.#delivering = false;
-      }
-      if (!this.#listening) return;
+      this.#pushToSink(chunk);
+      if ((this.#flags & LISTENING) === 0) return;
     }
-    if (this.#ended) {
-      this.#listening = false;
+    if ((this.#flags & ENDED) !== 0) {
+      this.#flags &= ~LISTENING;
       this.#sink!.ended();
     } else if (this.isPaused()) {
       // Nothing queued and a sink that takes more: as a read that finds nothing does.

@@ -29,6 +29,9 @@ const MAX_READ = 64 * 1024;
 // async op on Deno) for the same bytes. Back to MAX_READ once nothing is held.
 const MAX_HELD_READ = 256 * 1024;
 const NO_EVENTS: readonly SessionEvent[] = [];
+// ReadPump's flags.
+const STOPPED = 1;
+const TRANSPORT_ENDED = 2;
 
 // The state of a BYOB transport's reads.
 interface OwnBufferReads {
@@ -166,14 +169,22 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   // count: the application's own sends wait for the socket themselves, and counting them would
   // stop reading while both ends send large messages at once, each waiting for the other.
   #replies = 0;
-  // Set when the connection has ended: what still arrives is read and dropped.
-  #stopped = false;
-  // Set once reading has ended: the peer's end, a failure, or the peer's Close (#closeHeard).
-  #transportEnded = false;
+  // STOPPED and TRANSPORT_ENDED: one field for both (8 bytes each on Node).
+  #flags = 0;
   #transportEndWaiter: (() => void) | undefined;
   // A BYOB transport's reads (Deno's); none for a transport that pushes or reads into buffers
   // of its own (Node's, Bun's): three fields fewer on each of their connections.
   readonly #own: OwnBufferReads | undefined;
+
+  // Set when the connection has ended: what still arrives is read and dropped.
+  get #stopped(): boolean {
+    return (this.#flags & STOPPED) !== 0;
+  }
+
+  // Set once reading has ended: the peer's end, a failure, or the peer's Close (#closeHeard).
+  get #transportEnded(): boolean {
+    return (this.#flags & TRANSPORT_ENDED) !== 0;
+  }
 
   /**
    * Creates the pump; {@linkcode ReadPump.prototype.start} starts it.
@@ -237,7 +248,7 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
    * it stopped at the peer's Close).
    */
   stop(): void {
-    this.#stopped = true;
+    this.#flags |= STOPPED;
     this.#owner.budget.adjust(-this.#held);
     this.#held = 0;
   }
@@ -294,7 +305,7 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     if (!session.closeReceived || session.role !== "server") return false;
     const reader = this.reader;
     if (!("closesAtOnce" in reader) || reader.closesAtOnce !== true) return false;
-    this.#transportEnded = true;
+    this.#flags |= TRANSPORT_ENDED;
     this.#transportEndWaiter?.();
     return true;
   }
@@ -346,7 +357,7 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
   /** The transport's reading has ended, however: once. */
   #end(): void {
     if (this.#transportEnded) return;
-    this.#transportEnded = true;
+    this.#flags |= TRANSPORT_ENDED;
     this.#transportEndWaiter?.();
     const owner = this.#owner;
     owner.readHooks.ended(owner);
