@@ -144,6 +144,12 @@ const encoder = new TextEncoder();
 export interface FrameSerializerOptions {
   /** The role of the sending endpoint: clients mask every frame, servers never do. */
   role: Role;
+  /**
+   * The size of the first output buffer, in bytes: the {@linkcode FrameSerializer.prototype.nextArenaSize}
+   * of a serializer this one takes over from. Rounded up to a power of two from 256 to 65,536.
+   * @default {256}
+   */
+  arenaSize?: number;
 }
 
 /**
@@ -183,6 +189,7 @@ export class FrameSerializer {
    */
   constructor(options: FrameSerializerOptions) {
     this.#keys = options.role === "client" ? new MaskKeySource() : undefined;
+    if (options.arenaSize !== undefined) this.#nextArenaSize = arenaSizeFor(options.arenaSize);
   }
 
   /**
@@ -371,6 +378,26 @@ export class FrameSerializer {
    */
   get heldBytes(): number {
     return this.#arena.length;
+  }
+
+  /**
+   * Whether this serializer holds nothing: no bytes pending and no output buffer (after
+   * {@linkcode FrameSerializer.prototype.release} or {@linkcode FrameSerializer.prototype.handOff}),
+   * so that a new one with {@linkcode FrameSerializer.prototype.nextArenaSize} would do the same.
+   *
+   * @returns `true` when it holds nothing.
+   */
+  get empty(): boolean {
+    return this.#arena === EMPTY && this.#chunks === undefined;
+  }
+
+  /**
+   * The size the next output buffer starts at: as much as the last batch used.
+   *
+   * @returns A power of two from 256 to 65,536.
+   */
+  get nextArenaSize(): number {
+    return this.#nextArenaSize;
   }
 
   /**

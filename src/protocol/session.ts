@@ -57,6 +57,10 @@ const DEFER_FAILURE = 1;
 const DEFER_CLOSE_REPLY = 2;
 const CLIENT = 4; // the role is "client"
 const CLOSE_SENT = 8; // a Close frame was sent
+// Bits 4-7: while a server session holds no serializer, the size its next output buffer starts
+// at, as log2(size / 256) (0 for 256 up to 8 for 65,536).
+const ARENA_SHIFT = 4;
+const ARENA_BITS = 0xf0;
 
 /**
  * One WebSocket connection's protocol state, after the opening handshake. Sans I/O: feed it the
@@ -396,10 +400,22 @@ export class Session {
     if (serializer === undefined) return;
     if (reusable) serializer.release();
     else serializer.handOff();
+    // A server's serializer that holds nothing goes too (a client's keeps its pool of masking
+    // keys): a quiet connection keeps only the size its next batch starts at, in four bits.
+    if ((this.#bits & CLIENT) === 0 && serializer.empty) {
+      const log = 31 - Math.clz32(serializer.nextArenaSize >>> 8);
+      this.#bits = (this.#bits & ~ARENA_BITS) | (log << ARENA_SHIFT);
+      this.#serializer = undefined;
+    }
   }
 
   #out(): FrameSerializer {
-    return this.#serializer ??= new FrameSerializer({ role: this.role });
+    const serializer = this.#serializer;
+    if (serializer !== undefined) return serializer;
+    return this.#serializer = new FrameSerializer({
+      role: this.role,
+      arenaSize: 256 << ((this.#bits & ARENA_BITS) >>> ARENA_SHIFT),
+    });
   }
 
   #takeEvents(): readonly SessionEvent[] {

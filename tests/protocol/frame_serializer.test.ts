@@ -192,6 +192,29 @@ describe("FrameSerializer arena", () => {
     serializer.release();
   });
 
+  it("server: empty once released, and a successor made with its nextArenaSize starts the same size", () => {
+    const serializer = new FrameSerializer({ role: "server" });
+    expect(serializer.empty).toBe(true);
+    for (let i = 0; i < 20; i++) serializer.writeFrame(Opcode.Binary, pattern(900, i));
+    expect(serializer.empty).toBe(false);
+    const chunks = serializer.take() ?? [];
+    // Taken but not yet written: the buffer is still held.
+    expect(serializer.empty).toBe(false);
+    const used = serializer.heldBytes;
+    serializer.release();
+    expect(serializer.empty).toBe(true);
+    expect(serializer.nextArenaSize).toBe(used);
+    const successor = new FrameSerializer({ role: "server", arenaSize: serializer.nextArenaSize });
+    successor.writeFrame(Opcode.Binary, pattern(900, 0));
+    // The first frame already goes into a buffer of that size.
+    expect(successor.heldBytes).toBe(used);
+    for (let i = 1; i < 20; i++) successor.writeFrame(Opcode.Binary, pattern(900, i));
+    expect(decodeOutgoing("server", successor.take() ?? [])).toEqual(
+      decodeOutgoing("server", chunks),
+    );
+    successor.release();
+  });
+
   for (const role of ROLES) {
     it(`${role}: more than the arena holds still comes out complete and in order`, () => {
       const serializer = new FrameSerializer({ role });

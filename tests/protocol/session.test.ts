@@ -41,6 +41,33 @@ describe("Session", () => {
       expect(session.receive(frameFrom(from, 0x81, "41").subarray(0, 2))).toEqual([]);
     });
 
+    it(`${role}: after its output is written, the next batch starts with room for as much as the last one used`, () => {
+      const session = new Session({ role });
+      const batch = (): Uint8Array[] => {
+        for (let i = 0; i < 20; i++) session.send(new Uint8Array(900).fill(i));
+        const chunks = session.takeOutgoing() ?? [];
+        expect(chunks.length).toBe(1);
+        return chunks;
+      };
+      const first = batch();
+      const size = first[0]!.buffer.byteLength;
+      expect(size).toBeGreaterThanOrEqual(20 * 904);
+      session.releaseOutgoing();
+      expect(session.pendingBytes).toBe(0);
+      // The first message of the next batch already goes into a buffer of that size, rather
+      // than into the smallest, grown again as the batch grows.
+      session.send(new Uint8Array(900));
+      const [next] = session.takeOutgoing() ?? [];
+      expect(next!.buffer.byteLength).toBe(size);
+      session.releaseOutgoing();
+      expect(batch()[0]!.length).toBe(first[0]!.length);
+      session.releaseOutgoing();
+      session.send("after");
+      expect(decodeOutgoing(role, session.takeOutgoing() ?? []).map((f) => f.payload)).toEqual([
+        utf8Hex("after"),
+      ]);
+    });
+
     it(`${role} reports everything in one chunk in order, and writes all the Pongs in one chunk`, () => {
       const session = new Session({ role });
       const events = session.receive(
