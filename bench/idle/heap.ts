@@ -20,11 +20,13 @@
  *   closures by where their function is defined (`@file:line:column`); on Bun kinds are counted
  *   from JavaScriptCore's heap snapshot, by class name, with the bytes of their cells.
  * - `HEAP_ROWS` (default 40): how many kinds to print.
+ * - `HEAP_MESSAGE` (bytes, default 0): each connection first has one binary message of that
+ *   size echoed, so the counts are of connections that have been used and gone quiet.
  *
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
@@ -33,6 +35,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const N = Number(process.env.HEAP_CONNECTIONS ?? 500);
 const DETAIL = process.env.HEAP_DETAIL === "1";
+const MESSAGE = Number(process.env.HEAP_MESSAGE ?? 0);
 const which = process.argv[2] ?? "wsflow";
 const isBun = "Bun" in globalThis;
 const isDeno = "Deno" in globalThis;
@@ -250,9 +253,9 @@ function retainers(
 function idleClients(): string {
   const build = join(ROOT, "bench", "idle", ".build");
   const binary = join(build, "idle_clients");
-  if (existsSync(binary)) return binary;
-  mkdirSync(build, { recursive: true });
   const source = join(ROOT, "bench", "idle", "idle_clients.c");
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  mkdirSync(build, { recursive: true });
   const built = spawnSync("gcc", ["-O2", "-Wall", "-o", binary, source], { stdio: "inherit" });
   if (built.status !== 0) throw new Error("gcc failed to build idle_clients.c");
   return binary;
@@ -260,7 +263,7 @@ function idleClients(): string {
 
 function openClients(port: number): Promise<ReturnType<typeof spawn>> {
   const client = spawn(idleClients(), [
-    ...["-p", String(port), "-n", String(N)],
+    ...["-p", String(port), "-n", String(N), "-m", String(MESSAGE)],
   ], { stdio: ["pipe", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     client.stdout!.on("data", (d: Uint8Array) => {

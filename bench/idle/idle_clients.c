@@ -5,7 +5,11 @@
  * source addresses (127.0.0.1 .. 127.0.0.N) so that more connections than one address has
  * ephemeral ports can be opened (about 28,000 per address with Linux's default port range).
  *
- *   idle_clients -p port -n count [-a addrs] [-o first_address_offset]
+ *   idle_clients -p port -n count [-a addrs] [-o first_address_offset] [-m message_bytes]
+ *
+ * With `-m`, each connection then sends one masked binary message of that many bytes (up to
+ * 65,535) and reads its echo before the next connection opens: connections that have been used
+ * and gone quiet (`bench/idle/heap.ts` with `HEAP_MESSAGE`).
  *
  * Prints `READY <count>` once every handshake is done (or `FAILED <opened> <why>`), then waits.
  * Opens one connection at a time (blocking connect, request, head): plain and steady, which is
@@ -29,18 +33,40 @@
 #endif
 
 int main(int argc, char **argv) {
-  int port = 0, count = 0, naddrs = 1, offset = 0, opt;
-  while ((opt = getopt(argc, argv, "p:n:a:o:")) != -1) {
+  int port = 0, count = 0, naddrs = 1, offset = 0, message = 0, opt;
+  while ((opt = getopt(argc, argv, "p:n:a:o:m:")) != -1) {
     switch (opt) {
       case 'p': port = atoi(optarg); break;
       case 'n': count = atoi(optarg); break;
       case 'a': naddrs = atoi(optarg); break;
       case 'o': offset = atoi(optarg); break;
-      default: fprintf(stderr, "usage: idle_clients -p port -n count [-a addrs] [-o offset]\n");
+      case 'm': message = atoi(optarg); break;
+      default:
+        fprintf(stderr, "usage: idle_clients -p port -n count [-a addrs] [-o offset] [-m bytes]\n");
         return 2;
     }
   }
   if (port <= 0 || count <= 0 || naddrs < 1 || naddrs + offset > 250) return 2;
+  if (message < 0 || message > 65535) return 2;
+  // The message's frame: FIN + binary, masked, its length, a fixed key, the payload masked.
+  static unsigned char frame[8 + 65535];
+  static unsigned char echo[4 + 65535];
+  size_t frame_len = 0, echo_len = 0;
+  if (message > 0) {
+    const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    frame[frame_len++] = 0x82;
+    if (message < 126) {
+      frame[frame_len++] = (unsigned char)(0x80 | message);
+    } else {
+      frame[frame_len++] = 0x80 | 126;
+      frame[frame_len++] = (unsigned char)(message >> 8);
+      frame[frame_len++] = (unsigned char)(message & 0xff);
+    }
+    memcpy(frame + frame_len, key, 4);
+    frame_len += 4;
+    for (int b = 0; b < message; b++) frame[frame_len++] = (unsigned char)('a' + b % 26) ^ key[b & 3];
+    echo_len = (size_t)message + (message < 126 ? 2 : 4);
+  }
   struct sockaddr_in server;
   memset(&server, 0, sizeof server);
   server.sin_family = AF_INET;
@@ -91,6 +117,23 @@ int main(int argc, char **argv) {
       printf("FAILED %d refused: %.40s\n", i, head);
       fflush(stdout);
       goto wait;
+    }
+    if (message > 0) {
+      if (send(fd, frame, frame_len, MSG_NOSIGNAL) != (ssize_t)frame_len) {
+        printf("FAILED %d send: %s\n", i, strerror(errno));
+        fflush(stdout);
+        goto wait;
+      }
+      size_t have = 0;
+      while (have < echo_len) {
+        ssize_t r = recv(fd, echo + have, echo_len - have, 0);
+        if (r <= 0) {
+          printf("FAILED %d echo: %s\n", i, r == 0 ? "closed" : strerror(errno));
+          fflush(stdout);
+          goto wait;
+        }
+        have += (size_t)r;
+      }
     }
   }
   printf("READY %d\n", count);
