@@ -8,7 +8,8 @@
  * ```
  *
  * `<server>` is one of `wsflow-node`, `ws`, `wsflow-bun`, `bun-serve`, `wsflow-deno`,
- * `deno-upgrade`; `seconds` is how long the load runs after a 1 s warm-up (default 4). The
+ * `deno-upgrade`, or a wsflow one with `-hooks` (`wsflow-node-hooks`: the echo served as message
+ * hooks); `seconds` is how long the load runs after a 1 s warm-up (default 4). The
  * server runs with its runtime's `--cpu-prof` pinned to CPU 0, the connect loadgen on CPU 1;
  * then the server is stopped with SIGTERM, on which it exits normally so the profile gets
  * written. Profiles go to `bench/connect/.build/profiles/<server>/`. Run it under the shared

@@ -8,7 +8,8 @@
  * ```
  *
  * `<server>` is one of `wsflow-node`, `ws`, `wsflow-bun`, `bun-serve`, `wsflow-deno`,
- * `deno-upgrade`; `size` is the message size in bytes (default 1024), `seconds` how long the
+ * `deno-upgrade`, or a wsflow one with `-hooks` (the echo served as message hooks); `size` is
+ * the message size in bytes (default 1024), `seconds` how long the
  * load runs after a 1 s warm-up (default 4). The server runs with its runtime's `--cpu-prof`
  * (Node, Bun and Deno all write `.cpuprofile` files) pinned to CPU 0, the loadgen on CPU 1 with
  * the benchmark's window for that size; the server is then stopped with SIGTERM, on which it

@@ -24,7 +24,7 @@ function binary(name: string): string {
 
 /**
  * The command that runs benchmark server `id` (`wsflow-node`, `ws`, `wsflow-bun`, `bun-serve`,
- * `wsflow-deno`, `deno-upgrade`) from bench/echo/servers with its runtime's `--cpu-prof`,
+ * `wsflow-deno`, `deno-upgrade`, and the wsflow ones with `-hooks`) from bench/echo/servers with its runtime's `--cpu-prof`,
  * writing the profile into `dir`; `args` go to the server.
  */
 function profiledCommand(id: string, dir: string, args: readonly string[]): string[] {
@@ -57,6 +57,10 @@ function profiledCommand(id: string, dir: string, args: readonly string[]): stri
     server(file),
     ...args,
   ];
+  // `<id>-hooks`: the wsflow server serving the echo as message hooks.
+  if (id.endsWith("-hooks") && id.startsWith("wsflow-")) {
+    return profiledCommand(id.slice(0, -"-hooks".length), dir, [...args, "--hooks"]);
+  }
   switch (id) {
     case "wsflow-node":
       return node("wsflow.ts");
