@@ -9,11 +9,6 @@
 import { noop } from "./noop.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-// What a `writeThen` channel's answer during the call itself leaves in `#onWritten` (Bun's
-// socket takes a whole chunk as a rule): the write is done, or failed, before a promise for it
-// was made, and `#start` makes none.
-const DONE_NOW = (): void => {};
-const FAILED_NOW = (): void => {};
 
 /**
  * What the server and a `Connection` use of a byte pair's writer: a
@@ -52,6 +47,15 @@ export interface ByteWriter {
   abort(reason?: unknown): Promise<void>;
   /** Lets another writer take over; queued chunks are still written. */
   releaseLock(): void;
+  /**
+   * Queues a chunk like `write`, but tells `done` when it is written (or failed) rather than
+   * settling a promise: what a caller that writes often uses to make no promise per write. Told
+   * in order, possibly before this returns; a failure is told a microtask later at the soonest.
+   * Only a channel's writer has it.
+   * @param chunk The bytes; the socket may hold them until `done` is told.
+   * @param done Told once.
+   */
+  pushThen?(chunk: Uint8Array, done: WriteDone): void;
   /**
    * Whether a chunk is no longer referenced once its write has settled (a socket's writer: the
    * kernel has a copy), so that its memory may be reused at once, for any connection. When not
@@ -154,8 +158,13 @@ export function released(verb: string): TypeError {
 
 interface QueuedWrite {
   readonly chunk: Uint8Array;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+  readonly done: WriteDone;
+}
+
+// What a promise channel's write settles through, made once per writer.
+interface PromiseHooks {
+  readonly written: () => void;
+  readonly failed: (error: unknown) => void;
 }
 
 // ChannelWriter's flags.
@@ -204,15 +213,15 @@ export class ChannelWriter implements ByteWriter, WriteDone {
   #watcher: ((owner: unknown) => void) | undefined;
   #watcherOwner: unknown;
 
-  // What settles the write at the socket. Over a promise channel, its continuations, made once
-  // per writer: bound methods, which hold the writer and nothing else (two arrow functions
-  // held a context besides: ~50 bytes more per writer); not closures named by a field
-  // initializer either: under tsx (esbuild's keepNames) a named closure carries a ~250-byte
-  // property array per writer. Over a channel that calls back (`writeThen`), the settling
-  // functions of the promise of the write in flight, and nothing in between writes: an idle
-  // connection holds neither (~100 bytes on V8); a write done within the call makes no promise.
-  #onWritten: (() => void) | undefined;
-  #onFailed: ((error: unknown) => void) | undefined;
+  // Who is told when the write at the socket is done: nothing in between writes, so an idle
+  // connection holds nothing here.
+  #current: WriteDone | undefined;
+  // Over a promise channel, the continuations of its writes, made once per writer: bound
+  // methods, which hold the writer and nothing else (two arrow functions held a context
+  // besides: ~50 bytes more per writer); not closures named by a field initializer either:
+  // under tsx (esbuild's keepNames) a named closure carries a ~250-byte property array per
+  // writer. None over a channel that calls back (`writeThen`).
+  readonly #promiseHooks: PromiseHooks | undefined;
 
   /**
    * A queue over `channel`.
@@ -222,8 +231,10 @@ export class ChannelWriter implements ByteWriter, WriteDone {
   constructor(channel: ChannelSink) {
     this.#channel = channel;
     if (channel.writeThen === undefined) {
-      this.#onWritten = this.#afterWrite.bind(this);
-      this.#onFailed = this.#promiseFailed.bind(this);
+      this.#promiseHooks = {
+        written: this.written.bind(this),
+        failed: this.writeFailed.bind(this),
+      };
     }
   }
 
@@ -314,11 +325,22 @@ export class ChannelWriter implements ByteWriter, WriteDone {
     if ((this.#flags & CLOSING) !== 0) {
       return Promise.reject(new TypeError("Cannot write: the stream is closing"));
     }
-    this.#size++;
-    if ((this.#flags & WRITING) === 0) return this.#start(chunk);
     return new Promise<void>((resolve, reject) => {
-      (this.#queue ??= []).push({ chunk, resolve, reject });
+      this.pushThen(chunk, { written: resolve, writeFailed: reject });
     });
+  }
+
+  pushThen(chunk: Uint8Array, done: WriteDone): void {
+    if (this.#state === "errored" || (this.#flags & CLOSING) !== 0) {
+      const error = this.#state === "errored"
+        ? this.#error
+        : new TypeError("Cannot write: the stream is closing");
+      queueMicrotask(() => done.writeFailed(error));
+      return;
+    }
+    this.#size++;
+    if ((this.#flags & WRITING) === 0) this.#begin(chunk, done);
+    else (this.#queue ??= []).push({ chunk, done });
   }
 
   end(): Promise<void> {
@@ -348,9 +370,11 @@ export class ChannelWriter implements ByteWriter, WriteDone {
   #afterWrite(): void {
     this.#size--;
     this.#flags &= ~WRITING;
-    const next = this.#queue?.shift();
-    if (next !== undefined) {
-      this.#start(next.chunk).then(next.resolve, next.reject);
+    const queue = this.#queue;
+    if (queue !== undefined) {
+      const next = queue.shift()!;
+      if (queue.length === 0) this.#queue = undefined;
+      this.#begin(next.chunk, next.done);
       return;
     }
     if (this.#size === 0 && this.#readySettle !== undefined) {
@@ -360,57 +384,39 @@ export class ChannelWriter implements ByteWriter, WriteDone {
     }
   }
 
-  #start(chunk: Uint8Array): Promise<void> {
+  /** Starts the write of `chunk` at the socket; `done` is told when it is over. */
+  #begin(chunk: Uint8Array, done: WriteDone): void {
     this.#flags |= WRITING;
+    this.#current = done;
     const channel = this.#channel;
     if (channel.writeThen === undefined) {
-      return channel.write(chunk).then(this.#onWritten, this.#onFailed);
-    }
-    channel.writeThen(chunk, this);
-    const told = this.#onWritten;
-    if (told === DONE_NOW) {
-      this.#onWritten = undefined;
-      this.#afterWrite();
-      return RESOLVED;
-    }
-    if (told === FAILED_NOW) {
-      this.#onWritten = undefined;
-      return Promise.reject(this.#error);
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#onWritten = resolve;
-      this.#onFailed = reject;
-    });
-  }
-
-  /** A `writeThen` channel's write is done: the next one starts, then this one settles. */
-  written(): void {
-    const resolve = this.#onWritten;
-    if (resolve === undefined) {
-      // Told within `writeThen`: `#start` goes on from there.
-      this.#onWritten = DONE_NOW;
-      return;
-    }
-    this.#onWritten = this.#onFailed = undefined;
-    this.#afterWrite();
-    resolve();
+      const hooks = this.#promiseHooks!;
+      channel.write(chunk).then(hooks.written, hooks.failed);
+    } else channel.writeThen(chunk, this);
   }
 
   /**
-   * A `writeThen` channel's write failed: the writer is errored, and the write rejects.
+   * The socket is done with the chunk being written (a channel's `writeThen` says so, possibly
+   * within the call): the next one starts, then this one's writer is told.
+   */
+  written(): void {
+    const done = this.#current;
+    this.#current = undefined;
+    this.#afterWrite();
+    done?.written();
+  }
+
+  /**
+   * The write at the socket failed: the writer is errored, and the write and every queued one
+   * fail with `error`.
    *
    * @param error Why.
    */
   writeFailed(error: unknown): void {
-    const reject = this.#onFailed;
+    const done = this.#current;
+    this.#current = undefined;
     this.#fail(error);
-    if (reject === undefined) {
-      // Told within `writeThen`: `#start` rejects with the writer's error.
-      this.#onWritten = FAILED_NOW;
-      return;
-    }
-    this.#onWritten = this.#onFailed = undefined;
-    reject(error);
+    done?.writeFailed(error);
   }
 
   #promiseFailed(error: unknown): never {
@@ -424,7 +430,7 @@ export class ChannelWriter implements ByteWriter, WriteDone {
     this.#error = error;
     const queue = this.#queue;
     this.#queue = undefined;
-    if (queue !== undefined) { for (const write of queue) write.reject(error); }
+    if (queue !== undefined) { for (const write of queue) write.done.writeFailed(error); }
     this.#readySettle?.reject(error);
     this.#ready = this.#readySettle = undefined;
     this.#closedSettle?.reject(error);

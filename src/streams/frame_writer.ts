@@ -5,7 +5,7 @@
  */
 
 import type { Session } from "../protocol/session.ts";
-import type { ByteWriter } from "./channel_writer.ts";
+import type { ByteWriter, WriteDone } from "./channel_writer.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 // FrameWriter's flags.
@@ -61,12 +61,13 @@ export class FrameWriter {
   readonly #writer: ByteWriter;
   readonly #highWaterMark: number;
   #inFlight = 0;
-  #flushes = 0;
   // FLUSH_SCHEDULED and IN_TURN: one field for both (8 bytes each on Node).
   #flags = 0;
-  #lastWritten: Promise<void> = RESOLVED;
-  // While the writer is congested, settles once it takes more; otherwise the shared resolved
-  // promise (so no flag of its own says which).
+  // The last flush, until it is written: its writes' done (see `FlushDone`), or, over a writer
+  // without `pushThen`, the promise of its last write; once that write failed, the rejection.
+  #last: FlushDone | Promise<void> | undefined;
+  // While a sender waits for the congested writer, settles once it takes more; otherwise the
+  // shared resolved promise (so no flag of its own says which).
   #ready: Promise<void> = RESOLVED;
   // Set when the connection has ended: makes what a failed write reports from then on. A
   // function, so that the error (and its stack trace) is built only if a write does fail.
@@ -104,7 +105,9 @@ export class FrameWriter {
    * @returns The promise (already handled: awaiting it is optional).
    */
   get written(): Promise<void> {
-    return this.#lastWritten;
+    const last = this.#last;
+    if (last === undefined) return RESOLVED;
+    return last instanceof FlushDone ? last.wait() : last;
   }
 
   /**
@@ -116,7 +119,9 @@ export class FrameWriter {
   afterWrite(handlerBusy: boolean): Promise<void> {
     if (this.#session.pendingBytes >= this.#highWaterMark) this.flush();
     else this.scheduleFlush(handlerBusy);
-    return this.#ready;
+    if (this.#ready !== RESOLVED) return this.#ready;
+    // Congested while the writer has as many writes in flight as it takes.
+    return (this.#writer.desiredSize ?? 1) <= 0 ? this.#waitReady() : RESOLVED;
   }
 
   /**
@@ -176,39 +181,45 @@ export class FrameWriter {
     const chunks = this.#session.takeOutgoing();
     if (chunks === undefined) return;
     const writer = this.#writer;
-    let written: Promise<void> = RESOLVED;
     let bytes = 0;
-    for (const chunk of chunks) {
-      bytes += chunk.length;
-      written = writer.write(chunk);
-      written.catch(noop); // failures surface through writer.closed
-    }
+    for (const chunk of chunks) bytes += chunk.length;
     this.#inFlight += bytes;
-    const generation = ++this.#flushes;
-    this.#lastWritten = written.then(() => {
-      this.#inFlight -= bytes;
-      // Once the last write completes (and no later flush happened) the session's output
-      // buffer is written out: it goes back to be reused if the writer keeps no reference to
-      // it, and the connection holds none while it is quiet.
-      if (generation === this.#flushes) {
-        this.#session.releaseOutgoing(this.#writer.keepsNoBytes === true);
-        // Settled: the shared promise says as much, and the connection keeps none of its own.
-        this.#lastWritten = RESOLVED;
+    if (writer.pushThen !== undefined) {
+      // A channel's writer tells one object per flush, in order: no promise per write. Its
+      // count is set before the first write, which may be done within the call.
+      const done = this.#last = new FlushDone(this, bytes, chunks.length);
+      for (const chunk of chunks) writer.pushThen(chunk, done);
+    } else {
+      let written: Promise<void> = RESOLVED;
+      for (const chunk of chunks) {
+        written = writer.write(chunk);
+        written.catch(noop); // failures surface through writer.closed
       }
-    }, (error: unknown) => {
-      this.#inFlight -= bytes;
-      throw this.#endError?.() ?? error;
-    });
-    this.#lastWritten.catch(noop);
-    if (this.#ready === RESOLVED && (writer.desiredSize ?? 1) <= 0) {
-      const ready = this.#ready = writer.ready.then(() => {
-        this.#ready = RESOLVED;
+      const last: Promise<void> = written.then(() => {
+        this.#inFlight -= bytes;
+        if (this.#last === last) this.#allWritten();
       }, (error: unknown) => {
-        this.#ready = RESOLVED;
+        this.#inFlight -= bytes;
         throw this.#endError?.() ?? error;
       });
-      ready.catch(noop);
+      last.catch(noop);
+      this.#last = last;
     }
+  }
+
+  /**
+   * Settles once the writer takes more: made when a sender is told to wait, and shared by the
+   * senders until then (a flush that nobody waits on makes no promise).
+   */
+  #waitReady(): Promise<void> {
+    const ready = this.#ready = this.#writer.ready.then(() => {
+      this.#ready = RESOLVED;
+    }, (error: unknown) => {
+      this.#ready = RESOLVED;
+      throw this.#endError?.() ?? error;
+    });
+    ready.catch(noop);
+    return ready;
   }
 
   /**
@@ -220,5 +231,84 @@ export class FrameWriter {
    */
   end(error: () => Error): void {
     this.#endError = error;
+  }
+
+  /**
+   * A flush's writes are all done.
+   *
+   * @param done Its done.
+   */
+  flushWritten(done: FlushDone): void {
+    this.#inFlight -= done.bytes;
+    if (this.#last === done) this.#allWritten();
+  }
+
+  /**
+   * A write of a flush failed.
+   *
+   * @param done Its done.
+   * @param error Why.
+   * @returns What `written` rejects with: the close's error once the connection has ended.
+   */
+  flushFailed(done: FlushDone, error: unknown): unknown {
+    this.#inFlight -= done.bytes;
+    const failure = this.#endError?.() ?? error;
+    if (this.#last === done) {
+      const rejected = Promise.reject(failure);
+      rejected.catch(noop);
+      this.#last = rejected;
+    }
+    return failure;
+  }
+
+  // Everything flushed is written: the session's output buffer goes back to be reused if the
+  // writer keeps no reference to it, and the connection holds none while it is quiet.
+  #allWritten(): void {
+    this.#last = undefined;
+    this.#session.releaseOutgoing(this.#writer.keepsNoBytes === true);
+  }
+}
+
+/**
+ * What a channel's writer tells of one flush's writes (`ByteWriter.pushThen`): counts them
+ * down, and tells the frame writer once all are done, or the first failed. A promise for them
+ * is made only if `written` is asked for while they are in flight.
+ */
+class FlushDone implements WriteDone {
+  readonly #frames: FrameWriter;
+  /** The flush's bytes. */
+  readonly bytes: number;
+  #left: number;
+  #promise: Promise<void> | undefined;
+  #settle: { resolve(): void; reject(error: unknown): void } | undefined;
+
+  constructor(frames: FrameWriter, bytes: number, writes: number) {
+    this.#frames = frames;
+    this.bytes = bytes;
+    this.#left = writes;
+  }
+
+  written(): void {
+    if (--this.#left !== 0) return;
+    this.#frames.flushWritten(this);
+    this.#settle?.resolve();
+  }
+
+  writeFailed(error: unknown): void {
+    if (this.#left <= 0) return; // told of its first failure already
+    this.#left = -1;
+    const failure = this.#frames.flushFailed(this, error);
+    this.#settle?.reject(failure);
+  }
+
+  /** Settles once the flush is written; rejects if a write failed (already handled). */
+  wait(): Promise<void> {
+    if (this.#promise === undefined) {
+      this.#promise = new Promise<void>((resolve, reject) => {
+        this.#settle = { resolve, reject };
+      });
+      this.#promise.catch(noop);
+    }
+    return this.#promise;
   }
 }
