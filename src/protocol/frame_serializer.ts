@@ -136,6 +136,11 @@ function arenaSizeFor(bytes: number): number {
   while (size < bytes && size < ARENA_SIZE) size *= 2;
   return size;
 }
+// Server serializers let go while empty (`retire`), for the next connection that sends to take
+// (`FrameSerializer.server`): a connection that went quiet holds none, and one that sends every
+// turn (a topic's subscriber) does not make one each time.
+const SPARE_SERIALIZERS = 1024;
+const spareSerializers: FrameSerializer[] = [];
 // Server payloads above this size are written as their own chunk instead of being copied.
 const ZERO_COPY_THRESHOLD = 64 * 1024;
 const encoder = new TextEncoder();
@@ -190,6 +195,38 @@ export class FrameSerializer {
   constructor(options: FrameSerializerOptions) {
     this.#keys = options.role === "client" ? new MaskKeySource() : undefined;
     if (options.arenaSize !== undefined) this.#nextArenaSize = arenaSizeFor(options.arenaSize);
+  }
+
+  /**
+   * A server serializer, one retired by another connection if there is one: what a session
+   * that let its serializer go while quiet takes when it sends again.
+   *
+   * @example
+   * ```ts
+   * import { FrameSerializer } from "./frame_serializer.ts";
+   * const serializer = FrameSerializer.server(4096);
+   * serializer.writeText("hi");
+   * console.log(serializer.take()?.[0]?.buffer.byteLength); // 4096
+   * ```
+   * @param arenaSize The size its first output buffer starts at (see
+   *   {@linkcode FrameSerializerOptions.arenaSize}).
+   * @returns An empty server serializer.
+   */
+  static server(arenaSize: number): FrameSerializer {
+    const spare = spareSerializers.pop();
+    if (spare === undefined) return new FrameSerializer({ role: "server", arenaSize });
+    spare.#nextArenaSize = arenaSizeFor(arenaSize);
+    return spare;
+  }
+
+  /**
+   * Gives an empty server serializer back for {@linkcode FrameSerializer.server} to hand out
+   * again (up to 1,024 are kept); the caller must not use it afterwards. Does nothing to one
+   * that is not {@linkcode FrameSerializer.prototype.empty}, or to a client's.
+   */
+  retire(): void {
+    if (this.#keys !== undefined || !this.empty) return;
+    if (spareSerializers.length < SPARE_SERIALIZERS) spareSerializers.push(this);
   }
 
   /**

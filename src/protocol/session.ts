@@ -406,16 +406,17 @@ export class Session {
       const log = 31 - Math.clz32(serializer.nextArenaSize >>> 8);
       this.#bits = (this.#bits & ~ARENA_BITS) | (log << ARENA_SHIFT);
       this.#serializer = undefined;
+      serializer.retire();
     }
   }
 
   #out(): FrameSerializer {
     const serializer = this.#serializer;
     if (serializer !== undefined) return serializer;
-    return this.#serializer = new FrameSerializer({
-      role: this.role,
-      arenaSize: 256 << ((this.#bits & ARENA_BITS) >>> ARENA_SHIFT),
-    });
+    const arenaSize = 256 << ((this.#bits & ARENA_BITS) >>> ARENA_SHIFT);
+    return this.#serializer = (this.#bits & CLIENT) !== 0
+      ? new FrameSerializer({ role: "client" })
+      : FrameSerializer.server(arenaSize);
   }
 
   #takeEvents(): readonly SessionEvent[] {

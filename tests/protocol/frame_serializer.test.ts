@@ -192,6 +192,30 @@ describe("FrameSerializer arena", () => {
     serializer.release();
   });
 
+  it("server: a retired empty serializer is handed out again by FrameSerializer.server, with the size asked for", () => {
+    const first = FrameSerializer.server(256);
+    first.writeText("abc");
+    const chunks = first.take() ?? [];
+    // Not empty while its bytes are in flight: retiring it then does nothing.
+    first.retire();
+    expect(FrameSerializer.server(256)).not.toBe(first);
+    first.release();
+    first.retire();
+    const again = FrameSerializer.server(8192);
+    expect(again).toBe(first);
+    again.writeText("xyz");
+    expect(again.heldBytes).toBe(8192);
+    expect(decodeOutgoing("server", again.take() ?? [])).toEqual([
+      rec(Opcode.Text, utf8Hex("xyz")),
+    ]);
+    expect(decodeOutgoing("server", chunks)).toEqual([rec(Opcode.Text, utf8Hex("abc"))]);
+    again.release();
+    // A client's serializer keeps its masking keys: never handed to a server session.
+    const client = new FrameSerializer({ role: "client" });
+    client.retire();
+    expect(FrameSerializer.server(256)).not.toBe(client);
+  });
+
   it("server: empty once released, and a successor made with its nextArenaSize starts the same size", () => {
     const serializer = new FrameSerializer({ role: "server" });
     expect(serializer.empty).toBe(true);
