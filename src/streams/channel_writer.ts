@@ -321,10 +321,6 @@ export class ChannelWriter implements ByteWriter, WriteDone {
   // What the direct writer and the `writable` made on demand both do.
 
   push(chunk: Uint8Array): Promise<void> {
-    if (this.#state === "errored") return Promise.reject(this.#error);
-    if ((this.#flags & CLOSING) !== 0) {
-      return Promise.reject(new TypeError("Cannot write: the stream is closing"));
-    }
     return new Promise<void>((resolve, reject) => {
       this.pushThen(chunk, { written: resolve, writeFailed: reject });
     });

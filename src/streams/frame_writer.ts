@@ -63,8 +63,8 @@ export class FrameWriter {
   #inFlight = 0;
   // FLUSH_SCHEDULED and IN_TURN: one field for both (8 bytes each on Node).
   #flags = 0;
-  // The last flush, until it is written: its writes' done (see `FlushDone`), or, over a writer
-  // without `pushThen`, the promise of its last write; once that write failed, the rejection.
+  // The last flush, until it is written (see `FlushDone`); once one of its writes failed, the
+  // rejection.
   #last: FlushDone | Promise<void> | undefined;
   // While a sender waits for the congested writer, settles once it takes more; otherwise the
   // shared resolved promise (so no flag of its own says which).
@@ -184,26 +184,16 @@ export class FrameWriter {
     let bytes = 0;
     for (const chunk of chunks) bytes += chunk.length;
     this.#inFlight += bytes;
+    // One object per flush counts its writes down; its count is set before the first write,
+    // which may be done within the call.
+    const done = this.#last = new FlushDone(this, bytes, chunks.length);
     if (writer.pushThen !== undefined) {
-      // A channel's writer tells one object per flush, in order: no promise per write. Its
-      // count is set before the first write, which may be done within the call.
-      const done = this.#last = new FlushDone(this, bytes, chunks.length);
+      // A channel's writer tells it, in order: no promise per write.
       for (const chunk of chunks) writer.pushThen(chunk, done);
     } else {
-      let written: Promise<void> = RESOLVED;
-      for (const chunk of chunks) {
-        written = writer.write(chunk);
-        written.catch(noop); // failures surface through writer.closed
-      }
-      const last: Promise<void> = written.then(() => {
-        this.#inFlight -= bytes;
-        if (this.#last === last) this.#allWritten();
-      }, (error: unknown) => {
-        this.#inFlight -= bytes;
-        throw this.#endError?.() ?? error;
-      });
-      last.catch(noop);
-      this.#last = last;
+      const written = (): void => done.written();
+      const failed = (error: unknown): void => done.writeFailed(error);
+      for (const chunk of chunks) writer.write(chunk).then(written, failed);
     }
   }
 
@@ -270,8 +260,8 @@ export class FrameWriter {
 }
 
 /**
- * What a channel's writer tells of one flush's writes (`ByteWriter.pushThen`): counts them
- * down, and tells the frame writer once all are done, or the first failed. A promise for them
+ * What a flush's writes tell (a channel's writer through `ByteWriter.pushThen`, any other
+ * through its promises): counts them down, and tells the frame writer once all are done, or the first failed. A promise for them
  * is made only if `written` is asked for while they are in flight.
  */
 class FlushDone implements WriteDone {
