@@ -21,6 +21,7 @@ import { resolveLimits } from "./limits.ts";
 import { deflateWorstCase } from "./deflate_bound.ts";
 import { copyUnmasked, maskRange, maskRangeWide, wideWordsOf, wordsOf } from "./mask.ts";
 import { isKnownOpcode, type Opcode } from "./opcode.ts";
+import { copyUnmaskedInto, SIMD_FROM, simdUnmask, sliceUnmasked } from "./unmask_copy.ts";
 
 /** Options of {@linkcode FrameParser}. */
 export interface FrameParserOptions {
@@ -348,6 +349,18 @@ export class FrameParser {
             (key >>> 16) & 0xff,
             key >>> 24,
           );
+        } else if (this.#key !== 0 && size >= SIMD_FROM && simdUnmask()) {
+          // Copied and unmasked as vectors, out of the chunk (which is left masked).
+          const key = this.#key;
+          payload = sliceUnmasked(
+            chunk,
+            position,
+            size,
+            key & 0xff,
+            (key >>> 8) & 0xff,
+            (key >>> 16) & 0xff,
+            key >>> 24,
+          );
         } else {
           if (this.#key !== 0) this.#unmask(chunk, position, end, 0);
           payload = slice.call(chunk, position, end);
@@ -439,8 +452,25 @@ export class FrameParser {
       if (joined !== undefined) grown.set(joined.subarray(0, this.#payloadFill));
       this.#joined = joined = grown;
     }
-    joined.set(view(chunk, at, take), this.#payloadFill);
-    if (this.#key !== 0) this.#unmaskJoined(joined, this.#payloadFill, fill);
+    const key = this.#key;
+    if (key !== 0 && take >= SIMD_FROM && simdUnmask()) {
+      const k0 = key & 0xff, k1 = (key >>> 8) & 0xff, k2 = (key >>> 16) & 0xff, k3 = key >>> 24;
+      copyUnmaskedInto(
+        joined,
+        this.#payloadFill,
+        chunk,
+        at,
+        take,
+        k0,
+        k1,
+        k2,
+        k3,
+        this.#payloadFill,
+      );
+    } else {
+      joined.set(view(chunk, at, take), this.#payloadFill);
+      if (key !== 0) this.#unmaskJoined(joined, this.#payloadFill, fill);
+    }
     this.#payloadFill = fill;
   }
 
