@@ -10,6 +10,7 @@ import type { Frame, Role } from "./frame.ts";
 import { applyMask, MaskKeySource } from "./mask.ts";
 import { Opcode } from "./opcode.ts";
 import type { PreparedFrame } from "./prepared_frame.ts";
+import { copyUnmaskedInto, SIMD_FROM } from "./unmask_copy.ts";
 
 /**
  * Serializes one frame into a new buffer, masking it with `maskKey` when one is given (a client
@@ -311,8 +312,8 @@ export class FrameSerializer {
       // A large client frame: one exact buffer, masked while copied.
       const out = new Uint8Array(size + length);
       writeHeader(out, 0, b0, length, key);
-      out.set(payload, size);
-      if (key !== undefined) applyMask(out.subarray(size), key);
+      if (key !== undefined) copyMaskedInto(out, size, payload, key);
+      else out.set(payload, size);
       this.#cut();
       (this.#chunks ??= []).push(out);
       return;
@@ -320,10 +321,13 @@ export class FrameSerializer {
     this.#reserve(size + length);
     const arena = this.#arena;
     const at = writeHeader(arena, this.#end, b0, length, key);
-    // TypedArray#set has a fixed cost that dominates tiny payloads; a loop is faster there.
-    if (length <= 32) { for (let i = 0; i < length; i++) arena[at + i] = payload[i]!; }
-    else arena.set(payload, at);
-    if (key !== undefined) applyMask(this.#arena.subarray(at, at + length), key);
+    if (key !== undefined && length >= SIMD_FROM) copyMaskedInto(arena, at, payload, key);
+    else {
+      // TypedArray#set has a fixed cost that dominates tiny payloads; a loop is faster there.
+      if (length <= 32) { for (let i = 0; i < length; i++) arena[at + i] = payload[i]!; }
+      else arena.set(payload, at);
+      if (key !== undefined) applyMask(this.#arena.subarray(at, at + length), key);
+    }
     this.#end = at + length;
   }
 
@@ -513,4 +517,17 @@ export class FrameSerializer {
     this.#start = 0;
     this.#end = keep ? pending : 0;
   }
+}
+
+/**
+ * Copies `payload` into `target` at `at`, masked with `key` (rfc6455#section-5.3), as vectors
+ * where the runtime has them (see unmask_copy.ts: masking and unmasking are the same XOR).
+ */
+function copyMaskedInto(
+  target: Uint8Array,
+  at: number,
+  payload: Uint8Array,
+  key: Uint8Array,
+): void {
+  copyUnmaskedInto(target, at, payload, 0, payload.length, key[0]!, key[1]!, key[2]!, key[3]!, 0);
 }
