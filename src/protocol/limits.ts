@@ -115,6 +115,9 @@ export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
   // A server resolves its one limits object for every handshake's parser and connection: the
   // result is kept, and given again while the object still holds the same values.
   const kept = resolvedLimits.get(limits);
+  // A resolved set is frozen: given again (a server hands its one to every connection), it
+  // needs no check.
+  if (kept === limits) return kept;
   if (kept !== undefined && stillResolves(limits, kept)) return kept;
   const resolved: Limits = { ...DEFAULT_LIMITS };
   for (const key of LIMIT_KEYS) {
@@ -132,6 +135,7 @@ export function resolveLimits(limits?: Partial<Limits>): Readonly<Limits> {
   }
   Object.freeze(resolved);
   resolvedLimits.set(limits, resolved);
+  resolvedLimits.set(resolved, resolved);
   return resolved;
 }
 

@@ -12,6 +12,7 @@ import { Router } from "../router/router.ts";
 import type { NetAddr } from "../streams/byte_stream.ts";
 import type { Admission } from "./admission.ts";
 import type { ErrorContext, ServeOptions } from "./options.ts";
+import { resolveLimits } from "../protocol/limits.ts";
 
 /**
  * One server's dispatch, policy, options and counts.
@@ -28,7 +29,10 @@ export interface ServerContext {
   readonly router: Router;
   /** The server-wide Origin policy, for routes without their own. */
   readonly origins: OriginPolicy;
-  /** The server's options as given. */
+  /**
+   * The server's options as given, but for its `limits`: resolved once (see
+   * {@linkcode resolveLimits}), so each handshake and connection takes them as they are.
+   */
   readonly options: ServeOptions;
   /** Socket counts and open connections; `undefined` when the server does not accept sockets itself (`handleStream`, node:http). */
   readonly admission: Admission | undefined;
@@ -77,7 +81,12 @@ export function createServerContext(
       handler,
     });
   }
-  return { router, origins: new OriginPolicy(options.origins), options, admission };
+  // The limits resolved once (and checked here, at start), rather than for each handshake's
+  // parser and connection.
+  const resolved = options.limits === undefined
+    ? options
+    : { ...options, limits: resolveLimits(options.limits) };
+  return { router, origins: new OriginPolicy(options.origins), options: resolved, admission };
 }
 
 /**

@@ -25,6 +25,12 @@ describe("resolveLimits", () => {
     expect(resolveLimits(limits).maxFragments).toBe(DEFAULT_LIMITS.maxFragments);
   });
 
+  it("gives a resolved set back as it is", () => {
+    const resolved = resolveLimits({ maxMessageSize: 4096 });
+    expect(resolveLimits(resolved)).toBe(resolved);
+    expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
   it("checks a value changed after an earlier resolve", () => {
     const limits: Partial<Limits> = { maxMessageSize: 4096 };
     resolveLimits(limits);

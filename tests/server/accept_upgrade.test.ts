@@ -10,6 +10,7 @@ import { acceptUpgrade } from "../../src/server/accept_upgrade.ts";
 import { Admission } from "../../src/server/admission.ts";
 import type { ErrorContext, ServeOptions } from "../../src/server/options.ts";
 import { createServerContext } from "../../src/server/server_context.ts";
+import { DEFAULT_LIMITS, resolveLimits } from "../../src/protocol/limits.ts";
 import { byteStreamPair } from "../../src/testing/byte_stream_pair.ts";
 import { closeCode, TEXT } from "../_helpers/memory_peer.ts";
 import { peerAfter, readAnswer, readBody, upgradeRequest } from "../_helpers/memory_upgrade.ts";
@@ -229,6 +230,15 @@ describe("the protocols option", () => {
 
   it("rfc6455#section-4.1 with a handler, a protocol that is not a token is a TypeError", () => {
     expect(() => createServerContext(echo, { protocols: ["not a token"] })).toThrow(TypeError);
+  });
+
+  it("limits are checked once, when the server is made, and resolved for every connection", () => {
+    expect(() => createServerContext(echo, { limits: { maxFrameSize: 0 } })).toThrow(RangeError);
+    const limits = { maxMessageSize: 4096 };
+    const server = createServerContext(echo, { limits });
+    expect(server.options.limits).toEqual({ ...DEFAULT_LIMITS, maxMessageSize: 4096 });
+    expect(resolveLimits(server.options.limits)).toBe(server.options.limits);
+    expect(limits).toEqual({ maxMessageSize: 4096 }); // the caller's object is left as it was
   });
 
   it("a malformed origins option is a TypeError when the server is made", () => {
