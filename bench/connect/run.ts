@@ -16,7 +16,9 @@
  * with a fresh key, the 101, a close frame, and the server's TCP close; then the next. It counts
  * complete cycles over `BENCH_SECONDS` (default 3) after `BENCH_WARMUP` (default 1) seconds, and
  * reads the server's CPU time (all threads, /proc) over the same interval. Every server runs
- * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and keeps its best round.
+ * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and keeps its best round;
+ * with two rounds or more a wsflow row also shows its per-CPU-second ratio within each round,
+ * median and range (`ratio/cpu by round`).
  * `BENCH_ONLY` (comma-separated ids: wsflow-node, wsflow-node-hooks, ws, wsflow-bun,
  * wsflow-bun-hooks, bun-serve, wsflow-deno, wsflow-deno-hooks, deno-upgrade) runs a subset; the
  * `-hooks` servers serve the same echo as message hooks rather than a `for await` handler.
@@ -58,6 +60,8 @@ interface Spec {
 
 interface Result {
   spec: Spec;
+  /** Which round of `BENCH_ROUNDS` measured it, from 1. */
+  round: number;
   rate: number;
   serverCpu: number;
   loadgenCpu: number;
@@ -115,7 +119,7 @@ function listening(child: ChildProcess): Promise<number> {
   });
 }
 
-async function measure(spec: Spec): Promise<Result> {
+async function measure(spec: Spec): Promise<Omit<Result, "round">> {
   const server = start(spec.command, "0");
   try {
     const port = await listening(server);
@@ -235,7 +239,7 @@ async function main(): Promise<void> {
     const order = round % 2 === 1 ? specs : [...specs].reverse();
     for (const spec of order) {
       try {
-        const result = await measure(spec);
+        const result = { ...(await measure(spec)), round };
         results.push(result);
         console.error(
           `  ${spec.name} (${spec.runtime}): ${result.rate} cycles/s, server cpu ` +
@@ -256,20 +260,38 @@ async function main(): Promise<void> {
       `(load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")})\n`,
   );
   console.log(
-    "| server                | runtime | cycles/s | ratio | srv cpu | cycles/cpu-s | ratio/cpu | lg cpu | note |",
+    "| server                | runtime | cycles/s | ratio | srv cpu | cycles/cpu-s | ratio/cpu | ratio/cpu by round | lg cpu | note |",
   );
   console.log(
-    "|-----------------------|---------|---------:|------:|--------:|-------------:|----------:|-------:|------|",
+    "|-----------------------|---------|---------:|------:|--------:|-------------:|----------:|-------------------:|-------:|------|",
   );
+  // The per-CPU-second ratio within each round (a server and its reference measured a minute
+  // apart at most): median (range). Best rounds may come from different minutes of a machine
+  // whose speed drifts.
+  const byRound = (id: string, refId: string): string => {
+    const ratios: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const a = results.find((r) => r.spec.id === id && r.round === round);
+      const b = results.find((r) => r.spec.id === refId && r.round === round);
+      if (a === undefined || b === undefined) continue;
+      const ratio = perCpu(a) / perCpu(b);
+      if (Number.isFinite(ratio)) ratios.push(ratio);
+    }
+    if (ratios.length < 2) return "-";
+    ratios.sort((x, y) => x - y);
+    const mid = ratios.length >> 1;
+    const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+    return `${median.toFixed(2)}x (${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)})`;
+  };
   for (const spec of specs) {
     const r = best(spec.id);
     if (r === undefined) {
       console.log(`| ${spec.name.padEnd(21)} | ${spec.runtime.padEnd(7)} | FAILED | | | | | | |`);
       continue;
     }
-    const ref = results.length === 0 ? undefined : best(
-      specs.find((s) => s.runtime === spec.runtime && s.reference)?.id ?? "",
-    );
+    const refId = specs.find((s) => s.runtime === spec.runtime && s.reference)?.id ?? "";
+    const ref = results.length === 0 ? undefined : best(refId);
+    const rounds = spec.reference ? "" : byRound(spec.id, refId);
     const ratio = (a: number, b: number | undefined): string =>
       b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0
         ? `${(a / b).toFixed(2)}x`
@@ -280,14 +302,15 @@ async function main(): Promise<void> {
       } | ${`${Math.round(r.serverCpu)}%`.padStart(7)} | ${
         String(Math.round(perCpu(r))).padStart(12)
       } | ${ratio(perCpu(r), ref === undefined ? undefined : perCpu(ref)).padStart(9)} | ${
-        `${Math.round(r.loadgenCpu)}%`.padStart(6)
-      } | ${r.problems} |`,
+        rounds.padStart(18)
+      } | ${`${Math.round(r.loadgenCpu)}%`.padStart(6)} | ${r.problems} |`,
     );
   }
   console.log(
     "\nratio: against the runtime's reference server (ws, Bun.serve, Deno.upgradeWebSocket);\n" +
       "cycles/cpu-s: cycles per second of the server's CPU time, the steadier figure on a\n" +
-      "shared machine; lg cpu: the loadgen's own CPU.",
+      "shared machine; ratio/cpu by round: that ratio within each round, median (range), the\n" +
+      "figure to trust when the machine's speed drifts; lg cpu: the loadgen's own CPU.",
   );
 }
 

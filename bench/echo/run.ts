@@ -16,7 +16,8 @@
  * counts echoed messages for `BENCH_SECONDS` (default 2) after `BENCH_WARMUP` (default 1)
  * seconds. MB/s counts echoed payload bytes, one direction, 10^6 bytes per MB. Everything runs
  * `BENCH_ROUNDS` times (default 2, every other round in reverse order) and each case keeps its
- * best round. `BENCH_ONLY` (comma-separated server ids) runs a subset, `BENCH_SIZES`
+ * best round; with two rounds or more, a wsflow row also shows its ratio within each round,
+ * median and range (`ratio by round`), the figure to trust on a machine whose speed drifts. `BENCH_ONLY` (comma-separated server ids) runs a subset, `BENCH_SIZES`
  * (comma-separated byte counts) only those sizes. `BENCH_HOOKS=1` adds wsflow serving the same
  * echo as message hooks (`wsflow-node-hooks`, `wsflow-bun-hooks`, `wsflow-deno-hooks`; these
  * ids in `BENCH_ONLY` run them too).
@@ -144,6 +145,8 @@ interface Section {
 
 interface Result {
   server: ServerSpec;
+  /** Which round of `BENCH_ROUNDS` measured it, from 1. */
+  round?: number;
   size: number;
   msgsPerS: number;
   mbPerS: number;
@@ -428,6 +431,29 @@ function fmtCpu(value: number): string {
   return Number.isFinite(value) ? `${Math.round(value)}%` : "-";
 }
 
+/**
+ * The ratio of `id` to `refId` within each round (the two measured minutes apart at most, where
+ * best rounds may come from different minutes of a machine whose speed drifts): its median and
+ * range, e.g. `0.93x (0.81-1.02)`; "-" with fewer than two rounds.
+ */
+function ratioByRound(results: readonly Result[], id: string, refId: string, size: number): string {
+  const ratios: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const find = (which: string): Result | undefined =>
+      results.find((r) =>
+        r.server.id === which && r.size === size && r.round === round && r.error === undefined
+      );
+    const a = find(id);
+    const b = find(refId);
+    if (a !== undefined && b !== undefined && b.msgsPerS > 0) ratios.push(a.msgsPerS / b.msgsPerS);
+  }
+  if (ratios.length < 2) return "-";
+  ratios.sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return `${median.toFixed(2)}x (${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)})`;
+}
+
 function best(results: readonly Result[], id: string, size: number): Result | undefined {
   let top: Result | undefined;
   for (const r of results) {
@@ -496,6 +522,7 @@ function report(section: Section, results: readonly Result[]): void {
     "srv cpu",
     "msg/cpu-s",
     "ratio/cpu",
+    "ratio by round",
     "lg cpu",
     "note",
   ];
@@ -517,11 +544,15 @@ function report(section: Section, results: readonly Result[]): void {
       }
       let wallRatio = "";
       let cpuRatio = "";
+      let roundRatio = "";
       if (spec.role === "wsflow" || spec.role === "reference") {
         const refId = REFERENCE_OF[spec.runtime];
         const ref = refId === undefined ? undefined : best(results, refId, size);
         wallRatio = ratio(r.msgsPerS, ref?.msgsPerS ?? NaN);
         cpuRatio = ratio(perCpu(r), ref === undefined ? NaN : perCpu(ref));
+        if (spec.role === "wsflow" && refId !== undefined) {
+          roundRatio = ratioByRound(results, spec.id, refId, size);
+        }
       } else {
         const top = Math.max(0, ...wsIds.map((id) => best(results, id, size)?.msgsPerS ?? 0));
         wallRatio = top === 0 ? "-" : `${(r.msgsPerS / top).toFixed(1)}x top ws`;
@@ -543,6 +574,7 @@ function report(section: Section, results: readonly Result[]): void {
         fmtCpu(r.serverCpu),
         Number.isFinite(perCpu(r)) ? fmtRate(perCpu(r)) : "-",
         cpuRatio,
+        roundRatio,
         fmtCpu(r.loadgenCpu),
         notes.join(", "),
       ]);
@@ -565,6 +597,9 @@ function report(section: Section, results: readonly Result[]): void {
     "srv cpu: the server's CPU time (all threads, pinned to one core) over the measured interval;",
     "  msg/cpu-s: messages per second of that CPU time, ratio/cpu: the same against the",
     "  reference. On a busy machine this is the steadier comparison. lg cpu: the loadgen's.",
+    "ratio by round: the ratio within each round (wsflow and its reference measured a minute",
+    "  apart at most), median (range); the best rounds of the columns before may come from",
+    "  different minutes of a machine whose speed drifts.",
   );
   console.log(legend.join("\n"));
   if (compressed) {
@@ -829,7 +864,9 @@ async function main(): Promise<void> {
       let order = round % 2 === 1 ? [...section.specs] : [...section.specs].reverse();
       // The compressed section measures its ceiling in the first round only.
       if (section.compressed && round > 1) order = order.filter((s) => s.role !== "ceiling");
-      for (const spec of order) results.push(...(await runServer(spec, section)));
+      for (const spec of order) {
+        for (const r of await runServer(spec, section)) results.push({ ...r, round });
+      }
     }
     sectionResults.push({ section, results });
   }
