@@ -9,6 +9,7 @@ import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import { FrameSerializer } from "../../src/protocol/frame_serializer.ts";
 import { Opcode } from "../../src/protocol/opcode.ts";
 import type { Frame } from "../../src/protocol/frame.ts";
+import { startChild } from "../_helpers/child_process.ts";
 
 const KEY = [0x37, 0xfa, 0x21, 0x3d] as const;
 
@@ -97,6 +98,22 @@ describe("sliceUnmasked", () => {
   it("is backed by WebAssembly SIMD on this runtime (Node, Bun and Deno all have it)", () => {
     expect(simdUnmask()).toBe(true);
   });
+});
+
+describe("without WebAssembly", () => {
+  it(
+    "rfc6455#section-5.3 a runtime without it (--jitless) unmasks and masks large payloads in JavaScript, the same",
+    async () => {
+      // A child process of this runtime, which removes WebAssembly before loading wsflow's code.
+      const child = startChild("tests/_helpers/no_wasm_probe.ts", []);
+      try {
+        expect((await child.exited(25_000)).code, child.output()).toBe(0);
+        expect(child.stdout).toEqual(["SIMD false", "OK 8"]);
+      } finally {
+        child.kill();
+      }
+    },
+  );
 });
 
 describe("FrameParser with vector unmasking", () => {
