@@ -351,16 +351,7 @@ export class FrameParser {
           );
         } else if (this.#key !== 0 && size >= SIMD_FROM && simdUnmask()) {
           // Copied and unmasked as vectors, out of the chunk (which is left masked).
-          const key = this.#key;
-          payload = sliceUnmasked(
-            chunk,
-            position,
-            size,
-            key & 0xff,
-            (key >>> 8) & 0xff,
-            (key >>> 16) & 0xff,
-            key >>> 24,
-          );
+          payload = sliceUnmasked(chunk, position, size, this.#key);
         } else {
           if (this.#key !== 0) this.#unmask(chunk, position, end, 0);
           payload = slice.call(chunk, position, end);
@@ -454,19 +445,7 @@ export class FrameParser {
     }
     const key = this.#key;
     if (key !== 0 && take >= SIMD_FROM && simdUnmask()) {
-      const k0 = key & 0xff, k1 = (key >>> 8) & 0xff, k2 = (key >>> 16) & 0xff, k3 = key >>> 24;
-      copyUnmaskedInto(
-        joined,
-        this.#payloadFill,
-        chunk,
-        at,
-        take,
-        k0,
-        k1,
-        k2,
-        k3,
-        this.#payloadFill,
-      );
+      copyUnmaskedInto(joined, this.#payloadFill, chunk, at, take, key, this.#payloadFill);
     } else {
       joined.set(view(chunk, at, take), this.#payloadFill);
       if (key !== 0) this.#unmaskJoined(joined, this.#payloadFill, fill);

@@ -529,5 +529,6 @@ function copyMaskedInto(
   payload: Uint8Array,
   key: Uint8Array,
 ): void {
-  copyUnmaskedInto(target, at, payload, 0, payload.length, key[0]!, key[1]!, key[2]!, key[3]!, 0);
+  const word = key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24);
+  copyUnmaskedInto(target, at, payload, 0, payload.length, word, 0);
 }

@@ -100,8 +100,8 @@ export function simdUnmask(): boolean {
 }
 
 /**
- * Copies `length` bytes of `source` from `from` into `target` at `at`, unmasking them with the
- * key `k0`…`k3` (rfc6455#section-5.3: octet i of the payload XOR octet i MOD 4 of the key);
+ * Copies `length` bytes of `source` from `from` into `target` at `at`, unmasking them with
+ * `key` (rfc6455#section-5.3: octet i of the payload XOR octet i MOD 4 of the key);
  * `keyOffset` is the index in the payload of `source[from]`. `source` is not changed.
  *
  * @example Unmask the RFC's masked "Hello" out of its frame
@@ -109,7 +109,7 @@ export function simdUnmask(): boolean {
  * import { copyUnmaskedInto } from "./unmask_copy.ts";
  * const frame = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
  * const payload = new Uint8Array(5);
- * copyUnmaskedInto(payload, 0, frame, 6, 5, 0x37, 0xfa, 0x21, 0x3d, 0);
+ * copyUnmaskedInto(payload, 0, frame, 6, 5, 0x3d21fa37, 0);
  * console.log(new TextDecoder().decode(payload)); // "Hello"
  * ```
  * @param target Where the unmasked bytes go.
@@ -117,10 +117,8 @@ export function simdUnmask(): boolean {
  * @param source The masked bytes.
  * @param from Index in `source` of the first byte to copy.
  * @param length How many bytes to copy.
- * @param k0 The key's first byte.
- * @param k1 The key's second byte.
- * @param k2 The key's third byte.
- * @param k3 The key's fourth byte.
+ * @param key The masking key as one number, its first byte lowest (`k0 | k1 << 8 | k2 << 16 |
+ *   k3 << 24`): how the parser keeps it.
  * @param keyOffset Index in the payload of `source[from]`.
  * @see {@link https://datatracker.ietf.org/doc/html/rfc6455#section-5.3}
  */
@@ -130,26 +128,24 @@ export function copyUnmaskedInto(
   source: Uint8Array,
   from: number,
   length: number,
-  k0: number,
-  k1: number,
-  k2: number,
-  k3: number,
+  key: number,
   keyOffset: number,
 ): void {
   const xor = length < SIMD_FROM ? null : simdXor();
   if (xor === null) {
     target.set(new Uint8Array(source.buffer, source.byteOffset + from, length), at);
     const words = length < 32 ? undefined : wordsOf(target);
+    const k0 = key & 0xff, k1 = (key >>> 8) & 0xff, k2 = (key >>> 16) & 0xff, k3 = key >>> 24;
     maskRange(target, at, at + length, k0, k1, k2, k3, keyOffset, words);
     return;
   }
   // Every block starts at a multiple of four bytes into the payload: one key word for all.
-  const key = keyWord(keyOffset, k0, k1, k2, k3);
+  const word = rotated(key, keyOffset);
   const memory = xor.memory;
   for (let done = 0; done < length;) {
     const size = Math.min(BLOCK, length - done);
     memory.set(new Uint8Array(source.buffer, source.byteOffset + from + done, size));
-    xor.xor((size + 15) & ~15, key);
+    xor.xor((size + 15) & ~15, word);
     target.set(new Uint8Array(memory.buffer, 0, size), at + done);
     done += size;
   }
@@ -164,35 +160,30 @@ export function copyUnmaskedInto(
  * ```ts
  * import { sliceUnmasked } from "./unmask_copy.ts";
  * const frame = new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
- * console.log(new TextDecoder().decode(sliceUnmasked(frame, 6, 5, 0x37, 0xfa, 0x21, 0x3d))); // "Hello"
+ * console.log(new TextDecoder().decode(sliceUnmasked(frame, 6, 5, 0x3d21fa37))); // "Hello"
  * ```
  * @param source The masked bytes; not changed.
  * @param from Index in `source` of the payload's first byte.
  * @param length The payload's length.
- * @param k0 The key's first byte.
- * @param k1 The key's second byte.
- * @param k2 The key's third byte.
- * @param k3 The key's fourth byte.
+ * @param key The masking key as one number, its first byte lowest; see
+ *   {@linkcode copyUnmaskedInto}.
  * @returns The unmasked payload, in a buffer of its own.
  */
 export function sliceUnmasked(
   source: Uint8Array,
   from: number,
   length: number,
-  k0: number,
-  k1: number,
-  k2: number,
-  k3: number,
+  key: number,
 ): Uint8Array {
   const xor = length < SIMD_FROM || length > BLOCK ? null : simdXor();
   if (xor === null) {
     const out = new Uint8Array(length);
-    copyUnmaskedInto(out, 0, source, from, length, k0, k1, k2, k3, 0);
+    copyUnmaskedInto(out, 0, source, from, length, key, 0);
     return out;
   }
   const memory = xor.memory;
   memory.set(new Uint8Array(source.buffer, source.byteOffset + from, length));
-  xor.xor((length + 15) & ~15, keyWord(0, k0, k1, k2, k3));
+  xor.xor((length + 15) & ~15, key);
   return slice.call(memory, 0, length);
 }
 
@@ -200,11 +191,10 @@ export function sliceUnmasked(
 const slice = Uint8Array.prototype.slice;
 
 /**
- * The key as the 32-bit word the module splats, starting at its byte `offset` (mod 4).
- * WebAssembly memory is little-endian on every host: byte 0 is the low byte.
+ * The key word as it applies from byte `offset` of the payload (mod 4): WebAssembly memory is
+ * little-endian on every host, so the byte that comes first is the low byte.
  */
-function keyWord(offset: number, k0: number, k1: number, k2: number, k3: number): number {
-  const word = k0 | (k1 << 8) | (k2 << 16) | (k3 << 24);
+function rotated(key: number, offset: number): number {
   const shift = (offset & 3) * 8;
-  return shift === 0 ? word : (word >>> shift) | (word << (32 - shift));
+  return shift === 0 ? key : (key >>> shift) | (key << (32 - shift));
 }

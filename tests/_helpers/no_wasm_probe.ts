@@ -15,6 +15,7 @@ const { FrameSerializer } = await import("../../src/protocol/frame_serializer.ts
 
 console.log(`SIMD ${simdUnmask()}`);
 const key = [0x37, 0xfa, 0x21, 0x3d] as const;
+const KEY_WORD = 0x3d21fa37; // the same key, its first byte lowest
 const sizes = [2048, 4099, 65_536, 200_001];
 let checked = 0;
 const wrong = (what: string): never => {
@@ -24,9 +25,9 @@ const wrong = (what: string): never => {
 for (const size of sizes) {
   const source = new Uint8Array(size + 3);
   for (let i = 0; i < source.length; i++) source[i] = (i * 131 + 7) & 0xff;
-  const sliced = sliceUnmasked(source, 3, size, ...key);
+  const sliced = sliceUnmasked(source, 3, size, KEY_WORD);
   const copied = new Uint8Array(size);
-  copyUnmaskedInto(copied, 0, source, 3, size, ...key, 0);
+  copyUnmaskedInto(copied, 0, source, 3, size, KEY_WORD, 0);
   for (let i = 0; i < size; i++) {
     const expected = source[3 + i]! ^ key[i & 3]!;
     if (sliced[i] !== expected) wrong(`sliceUnmasked ${size} at ${i}`);
