@@ -386,6 +386,11 @@ export class FrameParser {
   /** Unmasks `chunk[from]` up to `chunk[to]` in place; `keyOffset` is `from`'s in the payload. */
   #unmask(chunk: Uint8Array, from: number, to: number, keyOffset: number): void {
     const key = this.#key;
+    if (to - from >= SIMD_FROM && simdUnmask()) {
+      // Through the module's memory and back: faster than words in JavaScript on every runtime.
+      copyUnmaskedInto(chunk, from, chunk, from, to - from, key, keyOffset);
+      return;
+    }
     const k0 = key & 0xff, k1 = (key >>> 8) & 0xff, k2 = (key >>> 16) & 0xff, k3 = key >>> 24;
     if (to - from < WORDS_FROM) maskRange(chunk, from, to, k0, k1, k2, k3, keyOffset, undefined);
     else if (this.#rules.wideUnmask) {

@@ -8,6 +8,9 @@
  * against 4.8 GB/s on Bun (JavaScript words), 5.2 against 3.9 on Node and 3.9 against 3.3 on
  * Deno (64-bit words); level at 1 KiB, where the copies in and out of the module's memory cost
  * what the vector XOR saves, so payloads under {@linkcode SIMD_FROM} bytes stay in JavaScript.
+ * A payload handed out as a view of the bytes it came in is unmasked in place the same way, copied
+ * in and back: 5.6 against 4.8 GB/s on Bun at 64 KiB, 6.8 against 2.8 on Node, 7.1 against 6.1
+ * on Deno.
  * Where WebAssembly or its SIMD is missing (a runtime started with `--jitless`, an old engine),
  * every payload takes the JavaScript path, with the same result.
  *
@@ -102,7 +105,8 @@ export function simdUnmask(): boolean {
 /**
  * Copies `length` bytes of `source` from `from` into `target` at `at`, unmasking them with
  * `key` (rfc6455#section-5.3: octet i of the payload XOR octet i MOD 4 of the key);
- * `keyOffset` is the index in the payload of `source[from]`. `source` is not changed.
+ * `keyOffset` is the index in the payload of `source[from]`. `source` is not changed, unless it
+ * is `target` itself at the same place (`at === from`), which unmasks the bytes in place.
  *
  * @example Unmask the RFC's masked "Hello" out of its frame
  * ```ts

@@ -78,6 +78,21 @@ describe("copyUnmaskedInto", () => {
   });
 });
 
+describe("copyUnmaskedInto in place", () => {
+  it("rfc6455#section-5.3 unmasks a range of a buffer where it lies, across the threshold and blocks", () => {
+    for (const length of [SIMD_FROM - 1, SIMD_FROM, 4099, 65_536, 65_537, 140_003]) {
+      for (const keyOffset of [0, 3]) {
+        const buffer = patterned(length + 10, length & 0xff);
+        const expected = naiveUnmask(buffer.subarray(5, 5 + length), keyOffset);
+        const around = [...buffer.subarray(0, 5), ...buffer.subarray(5 + length)];
+        copyUnmaskedInto(buffer, 5, buffer, 5, length, KEY_WORD, keyOffset);
+        expect(firstDifference(buffer.subarray(5, 5 + length), expected)).toBe(-1);
+        expect([...buffer.subarray(0, 5), ...buffer.subarray(5 + length)]).toEqual(around);
+      }
+    }
+  });
+});
+
 describe("sliceUnmasked", () => {
   it("rfc6455#section-5.3 returns an unmasked copy of its own at every size around the threshold and block", () => {
     const source = patterned(70_000);
