@@ -261,8 +261,9 @@ export class FrameWriter {
 
 /**
  * What a flush's writes tell (a channel's writer through `ByteWriter.pushThen`, any other
- * through its promises): counts them down, and tells the frame writer once all are done, or the first failed. A promise for them
- * is made only if `written` is asked for while they are in flight.
+ * through its promises): counts them down, and tells the frame writer once all are done, or the
+ * first failed. A promise for them is made only if `written` is asked for while they are in
+ * flight.
  */
 class FlushDone implements WriteDone {
   readonly #frames: FrameWriter;
