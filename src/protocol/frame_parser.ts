@@ -75,7 +75,9 @@ export interface FrameParserOptions {
   copyUpTo?: number;
   /**
    * Unmask payloads 64 bits at a time (through a `BigUint64Array`) rather than 32: about twice
-   * as fast on V8 (Node, Deno), many times slower on JavaScriptCore (Bun).
+   * as fast on V8 (Node, Deno), many times slower on JavaScriptCore (Bun). Applies to payloads
+   * under 2 KiB, and to all where WebAssembly is missing: larger ones are unmasked as
+   * WebAssembly SIMD (see unmask_copy.ts).
    * @default {false}
    */
   wideUnmask?: boolean;
