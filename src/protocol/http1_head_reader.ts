@@ -161,6 +161,11 @@ export class Http1HeadReader {
   #startLineSeen = false;
   #startLine = "";
   #fields: [string, string][] = [];
+  // The decoded text the field lines are slices of, and where in it they begin, while every
+  // line so far came from that one text: the lines as they arrived (`HeaderFields.block`).
+  #blockText: string | undefined;
+  #blockStart = 0;
+  #blockEnd = 0;
   #head: Http1Head | null = null;
   #error: unknown = null;
 
@@ -278,7 +283,7 @@ export class Http1HeadReader {
       if (this.#takeLine(bytes, from, to, lineText, lineBase)) {
         this.#head = new ParsedHead(
           this.#startLine,
-          new HeaderFields(this.#fields, this.#kind, this.#statuses.malformed),
+          new HeaderFields(this.#fields, this.#kind, this.#statuses.malformed, this.#block()),
           position === length ? NO_REST : chunk.slice(position),
           this.#headBytes,
         );
@@ -286,6 +291,18 @@ export class Http1HeadReader {
       }
     }
     return null;
+  }
+
+  /**
+   * The field lines as they arrived, each ended by its CRLF, when every line of the head was
+   * decoded from one text (the head arrived whole): a slice of it, made in no time, where
+   * joining the parsed lines again would copy them.
+   */
+  #block(): string | undefined {
+    const text = this.#blockText;
+    if (text === undefined) return undefined;
+    this.#blockText = undefined;
+    return text.slice(this.#blockStart, this.#blockEnd);
   }
 
   /**
@@ -345,10 +362,17 @@ export class Http1HeadReader {
       this.#startLine = text === undefined
         ? latin1(bytes, from, end)
         : text.slice(from - base, end - base);
+      this.#blockText = text;
+      this.#blockStart = to + 1 - base;
       this.#options.onStartLine(this.#startLine);
       return false;
     }
-    if (end === from) return true;
+    if (end === from) {
+      if (text !== this.#blockText) this.#blockText = undefined;
+      else this.#blockEnd = from - base;
+      return true;
+    }
+    if (text !== this.#blockText) this.#blockText = undefined;
     if (this.#fields.length === this.#maxHeaderCount) {
       throw new HandshakeError(
         `Cannot parse ${this.#kind}: more than ${this.#maxHeaderCount} header fields ` +

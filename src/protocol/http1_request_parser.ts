@@ -243,6 +243,19 @@ export class ParsedRequest implements Http1Request {
   }
 
   /**
+   * The header lines as they arrived, one string of `Name: value\r\n` lines, while neither
+   * `headers` nor `rawHeaders` has been replaced and the head arrived whole
+   * (see {@linkcode HeaderFields.block}); otherwise `undefined`.
+   *
+   * @returns The lines, or `undefined`.
+   */
+  get fieldBlock(): string | undefined {
+    return this.#headers === undefined && this.rawHeaders === this.fieldLines.lines
+      ? this.fieldLines.block
+      : undefined;
+  }
+
+  /**
    * A field by name, as `headers.get(name)` gives it: from the lines until `headers` is
    * replaced.
    *

@@ -7,7 +7,11 @@
  * @module
  */
 
-import { type Http1Request, requestField } from "../protocol/http1_request_parser.ts";
+import {
+  type Http1Request,
+  ParsedRequest,
+  requestField,
+} from "../protocol/http1_request_parser.ts";
 
 /**
  * The parts of an upgrade request the route and Origin checks read: a web `Request` has them.
@@ -46,10 +50,11 @@ export interface UpgradeRequestView extends RequestParts {
   readonly headers: Headers;
   /**
    * The header lines `headers` was made from, when the request was read from bytes: the
-   * connection keeps these, and makes its own `Headers` of them only if they are read.
+   * connection keeps these, and makes its own `Headers` of them only if they are read. As one
+   * string of `Name: value\r\n` lines when they arrived so (a head read whole).
    * @default {undefined}
    */
-  readonly fields?: readonly (readonly [name: string, value: string])[] | undefined;
+  readonly fields?: readonly (readonly [name: string, value: string])[] | string | undefined;
   /**
    * The request's URL and fields for the route and Origin checks, when they can be read
    * without making `headers`.
@@ -136,8 +141,9 @@ class LazyRequestView implements UpgradeRequestView, RequestParts {
     return this.#head.headers;
   }
 
-  get fields(): readonly (readonly [name: string, value: string])[] {
-    return this.#head.rawHeaders;
+  get fields(): readonly (readonly [name: string, value: string])[] | string {
+    const head = this.#head;
+    return (head instanceof ParsedRequest ? head.fieldBlock : undefined) ?? head.rawHeaders;
   }
 
   get parts(): RequestParts {

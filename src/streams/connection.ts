@@ -78,8 +78,8 @@ export class Connection implements AsyncIterable<Message> {
   // first read: most connections never read them, and a `URL` and a `Headers` cost a
   // connection more than the string and the header lines they are made from.
   #url: URL | string | undefined;
-  // The header lines as one string (`name:value\n` each): one flat string costs a fraction of
-  // the arrays and slices of the lines it is made from.
+  // The header lines as one string (`name: value\r\n` each), as they arrived where the head
+  // reader kept them so: one string costs a fraction of the arrays and slices of the lines.
   #headers: Headers | string | undefined;
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<Message> | undefined;
@@ -97,7 +97,8 @@ export class Connection implements AsyncIterable<Message> {
     const wiring: ConnectionWiring = options;
     this.#url = options.url ?? wiring.href;
     const fields = wiring.headerFields;
-    this.#headers = options.headers ?? (fields === undefined ? undefined : joinFields(fields));
+    this.#headers = options.headers ??
+      (fields === undefined || typeof fields === "string" ? fields : joinFields(fields));
     this.remoteAddr = stream.remoteAddr;
     const parts = this.#parts = new ConnectionParts(this, stream, options);
     parts.start(options.head);
@@ -387,28 +388,30 @@ export class Connection implements AsyncIterable<Message> {
 }
 
 /**
- * Header lines as one flat string, `name:value` each, ended by `\n`: a field name holds no
- * `:` and no line holds a `\n` (the head parser refuses both), so it splits back unchanged.
- * `join` makes a flat string, so it keeps none of the strings it was made from.
+ * Header lines as one flat string, `name:value` each, ended by CRLF, as a head arrives: a field
+ * name holds no `:` and no line holds a CR or LF (the head parser refuses them), so it splits
+ * back unchanged. `join` makes a flat string, so it keeps none of the strings it was made from.
  */
 function joinFields(fields: HeaderFields): string {
   const lines: string[] = [];
-  for (const [name, value] of fields) lines.push(`${name}:${value}\n`);
+  for (const [name, value] of fields) lines.push(`${name}:${value}\r\n`);
   return lines.join("");
 }
 
 /**
- * The `Headers` of the header lines `joinFields` joined; several lines of one field are
- * combined with `", "`, as the head parser combines them.
+ * The `Headers` of header lines as `joinFields` joins them or as they arrived (the head
+ * parser's checks passed: a token name, its colon, the value between optional whitespace,
+ * rfc7230#section-3.2); `append` drops that whitespace, as it normalizes every value (Fetch).
+ * Several lines of one field are combined with `", "`, as the head parser combines them.
  */
-function headersOf(joined: string | undefined): Headers {
+function headersOf(block: string | undefined): Headers {
   const headers = new Headers();
-  if (joined === undefined) return headers;
-  for (let start = 0; start < joined.length;) {
-    const colon = joined.indexOf(":", start);
-    const end = joined.indexOf("\n", colon);
-    headers.append(joined.slice(start, colon), joined.slice(colon + 1, end));
-    start = end + 1;
+  if (block === undefined) return headers;
+  for (let start = 0; start < block.length;) {
+    const colon = block.indexOf(":", start);
+    const end = block.indexOf("\r\n", colon);
+    headers.append(block.slice(start, colon), block.slice(colon + 1, end));
+    start = end + 2;
   }
   return headers;
 }

@@ -257,10 +257,11 @@ export interface ConnectionWiring extends ConnectionOptions {
    */
   href?: string;
   /**
-   * The request's header lines, when `headers` is not given.
+   * The request's header lines, when `headers` is not given: as lines, or as one string of
+   * `Name: value\r\n` lines (as they arrived).
    * @default {[]}
    */
-  headerFields?: HeaderFields;
+  headerFields?: HeaderFields | string;
   /**
    * Told once the connection has closed.
    * @default {undefined}

@@ -90,10 +90,11 @@ export interface OpenedHandshake {
   url: URL | string;
   /**
    * The opening handshake's request headers (a server's connection keeps them); as header
-   * lines, the connection makes the `Headers` only if its `headers` is read.
+   * lines (or one string of `Name: value\r\n` lines), the connection makes the `Headers` only
+   * if its `headers` is read.
    * @default {undefined}
    */
-  headers?: Headers | HeaderFields | undefined;
+  headers?: Headers | HeaderFields | string | undefined;
   /** Bytes that arrived after the handshake's head: the peer's first frames, or none. */
   rest: Uint8Array;
   /**

@@ -71,6 +71,41 @@ describe("ParsedRequest", () => {
     expect(request.rawHeaders).toEqual([["Host", "example.com"], ["Upgrade", "websocket"]]);
   });
 
+  it("keeps the field lines as they arrived when the head came whole, and only then", () => {
+    const whole = new Http1RequestParser().push(
+      encoder.encode("GET / HTTP/1.1\r\nHost: a\r\nX-Pad:  b \r\n\r\nrest"),
+    ) as ParsedRequest;
+    expect(whole.fieldBlock).toBe("Host: a\r\nX-Pad:  b \r\n");
+    expect(whole.rawHeaders).toEqual([["Host", "a"], ["X-Pad", "b"]]);
+    // rfc7230#section-3.5: empty lines before the request line are skipped.
+    const afterEmpty = new Http1RequestParser().push(
+      encoder.encode("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ) as ParsedRequest;
+    expect(afterEmpty.fieldBlock).toBe("Host: a\r\n");
+    const none = new Http1RequestParser().push(
+      encoder.encode("GET / HTTP/1.1\r\n\r\n"),
+    ) as ParsedRequest;
+    expect(none.fieldBlock).toBe("");
+    for (const at of [5, 20, 25, 30, 33]) {
+      const bytes = encoder.encode("GET / HTTP/1.1\r\nHost: a\r\nX-Pad:  b \r\n\r\n");
+      const parser = new Http1RequestParser();
+      expect(parser.push(bytes.subarray(0, at))).toBeNull();
+      const split = parser.push(bytes.subarray(at)) as ParsedRequest;
+      expect(split.fieldBlock).toBeUndefined();
+      expect(split.rawHeaders).toEqual([["Host", "a"], ["X-Pad", "b"]]);
+    }
+  });
+
+  it("gives no field lines as they arrived once headers or rawHeaders are replaced", () => {
+    const replaced = parse();
+    expect(replaced.fieldBlock).toBe("Host: example.com\r\nUpgrade: websocket\r\n");
+    replaced.headers = new Headers({ host: "other.example" });
+    expect(replaced.fieldBlock).toBeUndefined();
+    const lines = parse();
+    lines.rawHeaders = [["Host", "other.example"]];
+    expect(lines.fieldBlock).toBeUndefined();
+  });
+
   it("reads its fields from headers once they are replaced, as before", () => {
     const request = parse();
     request.headers = new Headers({ host: "other.example" });

@@ -164,6 +164,36 @@ describe("handleStream", () => {
     expect(seen).toEqual({ same: true, url: true, tags: "a, b", x: "12:30:00" });
   });
 
+  for (const split of [false, true]) {
+    it(`rfc7230#section-3.2 gives the connection the fields of a head that arrived ${split ? "in two pieces" : "whole"}, values without their optional whitespace`, async () => {
+      const seen: Record<string, string | null> = {};
+      const { client, done } = serve(async (ws) => {
+        for (const name of ["x-pad", "x-colon", "x-tag", "x-empty", "host"]) {
+          seen[name] = ws.headers.get(name);
+        }
+        await ws.close(1000);
+      });
+      const head = upgradeHead("/").replace(
+        "\r\n\r\n",
+        "\r\nX-Pad: \t padded  value\t \r\nX-Colon:a:b\r\nX-Tag: a\r\nX-Empty:  \r\nx-tag:b \r\n\r\n",
+      );
+      if (split) {
+        // The second piece starts inside a field line: that line is read from both.
+        const at = head.indexOf("X-Colon") + 3;
+        await writeText(client, head.slice(0, at));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await upgradeThenClose(client, done, head.slice(at));
+      } else await upgradeThenClose(client, done, head);
+      expect(seen).toEqual({
+        "x-pad": "padded  value",
+        "x-colon": "a:b",
+        "x-tag": "a, b",
+        "x-empty": "",
+        host: "localhost",
+      });
+    });
+  }
+
   it("makes the handler's Request when it first reads it, the same one at every read", async () => {
     let requests: Request[] = [];
     const { client, done } = serve(async (ws, ctx) => {
