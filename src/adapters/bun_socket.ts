@@ -77,7 +77,8 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
     socket: {
       ...bridge,
       open(socket): void {
-        socket.setNoDelay(true);
+        // No setNoDelay: Bun's listener sets TCP_NODELAY on every socket it accepts (as strace
+        // shows), and a second setsockopt was a system call per connection for nothing.
         accepted.push(toByteStream(socket));
       },
     },
