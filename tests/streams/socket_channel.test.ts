@@ -308,4 +308,57 @@ describe("ChannelByteStream", () => {
     expect(Array.from(message)).toEqual(payload);
     connection.terminate();
   });
+
+  // What the channel is told as a connection closes after the peer's Close (1000, masked as a
+  // client sends it, or not, as a server does), in order.
+  async function closingCalls(
+    role: "server" | "client",
+    closesAtOnce: boolean,
+  ): Promise<string[]> {
+    const calls: string[] = [];
+    const channel = Object.assign(new FakeChannel(), {
+      closesAtOnce,
+      readsOver: () => void calls.push("readsOver"),
+    });
+    const end = channel.end.bind(channel);
+    channel.end = () => {
+      calls.push("end");
+      return end();
+    };
+    const cancel = channel.cancel.bind(channel);
+    channel.cancel = () => {
+      calls.push("cancel");
+      cancel();
+    };
+    const write = channel.write.bind(channel);
+    channel.write = (chunk) => {
+      const written = write(chunk);
+      channel.settle();
+      return written;
+    };
+    const connection = new Connection(new ChannelByteStream(channel, ADDR), {
+      role,
+      heartbeatInterval: 0,
+    });
+    const key = [1, 2, 3, 4];
+    if (role === "server") channel.push(0x88, 0x82, ...key, 0x03 ^ key[0]!, 0xe8 ^ key[1]!);
+    else channel.push(0x88, 0x02, 0x03, 0xe8);
+    // A client, and a server that reads on, wait for the peer's end: it comes after its Close.
+    if (role === "client" || !closesAtOnce) setTimeout(cancel, 10);
+    const event = await connection.closed;
+    expect(event).toMatchObject({ code: 1000, wasClean: true });
+    return calls;
+  }
+
+  it("rfc6455#section-7.1.1 a server tells its channel that nothing more will be read once it has the peer's Close, before it ends the channel", async () => {
+    const calls = await closingCalls("server", true);
+    expect(calls.slice(0, 2)).toEqual(["readsOver", "end"]);
+    expect(calls).toContain("cancel");
+  });
+
+  it("rfc6455#section-7.1.1 a client, and a server over a channel it may not close first (an HTTP/2 stream), read on: no readsOver", async () => {
+    expect(await closingCalls("client", true)).not.toContain("readsOver");
+    const overStream = closingCalls("server", false);
+    expect(await overStream).not.toContain("readsOver");
+  });
 });
