@@ -38,8 +38,6 @@ class ConnChannel implements SocketChannel {
   #spare: Uint8Array | undefined;
   #cancelled = false;
   #closed = false;
-  // Nothing more will be read (`readsOver`): `end` closes the connection, not only its side.
-  #readsOver = false;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -131,10 +129,6 @@ class ConnChannel implements SocketChannel {
     });
   }
 
-  readsOver(): void {
-    this.#readsOver = true;
-  }
-
   end(): Promise<void> {
     // Only the sending side (a FIN), as Node's and Bun's sockets end: a read still pending (a
     // server that failed the connection reads on until the peer has closed too) then ends with
@@ -143,13 +137,6 @@ class ConnChannel implements SocketChannel {
     // the reader is cancelled, as the closing handshake does last: at once when the server
     // had the peer's Close, as no read is pending then (rfc6455#section-7.1.1).
     if (this.#closed) return RESOLVED;
-    // With no read to come (a server that had the peer's Close), closing the connection sends
-    // the same FIN after the written bytes, in one op where closeWrite and the cancel's close
-    // made two, one of them async (a promise and Deno's op tracking per connection).
-    if (this.#readsOver) {
-      this.#close();
-      return RESOLVED;
-    }
     return this.#conn.closeWrite().catch(() => this.#close());
   }
 

@@ -305,8 +305,6 @@ export class ReadPump<Owner extends PumpParts> implements ReadSink {
     if (!session.closeReceived || session.role !== "server") return false;
     const reader = this.reader;
     if (!("closesAtOnce" in reader) || reader.closesAtOnce !== true) return false;
-    // Nothing more will be read: the transport's end may close it both ways.
-    reader.readsOver?.();
     this.#flags |= TRANSPORT_ENDED;
     this.#transportEndWaiter?.();
     return true;

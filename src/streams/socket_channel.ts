@@ -113,12 +113,6 @@ export interface SocketChannel extends ChannelSink {
   /** Stops reading, as cancelling the adapter's readable would: a pending read ends (done). */
   cancel(): void;
   /**
-   * Nothing more will be read (a server that has the peer's Close, rfc6455#section-7.1.1): its
-   * `end` may close the socket both ways at once rather than only its sending side, since
-   * closing it all is what follows. Optional: a channel without it ends as always.
-   */
-  readsOver?(): void;
-  /**
    * Received payloads of at most this many bytes are best copied out of the chunks this
    * channel reads rather than viewed (see `SessionOptions.copyUpTo`): the adapter knows its
    * runtime's engine.
@@ -189,8 +183,6 @@ export interface ByteReader {
   readonly wideUnmask?: boolean;
   /** Whether the source may be let go before its end, when set (see `SocketChannel`). */
   readonly closesAtOnce?: boolean;
-  /** Nothing more will be read, when the source wants to know (see `SocketChannel`). */
-  readsOver?(): void;
 }
 
 /**
@@ -382,10 +374,6 @@ class ChannelReader implements ByteReader {
     if (!this.held) return Promise.reject(released("cancel"));
     this.channel.cancel();
     return RESOLVED;
-  }
-
-  readsOver(): void {
-    if (this.held) this.channel.readsOver?.();
   }
 
   releaseLock(): void {
