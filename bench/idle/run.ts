@@ -29,6 +29,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, realpathSync } from "node:fs";
 import { openIdleMany, rss } from "../../tests/_helpers/idle_sockets.ts";
+import { killOnExit, startServer } from "./server_process.ts";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -120,34 +121,8 @@ const CASES: Case[] = [
   },
 ];
 
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of live) child.kill("SIGKILL");
-});
-
 function start(command: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(command[0]!, command.slice(1), {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  live.add(child);
-  child.on("exit", () => live.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`no LISTENING line: ${out}`)), 30_000);
-    child.stdout!.setEncoding("utf8");
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (text: string) => out += text);
-    child.stdout!.on("data", (text: string) => {
-      out += text;
-      const match = /LISTENING (\d+)/.exec(out);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]) });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
+  return startServer(command, ROOT);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -282,8 +257,7 @@ function openClients(
     ...["-o", String(firstAddress)],
   ]);
   const child = spawn(command[0]!, command.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
-  live.add(child);
-  child.on("exit", () => live.delete(child));
+  killOnExit(child);
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.setEncoding("utf8");

@@ -13,11 +13,12 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { openIdleMany } from "../../tests/_helpers/idle_sockets.ts";
+import { startServer } from "./server_process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CONNECTIONS = Number(process.env.SPACES_CONNECTIONS ?? 10_000);
@@ -41,25 +42,10 @@ function sleep(ms: number): Promise<void> {
 /** Starts a server with the statistics preloaded; resolves with it and its port. */
 function start(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
   const preload = join(ROOT, "bench/idle/space_stats.ts");
-  const child = spawn(
-    process.execPath,
-    ["--expose-gc", "--import", "tsx", "--import", preload, ...args],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  return startServer(
+    [process.execPath, "--expose-gc", "--import", "tsx", "--import", preload, ...args],
+    ROOT,
   );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`no LISTENING line: ${out}`)), 30_000);
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (text: string) => {
-      out += text;
-      const match = /LISTENING (\d+)/.exec(out);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]) });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
 }
 
 /** Asks the server for its spaces (SIGUSR2) and waits for the line it prints. */
@@ -67,8 +53,8 @@ function readSpaces(child: ChildProcess): Promise<Reading> {
   return new Promise((resolve, reject) => {
     let err = "";
     const timer = setTimeout(() => reject(new Error("no SPACES line")), 30_000);
-    const onData = (text: Buffer): void => {
-      err += text.toString("utf8");
+    const onData = (text: string): void => {
+      err += text;
       const match = /SPACES (.*)\n/.exec(err);
       if (match === null) return;
       clearTimeout(timer);
