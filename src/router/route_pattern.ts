@@ -148,8 +148,6 @@ export class RoutePattern<P extends string = string> {
   readonly key: string;
   readonly #segments: readonly Segment[];
   readonly #hasRest: boolean;
-  // Whether a segment is a `:param`: without one, a match builds its params directly.
-  readonly #hasParams: boolean;
 
   /**
    * Compiles `source`.
@@ -163,7 +161,6 @@ export class RoutePattern<P extends string = string> {
     this.#segments = compile(source);
     const last = this.#segments[this.#segments.length - 1];
     this.#hasRest = last !== undefined && last.kind === SegmentKind.Rest;
-    this.#hasParams = this.#segments.some((segment) => segment.kind === SegmentKind.Param);
     this.key = keyOf(this.#segments);
   }
 
@@ -201,11 +198,9 @@ export class RoutePattern<P extends string = string> {
     const pattern = this.#segments;
     const fixed = this.#hasRest ? pattern.length - 1 : pattern.length;
     if (this.#hasRest ? segments.length <= fixed : segments.length !== fixed) return null;
-    // Literals and a rest only (`*`, the pattern of a plain handler, matches every handshake):
-    // no entries to collect.
-    if (!this.#hasParams) return this.#matchLiterals(segments, fixed);
-    // Entries, not assignments, so a param named `__proto__` is an ordinary key.
-    const entries: [string, string][] = [];
+    // Entries, not assignments, so a param named `__proto__` is an ordinary key; made only for
+    // a pattern with params (`*`, a plain handler's pattern, matches every handshake).
+    let entries: [string, string][] | undefined;
     for (let i = 0; i < fixed; i++) {
       const segment = pattern[i]!;
       const actual = segments[i]!;
@@ -213,19 +208,11 @@ export class RoutePattern<P extends string = string> {
         if (actual !== segment.text) return null;
       } else {
         if (actual === "") return null;
-        entries.push([segment.text, actual]);
+        (entries ??= []).push([segment.text, actual]);
       }
     }
-    if (this.#hasRest) entries.push(["*", segments.slice(fixed).join("/")]);
-    return Object.fromEntries(entries) as RouteParams<P>;
-  }
-
-  #matchLiterals(segments: readonly string[], fixed: number): RouteParams<P> | null {
-    const pattern = this.#segments;
-    for (let i = 0; i < fixed; i++) {
-      if (segments[i] !== pattern[i]!.text) return null;
-    }
-    const params: Record<string, string> = {};
+    const params: Record<string, string> = entries === undefined ? {} : Object.fromEntries(entries);
+    // `*` is no param's name, so assigning it is safe; it stays the last key.
     if (this.#hasRest) {
       params["*"] = segments.length === fixed + 1
         ? segments[fixed]!
